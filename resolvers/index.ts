@@ -1,0 +1,11 @@
+/** Imports every type family and builds the schema. */
+import { builder } from '../schema/builder.js';
+import '../schema/scalars.js';
+import './errors.js';
+import './entries.js';
+import './commits.js';
+import './references.js';
+import './catalog-mutations.js';
+import './subscriptions.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

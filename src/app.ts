@@ -1,0 +1,193 @@
+/**
+ * buildApp(config) → { start, stop, url }: the gateway as a value, so tests start it on port 0.
+ * One HTTP server carries GraphQL (POST/GET, GraphiQL, SSE subscriptions), graphql-ws on the same
+ * path, and /healthz, /readyz, /metrics.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { ExecutionArgs } from 'graphql';
+import { schema } from '../resolvers/index.js';
+import { createLoaders } from '../loaders/index.js';
+import type { Context } from '../schema/context.js';
+import { createBackends, type Backends } from './adapters/index.js';
+import type { Config } from './config.js';
+import { createMaskError } from './graphql-errors.js';
+import { assignRequestId, handleOpsRoute } from './http.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { seedDemo } from './services/demo.js';
+import { createServices, type Services } from './services/index.js';
+import { randomUUID } from 'node:crypto';
+
+export interface App {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** http://host:port once started. */
+  readonly url: string;
+  /** Available once started (tests and scripts use it to reach the services directly). */
+  readonly services: Services;
+  readonly logger: Logger;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+}
+
+export function buildApp(config: Config, opts: AppOptions = {}): App {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  let backends: Backends | undefined;
+  let services: Services | undefined;
+  let server: Server | undefined;
+  let wss: WebSocketServer | undefined;
+  let url = '';
+
+  const makeContext = (requestId: string): Context => {
+    if (!services) throw new Error('app not started');
+    return {
+      requestId,
+      actor: { subject: 'anonymous', roles: ['admin'] },
+      services,
+      loaders: createLoaders(services.store),
+      logger: logger.child({ requestId }),
+    };
+  };
+
+  return {
+    get url() {
+      return url;
+    },
+    get services() {
+      if (!services) throw new Error('app not started');
+      return services;
+    },
+    logger,
+    async start() {
+      backends = await createBackends(config, logger, metrics);
+      services = createServices({ store: backends.store, bus: backends.bus, protectedBranches: config.protectedBranches });
+      if (config.demo) await seedDemo(services, logger);
+      const yoga = createYogaServer(logger, metrics, makeContext);
+      server = createServer(async (req, res) => {
+        assignRequestId(req, res);
+        try {
+          if (await handleOpsRoute(req, res, { metrics, check: backends!.check })) return;
+          await yoga(req, res);
+        } catch (e) {
+          logger.error({ err: e }, 'request failed');
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+        }
+      });
+      wss = new WebSocketServer({ server, path: '/graphql' });
+      useGraphqlWs(wss, yoga);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.port, config.host, () => resolve());
+      });
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      url = `http://${host}:${addr.port}`;
+      logger.info({ url: `${url}/graphql`, versionStore: backends.store.kind }, 'Cascade Gateway listening');
+    },
+    async stop() {
+      for (const client of wss?.clients ?? []) client.terminate();
+      await new Promise<void>((r) => (wss ? wss.close(() => r()) : r()));
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server!.close(() => r()));
+      }
+      await backends?.close();
+      server = undefined;
+      wss = undefined;
+    },
+  };
+}
+
+type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
+
+function createYogaServer(logger: Logger, metrics: Metrics, makeContext: (requestId: string) => Context): Yoga {
+  return createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'Cascade Gateway', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+    maskedErrors: { maskError: createMaskError(logger), isDev: false },
+    logging: {
+      debug: (...a) => logger.debug(a.map(String).join(' ')),
+      info: (...a) => logger.info(a.map(String).join(' ')),
+      warn: (...a) => logger.warn(a.map(String).join(' ')),
+      error: (...a) => logger.error(a.map(String).join(' ')),
+    },
+    // Over HTTP the request carries the id assignRequestId set; a graphql-ws subscription gets its own.
+    context: (init: { request?: Request }) => makeContext(init.request?.headers.get('x-request-id') ?? randomUUID()),
+    plugins: [
+      {
+        onExecute({ args }: { args: ExecutionArgs }) {
+          const op = args.operationName ?? 'anonymous';
+          const end = metrics.graphqlOperations.startTimer({ operation: op, type: 'query-or-mutation' });
+          return {
+            onExecuteDone({ result }: { result: unknown }) {
+              const errors = (result as { errors?: unknown[] }).errors;
+              const failed = Array.isArray(errors) && errors.length > 0;
+              end({ outcome: failed ? 'error' : 'ok' });
+            },
+          };
+        },
+      },
+    ],
+  });
+}
+
+/** graphql-ws on the same server and path, executing through yoga's envelop so plugins apply. */
+function useGraphqlWs(wss: WebSocketServer, yoga: Yoga) {
+  useServer(
+    {
+      execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args) as never,
+      subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (e) {
+          return [e as import('graphql').GraphQLError];
+        }
+        const errors = validate(s, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: s,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe } satisfies EnvelopedRoot,
+        };
+      },
+    },
+    wss,
+  );
+}
+
+interface EnvelopedRoot {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+}
+
+const DEFAULT_QUERY = `# Welcome to Cascade Gateway: branches, commits and merges of a Git-like lakehouse.
+{
+  defaultBranch {
+    name
+    hash
+    log(first: 5) { nodes { hash message author commitTime } }
+  }
+  references(first: 20) { nodes { __typename name hash } }
+}
+`;

@@ -1,0 +1,124 @@
+/** Configuration from the environment (twelve-factor), validated once at start with zod. */
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.join(' or ')}//`)
+    .optional();
+
+const globs = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().trim().min(1).optional(),
+  CASCADE_HOME: z.string().trim().min(1).default('./.cascade'),
+  CASCADE_DEMO: bool.default(true),
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  NESSIE_URI: optionalUrl(['http:', 'https:']),
+  MARTS_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  WAREHOUSE: z.string().trim().min(1).optional(),
+  LOCATION_ALIASES: z.string().optional(),
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  AUTH_JWKS_URL: optionalUrl(['http:', 'https:']),
+  AUTH_ISSUER: z.string().optional(),
+  AUTH_AUDIENCE: z.string().optional(),
+  AUTH_ROLES_CLAIM: z.string().default('roles'),
+  PROTECTED_BRANCHES: globs.default(['main']),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().default('development'),
+  CASCADE_DEFAULT_BRANCH: z.string().default('main'),
+});
+
+export interface Config {
+  port: number;
+  /** Explicitly configured host, or the loopback default. */
+  host: string;
+  hostExplicit: boolean;
+  home: string;
+  demo: boolean;
+  databaseUrl?: string;
+  nessieUri?: string;
+  martsDatabaseUrl?: string;
+  warehouse: string;
+  locationAliases: { prefix: string; replacement: string }[];
+  auth: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+    rolesClaim: string;
+  };
+  protectedBranches: string[];
+  logLevel: string;
+  production: boolean;
+  defaultBranch: string;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const home = path.resolve(e.CASCADE_HOME);
+  return {
+    port: e.PORT,
+    host: e.HOST ?? '127.0.0.1',
+    hostExplicit: e.HOST !== undefined,
+    home,
+    demo: e.CASCADE_DEMO,
+    databaseUrl: e.DATABASE_URL,
+    nessieUri: e.NESSIE_URI?.replace(/\/+$/, ''),
+    martsDatabaseUrl: e.MARTS_DATABASE_URL,
+    warehouse: e.WAREHOUSE ?? `file://${path.join(home, 'warehouse')}`,
+    locationAliases: parseAliases(e.LOCATION_ALIASES),
+    auth: {
+      jwtSecret: e.AUTH_JWT_SECRET,
+      jwksUrl: e.AUTH_JWKS_URL,
+      issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
+      rolesClaim: e.AUTH_ROLES_CLAIM,
+    },
+    protectedBranches: e.PROTECTED_BRANCHES,
+    logLevel: e.LOG_LEVEL,
+    production: e.NODE_ENV === 'production',
+    defaultBranch: e.CASCADE_DEFAULT_BRANCH,
+  };
+}
+
+function parseAliases(raw: string | undefined): { prefix: string; replacement: string }[] {
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const i = pair.indexOf('=');
+      if (i <= 0 || i === pair.length - 1) {
+        throw new ConfigError(`invalid configuration:\n  LOCATION_ALIASES: '${pair}' is not prefix=replacement`);
+      }
+      return { prefix: pair.slice(0, i), replacement: pair.slice(i + 1) };
+    });
+}
+
+/** Environment variables the gateway reads, for the README and `--help`. */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);

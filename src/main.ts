@@ -1,0 +1,45 @@
+/** Entry point: `npm start`. Reads .env if present, validates the environment, starts the gateway. */
+import fs from 'node:fs';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+
+if (fs.existsSync('.env')) process.loadEnvFile('.env');
+
+let config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  throw e;
+}
+
+const logger = createLogger(config.logLevel);
+if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
+  logger.warn(
+    `AUTHENTICATION IS OFF: every caller has full access. Listening on ${config.host}${config.hostExplicit ? ' (HOST set explicitly)' : ' only'}; set AUTH_JWT_SECRET or AUTH_JWKS_URL before exposing the gateway.`,
+  );
+}
+const app = buildApp(config, { logger });
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  await app.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  await app.start();
+  console.log(`Cascade Gateway: GraphiQL at ${app.url.replace('127.0.0.1', 'localhost')}/graphql`);
+} catch (e) {
+  logger.fatal({ err: e }, 'the gateway could not start');
+  process.exit(1);
+}

@@ -1,0 +1,37 @@
+/** Prometheus metrics (prom-client), one registry per app so tests can run several apps. */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'route' | 'status'>;
+  graphqlOperations: Histogram<'operation' | 'type' | 'outcome'>;
+  backendCalls: Histogram<'port' | 'method' | 'outcome'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'cascade_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'cascade_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    graphqlOperations: new Histogram({
+      name: 'cascade_graphql_operation_seconds',
+      help: 'GraphQL operation duration',
+      labelNames: ['operation', 'type', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [registry],
+    }),
+    backendCalls: new Histogram({
+      name: 'cascade_backend_call_seconds',
+      help: 'Calls into backend ports',
+      labelNames: ['port', 'method', 'outcome'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+  };
+}

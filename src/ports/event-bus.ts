@@ -1,0 +1,17 @@
+/**
+ * EventBus: fan-out of JSON events by topic, in process or across gateway instances.
+ * Delivery is at-most-once to live subscribers; per publisher, events arrive in publish order.
+ */
+import type { Topic, Topics } from '../domain/events.js';
+
+export interface EventBus {
+  readonly kind: string;
+  /** Resolves once the event is handed to the transport. */
+  publish<T extends Topic>(topic: T, payload: Topics[T]): Promise<void>;
+  /**
+   * Events published after the subscription is established, until `signal` aborts or the iterator
+   * is returned. `ready` resolves when the subscription is live.
+   */
+  subscribe<T extends Topic>(topic: T, signal?: AbortSignal): { events: AsyncIterableIterator<Topics[T]>; ready: Promise<void> };
+  close(): Promise<void>;
+}

@@ -1,0 +1,229 @@
+/**
+ * Catalog use cases over a VersionStore: ref-expression resolution, defaults, validation of user
+ * input and the rules the gateway adds on top of the store (default branch, protected branches).
+ */
+import { checkMessage } from '../domain/commit-meta.js';
+import { contentKey, namespaceContent, type ContentKey } from '../domain/content.js';
+import { InvalidInput, NotFound } from '../domain/errors.js';
+import { matchesAny } from '../domain/globs.js';
+import {
+  commitHash,
+  expectedHash,
+  parseRefExpression,
+  refName,
+  type CommitHash,
+  type RefName,
+  type ReferenceType,
+} from '../domain/refs.js';
+import { paginate, type Connection, type PageArgs } from './pagination.js';
+import type {
+  Commit,
+  CommitFilter,
+  CommitOutcome,
+  DiffEntry,
+  Entry,
+  MergeBehavior,
+  MergeOutcome,
+  Reference,
+  ResolvedRef,
+  VersionStore,
+} from '../ports/version-store.js';
+
+export interface Actor {
+  subject: string;
+  roles: string[];
+}
+
+
+export interface MergeArgs {
+  from: string;
+  into: string;
+  expectedHash?: string | null;
+  message?: string | null;
+  dryRun?: boolean | null;
+  defaultBehavior?: MergeBehavior | null;
+  keyBehaviors?: { key: string; behavior: MergeBehavior }[] | null;
+}
+
+export class CatalogService {
+  constructor(
+    readonly store: VersionStore,
+    private readonly protectedGlobs: string[],
+  ) {}
+
+  isProtected(branch: string): boolean {
+    return matchesAny(branch, this.protectedGlobs);
+  }
+
+  async defaultBranch(): Promise<Reference> {
+    return this.store.getReference(await this.store.defaultBranch());
+  }
+
+  /** Resolves a ref expression (`main`, `main@hash`, `@hash`, `main*time`, `main~n`). */
+  async resolve(expr: string, field = 'ref'): Promise<ResolvedRef> {
+    return this.store.resolve(parseRefExpression(expr, field));
+  }
+
+  /** The named reference of an expression, viewed at the commit the expression designates. */
+  async reference(expr: string): Promise<Reference | null> {
+    const r = await this.resolveOrNull(expr);
+    return r?.reference ? { ...r.reference, hash: r.hash } : null;
+  }
+
+  async resolveOrNull(expr: string): Promise<ResolvedRef | null> {
+    try {
+      return await this.resolve(expr);
+    } catch (e) {
+      if (e instanceof NotFound) return null;
+      throw e;
+    }
+  }
+
+  async getRef(name: string, type: ReferenceType): Promise<Reference | null> {
+    const n = refName(name);
+    try {
+      const ref = await this.store.getReference(n);
+      return ref.type === type ? ref : null;
+    } catch (e) {
+      if (e instanceof NotFound) return null;
+      throw e;
+    }
+  }
+
+  async listReferences(args: PageArgs & { type?: ReferenceType | null; nameStartsWith?: string | null }) {
+    if (args.nameStartsWith != null && args.nameStartsWith.length > 255) {
+      throw new InvalidInput('nameStartsWith is longer than 255 characters', 'nameStartsWith');
+    }
+    return paginate(args, (q) =>
+      this.store.listReferences({ ...q, type: args.type ?? undefined, nameStartsWith: args.nameStartsWith ?? undefined }),
+    );
+  }
+
+  async commit(hash: string): Promise<Commit | null> {
+    try {
+      return await this.store.getCommit(commitHash(hash));
+    } catch (e) {
+      if (e instanceof NotFound) return null;
+      throw e;
+    }
+  }
+
+  async log(hash: CommitHash, args: PageArgs & { filter?: CommitFilter | null }): Promise<Connection<Commit>> {
+    const filter = args.filter ?? undefined;
+    if (filter?.touchesKey !== undefined) contentKey(filter.touchesKey, 'filter.touchesKey');
+    if (filter?.author !== undefined && filter.author.length > 512) throw new InvalidInput('filter.author is too long', 'filter.author');
+    if (filter?.messageContains !== undefined && filter.messageContains.length > 1024) {
+      throw new InvalidInput('filter.messageContains is too long', 'filter.messageContains');
+    }
+    return paginate(args, (q) => this.store.log(hash, { ...q, filter }));
+  }
+
+  async logOf(expr: string, args: PageArgs & { filter?: CommitFilter | null }) {
+    return this.log((await this.resolve(expr)).hash, args);
+  }
+
+  async entries(hash: CommitHash, args: PageArgs & { namespace?: string | null }): Promise<Connection<Entry>> {
+    const namespace = args.namespace == null ? undefined : contentKey(args.namespace, 'namespace');
+    return paginate(args, (q) => this.store.entries(hash, { ...q, namespace }));
+  }
+
+  async diff(from: string, to: string): Promise<{ fromHash: CommitHash; toHash: CommitHash; entries: DiffEntry[] }> {
+    const [a, b] = await Promise.all([this.resolve(from, 'from'), this.resolve(to, 'to')]);
+    return { fromHash: a.hash, toHash: b.hash, entries: await this.store.diff(a.hash, b.hash) };
+  }
+
+  /** Commits on `head` not on `base` and the reverse, counted from their common ancestor. */
+  async aheadBehind(head: CommitHash, base: string) {
+    const baseHash = (await this.resolve(base, 'base')).hash;
+    const ancestor = await this.store.commonAncestor(head, baseHash);
+    const [ahead, behind] = await Promise.all([this.countUntil(head, ancestor), this.countUntil(baseHash, ancestor)]);
+    return { ahead, behind, commonAncestor: ancestor };
+  }
+
+  private async countUntil(from: CommitHash, stop: CommitHash | null): Promise<number> {
+    let count = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.store.log(from, { first: 1000, after });
+      for (const c of page.items) {
+        if (c.hash === stop) return count;
+        count++;
+      }
+      if (page.nextCursor === null) return count;
+      after = page.nextCursor;
+    }
+  }
+
+  async createBranch(name: string, from: string | null | undefined): Promise<Reference> {
+    const n = refName(name);
+    const source = from == null ? await this.defaultBranch() : await this.resolve(from, 'from');
+    return this.store.createReference(n, 'BRANCH', source.hash);
+  }
+
+  async createTag(name: string, from: string): Promise<Reference> {
+    const n = refName(name);
+    const source = await this.resolve(from, 'from');
+    return this.store.createReference(n, 'TAG', source.hash);
+  }
+
+  async deleteReference(name: string, type: ReferenceType, expected?: string | null): Promise<Reference> {
+    const n = refName(name);
+    const hash = expectedHash(expected);
+    if (type === 'BRANCH' && n === (await this.store.defaultBranch())) {
+      throw new InvalidInput(`the default branch '${n}' cannot be deleted`, 'name');
+    }
+    return this.store.deleteReference(n, type, hash);
+  }
+
+  async assignBranch(name: string, to: string, expected?: string | null): Promise<Reference> {
+    const n = refName(name);
+    const hash = expectedHash(expected);
+    const target = await this.resolve(to, 'to');
+    return this.store.assignReference(n, 'BRANCH', target.hash, hash);
+  }
+
+  async createNamespace(branch: string, name: string, expected: string | null | undefined, actor: Actor): Promise<CommitOutcome> {
+    const b = refName(branch, 'branch');
+    const key: ContentKey = contentKey(name, 'name');
+    const hash = expectedHash(expected);
+    return this.store.commit(b, hash, { message: `Create namespace ${key}`, author: actor.subject }, [
+      { type: 'PUT', key, content: namespaceContent(key) },
+    ]);
+  }
+
+  async merge(args: MergeArgs, actor: Actor): Promise<MergeOutcome> {
+    const into = refName(args.into, 'into');
+    const hash = expectedHash(args.expectedHash);
+    const source = await this.resolve(args.from, 'from');
+    if (source.reference?.name === into) throw new InvalidInput(`cannot merge '${into}' into itself`, 'from');
+    const keyBehaviors = (args.keyBehaviors ?? []).map((k, i) => ({ key: contentKey(k.key, `keyBehaviors[${i}].key`), behavior: k.behavior }));
+    const fromLabel = source.reference?.name ?? source.hash;
+    return this.store.merge({
+      fromHash: source.hash,
+      fromRefName: source.reference?.name,
+      into,
+      expectedHash: hash,
+      meta: { message: checkMessage(args.message ?? `Merge ${fromLabel} into ${into}`), author: actor.subject },
+      dryRun: args.dryRun ?? false,
+      defaultBehavior: args.defaultBehavior ?? undefined,
+      keyBehaviors,
+    });
+  }
+
+  async cherryPick(hashes: string[], into: string, expected: string | null | undefined, actor: Actor): Promise<MergeOutcome> {
+    const target = refName(into, 'into');
+    if (hashes.length === 0) throw new InvalidInput('hashes must not be empty', 'hashes');
+    if (hashes.length > 1000) throw new InvalidInput('at most 1000 hashes can be cherry-picked at once', 'hashes');
+    const list = hashes.map((h, i) => commitHash(h, `hashes[${i}]`));
+    return this.store.cherryPick({
+      hashes: list,
+      into: target,
+      expectedHash: expectedHash(expected),
+      meta: { author: actor.subject },
+    });
+  }
+
+  branchName(name: string): RefName {
+    return refName(name);
+  }
+}

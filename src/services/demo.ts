@@ -1,0 +1,69 @@
+/**
+ * Demo history for a fresh embedded home: branches main and dev, a feature branch merged into dev,
+ * dev merged into main, a release tag, and namespaces raw, bronze, silver, gold and marts with
+ * commits by several authors. Seeds only when the default branch has no commits yet.
+ */
+import type { Logger } from '../logger.js';
+import { namespaceContent } from '../domain/content.js';
+import type { RefName } from '../domain/refs.js';
+import type { Operation, VersionStore } from '../ports/version-store.js';
+import type { Services } from './index.js';
+
+const LAYERS: Record<string, string> = {
+  raw: 'Landing zone: Nightscout-style glucose entries as ingested',
+  bronze: 'Typed, deduplicated staging tables',
+  silver: 'Cleaned facts: glucose readings with categories and rolling averages',
+  gold: 'Conformed dimensions (dates)',
+  marts: 'Published marts served to dashboards',
+};
+
+export async function seedDemo(services: Services, logger: Logger): Promise<boolean> {
+  const store = services.store;
+  const main = await store.defaultBranch();
+  const head = await store.getReference(main);
+  if (head.hash !== store.noAncestorHash) return false;
+  logger.info('seeding the demo history');
+
+  const put = (key: string, props: Record<string, string>): Operation => ({ type: 'PUT', key, content: namespaceContent(key, props) });
+  const update = async (branch: RefName, key: string, props: Record<string, string>): Promise<Operation> => {
+    const ref = await store.getReference(branch);
+    const current = await store.getContent(ref.hash, key);
+    return { type: 'PUT', key, content: { ...namespaceContent(key, props), id: current?.id } };
+  };
+
+  await store.commit(main, undefined, { message: 'Create the lakehouse layers', author: 'alice@example.com' }, [
+    ...Object.entries(LAYERS).map(([k, d]) => put(k, { description: d, owner: 'data-platform' })),
+  ]);
+  const dev = 'dev' as RefName;
+  await store.createReference(dev, 'BRANCH', (await store.getReference(main)).hash);
+  await store.commit(dev, undefined, { message: 'Add the Nightscout source namespace', author: 'ingest-bot', properties: { pipeline: 'nightscout_ingest' } }, [
+    put('raw.nightscout', { description: 'Entries pulled from a Nightscout /api/v1/entries.json endpoint', source: 'nightscout' }),
+  ]);
+
+  const feature = 'feature/glucose-categories' as RefName;
+  await store.createReference(feature, 'BRANCH', (await store.getReference(dev)).hash);
+  await store.commit(feature, undefined, { message: 'Document glucose category thresholds', author: 'bob@example.com' }, [
+    await update(feature, 'silver', { ...attrs('silver'), thresholds: 'Low < 70 mg/dL, Normal 70-180, High > 180' }),
+  ]);
+  await store.commit(feature, undefined, { message: 'Add the date dimension namespace', author: 'bob@example.com' }, [
+    put('gold.calendar', { description: 'Calendar and date dimensions' }),
+  ]);
+  await mergeInto(store, feature, dev, 'Merge feature/glucose-categories into dev', 'alice@example.com');
+  await mergeInto(store, dev, main, 'Publish dev to main after audits passed', 'alice@example.com');
+  await store.createReference('v1.0' as RefName, 'TAG', (await store.getReference(main)).hash);
+  await store.commit(dev, undefined, { message: 'Describe the marts layer for dashboards', author: 'carol@example.com' }, [
+    await update(dev, 'marts', { ...attrs('marts'), consumers: 'glucose-overview dashboard' }),
+  ]);
+  logger.info('demo history seeded');
+  return true;
+}
+
+function attrs(layer: string): Record<string, string> {
+  return { description: LAYERS[layer]!, owner: 'data-platform' };
+}
+
+async function mergeInto(store: VersionStore, from: RefName, into: RefName, message: string, author: string) {
+  const source = await store.getReference(from);
+  const target = await store.getReference(into);
+  await store.merge({ fromHash: source.hash, fromRefName: from, into, expectedHash: target.hash, meta: { message, author } });
+}
