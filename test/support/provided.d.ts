@@ -1,0 +1,11 @@
+/** Values the global setup (test/support/global-setup.ts) provides to every test file via `inject`. */
+import 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** PostgreSQL server URL (its `postgres` database); use createTestDatabase() for a private one. */
+    databaseUrl: string;
+    /** Nessie REST API v2 base URI, e.g. http://127.0.0.1:19120/api/v2. */
+    nessieUri: string;
+  }
+}
