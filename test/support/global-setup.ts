@@ -35,6 +35,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message ?? String(r.reason)] : []));
   if (failures.length > 0) {
     await stopAll();
+    // Vitest 3.2 reports a throwing globalSetup but still exits 0; make sure the run fails.
+    process.exitCode = 1;
     throw new Error(`test services could not be started:\n- ${failures.join('\n- ')}`);
   }
   const [pg, ns] = started as PromiseFulfilledResult<{ url: string; service?: RunningService }>[];

