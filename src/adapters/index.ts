@@ -52,13 +52,13 @@ export async function createBackends(config: Config, logger: Logger, metrics: Me
 
 async function openVersionStore(config: Config, closers: (() => Promise<void>)[]): Promise<VersionStore> {
   if (config.nessieUri) {
-    const { createNessieVersionStore } = await import('./nessie/store.js');
+    const { createNessieVersionStore } = await import('./nessie/index.js');
     const store = await createNessieVersionStore({ uri: config.nessieUri });
     closers.push(() => store.close());
     return store;
   }
   const { openPglite, openPostgres } = await import('./sql/database.js');
-  const { createEmbeddedVersionStore } = await import('./embedded/store.js');
+  const { createEmbeddedVersionStore } = await import('./embedded/index.js');
   let db;
   if (config.databaseUrl) {
     db = await openPostgres(config.databaseUrl);

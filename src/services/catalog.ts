@@ -132,21 +132,26 @@ export class CatalogService {
     return { fromHash: a.hash, toHash: b.hash, entries: await this.store.diff(a.hash, b.hash) };
   }
 
-  /** Commits on `head` not on `base` and the reverse, counted from their common ancestor. */
+  /**
+   * How many first-parent commits `head` has that `base` lacks, and the reverse. A walk stops at
+   * the first commit the other side already contains (its common ancestor with the other side is
+   * itself), so merge commits that brought the other side's work in count once.
+   */
   async aheadBehind(head: CommitHash, base: string) {
     const baseHash = (await this.resolve(base, 'base')).hash;
     const ancestor = await this.store.commonAncestor(head, baseHash);
-    const [ahead, behind] = await Promise.all([this.countUntil(head, ancestor), this.countUntil(baseHash, ancestor)]);
+    const [ahead, behind] = await Promise.all([this.countUntilContained(head, baseHash, ancestor), this.countUntilContained(baseHash, head, ancestor)]);
     return { ahead, behind, commonAncestor: ancestor };
   }
 
-  private async countUntil(from: CommitHash, stop: CommitHash | null): Promise<number> {
+  private async countUntilContained(from: CommitHash, other: CommitHash, ancestor: CommitHash | null): Promise<number> {
     let count = 0;
     let after: string | undefined;
     for (;;) {
-      const page = await this.store.log(from, { first: 1000, after });
+      const page = await this.store.log(from, { first: 100, after });
       for (const c of page.items) {
-        if (c.hash === stop) return count;
+        if (c.hash === ancestor || c.hash === other) return count;
+        if ((await this.store.commonAncestor(c.hash, other)) === c.hash) return count;
         count++;
       }
       if (page.nextCursor === null) return count;

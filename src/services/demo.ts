@@ -48,11 +48,17 @@ export async function seedDemo(services: Services, logger: Logger): Promise<bool
   await store.commit(feature, undefined, { message: 'Add the date dimension namespace', author: 'bob@example.com' }, [
     put('gold.calendar', { description: 'Calendar and date dimensions' }),
   ]);
-  await mergeInto(store, feature, dev, 'Merge feature/glucose-categories into dev', 'alice@example.com');
-  await mergeInto(store, dev, main, 'Publish dev to main after audits passed', 'alice@example.com');
-  await store.createReference('v1.0' as RefName, 'TAG', (await store.getReference(main)).hash);
   await store.commit(dev, undefined, { message: 'Describe the marts layer for dashboards', author: 'carol@example.com' }, [
     await update(dev, 'marts', { ...attrs('marts'), consumers: 'glucose-overview dashboard' }),
+  ]);
+  await mergeInto(store, feature, dev, 'Merge feature/glucose-categories into dev', 'alice@example.com');
+  await store.commit(main, undefined, { message: 'Keep raw data for 400 days', author: 'dave@example.com' }, [
+    await update(main, 'raw', { ...attrs('raw'), retention_days: '400' }),
+  ]);
+  await mergeInto(store, dev, main, 'Publish dev to main after audits passed', 'alice@example.com');
+  await store.createReference('v1.0' as RefName, 'TAG', (await store.getReference(main)).hash);
+  await store.commit(dev, undefined, { message: 'Document the bronze staging conventions', author: 'carol@example.com' }, [
+    await update(dev, 'bronze', { ...attrs('bronze'), conventions: 'snake_case columns, one row per source record' }),
   ]);
   logger.info('demo history seeded');
   return true;

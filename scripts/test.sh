@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm test`: typecheck, then every test suite (unit, contract on PGlite / PostgreSQL / Nessie,
+# GraphQL end-to-end, crash). Services are downloaded once (cached under ${CASCADE_CACHE:-~/.cache/cascade}),
+# started on 127.0.0.1 by test/support/global-setup.ts and stopped afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v java >/dev/null || { echo "java (17+) is required to run the Nessie server for the tests" >&2; exit 1; }
+echo "== typecheck"
+npx tsc -p tsconfig.json --noEmit
+echo "== tests"
+npx vitest run "$@"

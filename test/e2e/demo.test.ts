@@ -1,0 +1,42 @@
+/** The embedded default with the demo: what a user sees on first open of GraphiQL. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type Gateway } from '../support/gateway.js';
+
+describe('embedded demo', () => {
+  let g: Gateway;
+  beforeAll(async () => {
+    g = await startGateway({ CASCADE_DEMO: '1' });
+  });
+  afterAll(async () => g?.stop());
+
+  it('answers the README query from the demo history', async () => {
+    const d = await g.data(`{ defaultBranch { name hash log(first: 5) { nodes { message author } } } }`);
+    expect(d.defaultBranch.name).toBe('main');
+    expect(d.defaultBranch.hash).toMatch(/^[0-9a-f]{64}$/);
+    const log = d.defaultBranch.log.nodes;
+    expect(log.length).toBeGreaterThanOrEqual(2);
+    expect(log[0]).toEqual({ message: 'Publish dev to main after audits passed', author: 'alice@example.com' });
+    expect(log.at(-1)).toEqual({ message: 'Create the lakehouse layers', author: 'alice@example.com' });
+  });
+
+  it('has branches main and dev, a tag, the five layers and a merged feature branch', async () => {
+    const d = await g.data(`{
+      references { nodes { __typename name } }
+      defaultBranch { entries { nodes { key contentType } } head { parentHashes } }
+      dev: branch(name: "dev") { aheadBehind(base: "main") { ahead behind } }
+    }`);
+    const names = d.references.nodes.map((n: any) => `${n.__typename}:${n.name}`);
+    expect(names).toEqual(expect.arrayContaining(['Branch:main', 'Branch:dev', 'Branch:feature/glucose-categories', 'Tag:v1.0']));
+    const keys = d.defaultBranch.entries.nodes.map((e: any) => e.key);
+    expect(keys).toEqual(expect.arrayContaining(['raw', 'bronze', 'silver', 'gold', 'marts', 'raw.nightscout', 'gold.calendar']));
+    expect(d.defaultBranch.head.parentHashes).toHaveLength(2); // a merge commit
+    expect(d.dev.aheadBehind).toEqual({ ahead: 1, behind: 2 });
+  });
+
+  it('does not seed twice on restart of the same home', async () => {
+    const before = await g.data(`{ references { nodes { name hash } } }`);
+    await g.app.stop();
+    g = await startGateway({ CASCADE_DEMO: '1', CASCADE_HOME: g.home });
+    expect(await g.data(`{ references { nodes { name hash } } }`)).toEqual(before);
+  });
+});

@@ -1,0 +1,3 @@
+import { describeCatalogE2E } from './catalog.suite.js';
+
+describeCatalogE2E('the embedded store (PGlite)', { env: () => ({}), targetBranch: async () => 'main' });
