@@ -1,0 +1,143 @@
+/**
+ * Hash-trie (HAMT) operations on one directory: get one name, apply a batch of edits, list all
+ * entries, and diff two directories while skipping identical sub-tries (equal hashes).
+ */
+import { namePath, nibble } from './hashing.js';
+import { EMPTY_TREE, LEAF_MAX, MAX_DEPTH, cmp, type BranchChild, type DirEntry, type NodeSource, type PendingNodes } from './nodes.js';
+
+export async function hamtGet(src: NodeSource, root: string, name: string): Promise<DirEntry | null> {
+  if (root === EMPTY_TREE) return null;
+  const path = namePath(name);
+  let hash = root;
+  for (let depth = 0; ; depth++) {
+    const node = await src.getNode(hash);
+    if (node.kind === 'leaf') return node.entries.find((e) => e.name === name) ?? null;
+    const slot = nibble(path, depth);
+    const child = node.children.find((c) => c.slot === slot);
+    if (!child) return null;
+    hash = child.hash;
+  }
+}
+
+/** Number of entries in a directory. */
+export async function hamtCount(src: NodeSource, root: string): Promise<number> {
+  const node = await src.getNode(root);
+  return node.kind === 'leaf' ? node.entries.length : node.count;
+}
+
+/** All entries of a directory, in trie order (sort them when order matters). */
+export async function hamtAll(src: NodeSource, root: string, out: DirEntry[] = []): Promise<DirEntry[]> {
+  const node = await src.getNode(root);
+  if (node.kind === 'leaf') out.push(...node.entries);
+  else for (const c of node.children) await hamtAll(src, c.hash, out);
+  return out;
+}
+
+/** All entries sorted by name, cached per directory hash when the source has a cache. */
+export async function hamtSorted(src: NodeSource, root: string): Promise<DirEntry[]> {
+  const cached = src.sortedCache?.get(root);
+  if (cached) return cached;
+  const all = (await hamtAll(src, root)).sort((a, b) => cmp(a.name, b.name));
+  if (all.length > LEAF_MAX) src.sortedCache?.set(root, all);
+  return all;
+}
+
+/** An edit: set the entry for `name`, or remove it (null). */
+export type HamtEdit = [name: string, entry: DirEntry | null];
+
+/** Applies edits and returns the new root hash and entry count; new nodes go to `w`. */
+export async function hamtApply(w: PendingNodes, root: string, edits: HamtEdit[]): Promise<{ hash: string; count: number }> {
+  if (edits.length === 0) return { hash: root, count: await hamtCount(w, root) };
+  return applyAt(w, root, 0, edits.map(([name, e]) => ({ name, path: namePath(name), entry: e })));
+}
+
+interface PathEdit {
+  name: string;
+  path: Buffer;
+  entry: DirEntry | null;
+}
+
+async function applyAt(w: PendingNodes, hash: string, depth: number, edits: PathEdit[]): Promise<{ hash: string; count: number }> {
+  const node = await w.getNode(hash);
+  if (node.kind === 'leaf') {
+    const m = new Map(node.entries.map((e) => [e.name, e]));
+    for (const e of edits) {
+      if (e.entry) m.set(e.name, { ...e.entry, name: e.name });
+      else m.delete(e.name);
+    }
+    return build(w, [...m.values()], depth);
+  }
+  const bySlot = new Map<number, PathEdit[]>();
+  for (const e of edits) {
+    const slot = nibble(e.path, depth);
+    const list = bySlot.get(slot);
+    if (list) list.push(e);
+    else bySlot.set(slot, [e]);
+  }
+  const children = new Map<number, BranchChild>(node.children.map((c) => [c.slot, c]));
+  for (const [slot, es] of bySlot) {
+    const r = await applyAt(w, children.get(slot)?.hash ?? EMPTY_TREE, depth + 1, es);
+    if (r.count === 0) children.delete(slot);
+    else children.set(slot, { slot, hash: r.hash, count: r.count });
+  }
+  const count = [...children.values()].reduce((n, c) => n + c.count, 0);
+  if (count <= LEAF_MAX) {
+    const all: DirEntry[] = [];
+    for (const c of children.values()) await hamtAll(w, c.hash, all);
+    return build(w, all, depth);
+  }
+  return { hash: w.put({ kind: 'branch', children: [...children.values()], count }), count };
+}
+
+/** Builds the canonical trie for exactly these entries at `depth`. */
+function build(w: PendingNodes, entries: DirEntry[], depth: number): { hash: string; count: number } {
+  if (entries.length <= LEAF_MAX || depth >= MAX_DEPTH) {
+    return { hash: w.put({ kind: 'leaf', entries }), count: entries.length };
+  }
+  const parts = new Map<number, DirEntry[]>();
+  for (const e of entries) {
+    const slot = nibble(namePath(e.name), depth);
+    const list = parts.get(slot);
+    if (list) list.push(e);
+    else parts.set(slot, [e]);
+  }
+  const children: BranchChild[] = [];
+  for (const [slot, part] of parts) {
+    const r = build(w, part, depth + 1);
+    children.push({ slot, hash: r.hash, count: r.count });
+  }
+  return { hash: w.put({ kind: 'branch', children, count: entries.length }), count: entries.length };
+}
+
+export function sameEntry(a: DirEntry | null, b: DirEntry | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.name === b.name && a.type === b.type && a.id === b.id && a.content === b.content && a.sub === b.sub;
+}
+
+export interface EntryChange {
+  name: string;
+  from: DirEntry | null;
+  to: DirEntry | null;
+}
+
+/** Names whose entries differ between two directories; identical sub-tries are skipped. */
+export async function hamtDiff(src: NodeSource, a: string, b: string, out: EntryChange[] = []): Promise<EntryChange[]> {
+  if (a === b) return out;
+  const [na, nb] = await Promise.all([src.getNode(a), src.getNode(b)]);
+  if (na.kind === 'branch' && nb.kind === 'branch') {
+    const ca = new Map(na.children.map((c) => [c.slot, c.hash]));
+    const cb = new Map(nb.children.map((c) => [c.slot, c.hash]));
+    for (const slot of new Set([...ca.keys(), ...cb.keys()])) {
+      await hamtDiff(src, ca.get(slot) ?? EMPTY_TREE, cb.get(slot) ?? EMPTY_TREE, out);
+    }
+    return out;
+  }
+  const ea = new Map((await hamtAll(src, a)).map((e) => [e.name, e]));
+  const eb = new Map((await hamtAll(src, b)).map((e) => [e.name, e]));
+  for (const [name, x] of ea) {
+    const y = eb.get(name) ?? null;
+    if (!sameEntry(x, y)) out.push({ name, from: x, to: y });
+  }
+  for (const [name, y] of eb) if (!ea.has(name)) out.push({ name, from: null, to: y });
+  return out;
+}

@@ -1,0 +1,54 @@
+/**
+ * Canonical bytes and hashes. Everything content-addressed in the embedded store (tree nodes,
+ * contents, commits) is hashed as sha256 over canonical JSON: object keys sorted, no whitespace,
+ * `undefined` members dropped, Dates as ISO-8601 strings. The same value always has the same hash.
+ */
+import { createHash } from 'node:crypto';
+
+/** Nessie's "no ancestor" hash: the empty commit every history starts from. */
+export const NO_ANCESTOR_HASH = '2e1cfa82b035c26cbbbdae632cea070514eb8b773f616aaeaf668e2f0be8f10d';
+
+export const FULL_HASH = /^[0-9a-f]{64}$/;
+
+export function sha256Hex(data: string): string {
+  return createHash('sha256').update(data, 'utf8').digest('hex');
+}
+
+/** Deterministic JSON: sorted object keys, no whitespace; rejects values JSON cannot represent. */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+    }
+    default:
+      throw new TypeError(`canonicalJson: cannot encode ${typeof value}`);
+  }
+}
+
+export function hashOf(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}
+
+/** Bytes of sha256(name), used as the hash-trie path of a name inside a directory. */
+export function namePath(name: string): Buffer {
+  return createHash('sha256').update(name, 'utf8').digest();
+}
+
+/** The 4-bit slot of `path` at trie depth `depth` (0-based; 64 slots per sha256). */
+export function nibble(path: Buffer, depth: number): number {
+  const byte = path[depth >> 1] ?? 0;
+  return depth & 1 ? byte & 0x0f : byte >> 4;
+}

@@ -1,0 +1,84 @@
+/**
+ * Three-way key merge from a common base, shared by merge and cherry-pick. Only keys the source
+ * changed since the base are looked at (a diff that skips equal sub-trees), each compared with the
+ * target's value for that key:
+ *   target already equal to the source          nothing to do
+ *   target still equal to the base              take the source's change
+ *   otherwise                                   conflict, unless the key's behaviour is FORCE
+ *                                               (take the source) or DROP (keep the target)
+ * Conflict types: both added the key → KEY_EXISTS; one side deleted it and the other changed it →
+ * KEY_DOES_NOT_EXIST; both changed it differently → VALUE_DIFFERS. A DROP behaviour ignores the
+ * source's change for its key in every case.
+ */
+import { parentNamespace } from '../../domain/content.js';
+import type { Conflict } from '../../domain/errors.js';
+import type { CommitOperation, MergeBehavior } from '../../ports/version-store.js';
+import type { NodeSource } from './nodes.js';
+import { diffTrees, lookupEntry, lookupKey, sameValue, valueOf, type KeyEdit } from './tree.js';
+
+export interface ThreeWay {
+  edits: KeyEdit[];
+  recorded: CommitOperation[];
+  conflicts: Conflict[];
+  /** Keys whose source change was ignored because of a DROP behaviour. */
+  dropped: string[];
+}
+
+export async function threeWay(
+  src: NodeSource,
+  base: string,
+  source: string,
+  target: string,
+  behaviorOf: (key: string) => MergeBehavior,
+): Promise<ThreeWay> {
+  const out: ThreeWay = { edits: [], recorded: [], conflicts: [], dropped: [] };
+  for (const c of await diffTrees(src, base, source)) {
+    const t = await lookupKey(src, target, c.key);
+    if (sameValue(t, c.to)) continue;
+    const behavior = behaviorOf(c.key);
+    if (behavior === 'DROP') {
+      out.dropped.push(c.key);
+      continue;
+    }
+    if (behavior === 'FORCE' || sameValue(t, c.from)) {
+      out.edits.push({ key: c.key, value: c.to });
+      out.recorded.push(
+        c.to
+          ? { type: 'PUT', key: c.key, contentType: c.to.type }
+          : { type: 'DELETE', key: c.key, contentType: (t ?? c.from)?.type ?? null },
+      );
+      continue;
+    }
+    if (c.from === null && t !== null) {
+      out.conflicts.push({ key: c.key, type: 'KEY_EXISTS', message: `key '${c.key}' was added on both sides with different content` });
+    } else if (c.to === null || t === null) {
+      const which = c.to === null ? 'deleted on the source and changed on the target' : 'changed on the source and deleted on the target';
+      out.conflicts.push({ key: c.key, type: 'KEY_DOES_NOT_EXIST', message: `key '${c.key}' was ${which}` });
+    } else {
+      out.conflicts.push({ key: c.key, type: 'VALUE_DIFFERS', message: `key '${c.key}' was changed on both sides` });
+    }
+  }
+  return out;
+}
+
+/**
+ * Namespace rules on a merge result: every key a merge put must sit in an existing namespace, and a
+ * namespace it deleted (or replaced by a table) must have no children left.
+ */
+export async function namespaceConflicts(src: NodeSource, tree: string, edits: KeyEdit[]): Promise<Conflict[]> {
+  const out: Conflict[] = [];
+  for (const e of edits) {
+    const parent = parentNamespace(e.key);
+    if (e.value && parent !== null && (await lookupKey(src, tree, parent))?.type !== 'NAMESPACE') {
+      out.push({ key: e.key, type: 'NAMESPACE_ABSENT', message: `namespace '${parent}' does not exist on the target` });
+      continue;
+    }
+    if (e.value?.type === 'NAMESPACE') continue;
+    const entry = await lookupEntry(src, tree, e.key);
+    if (entry?.sub) {
+      const what = valueOf(entry) ? 'replaced by a table' : 'deleted';
+      out.push({ key: e.key, type: 'NAMESPACE_NOT_EMPTY', message: `namespace '${e.key}' is ${what} but still has children on the target` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,175 @@
+/**
+ * A commit's full key state as a tree of directories: each namespace level is a HAMT (hamt.ts)
+ * whose entries carry the key's content and the root of its child directory. Unchanged
+ * sub-directories keep their hash, so commits share them; lookups cost O(depth), diffs skip equal
+ * hashes, and edits rewrite only the nodes on the changed paths.
+ */
+import type { ContentType } from '../../domain/content.js';
+import { hamtApply, hamtCount, hamtDiff, hamtGet, hamtSorted } from './hamt.js';
+import { EMPTY_TREE, type DirEntry, type NodeSource, type PendingNodes } from './nodes.js';
+
+/** What a tree holds for one key: the content's type, id and content-row hash. */
+export interface KeyValue {
+  type: ContentType;
+  id: string;
+  content: string;
+}
+
+export interface KeyEdit {
+  key: string;
+  /** New value, or null to remove the key's content. */
+  value: KeyValue | null;
+}
+
+export interface KeyChange {
+  key: string;
+  from: KeyValue | null;
+  to: KeyValue | null;
+}
+
+export function valueOf(e: DirEntry | null): KeyValue | null {
+  return e && e.content && e.type && e.id ? { type: e.type, id: e.id, content: e.content } : null;
+}
+
+export function sameValue(a: KeyValue | null, b: KeyValue | null): boolean {
+  return a === null || b === null ? a === b : a.content === b.content;
+}
+
+/** The directory entry at `key` (dotted), or null. */
+export async function lookupEntry(src: NodeSource, root: string, key: string): Promise<DirEntry | null> {
+  let dir = root;
+  let entry: DirEntry | null = null;
+  for (const seg of key.split('.')) {
+    if (!dir) return null;
+    entry = await hamtGet(src, dir, seg);
+    if (!entry) return null;
+    dir = entry.sub ?? '';
+  }
+  return entry;
+}
+
+export async function lookupKey(src: NodeSource, root: string, key: string): Promise<KeyValue | null> {
+  return valueOf(await lookupEntry(src, root, key));
+}
+
+/** Number of direct children of `key` (0 when it has none or does not exist). */
+export async function childCount(src: NodeSource, root: string, key: string): Promise<number> {
+  const e = await lookupEntry(src, root, key);
+  return e?.sub ? hamtCount(src, e.sub) : 0;
+}
+
+interface EditNode {
+  value?: KeyValue | null;
+  children?: Map<string, EditNode>;
+}
+
+/** Applies key edits and returns the new root; the new nodes are collected in `w`. */
+export async function applyKeyEdits(w: PendingNodes, root: string, edits: KeyEdit[]): Promise<string> {
+  const top = new Map<string, EditNode>();
+  for (const { key, value } of edits) {
+    const segs = key.split('.');
+    let level = top;
+    segs.forEach((seg, i) => {
+      let n = level.get(seg);
+      if (!n) level.set(seg, (n = {}));
+      if (i === segs.length - 1) n.value = value;
+      else level = n.children ??= new Map();
+    });
+  }
+  const out = await applyDir(w, root, top);
+  if (out === EMPTY_TREE) w.put({ kind: 'leaf', entries: [] });
+  return out;
+}
+
+async function applyDir(w: PendingNodes, root: string, edits: Map<string, EditNode>): Promise<string> {
+  const changes: [string, DirEntry | null][] = [];
+  for (const [name, en] of edits) {
+    const cur = await hamtGet(w, root, name);
+    const v = en.value !== undefined ? en.value : valueOf(cur);
+    let sub = cur?.sub ?? null;
+    if (en.children) {
+      const r = await applyDir(w, sub ?? EMPTY_TREE, en.children);
+      sub = r === EMPTY_TREE ? null : r;
+    }
+    const next: DirEntry | null =
+      v || sub ? { name, type: v?.type ?? null, id: v?.id ?? null, content: v?.content ?? null, sub } : null;
+    changes.push([name, next]);
+  }
+  return (await hamtApply(w, root, changes)).hash;
+}
+
+export interface ListedEntry {
+  key: string;
+  value: KeyValue;
+}
+
+/**
+ * Keys under `prefix` (a key, or null for everything), recursively, sorted by key, after `after`
+ * (exclusive). Returns at most `limit` + 1 entries so the caller knows whether there is more.
+ * Dotted keys sort like their segment lists because '.' sorts before every identifier character.
+ */
+export async function listEntries(
+  src: NodeSource,
+  root: string,
+  prefix: string | null,
+  after: string | null,
+  limit: number,
+): Promise<ListedEntry[]> {
+  const out: ListedEntry[] = [];
+  let dir: string | null = root;
+  if (prefix !== null) {
+    const e = await lookupEntry(src, root, prefix);
+    dir = e?.sub ?? null;
+  }
+  if (dir) await walk(src, dir, prefix === null ? '' : `${prefix}.`, after, limit + 1, out);
+  return out;
+}
+
+async function walk(src: NodeSource, dir: string, prefix: string, after: string | null, want: number, out: ListedEntry[]): Promise<boolean> {
+  const sorted = await hamtSorted(src, dir);
+  let start = 0;
+  if (after !== null && after.startsWith(prefix)) {
+    const seg = after.slice(prefix.length).split('.')[0] ?? '';
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]!.name < seg) lo = mid + 1;
+      else hi = mid;
+    }
+    start = lo;
+  } else if (after !== null && after > prefix) {
+    return false; // everything under this directory sorts before `after`
+  }
+  for (let i = start; i < sorted.length; i++) {
+    const e = sorted[i]!;
+    const key = prefix + e.name;
+    const v = valueOf(e);
+    if (v && (after === null || key > after)) {
+      out.push({ key, value: v });
+      if (out.length >= want) return true;
+    }
+    if (e.sub && (await walk(src, e.sub, `${key}.`, after, want, out))) return true;
+  }
+  return false;
+}
+
+/** Keys whose content differs between two trees, sorted by key; equal sub-trees are skipped. */
+export async function diffTrees(src: NodeSource, a: string, b: string): Promise<KeyChange[]> {
+  const out: KeyChange[] = [];
+  await diffDir(src, a, b, '', out);
+  return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
+
+async function diffDir(src: NodeSource, a: string, b: string, prefix: string, out: KeyChange[]): Promise<void> {
+  if (a === b) return;
+  for (const c of await hamtDiff(src, a, b)) {
+    const key = prefix + c.name;
+    const from = valueOf(c.from);
+    const to = valueOf(c.to);
+    if (!sameValue(from, to)) out.push({ key, from, to });
+    const sa = c.from?.sub ?? EMPTY_TREE;
+    const sb = c.to?.sub ?? EMPTY_TREE;
+    if (sa !== sb) await diffDir(src, sa, sb, `${key}.`, out);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Writes that move a branch: commit, merge, cherry-pick. Each one reads the head, builds the new
+ * immutable rows outside any transaction, then in ONE transaction inserts them (ON CONFLICT DO
+ * NOTHING) and moves the ref by compare-and-swap on the head it started from. With an expected
+ * hash the CAS is strict (a stale expected hash is a ReferenceConflict even for disjoint keys);
+ * without one, a lost race is retried against the new head, re-validating everything.
+ */
+import { InvalidInput, MergeConflict, ReferenceConflict } from '../../domain/errors.js';
+import type { CommitHash } from '../../domain/refs.js';
+import type {
+  CherryPickRequest,
+  CommitMeta,
+  CommitOutcome,
+  MergeBehavior,
+  MergeOutcome,
+  MergeRequest,
+  Operation,
+} from '../../ports/version-store.js';
+import { commonAncestor, makeCommitRow, toCommit } from './commits.js';
+import { commitOrNotFound } from './log.js';
+import { namespaceConflicts, threeWay } from './merge.js';
+import { EMPTY_TREE, PendingNodes } from './nodes.js';
+import { prepareOperations } from './ops.js';
+import { typedRef } from './refs.js';
+import type { CommitRow, NewObjects, Repo, StoredMeta } from './repo.js';
+import { applyKeyEdits } from './tree.js';
+import { checkOperationList, storedMeta } from './validate.js';
+
+export interface WriteContext {
+  repo: Repo;
+  now: () => Date;
+  maxRetries: number;
+}
+
+interface Attempt<T> {
+  /** New head, or null when nothing is written (dry run, no-op). */
+  next: string | null;
+  objects?: NewObjects;
+  result: T;
+}
+
+async function withHead<T>(ctx: WriteContext, branch: string, expectedHash: string | undefined, attempt: (head: CommitRow) => Promise<Attempt<T>>): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    const ref = await typedRef(ctx.repo, branch, 'BRANCH');
+    if (expectedHash !== undefined && expectedHash !== null && ref.hash !== expectedHash) {
+      throw new ReferenceConflict(`branch '${branch}' is at ${ref.hash}, expected ${expectedHash}`, expectedHash, ref.hash);
+    }
+    const head = await commitOrNotFound(ctx.repo, ref.hash);
+    const a = await attempt(head);
+    if (a.next === null) return a.result;
+    const objects = a.objects ?? { nodes: [], contents: new Map(), commits: [] };
+    try {
+      await ctx.repo.db.transaction(async (tx) => {
+        await ctx.repo.writeObjects(tx, objects);
+        await ctx.repo.casRef(tx, branch, 'BRANCH', ref.hash, a.next!);
+      });
+    } catch (e) {
+      const retry = e instanceof ReferenceConflict && expectedHash == null && e.actualHash !== null && tries < ctx.maxRetries;
+      if (retry) continue;
+      throw e;
+    }
+    ctx.repo.rememberObjects(objects);
+    return a.result;
+  }
+}
+
+export async function commit(ctx: WriteContext, branch: string, expectedHash: string | undefined, meta: CommitMeta, operations: Operation[]): Promise<CommitOutcome> {
+  const sm = storedMeta(meta);
+  checkOperationList(operations);
+  return withHead(ctx, branch, expectedHash, async (head) => {
+    const prep = await prepareOperations(ctx.repo.nodes, head.tree, operations, { expected: expectedHash ?? head.hash, actual: head.hash });
+    const pending = new PendingNodes(ctx.repo.nodes);
+    const tree = await applyKeyEdits(pending, head.tree, prep.edits);
+    const row = makeCommitRow([head], tree, sm, prep.recorded, ctx.now());
+    return {
+      next: row.hash,
+      objects: { nodes: [pending], contents: prep.contents, commits: [row] },
+      result: { commit: toCommit(row), previousHash: head.hash as CommitHash, addedContentIds: prep.addedContentIds },
+    };
+  });
+}
+
+function mergeMeta(req: MergeRequest, fallback: string): StoredMeta {
+  return storedMeta({
+    message: req.meta?.message ?? fallback,
+    author: req.meta?.author ?? '',
+    authorTime: req.meta?.authorTime,
+    committer: req.meta?.committer,
+    properties: req.meta?.properties,
+  });
+}
+
+export async function merge(ctx: WriteContext, req: MergeRequest): Promise<MergeOutcome> {
+  if (req.fromRefName !== undefined && req.fromRefName === req.into) {
+    throw new InvalidInput(`cannot merge branch '${req.into}' into itself`, 'from');
+  }
+  const from = await commitOrNotFound(ctx.repo, req.fromHash);
+  const behaviors = new Map<string, MergeBehavior>((req.keyBehaviors ?? []).map((k) => [k.key, k.behavior]));
+  const behaviorOf = (key: string) => behaviors.get(key) ?? req.defaultBehavior ?? 'NORMAL';
+  const meta = mergeMeta(req, `Merge ${req.fromRefName ?? req.fromHash} into ${req.into}`);
+  return withHead(ctx, req.into, req.expectedHash, async (head) => {
+    const ca = await commonAncestor(ctx.repo, head.hash, from.hash);
+    const unchanged = (commonAncestor: string | null): Attempt<MergeOutcome> => ({
+      next: null,
+      result: { hash: head.hash as CommitHash, previousHash: head.hash as CommitHash, commonAncestor: commonAncestor as CommitHash | null, fastForward: false, applied: false, changedKeys: [] },
+    });
+    if (ca === from.hash) return unchanged(ca);
+    const baseTree = ca ? (await commitOrNotFound(ctx.repo, ca)).tree : EMPTY_TREE;
+    const tw = await threeWay(ctx.repo.nodes, baseTree, from.tree, head.tree, behaviorOf);
+    if (tw.conflicts.length > 0) throw new MergeConflict(`merge has ${tw.conflicts.length} conflicting key(s)`, ca, tw.conflicts);
+    const changedKeys = tw.edits.map((e) => e.key);
+    const outcome = (hash: string, fastForward: boolean, applied: boolean): MergeOutcome => ({
+      hash: hash as CommitHash, previousHash: head.hash as CommitHash, commonAncestor: ca as CommitHash | null, fastForward, applied, changedKeys,
+    });
+    if (ca === head.hash && tw.dropped.length === 0) {
+      if (req.dryRun) return { next: null, result: outcome(head.hash, true, false) };
+      return { next: from.hash, result: outcome(from.hash, true, true) };
+    }
+    const pending = new PendingNodes(ctx.repo.nodes);
+    const tree = await applyKeyEdits(pending, head.tree, tw.edits);
+    const nsConflicts = await namespaceConflicts(pending, tree, tw.edits);
+    if (nsConflicts.length > 0) throw new MergeConflict(`merge result breaks namespace rules`, ca, nsConflicts);
+    if (req.dryRun) return { next: null, result: outcome(head.hash, false, false) };
+    const row = makeCommitRow([head, from], tree, meta, tw.recorded, ctx.now());
+    return { next: row.hash, objects: { nodes: [pending], contents: new Map(), commits: [row] }, result: outcome(row.hash, false, true) };
+  });
+}
+
+export async function cherryPick(ctx: WriteContext, req: CherryPickRequest): Promise<MergeOutcome> {
+  if (!Array.isArray(req.hashes) || req.hashes.length === 0) throw new InvalidInput('at least one commit hash is required', 'hashes');
+  const picked: CommitRow[] = [];
+  for (const h of req.hashes) picked.push(await commitOrNotFound(ctx.repo, h));
+  return withHead(ctx, req.into, req.expectedHash, async (head) => {
+    const pending = new PendingNodes(ctx.repo.nodes);
+    const created: CommitRow[] = [];
+    const changed = new Set<string>();
+    let cur = head;
+    for (const c of picked) {
+      const parentTree = c.parents[0] ? (await commitOrNotFound(ctx.repo, c.parents[0])).tree : EMPTY_TREE;
+      const tw = await threeWay(pending, parentTree, c.tree, cur.tree, () => 'NORMAL');
+      if (tw.conflicts.length > 0) throw new MergeConflict(`commit ${c.hash} conflicts with '${req.into}'`, null, tw.conflicts);
+      if (tw.edits.length === 0) continue;
+      const tree = await applyKeyEdits(pending, cur.tree, tw.edits);
+      const ns = await namespaceConflicts(pending, tree, tw.edits);
+      if (ns.length > 0) throw new MergeConflict(`commit ${c.hash} breaks namespace rules on '${req.into}'`, null, ns);
+      cur = makeCommitRow([cur], tree, c.meta, tw.recorded, ctx.now());
+      created.push(cur);
+      for (const e of tw.edits) changed.add(e.key);
+    }
+    const applied = created.length > 0 && !req.dryRun;
+    const result: MergeOutcome = {
+      hash: (applied ? cur.hash : head.hash) as CommitHash,
+      previousHash: head.hash as CommitHash,
+      commonAncestor: null,
+      fastForward: false,
+      applied,
+      changedKeys: [...changed].sort(),
+    };
+    if (!applied) return { next: null, result };
+    return { next: cur.hash, objects: { nodes: [pending], contents: new Map(), commits: created }, result };
+  });
+}
