@@ -30,6 +30,8 @@ export function describeHistory(ctx: StoreContext): void {
       expect(page.items[0]).toEqual(commits[4]);
       // from an older commit, only its ancestors
       expect(hashes((await store.log(commits[1]!.hash, { first: 100 })).items)).toEqual([commits[1]!.hash, commits[0]!.hash]);
+      // the empty commit has no history
+      expect(await store.log(store.noAncestorHash, { first: 10 })).toEqual({ items: [], nextCursor: null });
     });
 
     it('pages with a cursor', async () => {

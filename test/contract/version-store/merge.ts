@@ -214,5 +214,16 @@ export function describeMerge(ctx: StoreContext): void {
       expect(err.actualHash).toBe(t1.commit.hash);
       expect(await head(store, f.target.name)).toBe(t1.commit.hash);
     });
+
+    it('changes nothing on a dry run', async () => {
+      const { store } = ctx;
+      const f = await forked(store);
+      const s1 = await commitOps(store, f.source.name, [put('m.p1', table())]);
+      const t1 = await commitOps(store, f.target.name, [put('m.t1', table())]);
+      const out = await store.cherryPick({ hashes: [s1.commit.hash], fromRefName: f.source.name, into: f.target.name, dryRun: true });
+      expect(out).toMatchObject({ hash: t1.commit.hash, previousHash: t1.commit.hash, applied: false });
+      expect(await head(store, f.target.name)).toBe(t1.commit.hash);
+      expect(await store.getContent(t1.commit.hash, 'm.p1')).toBeNull();
+    });
   });
 }
