@@ -70,7 +70,7 @@ export async function namespaceConflicts(src: NodeSource, tree: string, edits: K
   for (const e of edits) {
     const parent = parentNamespace(e.key);
     if (e.value && parent !== null && (await lookupKey(src, tree, parent))?.type !== 'NAMESPACE') {
-      out.push({ key: e.key, type: 'NAMESPACE_ABSENT', message: `namespace '${parent}' does not exist on the target` });
+      out.push({ key: parent, type: 'NAMESPACE_ABSENT', message: `namespace '${parent}' does not exist on the target for '${e.key}'` });
       continue;
     }
     if (e.value?.type === 'NAMESPACE') continue;

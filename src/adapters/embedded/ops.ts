@@ -2,6 +2,7 @@
  * Nessie's commit rules, checked against the branch head's tree, turning operations into tree
  * edits, content rows and the operations recorded in the commit:
  *  - a key's parent namespace must exist after the commit          NotFound        NAMESPACE_ABSENT
+ *    (like Nessie, the conflict names the missing namespace, not the key being put)
  *  - PUT of new content (no id) over an existing key                AlreadyExists   KEY_EXISTS
  *  - PUT with an id for a key that does not exist                   NotFound        KEY_DOES_NOT_EXIST
  *  - PUT with an id other than the existing content's id            ReferenceConflict VALUE_DIFFERS
@@ -82,7 +83,7 @@ export async function prepareOperations(
       }
       const parent = parentNamespace(key);
       if (parent !== null && (await typeAfter(parent)) !== 'NAMESPACE') {
-        conflict(key, 'NAMESPACE_ABSENT', `namespace '${parent}' must exist for '${key}'`);
+        conflict(parent, 'NAMESPACE_ABSENT', `namespace '${parent}' must exist for '${key}'`);
         continue;
       }
       const hash = hashOf(stored);

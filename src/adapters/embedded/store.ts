@@ -8,7 +8,7 @@
  * author, commit time 1970-01-01); the root never appears in a log.
  */
 import type { StoredContent } from '../../domain/content.js';
-import { InvalidInput, NotFound } from '../../domain/errors.js';
+import { InvalidInput } from '../../domain/errors.js';
 import type { CommitHash, RefName } from '../../domain/refs.js';
 import type { DiffEntry, Entry, Page, VersionStore } from '../../ports/version-store.js';
 import type { SqlDatabase } from '../sql/database.js';
@@ -65,9 +65,8 @@ export async function createEmbeddedVersionStore(db: SqlDatabase, opts: Embedded
       const first = pageSize(q);
       const tree = await treeOf(hash);
       const ns = q.namespace ?? null;
-      if (ns !== null && (await lookupKey(repo.nodes, tree, ns))?.type !== 'NAMESPACE') {
-        throw new NotFound(`namespace '${ns}' not found`);
-      }
+      // A namespace that does not exist lists nothing (as Nessie's key filter does), not NotFound.
+      if (ns !== null && (await lookupKey(repo.nodes, tree, ns))?.type !== 'NAMESPACE') return { items: [], nextCursor: null };
       const listed = await listEntries(repo.nodes, tree, ns, q.after ?? null, first);
       const items = listed.slice(0, first).map((e) => ({ key: e.key, type: e.value.type, contentId: e.value.id }));
       return { items, nextCursor: listed.length > first ? items[items.length - 1]!.key : null };

@@ -91,9 +91,6 @@ function mergeMeta(req: MergeRequest, fallback: string): StoredMeta {
 }
 
 export async function merge(ctx: WriteContext, req: MergeRequest): Promise<MergeOutcome> {
-  if (req.fromRefName !== undefined && req.fromRefName === req.into) {
-    throw new InvalidInput(`cannot merge branch '${req.into}' into itself`, 'from');
-  }
   const from = await commitOrNotFound(ctx.repo, req.fromHash);
   const behaviors = new Map<string, MergeBehavior>((req.keyBehaviors ?? []).map((k) => [k.key, k.behavior]));
   const behaviorOf = (key: string) => behaviors.get(key) ?? req.defaultBehavior ?? 'NORMAL';
