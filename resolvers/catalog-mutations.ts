@@ -1,4 +1,5 @@
 /** Branch, tag, namespace, merge and cherry-pick mutations; each returns a result union (API.md). */
+import { wrapOrThrow } from '@pothos/plugin-errors';
 import { builder } from '../schema/builder.js';
 import type { Commit, MergeOutcome, Reference } from '../src/ports/version-store.js';
 import {
@@ -38,7 +39,6 @@ const CreateNamespaceSuccess = builder.objectRef<{ branch: Reference; commit: Co
   }),
 });
 const MergeSuccess = builder.objectRef<MergeOutcome>('MergeSuccess').implement({
-  isTypeOf: (v) => typeof v === 'object' && v !== null && 'fastForward' in v,
   fields: (t) => ({
     hash: t.exposeString('hash'),
     previousHash: t.exposeString('previousHash', { description: 'Head of the target before the merge' }),
@@ -49,20 +49,22 @@ const MergeSuccess = builder.objectRef<MergeOutcome>('MergeSuccess').implement({
   }),
 });
 
-// merge and cherryPick share one result union, so it is declared here rather than by the errors plugin.
+// merge and cherryPick share one result union, so it is declared here rather than by the errors
+// plugin; caught errors are wrapped the way the plugin wraps them (graphql-js would treat a bare
+// Error instance as a thrown one).
 const MergeResult = builder.unionType('MergeResult', {
   types: [MergeSuccess, MergeConflictType, NotFoundType, ReferenceConflictType, InvalidInputType, ForbiddenType, ProtectedBranchType],
+  resolveType: (v) => {
+    const name = (v as object).constructor?.name;
+    return name && name !== 'Object' ? name : 'MergeSuccess';
+  },
 });
-const mergeErrors = RESULT_ERRORS.merge;
 
-type MergeError = InstanceType<(typeof mergeErrors)[number]>;
-
-async function asMergeResult(work: Promise<MergeOutcome>): Promise<MergeOutcome | MergeError> {
+async function asMergeResult(work: Promise<MergeOutcome>): Promise<MergeOutcome> {
   try {
     return await work;
   } catch (e) {
-    if (mergeErrors.some((cls) => e instanceof cls)) return e as MergeError;
-    throw e;
+    return wrapOrThrow(e, RESULT_ERRORS.merge) as MergeOutcome;
   }
 }
 

@@ -303,7 +303,7 @@ export function describeCatalogE2E(name: string, opts: E2EOptions) {
       );
       const merged = await g.data(MERGE, { from: side, into: target });
       moves.push({ kind: 'MERGED', previousHash: moves.at(-1)!.hash, hash: merged.merge.hash });
-      const assigned = await g.data(ASSIGN, { name: target, to: h0 });
+      const assigned = await g.data(ASSIGN, { name: target, to: `@${h0}` });
       moves.push({ kind: 'ASSIGNED', previousHash: merged.merge.hash, hash: assigned.assignBranch.branch.hash });
 
       await eventually(() => ws.events.length >= moves.length && sse.events.length >= moves.length);
