@@ -82,9 +82,12 @@ describe('crash safety (SIGKILL during writes)', () => {
       await new Promise((r) => gw.child.once('exit', r));
       await Promise.all(writers);
     }
+    expect(n, 'writes were in flight when the gateway was killed').toBeGreaterThan(12);
     const gw = await startProcess(home, port);
     current = gw.child;
     await verify(gw.url, 99);
+    const log = await gql(gw.url, `{ log(ref: "main", first: 1000) { nodes { hash } } }`);
+    expect(log.data.log.nodes.length).toBeGreaterThan(6);
     gw.child.kill('SIGTERM');
     await new Promise((r) => gw.child.once('exit', r));
   });
