@@ -50,12 +50,15 @@ export interface E2EOptions {
   env: () => Record<string, string>;
   /** Name of the branch the subscription tests move ("main" on a private store). */
   targetBranch: (g: Gateway) => Promise<string>;
+  /** Runs before the gateway starts (e.g. to create a database). */
+  before?: () => Promise<void>;
 }
 
 export function describeCatalogE2E(name: string, opts: E2EOptions) {
   describe(`GraphQL catalog end-to-end on ${name}`, () => {
     let g: Gateway;
     beforeAll(async () => {
+      await opts.before?.();
       g = await startGateway(opts.env());
     });
     afterAll(async () => {
