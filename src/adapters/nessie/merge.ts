@@ -1,0 +1,207 @@
+/**
+ * Merge, cherry-pick and common ancestors over Nessie v2.
+ *
+ * Differences from the port that are handled here (found against Nessie 0.99):
+ *  - Nessie never fast-forwards: it writes a merge commit even when the target head is the common
+ *    ancestor. A dry-run merge first gives the common ancestor and the changed keys; when the head is
+ *    the ancestor (and no key is dropped) the branch is moved to the source by a compare-and-swap.
+ *  - Nessie 0.99 reads the flags as `isDryRun` / `isReturnConflictAsResult` (projectnessie/nessie
+ *    #12130) and silently merges for real when only `dryRun` is sent; both spellings are sent.
+ *  - `fromRefName` is required and must exist, but Nessie does not check the hash is on it: the
+ *    target's name is used when the caller does not know the source ref.
+ *  - Transplant rejects commits that are not contiguous. Cherry-pick therefore replays each commit
+ *    onto a temporary branch at the target head and then moves the target by compare-and-swap, so
+ *    several picks land atomically (the temporary branch `cascade-tmp/…` is deleted afterwards).
+ *  - Nessie has no common-ancestor endpoint: `commonAncestor` dry-run merges b into a temporary
+ *    branch at a and reads the merge's common ancestor.
+ * Stale expected hashes are handled as for commits (see commits.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { ContentKey } from '../../domain/content.js';
+import { type Conflict, MergeConflict, ReferenceConflict } from '../../domain/errors.js';
+import type { CommitHash, RefName } from '../../domain/refs.js';
+import type { CherryPickRequest, MergeBehavior, MergeOutcome, MergeRequest } from '../../ports/version-store.js';
+import { RETRIES, headOf, movedConflict, undoIfNotOn } from './commits.js';
+import { translate } from './http.js';
+import { getCommit } from './history.js';
+import { detached, fromNessieConflict, fromNessieKey, refPath, toNessieKey, toNessieMeta, type NConflict, type NKey } from './mapping.js';
+import { createReference, type NessieContext } from './refs.js';
+
+interface MergeResponse {
+  wasApplied?: boolean;
+  wasSuccessful?: boolean;
+  resultantTargetHash?: string | null;
+  commonAncestor?: string | null;
+  details?: { key: NKey; mergeBehavior?: MergeBehavior; conflict?: NConflict | null }[] | null;
+}
+
+function flags(dryRun: boolean) {
+  return { dryRun, isDryRun: dryRun, returnConflictAsResult: true, isReturnConflictAsResult: true };
+}
+
+function changedKeys(res: MergeResponse): ContentKey[] {
+  return (res.details ?? [])
+    .filter((d) => d.mergeBehavior !== 'DROP' && !d.conflict)
+    .map((d) => fromNessieKey(d.key))
+    .sort();
+}
+
+function conflictsOf(res: MergeResponse): Conflict[] {
+  return (res.details ?? []).filter((d) => d.conflict).map((d) => fromNessieConflict({ ...d.conflict, key: d.conflict!.key ?? d.key }));
+}
+
+export async function merge(ctx: NessieContext, req: MergeRequest): Promise<MergeOutcome> {
+  const fromRefName = req.fromRefName ?? req.into;
+  const body = {
+    fromRefName,
+    fromHash: req.fromHash,
+    ...(req.meta ? { commitMeta: toNessieMeta(req.meta), ...(req.meta.message ? { message: req.meta.message } : {}) } : {}),
+    ...(req.defaultBehavior ? { defaultKeyMergeMode: req.defaultBehavior } : {}),
+    ...(req.keyBehaviors?.length ? { keyMergeModes: req.keyBehaviors.map((k) => ({ key: toNessieKey(k.key), mergeBehavior: k.behavior })) } : {}),
+  };
+  for (let attempt = 0; ; attempt++) {
+    const head = await headOf(ctx, req.into);
+    if (req.expectedHash && head !== req.expectedHash) {
+      throw new ReferenceConflict(`branch '${req.into}' is at ${head}, not ${req.expectedHash}`, req.expectedHash, head);
+    }
+    const path = `/trees/${refPath(req.into, head)}/history/merge`;
+    const retry = async (e: unknown): Promise<boolean> => {
+      const moved = await movedConflict(ctx, req.into, head, e);
+      if (moved && !req.expectedHash && attempt < RETRIES) return true;
+      if (moved) throw moved;
+      return false;
+    };
+    // A conflict reported while the target moved is the moved head's fault: retry or ReferenceConflict.
+    const movedOrRetry = async (at: CommitHash, r: MergeResponse): Promise<boolean> => {
+      const now = await headOf(ctx, req.into);
+      if (now === at) return false;
+      if (!req.expectedHash && attempt < RETRIES) return true;
+      throw new ReferenceConflict(`branch '${req.into}' moved from ${at} to ${now}`, at, now, conflictsOf(r));
+    };
+    let dry: MergeResponse;
+    try {
+      dry = await ctx.http.post<MergeResponse>(path, { ...body, ...flags(true) });
+    } catch (e) {
+      if (await retry(e)) continue;
+      throw translate(e, { expectedHash: head, actualHash: head });
+    }
+    const ancestor = (dry.commonAncestor ?? null) as CommitHash | null;
+    if (dry.wasSuccessful === false) {
+      if (await movedOrRetry(head, dry)) continue;
+      throw new MergeConflict(`merging ${req.fromHash} into '${req.into}' conflicts`, ancestor, conflictsOf(dry));
+    }
+    const unchanged = { hash: head, previousHash: head, commonAncestor: ancestor, applied: false };
+    if (ancestor === req.fromHash) return { ...unchanged, fastForward: false, changedKeys: [] };
+    const keys = changedKeys(dry);
+    const fastForward = ancestor === head && !(dry.details ?? []).some((d) => d.mergeBehavior === 'DROP');
+    if (req.dryRun) return { ...unchanged, fastForward, changedKeys: keys };
+
+    if (fastForward) {
+      try {
+        await ctx.http.put(`/trees/${refPath(req.into, head)}`, detached(req.fromHash), { type: 'BRANCH' });
+      } catch (e) {
+        if (await retry(e)) continue;
+        throw translate(e, { expectedHash: head });
+      }
+      return { hash: req.fromHash, previousHash: head, commonAncestor: ancestor, fastForward: true, applied: true, changedKeys: keys };
+    }
+
+    let res: MergeResponse;
+    try {
+      res = await ctx.http.post<MergeResponse>(path, { ...body, ...flags(false) });
+    } catch (e) {
+      if (await retry(e)) continue;
+      throw translate(e, { expectedHash: head, actualHash: head });
+    }
+    if (res.wasSuccessful === false) {
+      if (await movedOrRetry(head, res)) continue;
+      throw new MergeConflict(`merging ${req.fromHash} into '${req.into}' conflicts`, ancestor, conflictsOf(res));
+    }
+    const hash = (res.resultantTargetHash ?? head) as CommitHash;
+    if (!res.wasApplied || hash === head) return { ...unchanged, fastForward: false, changedKeys: [] };
+    const parent = (await getCommit(ctx, hash)).parentHashes[0] ?? ctx.noAncestorHash;
+    if (req.expectedHash && (await undoIfNotOn(ctx, req.into, hash, parent, req.expectedHash))) {
+      throw new ReferenceConflict(`branch '${req.into}' moved during the merge`, req.expectedHash, parent);
+    }
+    return { hash, previousHash: parent, commonAncestor: ancestor, fastForward: false, applied: true, changedKeys: changedKeys(res) };
+  }
+}
+
+/** A short-lived branch for multi-step operations; always deleted by the caller. */
+async function tempBranch(ctx: NessieContext, at: CommitHash, label: string): Promise<RefName> {
+  const name = `cascade-tmp/${label}-${randomUUID()}` as RefName;
+  await createReference(ctx, name, 'BRANCH', at);
+  return name;
+}
+
+async function dropTemp(ctx: NessieContext, name: RefName): Promise<void> {
+  try {
+    const head = await headOf(ctx, name);
+    await ctx.http.delete(`/trees/${refPath(name, head)}`, { type: 'BRANCH' });
+  } catch {
+    /* best effort: a leftover cascade-tmp/ branch holds nothing the target needs */
+  }
+}
+
+export async function cherryPick(ctx: NessieContext, req: CherryPickRequest): Promise<MergeOutcome> {
+  const fromRefName = req.fromRefName ?? req.into;
+  for (let attempt = 0; ; attempt++) {
+    const head = await headOf(ctx, req.into);
+    if (req.expectedHash && head !== req.expectedHash) {
+      throw new ReferenceConflict(`branch '${req.into}' is at ${head}, not ${req.expectedHash}`, req.expectedHash, head);
+    }
+    if (req.hashes.length === 0) return { hash: head, previousHash: head, commonAncestor: null, fastForward: false, applied: false, changedKeys: [] };
+    const tmp = await tempBranch(ctx, head, 'cherry-pick');
+    try {
+      let tip = head;
+      const keys = new Set<ContentKey>();
+      for (const h of req.hashes) {
+        let res: MergeResponse;
+        try {
+          res = await ctx.http.post<MergeResponse>(`/trees/${refPath(tmp, tip)}/history/transplant`, {
+            fromRefName,
+            hashesToTransplant: [h],
+            ...flags(false),
+          });
+        } catch (e) {
+          throw translate(e);
+        }
+        if (res.wasSuccessful === false) throw new MergeConflict(`cherry-picking ${h} onto '${req.into}' conflicts`, null, conflictsOf(res));
+        for (const k of changedKeys(res)) keys.add(k);
+        tip = (res.resultantTargetHash as CommitHash | null | undefined) ?? (await headOf(ctx, tmp));
+      }
+      const outcome = { previousHash: head, commonAncestor: null, fastForward: false, changedKeys: [...keys].sort() };
+      if (req.dryRun || tip === head) return { ...outcome, hash: head, applied: false };
+      try {
+        await ctx.http.put(`/trees/${refPath(req.into, head)}`, detached(tip), { type: 'BRANCH' });
+      } catch (e) {
+        const moved = await movedConflict(ctx, req.into, head, e);
+        if (moved && !req.expectedHash && attempt < RETRIES) continue;
+        throw moved ?? translate(e, { expectedHash: head });
+      }
+      return { ...outcome, hash: tip, applied: true };
+    } finally {
+      await dropTemp(ctx, tmp);
+    }
+  }
+}
+
+export async function commonAncestor(ctx: NessieContext, a: CommitHash, b: CommitHash): Promise<CommitHash | null> {
+  if (a === b) {
+    if (a !== ctx.noAncestorHash) await getCommit(ctx, a);
+    return a;
+  }
+  const tmp = await tempBranch(ctx, a, 'merge-base');
+  try {
+    const res = await ctx.http
+      .post<MergeResponse>(`/trees/${refPath(tmp, a)}/history/merge`, { fromRefName: tmp, fromHash: b, ...flags(true) })
+      .catch((e: unknown) => {
+        throw translate(e);
+      });
+    const ca = (res.commonAncestor ?? null) as CommitHash | null;
+    // Every Nessie history starts at the empty commit; meeting only there means "unrelated".
+    return ca === ctx.noAncestorHash && a !== ca && b !== ca ? null : ca;
+  } finally {
+    await dropTemp(ctx, tmp);
+  }
+}
