@@ -29,7 +29,10 @@ export async function hamtCount(src: NodeSource, root: string): Promise<number> 
 export async function hamtAll(src: NodeSource, root: string, out: DirEntry[] = []): Promise<DirEntry[]> {
   const node = await src.getNode(root);
   if (node.kind === 'leaf') out.push(...node.entries);
-  else for (const c of node.children) await hamtAll(src, c.hash, out);
+  else {
+    await src.prefetch?.(node.children.map((c) => c.hash));
+    for (const c of node.children) await hamtAll(src, c.hash, out);
+  }
   return out;
 }
 
@@ -127,6 +130,8 @@ export async function hamtDiff(src: NodeSource, a: string, b: string, out: Entry
   if (na.kind === 'branch' && nb.kind === 'branch') {
     const ca = new Map(na.children.map((c) => [c.slot, c.hash]));
     const cb = new Map(nb.children.map((c) => [c.slot, c.hash]));
+    const differing = [...na.children, ...nb.children].filter((c) => ca.get(c.slot) !== cb.get(c.slot));
+    await src.prefetch?.(differing.map((c) => c.hash));
     for (const slot of new Set([...ca.keys(), ...cb.keys()])) {
       await hamtDiff(src, ca.get(slot) ?? EMPTY_TREE, cb.get(slot) ?? EMPTY_TREE, out);
     }

@@ -78,6 +78,8 @@ export function cmp(a: string, b: string): number {
 
 export interface NodeSource {
   getNode(hash: string): Promise<TreeNode>;
+  /** Optionally loads many nodes in one round trip ahead of getNode calls. */
+  prefetch?(hashes: string[]): Promise<void>;
   /** Optional cache of a directory's entries sorted by name, keyed by directory root hash. */
   readonly sortedCache?: Lru<string, DirEntry[]>;
 }
@@ -104,6 +106,12 @@ export class CachedNodeSource implements NodeSource {
     const node = decodeNode(data);
     this.cache.set(hash, node);
     return node;
+  }
+
+  async prefetch(hashes: string[]): Promise<void> {
+    const missing = hashes.filter((h) => !this.cache.has(h));
+    if (missing.length < 2) return;
+    for (const [h, data] of await this.load(missing)) this.cache.set(h, decodeNode(data));
   }
 
   /** Remembers nodes just written (they are immutable, so caching them is always safe). */
@@ -135,6 +143,10 @@ export class PendingNodes implements NodeSource {
 
   async getNode(hash: string): Promise<TreeNode> {
     return this.created.get(hash)?.node ?? this.base.getNode(hash);
+  }
+
+  async prefetch(hashes: string[]): Promise<void> {
+    await this.base.prefetch?.(hashes.filter((h) => !this.created.has(h)));
   }
 
   put(node: TreeNode): string {

@@ -83,9 +83,9 @@ export class Repo {
       const r = await db.query<{ hash: string; data: string }>(`SELECT hash, data FROM vs_tree_nodes WHERE hash = ANY($1::text[])`, [hashes]);
       return new Map(r.rows.map((x) => [x.hash, x.data]));
     }, cacheSize);
-    this.commitCache = new Lru(Math.max(1000, cacheSize / 5));
+    this.commitCache = new Lru(Math.max(1000, Math.floor(cacheSize / 20)));
     this.ancestryCache = new Lru(cacheSize);
-    this.contentCache = new Lru(Math.max(1000, cacheSize / 2));
+    this.contentCache = new Lru(Math.max(1000, Math.floor(cacheSize / 4)));
   }
 
   async commits(hashes: string[]): Promise<Map<string, CommitRow>> {
