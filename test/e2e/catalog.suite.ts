@@ -205,13 +205,18 @@ export function describeCatalogE2E(name: string, opts: E2EOptions) {
       const ff = await g.data(MERGE, { from: feature, into: target });
       expect(ff.merge).toMatchObject({ __typename: 'MergeSuccess', fastForward: true, applied: true, hash: await head(feature) });
 
-      // both sides add the same key differently → conflict, nothing changes
-      await g.data(CREATE_NS, { branch: feature, name: `${ns}.both` });
-      await g.data(CREATE_NS, { branch: target, name: `${ns}.both` });
+      // Both sides change the same table differently → conflict, nothing changes. (Table content is
+      // put through the store directly here; table mutations come with the tables API.)
+      const putTable = (branch: string, location: string) =>
+        g.app.services.store.commit(branch as never, undefined, { message: `table at ${location}`, author: 'e2e' }, [
+          { type: 'PUT', key: `${ns}.both`, content: { type: 'ICEBERG_TABLE', metadataLocation: location, snapshotId: '1', schemaId: 0, specId: 0, sortOrderId: 0 } },
+        ]);
+      await putTable(feature, 'file:///feature/v1.metadata.json');
+      await putTable(target, 'file:///target/v1.metadata.json');
       const before = await head(target);
       const conflict = await g.data(MERGE, { from: feature, into: target });
       expect(conflict.merge.__typename).toBe('MergeConflict');
-      expect(conflict.merge.conflicts).toEqual([expect.objectContaining({ key: `${ns}.both` })]);
+      expect(conflict.merge.conflicts).toEqual([expect.objectContaining({ key: `${ns}.both`, type: 'KEY_EXISTS' })]);
       expect(await head(target)).toBe(before);
 
       const dry = await g.data(MERGE, { from: feature, into: target, dryRun: true, defaultBehavior: 'FORCE' });

@@ -57,7 +57,7 @@ describe('crash safety (SIGKILL during writes)', () => {
     for (const h of homes) await fs.rm(h, { recursive: true, force: true });
   });
 
-  it('leaves every ref on a complete commit across three kill/restart cycles', async () => {
+  it('leaves every ref on a complete commit across three kill/restart cycles', { timeout: 300_000 }, async () => {
     const home = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-crash-'));
     homes.push(home);
     const port = await freePort();

@@ -6,6 +6,8 @@
  *   target still equal to the base              take the source's change
  *   otherwise                                   conflict, unless the key's behaviour is FORCE
  *                                               (take the source) or DROP (keep the target)
+ * Namespaces never conflict with namespaces (as in Nessie): when both sides added or changed the
+ * same namespace, the source's version wins.
  * Conflict types: both added the key → KEY_EXISTS; one side deleted it and the other changed it →
  * KEY_DOES_NOT_EXIST; both changed it differently → VALUE_DIFFERS. A DROP behaviour ignores the
  * source's change for its key in every case.
@@ -40,7 +42,8 @@ export async function threeWay(
       out.dropped.push(c.key);
       continue;
     }
-    if (behavior === 'FORCE' || sameValue(t, c.from)) {
+    const bothNamespaces = t?.type === 'NAMESPACE' && c.to?.type === 'NAMESPACE';
+    if (behavior === 'FORCE' || bothNamespaces || sameValue(t, c.from)) {
       out.edits.push({ key: c.key, value: c.to });
       out.recorded.push(
         c.to

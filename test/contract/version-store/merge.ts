@@ -97,6 +97,18 @@ export function describeMerge(ctx: StoreContext): void {
       expect(dry.conflicts.map((x) => x.key)).toEqual(['m.shared']);
     });
 
+    it('merges a namespace added or changed on both sides without a conflict; the source version wins', async () => {
+      const { store } = ctx;
+      const f = await forked(store);
+      await commitOps(store, f.source.name, [put('m.both', ns('m.both', { side: 'source' }))]);
+      const t1 = await commitOps(store, f.target.name, [put('m.both', ns('m.both', { side: 'target' }))]);
+      const src = await store.getReference(f.source.name);
+      const out = await store.merge({ fromHash: src.hash, fromRefName: f.source.name, into: f.target.name, expectedHash: t1.commit.hash });
+      expect(out).toMatchObject({ applied: true, fastForward: false });
+      const merged = (await contentAt(store, out.hash, 'm.both')) as StoredContent & { properties: Record<string, string> };
+      expect(merged).toMatchObject({ type: 'NAMESPACE', elements: ['m', 'both'], properties: { side: 'source' } });
+    });
+
     it('FORCE on a key takes the source value; DROP keeps the target value', async () => {
       const { store } = ctx;
       const c = await conflicting(store);
