@@ -125,14 +125,20 @@ function createYogaServer(logger: Logger, metrics: Metrics, makeContext: (reques
     context: (init: { request?: Request }) => makeContext(init.request?.headers.get('x-request-id') ?? randomUUID()),
     plugins: [
       {
+        // One log line and one timing per operation, carrying the request id.
         onExecute({ args }: { args: ExecutionArgs }) {
           const op = args.operationName ?? 'anonymous';
+          const started = performance.now();
           const end = metrics.graphqlOperations.startTimer({ operation: op, type: 'query-or-mutation' });
           return {
             onExecuteDone({ result }: { result: unknown }) {
-              const errors = (result as { errors?: unknown[] }).errors;
+              const errors = (result as { errors?: { extensions?: { code?: unknown } }[] }).errors;
               const failed = Array.isArray(errors) && errors.length > 0;
               end({ outcome: failed ? 'error' : 'ok' });
+              const log = (args.contextValue as Context).logger;
+              const ms = Math.round((performance.now() - started) * 10) / 10;
+              if (failed) log.info({ operation: op, ms, errors: errors.map((e) => e.extensions?.code) }, 'operation finished with errors');
+              else log.debug({ operation: op, ms }, 'operation finished');
             },
           };
         },
