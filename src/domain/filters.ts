@@ -1,0 +1,130 @@
+/**
+ * Hasura-style row filters (`where` in API.md), parsed once against the known columns into a typed
+ * tree, then rendered to parameterised SQL by each engine. Identifiers come from the schema, never
+ * from user text; values are always bound parameters.
+ *
+ *   { col: { _eq: v, _neq, _gt, _gte, _lt, _lte, _in: [..], _nin: [..], _like, _ilike, _is_null: bool } }
+ *   { _and: [where…] } { _or: [where…] } { _not: where }     (several keys in one object are ANDed)
+ */
+import { InvalidInput } from './errors.js';
+
+export type ColumnKind = 'boolean' | 'integer' | 'float' | 'decimal' | 'string' | 'date' | 'time' | 'timestamp' | 'other';
+
+export type CompareOp = '_eq' | '_neq' | '_gt' | '_gte' | '_lt' | '_lte';
+export type Where =
+  | { kind: 'and'; items: Where[] }
+  | { kind: 'or'; items: Where[] }
+  | { kind: 'not'; item: Where }
+  | { kind: 'compare'; column: string; op: CompareOp; value: FilterValue }
+  | { kind: 'in'; column: string; negated: boolean; values: FilterValue[] }
+  | { kind: 'like'; column: string; caseInsensitive: boolean; pattern: string }
+  | { kind: 'isNull'; column: string; isNull: boolean };
+
+export type FilterValue = string | number | boolean;
+
+const COMPARE: CompareOp[] = ['_eq', '_neq', '_gt', '_gte', '_lt', '_lte'];
+const MAX_NODES = 500;
+const MAX_IN = 1000;
+
+export function parseWhere(input: unknown, columns: Map<string, ColumnKind>, field = 'where'): Where | undefined {
+  if (input == null) return undefined;
+  let nodes = 0;
+  const bad = (why: string) => new InvalidInput(`${field}: ${why}`, field);
+
+  const value = (column: string, kind: ColumnKind, v: unknown, op: string): FilterValue => {
+    if (v === null || v === undefined) throw bad(`${column}.${op} needs a value (use _is_null for nulls)`);
+    switch (kind) {
+      case 'boolean':
+        if (typeof v !== 'boolean') throw bad(`${column}.${op} expects a boolean`);
+        return v;
+      case 'integer':
+        if (typeof v === 'number' && Number.isInteger(v)) return v;
+        if (typeof v === 'string' && /^-?\d{1,19}$/.test(v)) return v;
+        throw bad(`${column}.${op} expects an integer`);
+      case 'float':
+        if (typeof v === 'number' && Number.isFinite(v)) return v;
+        throw bad(`${column}.${op} expects a number`);
+      case 'decimal':
+        if (typeof v === 'number' && Number.isFinite(v)) return v;
+        if (typeof v === 'string' && /^-?\d{1,38}(\.\d{1,38})?$/.test(v)) return v;
+        throw bad(`${column}.${op} expects a decimal number`);
+      case 'date':
+        if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v))) return v;
+        throw bad(`${column}.${op} expects a date (YYYY-MM-DD)`);
+      case 'timestamp':
+        if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v))) return v;
+        throw bad(`${column}.${op} expects an ISO-8601 timestamp`);
+      case 'time':
+        if (typeof v === 'string' && /^\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(v)) return v;
+        throw bad(`${column}.${op} expects a time (HH:MM:SS)`);
+      case 'string':
+        if (typeof v !== 'string') throw bad(`${column}.${op} expects a string`);
+        if (v.length > 10_000) throw bad(`${column}.${op} value is too long`);
+        return v;
+      default:
+        throw bad(`${column} cannot be filtered`);
+    }
+  };
+
+  const parse = (w: unknown, depth: number): Where => {
+    if (++nodes > MAX_NODES || depth > 32) throw bad('filter is too large or too deeply nested');
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) throw bad('expected an object of column conditions');
+    const items: Where[] = [];
+    for (const [key, v] of Object.entries(w as Record<string, unknown>)) {
+      if (key === '_and' || key === '_or') {
+        if (!Array.isArray(v)) throw bad(`${key} expects a list`);
+        items.push({ kind: key === '_and' ? 'and' : 'or', items: v.map((x) => parse(x, depth + 1)) });
+      } else if (key === '_not') {
+        items.push({ kind: 'not', item: parse(v, depth + 1) });
+      } else {
+        const kind = columns.get(key);
+        if (kind === undefined) throw bad(`unknown column '${key.slice(0, 100)}'`);
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`${key} expects an object of operators`);
+        const ops = Object.entries(v as Record<string, unknown>);
+        if (ops.length === 0) throw bad(`${key} has no operator`);
+        for (const [op, arg] of ops) {
+          if ((COMPARE as string[]).includes(op)) items.push({ kind: 'compare', column: key, op: op as CompareOp, value: value(key, kind, arg, op) });
+          else if (op === '_in' || op === '_nin') {
+            if (!Array.isArray(arg) || arg.length > MAX_IN) throw bad(`${key}.${op} expects a list of at most ${MAX_IN} values`);
+            items.push({ kind: 'in', column: key, negated: op === '_nin', values: arg.map((x) => value(key, kind, x, op)) });
+          } else if (op === '_like' || op === '_ilike') {
+            if (kind !== 'string') throw bad(`${key}.${op} applies to string columns only`);
+            items.push({ kind: 'like', column: key, caseInsensitive: op === '_ilike', pattern: value(key, kind, arg, op) as string });
+          } else if (op === '_is_null') {
+            if (typeof arg !== 'boolean') throw bad(`${key}._is_null expects a boolean`);
+            items.push({ kind: 'isNull', column: key, isNull: arg });
+          } else throw bad(`unknown operator '${op.slice(0, 40)}' on ${key}`);
+        }
+      }
+    }
+    return items.length === 1 ? items[0]! : { kind: 'and', items };
+  };
+  return parse(input, 0);
+}
+
+/** Renders a Where to SQL with the caller's identifier quoting and parameter placeholders. */
+export function whereToSql(w: Where, quote: (column: string) => string, param: (v: FilterValue) => string): string {
+  switch (w.kind) {
+    case 'and':
+      return w.items.length === 0 ? 'TRUE' : `(${w.items.map((i) => whereToSql(i, quote, param)).join(' AND ')})`;
+    case 'or':
+      return w.items.length === 0 ? 'FALSE' : `(${w.items.map((i) => whereToSql(i, quote, param)).join(' OR ')})`;
+    case 'not':
+      return `(NOT ${whereToSql(w.item, quote, param)})`;
+    case 'compare': {
+      const op = { _eq: '=', _neq: '<>', _gt: '>', _gte: '>=', _lt: '<', _lte: '<=' }[w.op];
+      return `(${quote(w.column)} ${op} ${param(w.value)})`;
+    }
+    case 'in':
+      if (w.values.length === 0) return w.negated ? 'TRUE' : 'FALSE';
+      return `(${quote(w.column)} ${w.negated ? 'NOT IN' : 'IN'} (${w.values.map(param).join(', ')}))`;
+    case 'like':
+      return `(${quote(w.column)} ${w.caseInsensitive ? 'ILIKE' : 'LIKE'} ${param(w.pattern)})`;
+    case 'isNull':
+      return `(${quote(w.column)} IS ${w.isNull ? '' : 'NOT '}NULL)`;
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,105 @@
+/**
+ * QueryEngine: reads and writes the data files of Iceberg snapshots. It never touches the catalog:
+ * callers hand it ScanPlans (files already resolved to local paths) and get rows, SQL results or
+ * written Parquet files back. Columns are matched to files by Iceberg field id, so renamed, added
+ * and dropped columns read correctly; delete files are applied by sequence number per the spec.
+ *
+ * Errors: InvalidInput (bad SQL, non-SELECT SQL, forbidden functions, unknown columns, bad cursor),
+ * SchemaMismatch (input rows or files that do not fit the schema), LimitExceeded (timeout),
+ * BackendUnavailable.
+ */
+import type { DataFile, PartitionSpec, ScanPlan, Schema } from '../domain/iceberg/types.js';
+import type { Where } from '../domain/filters.js';
+
+/** A ScanPlan whose file paths are local paths the engine can open. */
+export type LocalScanPlan = ScanPlan;
+
+export interface OrderBy {
+  column: string;
+  direction: 'ASC' | 'DESC';
+}
+
+export interface RowQuery {
+  /** Top-level column names, in output order; all columns of the plan's schema when absent. */
+  columns?: string[];
+  where?: Where;
+  orderBy?: OrderBy[];
+  first: number;
+  /** Opaque keyset cursor from a previous page. */
+  after?: string;
+  /** Also count all matching rows. */
+  withTotal?: boolean;
+}
+
+/** JSON-safe values: 64-bit integers and decimals as strings, timestamps ISO-8601, binary base64. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+
+export interface RowPage {
+  columns: string[];
+  rows: Record<string, JsonValue>[];
+  totalCount: bigint | null;
+  nextCursor: string | null;
+}
+
+export interface SqlResult {
+  columns: { name: string; type: string }[];
+  rows: JsonValue[][];
+  truncated: boolean;
+  elapsedMs: number;
+}
+
+export type WriteInput =
+  | { kind: 'rows'; rows: Record<string, unknown>[] }
+  | { kind: 'file'; localPath: string; format: 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET' };
+
+/** A Parquet file the engine wrote, with what a manifest entry needs (bounds as typed values). */
+export interface WrittenFile {
+  localPath: string;
+  recordCount: number;
+  fileSizeInBytes: number;
+  partition: Record<string, unknown>;
+  columnSizes: Map<number, number>;
+  valueCounts: Map<number, number>;
+  nullValueCounts: Map<number, number>;
+  /** Typed min/max per leaf field id (JS values: number, bigint, string, boolean, Date, Uint8Array…). */
+  lowerBounds: Map<number, unknown>;
+  upperBounds: Map<number, unknown>;
+}
+
+export interface DataComparison {
+  fromRows: bigint;
+  toRows: bigint;
+  rowsAdded: bigint;
+  rowsRemoved: bigint;
+  sampleAdded: Record<string, JsonValue>[];
+  sampleRemoved: Record<string, JsonValue>[];
+}
+
+export interface QueryEngine {
+  readonly kind: string;
+
+  rows(plan: LocalScanPlan, q: RowQuery): Promise<RowPage>;
+
+  /** Dotted table names a read-only query refers to. @throws InvalidInput for anything but one SELECT/WITH. */
+  referencedTables(query: string): Promise<string[]>;
+
+  /** Runs a read-only query in which each dotted name in `tables` reads that plan. */
+  sql(query: string, tables: Map<string, LocalScanPlan>, opts: { maxRows: number; timeoutMs: number }): Promise<SqlResult>;
+
+  /**
+   * Writes input rows as Parquet (with Iceberg field ids) into `dir`, one file per partition of
+   * `spec` (split further when large). @throws SchemaMismatch when the input does not fit `schema`.
+   */
+  writeDataFiles(input: WriteInput, target: { schema: Schema; spec: PartitionSpec; dir: string }): Promise<WrittenFile[]>;
+
+  /**
+   * For an overwrite with a filter: which data files of `plan` hold rows matching `where`, and
+   * new files holding their rows that do not match (copy-on-write).
+   */
+  rewriteWithout(plan: LocalScanPlan, where: Where, target: { schema: Schema; spec: PartitionSpec; dir: string }): Promise<{ replaced: DataFile[]; written: WrittenFile[]; deletedRows: number }>;
+
+  /** Row-level difference of two plans over the columns (field ids) they share, computed in the engine. */
+  compare(from: LocalScanPlan, to: LocalScanPlan, sampleSize: number): Promise<DataComparison>;
+
+  close(): Promise<void>;
+}
