@@ -67,8 +67,8 @@ async function openVersionStore(config: Config, closers: (() => Promise<void>)[]
     await fs.mkdir(dir, { recursive: true });
     db = await openPglite(dir);
   }
+  // The store closes its database when it is closed.
   const store = await createEmbeddedVersionStore(db, { defaultBranch: config.defaultBranch });
-  closers.push(() => db.close());
   closers.push(() => store.close());
   return store;
 }
