@@ -104,8 +104,14 @@ export type FileContent = 'DATA' | 'POSITION_DELETES' | 'EQUALITY_DELETES';
 /** A data or delete file as a manifest entry describes it (only live entries reach a scan). */
 export interface DataFile {
   content: FileContent;
-  /** Location as recorded in the manifest (aliases are applied when it is read). */
+  /**
+   * Location of the file. In a ScanPlan it is resolved through ObjectStore.resolve (aliases applied);
+   * in manifests read or written it is the location as recorded.
+   */
   filePath: string;
+  /** In a ScanPlan: the location as recorded in the manifest, when it differs from filePath (position
+   * delete files refer to data files by their recorded location). */
+  recordedPath?: string;
   fileFormat: 'PARQUET' | 'AVRO' | 'ORC';
   specId: number;
   /** Partition tuple by partition field name. */
@@ -122,6 +128,8 @@ export interface DataFile {
   splitOffsets?: number[];
   equalityIds?: number[];
   sortOrderId?: number;
+  /** Position deletes: the one data file all its deletes refer to, when known (field 143). */
+  referencedDataFile?: string;
   /** Data sequence number (inherited from the manifest when null in the entry). */
   sequenceNumber: number;
   fileSequenceNumber: number;
@@ -138,4 +146,40 @@ export interface ScanPlan {
   deleteFiles: DataFile[];
   /** Identity-partition source fields, for files that lack the column (Hive-style layouts). */
   partitionSpecs: PartitionSpec[];
+}
+
+/** Manifest entry status (field 0). */
+export type EntryStatus = 'EXISTING' | 'ADDED' | 'DELETED';
+
+/** One row of a manifest: a data or delete file with its tracking fields (inheritance applied). */
+export interface ManifestEntry {
+  status: EntryStatus;
+  dataFile: DataFile;
+}
+
+/** A manifest as a manifest list (or a v1 snapshot's `manifests`) describes it. */
+export interface ManifestFile {
+  manifestPath: string;
+  manifestLength: number;
+  partitionSpecId: number;
+  content: 'DATA' | 'DELETES';
+  sequenceNumber: number;
+  minSequenceNumber: number;
+  /** 64-bit, decimal string ("0" when unknown, as for v1 `manifests` lists). */
+  addedSnapshotId: string;
+  addedFilesCount: number | null;
+  existingFilesCount: number | null;
+  deletedFilesCount: number | null;
+  addedRowsCount: number | null;
+  existingRowsCount: number | null;
+  deletedRowsCount: number | null;
+  partitions?: FieldSummary[];
+}
+
+/** Manifest list partition summary for one partition field (bounds in single-value binary form). */
+export interface FieldSummary {
+  containsNull: boolean;
+  containsNan?: boolean;
+  lowerBound?: Uint8Array;
+  upperBound?: Uint8Array;
 }

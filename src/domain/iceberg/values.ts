@@ -1,0 +1,114 @@
+/**
+ * JS values of Iceberg primitive types, normalised to the physical form the spec works in:
+ * days since epoch (date), microseconds (time, timestamp), unscaled integers (decimal), UUID bytes.
+ * Accepts what callers naturally hold: numbers, bigints, ISO strings, Dates, Uint8Arrays.
+ */
+import { InvalidInput } from '../errors.js';
+
+const DAY_MS = 86_400_000;
+
+function bad(v: unknown, what: string): never {
+  throw new InvalidInput(`cannot read ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v)} as ${what}`, 'value');
+}
+
+export function toInt(v: unknown): number {
+  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n)) bad(v, 'an integer');
+  return n;
+}
+
+export function toBigInt(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return BigInt(v.trim());
+  return bad(v, 'a long');
+}
+
+/** date → days since 1970-01-01 (number, Date, or `YYYY-MM-DD`). */
+export function toDays(v: unknown): number {
+  if (typeof v === 'number' || typeof v === 'bigint') return toInt(v);
+  if (v instanceof Date) return Math.floor(v.getTime() / DAY_MS);
+  if (typeof v === 'string' && /^[+-]?\d{4,}-\d{2}-\d{2}$/.test(v)) {
+    const ms = Date.parse(`${v}T00:00:00Z`);
+    if (!Number.isNaN(ms)) return Math.floor(ms / DAY_MS);
+  }
+  return bad(v, 'a date');
+}
+
+/** time → microseconds from midnight (number/bigint micros, or `HH:MM:SS[.ffffff]`). */
+export function toTimeMicros(v: unknown): bigint {
+  if (typeof v === 'number' || typeof v === 'bigint') return toBigInt(v);
+  const m = typeof v === 'string' ? /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/.exec(v) : null;
+  if (!m) return bad(v, 'a time');
+  const frac = BigInt((m[4] ?? '').padEnd(6, '0').slice(0, 6));
+  return ((BigInt(m[1]!) * 60n + BigInt(m[2]!)) * 60n + BigInt(m[3] ?? '0')) * 1_000_000n + frac;
+}
+
+/** timestamp(tz) → microseconds since epoch (number/bigint micros, Date, or ISO-8601; no zone = UTC). */
+export function toMicros(v: unknown): bigint {
+  if (typeof v === 'number' || typeof v === 'bigint') return toBigInt(v);
+  if (v instanceof Date) return BigInt(v.getTime()) * 1000n;
+  const m = typeof v === 'string' ? /^([+-]?\d{4,}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(v.trim()) : null;
+  if (!m) return bad(v, 'a timestamp');
+  const zone = m[4] === undefined || m[4].toUpperCase() === 'Z' ? 'Z' : m[4];
+  const ms = Date.parse(`${m[1]}T${m[2]}${zone}`);
+  if (Number.isNaN(ms)) return bad(v, 'a timestamp');
+  return BigInt(ms) * 1000n + BigInt((m[3] ?? '').padEnd(6, '0').slice(0, 6));
+}
+
+/** decimal → unscaled integer at `scale` (decimal string, number, or bigint as a whole value). */
+export function toUnscaled(v: unknown, scale: number): bigint {
+  if (typeof v === 'bigint') return v * 10n ** BigInt(scale);
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? v.toFixed(scale) : bad(v, 'a decimal')) : typeof v === 'string' ? v.trim() : bad(v, 'a decimal');
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(s);
+  if (!m || (m[2] === '' && !m[3])) return bad(v, 'a decimal');
+  const frac = m[3] ?? '';
+  if (frac.length > scale && /[1-9]/.test(frac.slice(scale))) bad(v, `a decimal with scale ${scale}`);
+  const digits = BigInt((m[2] || '0') + frac.slice(0, scale).padEnd(scale, '0'));
+  return m[1] === '-' ? -digits : digits;
+}
+
+/** Unscaled integer → decimal string with exactly `scale` fraction digits. */
+export function formatDecimal(unscaled: bigint, scale: number): string {
+  const neg = unscaled < 0n;
+  const digits = (neg ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return neg ? `-${body}` : body;
+}
+
+export function uuidToBytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array && v.length === 16) return v;
+  const hex = typeof v === 'string' ? v.replace(/-/g, '') : '';
+  if (!/^[0-9a-f]{32}$/i.test(hex)) bad(v, 'a uuid');
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+export function bytesToUuid(b: Uint8Array): string {
+  const h = Buffer.from(b).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function toBytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') return Uint8Array.from(Buffer.from(v, 'base64'));
+  return bad(v, 'binary');
+}
+
+export function daysToIso(days: number): string {
+  return new Date(days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Microseconds since epoch → `YYYY-MM-DDTHH:MM:SS[.ffffff]` (UTC, no zone). */
+export function microsToIso(micros: bigint): string {
+  const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+  const sub = Number(((micros % 1_000_000n) + 1_000_000n) % 1_000_000n);
+  const base = new Date(Number(ms)).toISOString().slice(0, 19);
+  return sub === 0 ? base : `${base}.${String(sub).padStart(6, '0')}`;
+}
+
+export function timeMicrosToIso(micros: bigint): string {
+  const s = Number(micros / 1_000_000n);
+  const sub = Number(micros % 1_000_000n);
+  const hms = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) => String(n).padStart(2, '0')).join(':');
+  return sub === 0 ? hms : `${hms}.${String(sub).padStart(6, '0')}`;
+}
