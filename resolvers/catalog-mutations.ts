@@ -1,5 +1,4 @@
 /** Branch, tag, namespace, merge and cherry-pick mutations; each returns a result union (API.md). */
-import { wrapOrThrow } from '@pothos/plugin-errors';
 import { builder } from '../schema/builder.js';
 import type { Commit, MergeOutcome, Reference } from '../src/ports/version-store.js';
 import {
@@ -12,6 +11,7 @@ import {
   ReferenceConflictType,
 } from './errors.js';
 import { CommitNode } from './commits.js';
+import { sharedResultUnion } from './result-union.js';
 import { BranchNode, TagNode } from './references.js';
 
 const errors = (name: keyof typeof RESULT_ERRORS, union: string) => ({ types: RESULT_ERRORS[name], union: { name: union } });
@@ -49,24 +49,12 @@ const MergeSuccess = builder.objectRef<MergeOutcome>('MergeSuccess').implement({
   }),
 });
 
-// merge and cherryPick share one result union, so it is declared here rather than by the errors
-// plugin; caught errors are wrapped the way the plugin wraps them (graphql-js would treat a bare
-// Error instance as a thrown one).
-const MergeResult = builder.unionType('MergeResult', {
-  types: [MergeSuccess, MergeConflictType, NotFoundType, ReferenceConflictType, InvalidInputType, ForbiddenType, ProtectedBranchType],
-  resolveType: (v) => {
-    const name = (v as object).constructor?.name;
-    return name && name !== 'Object' ? name : 'MergeSuccess';
-  },
-});
-
-async function asMergeResult(work: Promise<MergeOutcome>): Promise<MergeOutcome> {
-  try {
-    return await work;
-  } catch (e) {
-    return wrapOrThrow(e, RESULT_ERRORS.merge) as MergeOutcome;
-  }
-}
+const { union: MergeResult, wrap: asMergeResult } = sharedResultUnion<MergeOutcome>(
+  'MergeResult',
+  MergeSuccess,
+  [MergeConflictType, NotFoundType, ReferenceConflictType, InvalidInputType, ForbiddenType, ProtectedBranchType],
+  RESULT_ERRORS.merge,
+);
 
 const MergeBehaviorEnum = builder.enumType('MergeBehavior', { values: ['NORMAL', 'FORCE', 'DROP'] as const });
 const KeyMergeModeInput = builder.inputType('KeyMergeMode', {
