@@ -9,7 +9,7 @@
  */
 import type { ContentType } from '../../domain/content.js';
 import { canonicalJson, sha256Hex } from './hashing.js';
-import { Lru } from './lru.js';
+import { Lru } from '../../util/lru.js';
 
 export const LEAF_MAX = 32;
 /** sha256 gives 64 nibbles; below that depth a leaf may exceed LEAF_MAX (never happens in practice). */

@@ -8,7 +8,7 @@ import { ReferenceConflict } from '../../domain/errors.js';
 import type { CommitOperation } from '../../ports/version-store.js';
 import type { SqlDatabase, SqlExecutor } from '../sql/database.js';
 import { canonicalJson } from './hashing.js';
-import { Lru } from './lru.js';
+import { Lru } from '../../util/lru.js';
 import { CachedNodeSource, type PendingNodes } from './nodes.js';
 
 export interface StoredMeta {
