@@ -1,0 +1,324 @@
+/**
+ * `npm run bench` — the catalog benchmark: VersionStore operations on the embedded store (PGlite and
+ * PostgreSQL) and on Nessie through our adapter, against Nessie's REST API v2 called directly (the
+ * peer), all in one run on this machine; then how content lookups and log pages grow with history.
+ *
+ *   npm run bench                        everything (~10–15 min on 2 cores)
+ *   npm run bench -- --quick             small sizes, a smoke run of a couple of minutes
+ *   npm run bench -- --only=catalog.ops  just the operations table (catalog.growth: just growth)
+ *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
+ *
+ * Services (PostgreSQL, Nessie) are started here from test/support/services.ts on 127.0.0.1 and
+ * stopped at the end; temp dirs are removed. The report is printed and written to
+ * bench/results/latest.md and latest.json. Progress goes to stderr.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { openPglite, openPostgres, type SqlDatabase } from '../src/adapters/sql/database.js';
+import { createEmbeddedVersionStore } from '../src/adapters/embedded/index.js';
+import type { VersionStore } from '../src/ports/version-store.js';
+import { createTestDatabase, startNessie, startPostgres, type RunningService } from '../test/support/services.js';
+import { BACKENDS, labelOf, nessieDirectDriver, portDriver, type BackendName, type Driver, type OpenedStore } from './drivers.js';
+import { fixtureRates, growthRows, machine, opRows, toMarkdown, writeReport, type BenchReport } from './report.js';
+import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type GrowthResult, type OpResult } from './scenarios.js';
+
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth'] as const;
+const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+const USAGE = `usage: npm run bench -- [options]
+  --quick                 small sizes (smoke run, a couple of minutes)
+  --only=SUITES           comma-separated: ${SUITES.join(', ')} (default: catalog = ops + growth)
+  --backends=NAMES        operations on: ${BACKENDS.map((b) => b.name).join(', ')} (default: all)
+  --growth=NAMES          growth on: ${GROWTH_BACKENDS.join(', ')}, or none (default: embedded-pglite,nessie-direct)
+  --out=DIR               where latest.md / latest.json go (default: bench/results)
+  --help`;
+
+interface Options {
+  sizes: typeof FULL;
+  ops: boolean;
+  growth: boolean;
+  backends: BackendName[];
+  growthBackends: BackendName[];
+  outDir: string;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      backends: { type: 'string' },
+      growth: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const only = values.only ? list(values.only) : ['catalog'];
+  for (const s of only) if (!(SUITES as readonly string[]).includes(s)) throw new UsageError(`unknown suite '${s}' in --only (known: ${SUITES.join(', ')})`);
+  const names = BACKENDS.map((b) => b.name) as string[];
+  const backends = values.backends ? list(values.backends) : names;
+  for (const b of backends) if (!names.includes(b)) throw new UsageError(`unknown backend '${b}' in --backends (known: ${names.join(', ')})`);
+  const growthBackends = values.growth === 'none' ? [] : values.growth ? list(values.growth) : ['embedded-pglite', 'nessie-direct'];
+  for (const b of growthBackends) {
+    if (!(GROWTH_BACKENDS as string[]).includes(b)) throw new UsageError(`unknown backend '${b}' in --growth (known: ${GROWTH_BACKENDS.join(', ')}, none)`);
+  }
+  return {
+    sizes: values.quick ? QUICK : FULL,
+    ops: only.includes('catalog') || only.includes('catalog.ops'),
+    growth: (only.includes('catalog') || only.includes('catalog.growth')) && growthBackends.length > 0,
+    backends: backends as BackendName[],
+    growthBackends: growthBackends as BackendName[],
+    outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
+  };
+}
+
+class UsageError extends Error {}
+
+// ───────────────────────────── progress and cleanup ─────────────────────────────
+
+const started = Date.now();
+const progress = (line: string) => process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch((e: unknown) => progress(`cleanup failed: ${(e as Error).message}`));
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    progress(`${sig}: stopping services and removing temp dirs`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+// ───────────────────────────── backends ─────────────────────────────
+
+type NessieFactory = (opts: { uri: string }) => VersionStore | Promise<VersionStore>;
+
+/** Our Nessie adapter (src/adapters/nessie), loaded lazily so the other backends run without it. */
+async function loadNessieAdapter(): Promise<NessieFactory> {
+  const spec = '../src/adapters/nessie/index.js';
+  let mod: { createNessieVersionStore?: NessieFactory };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (e) {
+    throw new Error(`the Nessie adapter (src/adapters/nessie/index.ts) cannot be loaded: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (typeof mod.createNessieVersionStore !== 'function') throw new Error('src/adapters/nessie/index.ts does not export createNessieVersionStore');
+  return mod.createNessieVersionStore;
+}
+
+const embedded = async (db: SqlDatabase): Promise<OpenedStore> => {
+  const store = await createEmbeddedVersionStore(db, { defaultBranch: 'main' });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await db.close();
+    },
+  };
+};
+
+interface Services {
+  postgres?: RunningService;
+  nessie?: RunningService;
+}
+
+async function makeDriver(name: BackendName, svc: Services, purpose: string): Promise<Driver> {
+  switch (name) {
+    case 'embedded-pglite': {
+      const dir = await tempDir(`cascade-bench-pglite-${purpose}-`);
+      return portDriver(name, async () => embedded(await openPglite(dir)));
+    }
+    case 'embedded-postgres': {
+      const url = await createTestDatabase(svc.postgres!.url, `bench_${purpose}`);
+      return portDriver(name, async () => embedded(await openPostgres(url)));
+    }
+    case 'nessie-gateway': {
+      const create = await loadNessieAdapter();
+      return portDriver(name, async () => {
+        const store = await create({ uri: svc.nessie!.url });
+        return { store, close: () => store.close() };
+      });
+    }
+    case 'nessie-direct':
+      return nessieDirectDriver(svc.nessie!.url);
+  }
+}
+
+// ───────────────────────────── main ─────────────────────────────
+
+async function main(): Promise<number> {
+  let opts: Options;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { sizes } = opts;
+  const startedAt = new Date();
+  const loadStart = os.loadavg()[0] ?? 0;
+  const errors: string[] = [];
+  const notes: string[] = [];
+  const opBackends = opts.ops ? opts.backends : [];
+  const growthBackends = opts.growth ? opts.growthBackends : [];
+  const needed = new Set<BackendName>([...opBackends, ...growthBackends]);
+  progress(
+    `catalog benchmark (${sizes.mode}): operations on ${opBackends.join(', ') || 'none'}; growth on ${growthBackends.join(', ') || 'none'}`,
+  );
+
+  // Services, in parallel (Nessie takes ~20 s to start).
+  const svc: Services = {};
+  const wantPg = needed.has('embedded-postgres');
+  const wantNessie = needed.has('nessie-gateway') || needed.has('nessie-direct');
+  const t0 = Date.now();
+  await Promise.all([
+    wantPg &&
+      startPostgres().then((s) => {
+        svc.postgres = s;
+        cleanups.push(() => s.stop());
+      }),
+    wantNessie &&
+      startNessie().then((s) => {
+        svc.nessie = s;
+        cleanups.push(() => s.stop());
+      }),
+  ]);
+  if (wantPg || wantNessie) {
+    progress(`services up in ${((Date.now() - t0) / 1000).toFixed(1)} s${svc.postgres ? ' · PostgreSQL' : ''}${svc.nessie ? ` · Nessie at ${svc.nessie.url}` : ''}`);
+  }
+
+  // ── operations
+  const opResults: OpResult[] = [];
+  const fixtures: Fixture[] = [];
+  if (opBackends.length > 0) {
+    // Nessie direct first: its fixture also warms the JVM up before anything of Nessie is measured.
+    const order = [...opBackends].sort((a, b) => (a === 'nessie-direct' ? -1 : b === 'nessie-direct' ? 1 : 0));
+    const prefixes: Record<BackendName, string> = { 'embedded-pglite': 'ep_', 'embedded-postgres': 'eg_', 'nessie-gateway': 'gw_', 'nessie-direct': 'nd_' };
+    for (const name of order) {
+      try {
+        const driver = await makeDriver(name, svc, 'ops');
+        cleanups.push(() => driver.close());
+        progress(`${labelOf(name)}: building the fixture (namespace + ${sizes.baseKeys} tables, one commit each)`);
+        fixtures.push(await buildFixture(driver, prefixes[name], sizes, progress));
+      } catch (e) {
+        errors.push(`${labelOf(name)}: fixture failed: ${(e as Error).message}`);
+        progress(`${labelOf(name)}: FAILED: ${(e as Error).message}`);
+      }
+    }
+    // Operation-major, iterations interleaved across backends (runOp); a failing backend is dropped.
+    let live = [...fixtures].sort((a, b) => BACKENDS.findIndex((x) => x.name === a.driver.name) - BACKENDS.findIndex((x) => x.name === b.driver.name));
+    for (const op of OPS) {
+      if (live.length === 0) break;
+      const it = sizes.iterations[op.name];
+      progress(`${op.label}: ${it.warmup} warm-up + ${it.iterations} measured iterations, interleaved over ${live.map((f) => labelOf(f.driver.name)).join(', ')}`);
+      const results = await runOp(op.name, live, sizes, progress, (fx, e) => {
+        live = live.filter((f) => f !== fx);
+        errors.push(`${op.label} on ${labelOf(fx.driver.name)} failed (backend dropped from the remaining operations): ${(e as Error).message}`);
+        progress(`  ${labelOf(fx.driver.name)} FAILED: ${(e as Error).message}`);
+      });
+      for (const r of results) {
+        opResults.push(r);
+        progress(`  ${labelOf(r.backend).padEnd(24)} median ${r.summary.medianMs.toFixed(2)} ms, p95 ${r.summary.p95Ms.toFixed(2)} ms, ${r.summary.opsPerSec.toFixed(0)} ops/s`);
+      }
+    }
+  }
+
+  // ── growth
+  const growthResults: GrowthResult[] = [];
+  for (const name of growthBackends) {
+    const plan = name === 'nessie-direct' ? sizes.growth.nessie : sizes.growth.embedded;
+    progress(`growth on ${labelOf(name)}: ${plan.small.commits} → ${plan.large.commits} commits, ${plan.small.keys} → ${plan.large.keys} keys`);
+    try {
+      const driver = await makeDriver(name, svc, 'growth');
+      cleanups.push(() => driver.close());
+      growthResults.push(await runGrowth(driver, name === 'nessie-direct' ? 'ng_growth' : 'growth', plan, sizes, progress));
+    } catch (e) {
+      errors.push(`growth on ${labelOf(name)} failed: ${(e as Error).message}`);
+      progress(`  FAILED: ${(e as Error).message}`);
+    }
+  }
+
+  // ── report
+  if (opResults.some((r) => r.backend === 'nessie-direct') || growthBackends.includes('nessie-direct')) {
+    notes.push(
+      'Nessie 0.99.0 server: IN_MEMORY version store, 1 GB heap, SerialGC, started by the bench on 127.0.0.1 (test/support/services.ts); Nessie direct = fetch (undici keep-alive) to its REST API v2 from this process.',
+      "Nessie direct's log page is GET /trees/{ref}@{hash}/history?max-records=100 (the v2 spelling: `maxRecords` is ignored by v2, which then answers its default page of 250): commit metadata only. The row 'with operations' adds fetch=ALL, which is what the port's log returns (each commit's operations), so that row compares like with like.",
+    );
+  }
+  if (opResults.some((r) => r.backend === 'nessie-gateway')) {
+    notes.push('Gateway over Nessie = our VersionStore adapter (src/adapters/nessie) called in process, without the GraphQL/HTTP edge; its log page returns commits with their operations.');
+  }
+  if (opResults.some((r) => r.backend.startsWith('embedded'))) {
+    notes.push(
+      'Embedded = createEmbeddedVersionStore on PGlite (files in a temp dir) or on PostgreSQL (embedded-postgres, fsync off, over TCP on 127.0.0.1), called in process. Reads (content, log) are at a fixed commit hash on every backend.',
+    );
+  }
+  const maxLoad = Math.max(loadStart, os.loadavg()[0] ?? 0, ...opResults.map((r) => r.loadAvg));
+  if (maxLoad > os.cpus().length) {
+    notes.push(
+      `The machine was busy: 1-minute load average up to ${maxLoad.toFixed(1)} on ${os.cpus().length} cores (other processes). Absolute times are inflated and noisy; the ratios are less affected because every operation's iterations alternate between backends.`,
+    );
+  }
+  const report: BenchReport = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationSec: (Date.now() - startedAt.getTime()) / 1000,
+    mode: sizes.mode,
+    machine: { ...machine(), loadAvgStart: loadStart, loadAvgEnd: os.loadavg()[0] ?? 0 },
+    sizes,
+    fixtureBuildRates: fixtureRates(fixtures),
+    ops: opRows(opResults),
+    growth: growthRows(growthResults),
+    growthBuilds: growthResults.map((g) => ({
+      backend: g.backend,
+      small: { commits: g.small.commits, keys: g.small.keys },
+      large: { commits: g.large.commits, keys: g.large.keys },
+      plannedLarge: g.plan.large,
+      commitsPerSecSmall: g.buildRateSmall,
+      commitsPerSecLarge: g.buildRateLarge,
+      buildSeconds: g.buildSeconds,
+      reduced: g.reduced,
+    })),
+    notes,
+    errors,
+  };
+  const md = toMarkdown(report);
+  process.stdout.write(`\n${md}`);
+  const files = await writeReport(opts.outDir, report);
+  progress(`report written to ${path.relative(process.cwd(), files.md)} and ${path.relative(process.cwd(), files.json)}`);
+  return errors.length > 0 ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (e) {
+  progress(`failed: ${(e as Error).stack ?? String(e)}`);
+  code = 1;
+} finally {
+  await cleanup();
+}
+process.exit(code);
