@@ -1,0 +1,64 @@
+/**
+ * QueryEngine over DuckDB (in-process, in-memory; data lives in the plans' Parquet files).
+ * One concern per file: instance.ts (instance + pool), layout.ts / projection.ts / scan-sql.ts
+ * (reading plans by field id with deletes), rows.ts + cursor.ts (paging), sql-safety.ts +
+ * sandbox.ts (user SQL), writer.ts + write-input.ts + metrics.ts (Parquet out), compare.ts,
+ * json-values.ts (values out).
+ */
+import type { Where } from '../../domain/filters.js';
+import type { PartitionSpec, Schema } from '../../domain/iceberg/types.js';
+import type { LocalScanPlan, QueryEngine, RowQuery, WriteInput } from '../../ports/query-engine.js';
+import { compareScans } from './compare.js';
+import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
+import { LayoutCache } from './layout.js';
+import { readRows } from './rows.js';
+import { runSandboxed } from './sandbox.js';
+import { buildScan } from './scan-sql.js';
+import { checkQuery, resolveTables } from './sql-safety.js';
+import { quoteIdent } from './sql-text.js';
+import { rewriteWithout, writeDataFiles } from './writer.js';
+
+export type { EngineOptions };
+
+const planFiles = (p: LocalScanPlan) => [...p.dataFiles, ...p.deleteFiles].map((f) => f.filePath);
+
+export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<QueryEngine> {
+  const instance = await createInstance(opts);
+  const pool = new ConnectionPool(instance, opts.connections ?? 4);
+  const layouts = new LayoutCache();
+
+  return {
+    kind: 'duckdb',
+
+    rows: (plan: LocalScanPlan, q: RowQuery) =>
+      pool.use(async (conn) => readRows(conn, await buildScan(conn, layouts, plan), q)),
+
+    referencedTables: (query: string) => pool.use(async (conn) => (await checkQuery(conn, query)).tables.map((t) => t.name)),
+
+    sql: async (query, tables, limits) => {
+      const views = await pool.use(async (conn) => {
+        const parsed = await checkQuery(conn, query);
+        const used = new Set(resolveTables(parsed.tables, tables.keys()).values());
+        const out = [];
+        for (const key of used) {
+          const scan = await buildScan(conn, layouts, tables.get(key)!);
+          const cols = scan.fields.map((f) => quoteIdent(f.name)).join(', ');
+          out.push({ key, sql: `SELECT ${cols} FROM (${scan.sql})`, files: planFiles(tables.get(key)!) });
+        }
+        return out;
+      });
+      return runSandboxed(opts, views, views.flatMap((v) => v.files), query, limits);
+    },
+
+    writeDataFiles: (input: WriteInput, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
+      pool.use((conn) => writeDataFiles(conn, input, target)),
+
+    rewriteWithout: (plan: LocalScanPlan, where: Where, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
+      pool.use(async (conn) => rewriteWithout(conn, plan, await buildScan(conn, layouts, plan), where, target)),
+
+    compare: (from: LocalScanPlan, to: LocalScanPlan, sampleSize: number) =>
+      pool.use(async (conn) => compareScans(conn, await buildScan(conn, layouts, from), await buildScan(conn, layouts, to), sampleSize)),
+
+    close: async () => pool.close(),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * User SQL runs in a throwaway DuckDB instance (creating one takes ~15 ms) that can see nothing
+ * but the plan files: the tables are views over them, `allowed_paths` lists exactly those files,
+ * external access is then disabled and the configuration locked, so even a query that slipped past
+ * sql-safety.ts could not read another file, attach a database, install an extension or undo this.
+ * Results stream in chunks until the row cap; a timer interrupts the query (LimitExceeded).
+ */
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { InvalidInput, LimitExceeded } from '../../domain/errors.js';
+import type { JsonValue, SqlResult } from '../../ports/query-engine.js';
+import { userError } from './errors.js';
+import { instanceConfig, type EngineOptions } from './instance.js';
+import { toJsonValue } from './json-values.js';
+import { quoteIdent, sqlStringList } from './sql-text.js';
+
+export interface SandboxTable {
+  /** Dotted table key: `t`, `ns.t` or `catalog.ns.t`. */
+  key: string;
+  /** SELECT producing the table's columns. */
+  sql: string;
+}
+
+async function defineViews(conn: DuckDBConnection, tables: SandboxTable[]): Promise<void> {
+  const catalogs = new Set<string>();
+  const schemas = new Set<string>();
+  for (const t of tables) {
+    const parts = t.key.split('.');
+    if (parts.length > 3) throw new InvalidInput(`table '${t.key}' has more than three name parts and cannot be queried with SQL`, 'query');
+    const q = parts.map(quoteIdent);
+    if (parts.length === 3 && !catalogs.has(parts[0]!)) {
+      catalogs.add(parts[0]!);
+      await conn.run(`ATTACH ':memory:' AS ${q[0]}`);
+    }
+    const schema = q.slice(0, -1).join('.');
+    if (parts.length > 1 && !schemas.has(schema)) {
+      schemas.add(schema);
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    }
+    await conn.run(`CREATE VIEW ${q.join('.')} AS ${t.sql}`);
+  }
+}
+
+export async function runSandboxed(
+  opts: EngineOptions,
+  tables: SandboxTable[],
+  files: string[],
+  query: string,
+  limits: { maxRows: number; timeoutMs: number },
+): Promise<SqlResult> {
+  const started = performance.now();
+  const instance = await DuckDBInstance.create(':memory:', { ...instanceConfig(opts), temp_directory: '' });
+  const conn = await instance.connect();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.interrupt();
+  }, limits.timeoutMs);
+  try {
+    await conn.run(`SET allowed_directories = []`);
+    await conn.run(`SET allowed_paths = ${sqlStringList([...new Set(files)])}`);
+    await conn.run(`SET enable_external_access = false`);
+    await defineViews(conn, tables);
+    await conn.run(`SET lock_configuration = true`);
+
+    const result = await conn.stream(query);
+    const names = result.columnNames();
+    const types = result.columnTypes();
+    const rows: JsonValue[][] = [];
+    let truncated = false;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      for (const r of chunk.getRows() as DuckDBValue[][]) {
+        if (rows.length === limits.maxRows) {
+          truncated = true;
+          break;
+        }
+        rows.push(r.map((v, i) => toJsonValue(v, types[i])));
+      }
+      if (truncated) break;
+    }
+    return {
+      columns: names.map((name, i) => ({ name, type: types[i]?.toString() ?? 'UNKNOWN' })),
+      rows,
+      truncated,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  } catch (e) {
+    if (timedOut) throw new LimitExceeded(`the query took longer than ${limits.timeoutMs} ms and was stopped`);
+    throw userError(e, 'query');
+  } finally {
+    clearTimeout(timer);
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
