@@ -109,3 +109,156 @@ describe('delete files', () => {
     expect(ids).toEqual([0, 2, 4, 5, 6, 7, 8, 9]);
   });
 });
+
+describe('rows: where, orderBy and keyset paging', () => {
+  const s = schema(field(1, 'id', 'int'), field(2, 'grp', 'string'), field(3, 'v', 'double'));
+  let p: ScanPlan;
+  beforeAll(async () => {
+    // Heavy ties and NULLs across two files, so only the (file, position) tie-breaker orders them.
+    const a = await parquet('page-a.parquet', `SELECT i::INT AS id, CASE WHEN i % 7 = 0 THEN NULL ELSE 'g' || (i % 3) END AS grp, (i % 4)::DOUBLE AS v FROM range(60) t(i)`, `{id: 1, grp: 2, v: 3}`);
+    const b = await parquet('page-b.parquet', `SELECT (i + 60)::INT AS id, CASE WHEN i % 5 = 0 THEN NULL ELSE 'g' || (i % 3) END AS grp, (i % 4)::DOUBLE AS v FROM range(45) t(i)`, `{id: 1, grp: 2, v: 3}`);
+    p = plan(s, [file(a, 1), file(b, 1)]);
+  });
+  const kinds = new Map<string, ColumnKind>([['id', 'integer'], ['grp', 'string'], ['v', 'float']]);
+
+  for (const orderBy of [
+    [{ column: 'grp', direction: 'ASC' as const }],
+    [{ column: 'grp', direction: 'DESC' as const }, { column: 'v', direction: 'ASC' as const }],
+    [{ column: 'v', direction: 'DESC' as const }],
+    [],
+  ]) {
+    it(`pages through every row exactly once (orderBy ${JSON.stringify(orderBy)})`, async () => {
+      const where = parseWhere({ _or: [{ id: { _lt: 50 } }, { grp: { _is_null: true } }, { v: { _gte: 2 } }] }, kinds);
+      const everything = await all(p, { where, orderBy });
+      const seen: unknown[] = [];
+      let after: string | undefined;
+      for (let i = 0; i < 100; i++) {
+        const page = await engine.rows(p, { first: 7, where, orderBy, after, withTotal: i === 0 });
+        if (i === 0) expect(page.totalCount).toBe(BigInt(everything.length));
+        seen.push(...page.rows.map((r) => r.id));
+        if (!page.nextCursor) break;
+        after = page.nextCursor;
+      }
+      expect(seen).toEqual(everything.map((r) => r.id));
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.length).toBeGreaterThan(50);
+    });
+  }
+
+  it('sorts NULLs last ascending and first descending', async () => {
+    const asc = await all(p, { orderBy: [{ column: 'grp', direction: 'ASC' }] });
+    expect(asc.at(-1)?.grp).toBeNull();
+    const desc = await all(p, { orderBy: [{ column: 'grp', direction: 'DESC' }] });
+    expect(desc[0]?.grp).toBeNull();
+  });
+
+  it('projects columns and filters with bound parameters', async () => {
+    const where = parseWhere({ grp: { _eq: "g1' OR 1=1 --" } }, kinds);
+    expect(await all(p, { where })).toEqual([]);
+    const rows = await all(p, { columns: ['id'], where: parseWhere({ id: { _in: [3, 61] } }, kinds), orderBy: [{ column: 'id', direction: 'ASC' }] });
+    expect(rows).toEqual([{ id: 3 }, { id: 61 }]);
+  });
+
+  it('refuses bad cursors, unknown columns and cursors of another ordering', async () => {
+    const code = (e: unknown) => (e as { code?: string }).code;
+    await expect(engine.rows(p, { first: 5, after: 'not*base64' })).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+    await expect(engine.rows(p, { first: 5, after: Buffer.from('{"x":1}').toString('base64url') })).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+    const page = await engine.rows(p, { first: 5, orderBy: [{ column: 'id', direction: 'ASC' }] });
+    await expect(engine.rows(p, { first: 5, after: page.nextCursor!, orderBy: [{ column: 'v', direction: 'ASC' }] })).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+    const forged = Buffer.from(JSON.stringify({ o: 'id:ASC', k: ['abc'], f: 'x', p: '1' })).toString('base64url');
+    await expect(engine.rows(p, { first: 5, after: forged, orderBy: [{ column: 'id', direction: 'ASC' }] })).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+    await expect(engine.rows(p, { first: 5, columns: ['nope'] })).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+    await expect(engine.rows(p, { first: 5, orderBy: [{ column: 'nope', direction: 'ASC' }] })).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+  });
+});
+
+describe('values as JSON', () => {
+  it('converts every Iceberg type', async () => {
+    const path = await parquet(
+      'types.parquet',
+      `SELECT true AS b, 7::INT AS i, 9007199254740993::BIGINT AS l, 1.5::FLOAT AS f, 'NaN'::DOUBLE AS d, 12.30::DECIMAL(10,2) AS dec,
+        DATE '2025-01-02' AS dt, TIME '12:34:56.5' AS t, TIMESTAMP '2025-01-02 03:04:05.123456' AS ts, TIMESTAMPTZ '2025-01-02 03:04:05+02' AS tz,
+        'héllo' AS s, '0b1c7f52-4f3c-4d32-a1d9-0c8b9ad9e3a1'::UUID AS u, '\\xDE\\xAD'::BLOB AS bin, '\\x01\\x02\\x03'::BLOB AS fx,
+        [1, NULL, 3] AS li, {'x': 1, 'y': 'z'} AS st, MAP {'k': 2} AS m, MAP {1: 'one'} AS mi`,
+      `{b: 1, i: 2, l: 3, f: 4, d: 5, dec: 6, dt: 7, t: 8, ts: 9, tz: 10, s: 11, u: 12, bin: 13, fx: 14, li: {__duckdb_field_id: 15, element: 16}, st: {__duckdb_field_id: 17, x: 18, y: 19}, m: {__duckdb_field_id: 20, key: 21, value: 22}, mi: {__duckdb_field_id: 23, key: 24, value: 25}}`,
+    );
+    const s = schema(
+      field(1, 'b', 'boolean'), field(2, 'i', 'int'), field(3, 'l', 'long'), field(4, 'f', 'float'), field(5, 'd', 'double'), field(6, 'dec', 'decimal(10,2)'),
+      field(7, 'dt', 'date'), field(8, 't', 'time'), field(9, 'ts', 'timestamp'), field(10, 'tz', 'timestamptz'), field(11, 's', 'string'), field(12, 'u', 'uuid'),
+      field(13, 'bin', 'binary'), field(14, 'fx', 'fixed[3]'),
+      field(15, 'li', { type: 'list', elementId: 16, element: 'long', elementRequired: false }),
+      field(17, 'st', { type: 'struct', fields: [field(18, 'x', 'int'), field(19, 'y', 'string')] }),
+      field(20, 'm', { type: 'map', keyId: 21, key: 'string', valueId: 22, value: 'int', valueRequired: false }),
+      field(23, 'mi', { type: 'map', keyId: 24, key: 'int', valueId: 25, value: 'string', valueRequired: false }),
+    );
+    const [row] = await all(plan(s, [file(path, 1)]));
+    expect(row).toEqual({
+      b: true, i: 7, l: '9007199254740993', f: 1.5, d: 'NaN', dec: '12.30', dt: '2025-01-02', t: '12:34:56.500000',
+      ts: '2025-01-02T03:04:05.123456', tz: '2025-01-02T01:04:05Z', s: 'héllo', u: '0b1c7f52-4f3c-4d32-a1d9-0c8b9ad9e3a1',
+      bin: Buffer.from([0xde, 0xad]).toString('base64'), fx: 'AQID', li: ['1', null, '3'], st: { x: 1, y: 'z' }, m: { k: 2 }, mi: [{ key: 1, value: 'one' }],
+    });
+    expect(JSON.parse(JSON.stringify(row))).toEqual(row);
+  });
+});
+
+describe('sql: read-only queries over the plans', () => {
+  let tables: Map<string, ScanPlan>;
+  const code = (e: unknown) => (e as { code?: string }).code;
+  beforeAll(async () => {
+    const e = await parquet('sql-entries.parquet', `SELECT i::INT AS id, (i % 3)::INT AS kind FROM range(10) t(i)`, `{id: 1, kind: 2}`);
+    const k = await parquet('sql-kinds.parquet', `SELECT i::INT AS kind, 'k' || i AS label FROM range(3) t(i)`, `{kind: 1, label: 2}`);
+    tables = new Map([
+      ['raw.entries', plan(schema(field(1, 'id', 'int'), field(2, 'kind', 'int')), [file(e, 1)])],
+      ['silver.fct_glucose_readings', plan(schema(field(1, 'kind', 'int'), field(2, 'label', 'string')), [file(k, 1)])],
+    ]);
+  });
+  const run = (q: string, maxRows = 100, timeoutMs = 10_000) => engine.sql(q, tables, { maxRows, timeoutMs });
+
+  it('joins and aggregates the tables', async () => {
+    const r = await run(`WITH c AS (SELECT kind, count(*) AS n FROM raw.entries GROUP BY kind)
+      SELECT k.label, c.n FROM c JOIN silver.fct_glucose_readings k USING (kind) ORDER BY k.label`);
+    expect(r.columns).toEqual([{ name: 'label', type: 'VARCHAR' }, { name: 'n', type: 'BIGINT' }]);
+    expect(r.rows).toEqual([['k0', '4'], ['k1', '3'], ['k2', '3']]);
+    expect(r.truncated).toBe(false);
+  });
+
+  it('lists referenced tables, not CTEs', async () => {
+    expect(await engine.referencedTables(`WITH x AS (SELECT * FROM raw.entries) SELECT * FROM x, silver.fct_glucose_readings`)).toEqual(['raw.entries', 'silver.fct_glucose_readings']);
+  });
+
+  it('caps rows', async () => {
+    const r = await run(`SELECT * FROM raw.entries ORDER BY id`, 4);
+    expect(r.rows.length).toBe(4);
+    expect(r.truncated).toBe(true);
+  });
+
+  it('interrupts a query that runs too long', async () => {
+    await expect(run(`SELECT count(*) FROM range(10000000000) a, raw.entries`, 10, 200)).rejects.toSatisfy((e) => code(e) === 'LIMIT_EXCEEDED');
+  });
+
+  for (const q of [
+    `COPY (SELECT 1) TO '/tmp/x.csv'`, `ATTACH '/tmp/x.db'`, `INSTALL httpfs`, `LOAD httpfs`, `SELECT * FROM read_csv('/etc/passwd')`,
+    `SELECT * FROM read_parquet('/etc/passwd')`, `SELECT * FROM '/etc/passwd'`, `SELECT 1; SELECT 2`, `INSERT INTO raw.entries VALUES (1, 2)`,
+    `CREATE TABLE t AS SELECT 1`, `DROP TABLE raw.entries`, `PRAGMA database_list`, `SET threads = 1`, `CALL pragma_version()`,
+    `EXPORT DATABASE '/tmp/x'`, `SELECT * FROM glob('/etc/*')`, `SELECT * FROM sniff_csv('/etc/passwd')`, `SELECT * FROM duckdb_settings()`,
+    `SELECT current_setting('allowed_paths')`, `SELECT * FROM parquet_metadata('/etc/passwd')`, `DESCRIBE raw.entries`,
+    `SELECT * FROM information_schema.tables`, `SELECT * FROM other.table`, `SELECT * FROM raw.entries e, read_text('/etc/passwd')`,
+    `SELECT (SELECT content FROM read_text('/etc/passwd'))`, `selec 1`, `SELECT nope FROM raw.entries`,
+  ]) {
+    it(`refuses ${q}`, async () => {
+      await expect(run(q)).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+    });
+  }
+
+  it('cannot read other files even past the checks (sandbox)', async () => {
+    const { runSandboxed } = await import('../../src/adapters/duckdb/sandbox.js');
+    const p = tables.get('raw.entries')!;
+    const view = { key: 'raw.entries', sql: `SELECT * FROM read_parquet('${p.dataFiles[0]!.filePath}')` };
+    const files = [p.dataFiles[0]!.filePath];
+    const limits = { maxRows: 10, timeoutMs: 5000 };
+    expect((await runSandboxed({}, [view], files, `SELECT count(*) AS n FROM raw.entries`, limits)).rows).toEqual([['10']]);
+    for (const q of [`SELECT * FROM read_csv('/etc/passwd')`, `SELECT * FROM read_text('/etc/passwd')`, `SET enable_external_access = true`, `ATTACH '/tmp/cg-x.db'`, `COPY (SELECT 1) TO '/tmp/cg-x.csv'`]) {
+      await expect(runSandboxed({}, [view], files, q, limits)).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+    }
+  });
+});
