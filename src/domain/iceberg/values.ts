@@ -1,11 +1,15 @@
 /**
  * JS values of Iceberg primitive types, normalised to the physical form the spec works in:
  * days since epoch (date), microseconds (time, timestamp), unscaled integers (decimal), UUID bytes.
- * Accepts what callers naturally hold: numbers, bigints, ISO strings, Dates, Uint8Arrays.
+ * Accepts what callers naturally hold: numbers, bigints, ISO strings, Dates, Uint8Arrays, and the
+ * value objects DuckDB's node API returns (`{ days }`, `{ micros }`, `{ value, scale }`, `{ bytes }`).
  */
 import { InvalidInput } from '../errors.js';
 
 const DAY_MS = 86_400_000;
+
+const field = <T>(v: unknown, key: string, type: string): T | undefined =>
+  v !== null && typeof v === 'object' && typeof (v as Record<string, unknown>)[key] === type ? ((v as Record<string, unknown>)[key] as T) : undefined;
 
 function bad(v: unknown, what: string): never {
   throw new InvalidInput(`cannot read ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v)} as ${what}`, 'value');
@@ -28,6 +32,8 @@ export function toBigInt(v: unknown): bigint {
 export function toDays(v: unknown): number {
   if (typeof v === 'number' || typeof v === 'bigint') return toInt(v);
   if (v instanceof Date) return Math.floor(v.getTime() / DAY_MS);
+  const days = field<number>(v, 'days', 'number');
+  if (days !== undefined) return days;
   if (typeof v === 'string' && /^[+-]?\d{4,}-\d{2}-\d{2}$/.test(v)) {
     const ms = Date.parse(`${v}T00:00:00Z`);
     if (!Number.isNaN(ms)) return Math.floor(ms / DAY_MS);
@@ -38,6 +44,8 @@ export function toDays(v: unknown): number {
 /** time → microseconds from midnight (number/bigint micros, or `HH:MM:SS[.ffffff]`). */
 export function toTimeMicros(v: unknown): bigint {
   if (typeof v === 'number' || typeof v === 'bigint') return toBigInt(v);
+  const micros = field<bigint>(v, 'micros', 'bigint');
+  if (micros !== undefined) return micros;
   const m = typeof v === 'string' ? /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/.exec(v) : null;
   if (!m) return bad(v, 'a time');
   const frac = BigInt((m[4] ?? '').padEnd(6, '0').slice(0, 6));
@@ -48,6 +56,8 @@ export function toTimeMicros(v: unknown): bigint {
 export function toMicros(v: unknown): bigint {
   if (typeof v === 'number' || typeof v === 'bigint') return toBigInt(v);
   if (v instanceof Date) return BigInt(v.getTime()) * 1000n;
+  const micros = field<bigint>(v, 'micros', 'bigint');
+  if (micros !== undefined) return micros;
   const m = typeof v === 'string' ? /^([+-]?\d{4,}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(v.trim()) : null;
   if (!m) return bad(v, 'a timestamp');
   const zone = m[4] === undefined || m[4].toUpperCase() === 'Z' ? 'Z' : m[4];
@@ -59,6 +69,14 @@ export function toMicros(v: unknown): bigint {
 /** decimal → unscaled integer at `scale` (decimal string, number, or bigint as a whole value). */
 export function toUnscaled(v: unknown, scale: number): bigint {
   if (typeof v === 'bigint') return v * 10n ** BigInt(scale);
+  const unscaled = field<bigint>(v, 'value', 'bigint');
+  const from = field<number>(v, 'scale', 'number');
+  if (unscaled !== undefined && from !== undefined) {
+    if (from <= scale) return unscaled * 10n ** BigInt(scale - from);
+    const div = 10n ** BigInt(from - scale);
+    if (unscaled % div !== 0n) bad(String(v), `a decimal with scale ${scale}`);
+    return unscaled / div;
+  }
   const s = typeof v === 'number' ? (Number.isFinite(v) ? v.toFixed(scale) : bad(v, 'a decimal')) : typeof v === 'string' ? v.trim() : bad(v, 'a decimal');
   const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(s);
   if (!m || (m[2] === '' && !m[3])) return bad(v, 'a decimal');
@@ -78,7 +96,7 @@ export function formatDecimal(unscaled: bigint, scale: number): string {
 
 export function uuidToBytes(v: unknown): Uint8Array {
   if (v instanceof Uint8Array && v.length === 16) return v;
-  const hex = typeof v === 'string' ? v.replace(/-/g, '') : '';
+  const hex = typeof v === 'string' || (typeof v === 'object' && v !== null && 'hugeint' in v) ? String(v).replace(/-/g, '') : '';
   if (!/^[0-9a-f]{32}$/i.test(hex)) bad(v, 'a uuid');
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
@@ -90,6 +108,8 @@ export function bytesToUuid(b: Uint8Array): string {
 
 export function toBytes(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return v;
+  const bytes = v !== null && typeof v === 'object' && (v as { bytes?: unknown }).bytes instanceof Uint8Array ? (v as { bytes: Uint8Array }).bytes : undefined;
+  if (bytes) return bytes;
   if (typeof v === 'string') return Uint8Array.from(Buffer.from(v, 'base64'));
   return bad(v, 'binary');
 }

@@ -1,0 +1,154 @@
+/**
+ * What a commit does to the parent snapshot's manifests: untouched manifests are carried over as
+ * they are (a fast append reads none of them); a manifest holding a removed file is rewritten with
+ * that file DELETED and the rest EXISTING. Also the snapshot summary (spec Appendix F metrics).
+ */
+import { InvalidInput } from '../domain/errors.js';
+import type { DataFile, ManifestEntry, ManifestFile, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import { readManifest } from './manifests.js';
+import { mapBounded, snapshotManifests } from './scan-planner.js';
+
+export interface Totals {
+  records: number;
+  dataFiles: number;
+  deleteFiles: number;
+  filesSize: number;
+  positionDeletes: number;
+  equalityDeletes: number;
+}
+
+export interface ExistingChanges {
+  kept: ManifestFile[];
+  rewrite: { manifest: ManifestFile; specId: number; entries: ManifestEntry[] }[];
+  removedFiles: DataFile[];
+  previousTotals: Totals;
+}
+
+const TOTAL_KEYS: [keyof Totals, string][] = [
+  ['records', 'total-records'], ['dataFiles', 'total-data-files'], ['deleteFiles', 'total-delete-files'],
+  ['filesSize', 'total-files-size'], ['positionDeletes', 'total-position-deletes'], ['equalityDeletes', 'total-equality-deletes'],
+];
+
+function totalsFromSummary(s: Snapshot | null): Totals | null {
+  const t: Partial<Totals> = {};
+  for (const [k, key] of TOTAL_KEYS) {
+    const v = s ? s.summary[key] : '0';
+    if (v === undefined || !/^\d+$/.test(v)) return null;
+    t[k] = Number(v);
+  }
+  return t as Totals;
+}
+
+function add(t: Totals, f: DataFile, sign: 1 | -1): void {
+  t.filesSize += sign * f.fileSizeInBytes;
+  if (f.content === 'DATA') {
+    t.dataFiles += sign;
+    t.records += sign * f.recordCount;
+  } else {
+    t.deleteFiles += sign;
+    if (f.content === 'POSITION_DELETES') t.positionDeletes += sign * f.recordCount;
+    else t.equalityDeletes += sign * f.recordCount;
+  }
+}
+
+export async function snapshotChanges(
+  store: ObjectStore,
+  metadata: TableMetadata,
+  parent: Snapshot | null,
+  opts: { removed?: DataFile[]; keepExistingManifests?: boolean },
+): Promise<ExistingChanges> {
+  const out: ExistingChanges = { kept: [], rewrite: [], removedFiles: [], previousTotals: totalsFromSummary(parent) ?? { records: 0, dataFiles: 0, deleteFiles: 0, filesSize: 0, positionDeletes: 0, equalityDeletes: 0 } };
+  if (!parent) {
+    if (opts.removed?.length) throw new InvalidInput('the table has no snapshot to remove files from', 'removed');
+    return out;
+  }
+  const removeAll = opts.keepExistingManifests === false;
+  const wanted = new Map<string, DataFile>();
+  for (const f of opts.removed ?? []) for (const p of [f.filePath, f.recordedPath]) if (p) wanted.set(p, f);
+  const found = new Set<DataFile>();
+  const needTotals = totalsFromSummary(parent) === null;
+  const counted: Totals = { records: 0, dataFiles: 0, deleteFiles: 0, filesSize: 0, positionDeletes: 0, equalityDeletes: 0 };
+
+  const resolved = (p: string) => {
+    try {
+      return store.resolve(p);
+    } catch {
+      return p;
+    }
+  };
+  const manifests = await snapshotManifests(store, parent);
+  const results = await mapBounded(manifests, 8, async (manifest) => {
+    const countsKnown = manifest.addedFilesCount !== null && manifest.existingFilesCount !== null && manifest.deletedFilesCount !== null && manifest.addedRowsCount !== null && manifest.manifestLength > 0;
+    if (countsKnown && wanted.size === 0 && !removeAll && !needTotals) return { kind: 'keep' as const, manifest };
+    const bytes = await store.read(store.resolve(manifest.manifestPath));
+    const contents = readManifest(bytes, manifest);
+    const live = contents.entries.filter((e) => e.status !== 'DELETED');
+    const match = (f: DataFile) => removeAll || wanted.has(f.filePath) || wanted.has(resolved(f.filePath));
+    const hits = live.filter((e) => match(e.dataFile));
+    for (const e of live) if (needTotals) add(counted, e.dataFile, 1);
+    for (const e of hits) {
+      const w = wanted.get(e.dataFile.filePath) ?? wanted.get(resolved(e.dataFile.filePath));
+      if (w) found.add(w);
+    }
+    if (hits.length === 0) {
+      const of = (s: ManifestEntry['status']) => contents.entries.filter((e) => e.status === s);
+      const rows = (s: ManifestEntry['status']) => of(s).reduce((a, e) => a + e.dataFile.recordCount, 0);
+      return {
+        kind: 'keep' as const,
+        manifest: {
+          ...manifest,
+          manifestLength: manifest.manifestLength || bytes.length,
+          partitionSpecId: contents.specId,
+          addedFilesCount: manifest.addedFilesCount ?? of('ADDED').length,
+          existingFilesCount: manifest.existingFilesCount ?? of('EXISTING').length,
+          deletedFilesCount: manifest.deletedFilesCount ?? of('DELETED').length,
+          addedRowsCount: manifest.addedRowsCount ?? rows('ADDED'),
+          existingRowsCount: manifest.existingRowsCount ?? rows('EXISTING'),
+          deletedRowsCount: manifest.deletedRowsCount ?? rows('DELETED'),
+        },
+      };
+    }
+    const hitSet = new Set(hits);
+    const entries = live.map((e): ManifestEntry => ({ status: hitSet.has(e) ? 'DELETED' : 'EXISTING', dataFile: e.dataFile }));
+    return { kind: 'rewrite' as const, manifest, specId: contents.specId, entries, removed: hits.map((e) => e.dataFile) };
+  });
+  for (const r of results) {
+    if (r.kind === 'keep') out.kept.push(r.manifest);
+    else {
+      out.rewrite.push({ manifest: r.manifest, specId: r.specId, entries: r.entries });
+      out.removedFiles.push(...r.removed);
+    }
+  }
+  const missing = (opts.removed ?? []).filter((f) => !found.has(f));
+  if (missing.length > 0) throw new InvalidInput(`cannot remove ${missing[0]!.recordedPath ?? missing[0]!.filePath}: it is not a live file of the current snapshot`, 'removed');
+  if (needTotals) out.previousTotals = counted;
+  return out;
+}
+
+/** Snapshot summary: what changed (non-zero counts only) and the new totals, as strings. */
+export function summarize(operation: string, added: DataFile[], removed: DataFile[], previous: Totals, extra: Record<string, string> = {}): Snapshot['summary'] {
+  const totals = { ...previous };
+  const delta = { records: 0, dataFiles: 0, deleteFiles: 0, filesSize: 0, positionDeletes: 0, equalityDeletes: 0 };
+  const gone = { records: 0, dataFiles: 0, deleteFiles: 0, filesSize: 0, positionDeletes: 0, equalityDeletes: 0 };
+  for (const f of added) { add(totals, f, 1); add(delta, f, 1); }
+  for (const f of removed) { add(totals, f, -1); add(gone, f, 1); }
+  const partitions = new Set([...added, ...removed].map((f) => `${f.specId}:${JSON.stringify(f.partition, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`));
+  const s: Record<string, string> = { operation };
+  const put = (key: string, v: number) => { if (v !== 0) s[key] = String(v); };
+  put('added-data-files', delta.dataFiles);
+  put('deleted-data-files', gone.dataFiles);
+  put('added-delete-files', delta.deleteFiles);
+  put('removed-delete-files', gone.deleteFiles);
+  put('added-records', delta.records);
+  put('deleted-records', gone.records);
+  put('added-files-size', delta.filesSize);
+  put('removed-files-size', gone.filesSize);
+  put('added-position-deletes', delta.positionDeletes);
+  put('removed-position-deletes', gone.positionDeletes);
+  put('added-equality-deletes', delta.equalityDeletes);
+  put('removed-equality-deletes', gone.equalityDeletes);
+  s['changed-partition-count'] = String(partitions.size);
+  for (const [k, key] of TOTAL_KEYS) s[key] = String(totals[k]);
+  return { ...extra, ...s, operation };
+}
