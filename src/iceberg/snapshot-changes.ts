@@ -6,7 +6,7 @@
 import { InvalidInput } from '../domain/errors.js';
 import type { DataFile, ManifestEntry, ManifestFile, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import { readManifest } from './manifests.js';
+import { readManifest, type ManifestContents } from './manifests.js';
 import { mapBounded, snapshotManifests } from './scan-planner.js';
 
 export interface Totals {
@@ -52,6 +52,24 @@ function add(t: Totals, f: DataFile, sign: 1 | -1): void {
   }
 }
 
+/** A manifest-list entry with what a v1 list or a v1 snapshot's `manifests` left out, from the manifest itself. */
+export function withCounts(manifest: ManifestFile, contents: ManifestContents, length: number): ManifestFile {
+  const of = (s: ManifestEntry['status']) => contents.entries.filter((e) => e.status === s);
+  const rows = (s: ManifestEntry['status']) => of(s).reduce((a, e) => a + e.dataFile.recordCount, 0);
+  return {
+    ...manifest,
+    manifestLength: manifest.manifestLength || length,
+    partitionSpecId: contents.specId,
+    content: contents.content,
+    addedFilesCount: manifest.addedFilesCount ?? of('ADDED').length,
+    existingFilesCount: manifest.existingFilesCount ?? of('EXISTING').length,
+    deletedFilesCount: manifest.deletedFilesCount ?? of('DELETED').length,
+    addedRowsCount: manifest.addedRowsCount ?? rows('ADDED'),
+    existingRowsCount: manifest.existingRowsCount ?? rows('EXISTING'),
+    deletedRowsCount: manifest.deletedRowsCount ?? rows('DELETED'),
+  };
+}
+
 export async function snapshotChanges(
   store: ObjectStore,
   metadata: TableMetadata,
@@ -91,24 +109,7 @@ export async function snapshotChanges(
       const w = wanted.get(e.dataFile.filePath) ?? wanted.get(resolved(e.dataFile.filePath));
       if (w) found.add(w);
     }
-    if (hits.length === 0) {
-      const of = (s: ManifestEntry['status']) => contents.entries.filter((e) => e.status === s);
-      const rows = (s: ManifestEntry['status']) => of(s).reduce((a, e) => a + e.dataFile.recordCount, 0);
-      return {
-        kind: 'keep' as const,
-        manifest: {
-          ...manifest,
-          manifestLength: manifest.manifestLength || bytes.length,
-          partitionSpecId: contents.specId,
-          addedFilesCount: manifest.addedFilesCount ?? of('ADDED').length,
-          existingFilesCount: manifest.existingFilesCount ?? of('EXISTING').length,
-          deletedFilesCount: manifest.deletedFilesCount ?? of('DELETED').length,
-          addedRowsCount: manifest.addedRowsCount ?? rows('ADDED'),
-          existingRowsCount: manifest.existingRowsCount ?? rows('EXISTING'),
-          deletedRowsCount: manifest.deletedRowsCount ?? rows('DELETED'),
-        },
-      };
-    }
+    if (hits.length === 0) return { kind: 'keep' as const, manifest: withCounts(manifest, contents, bytes.length) };
     const hitSet = new Set(hits);
     const entries = live.map((e): ManifestEntry => ({ status: hitSet.has(e) ? 'DELETED' : 'EXISTING', dataFile: e.dataFile }));
     return { kind: 'rewrite' as const, manifest, specId: contents.specId, entries, removed: hits.map((e) => e.dataFile) };

@@ -8,14 +8,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { InvalidInput, NotFound } from '../domain/errors.js';
 import { transformResultType } from '../domain/iceberg/transforms.js';
 import { fieldsById, maxFieldId } from '../domain/iceberg/type-strings.js';
-import type { DataFile, ManifestEntry, ManifestFile, PartitionSpec, Schema, SortOrder, TableMetadata } from '../domain/iceberg/types.js';
+import type { DataFile, ManifestEntry, ManifestFile, PartitionSpec, Schema, Snapshot, SortOrder, TableMetadata } from '../domain/iceberg/types.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { normalizeBounds } from './file-metrics.js';
 import { serializeTableMetadata } from './metadata-json.js';
 import { writeManifestList } from './manifest-list.js';
-import { writeManifest } from './manifests.js';
-import { mapBounded } from './scan-planner.js';
-import { snapshotChanges, summarize } from './snapshot-changes.js';
+import { readManifest, writeManifest } from './manifests.js';
+import { mapBounded, snapshotManifests } from './scan-planner.js';
+import { snapshotChanges, summarize, withCounts } from './snapshot-changes.js';
 
 export { evolveSchema, type SchemaChange } from './schema-evolution.js';
 export { dataFileFromWritten } from './file-metrics.js';
@@ -116,6 +116,7 @@ export async function commitSnapshot(store: ObjectStore, metadata: TableMetadata
   const manifestList = `${location}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`;
   await put(manifestList, writeManifestList({ snapshotId, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}), sequenceNumber }, manifests));
 
+  const snapshots = await withManifestLists(store, metadata.snapshots, location);
   const timestampMs = Math.max(opts.now ?? Date.now(), metadata.lastUpdatedMs);
   const summary = summarize(opts.operation, opts.added ?? [], existing.removedFiles, existing.previousTotals, opts.summary);
   const main = metadata.refs.main;
@@ -127,12 +128,30 @@ export async function commitSnapshot(store: ObjectStore, metadata: TableMetadata
     lastUpdatedMs: timestampMs,
     currentSnapshotId: snapshotId,
     snapshots: [
-      ...metadata.snapshots,
+      ...snapshots,
       { snapshotId, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}), sequenceNumber, timestampMs, manifestList, summary, schemaId: schema.schemaId },
     ],
     snapshotLog: [...metadata.snapshotLog, { timestampMs, snapshotId }],
     refs: { ...metadata.refs, main: { ...(main ?? {}), snapshotId, type: 'branch' } },
   };
+}
+
+/**
+ * v2 snapshots need a manifest list: a legacy v1 snapshot that lists its manifests inline gets one
+ * written for it (sequence number 0) when the table is upgraded, so v2 readers can still read it.
+ */
+async function withManifestLists(store: ObjectStore, snapshots: Snapshot[], location: string): Promise<Snapshot[]> {
+  return mapBounded(snapshots, 4, async (s) => {
+    if (s.manifestList !== undefined) return s;
+    const files = await mapBounded(await snapshotManifests(store, s), 8, async (mf) => {
+      const bytes = await store.read(store.resolve(mf.manifestPath));
+      return withCounts(mf, readManifest(bytes, mf), bytes.length);
+    });
+    const manifestList = `${location}/metadata/snap-${s.snapshotId}-0-${randomUUID()}.avro`;
+    await store.write(manifestList, writeManifestList({ snapshotId: s.snapshotId, ...(s.parentSnapshotId ? { parentSnapshotId: s.parentSnapshotId } : {}), sequenceNumber: 0 }, files), { ifNotExists: true });
+    const { manifests: _inline, ...rest } = s;
+    return { ...rest, manifestList };
+  });
 }
 
 function versionOf(location: string): number | null {

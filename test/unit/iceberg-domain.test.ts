@@ -167,3 +167,19 @@ describe('single-value binary serialisation', () => {
     expect(() => decodeValue('int', Uint8Array.of(1))).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 });
+
+describe('partition tuples', () => {
+  it('applies each partition field to a row', async () => {
+    const { partitionTuple } = await import('../../src/domain/iceberg/transforms.js');
+    const schema = schemaFromJson({ fields: [
+      { id: 1, name: 'ts', required: false, type: 'timestamptz' },
+      { id: 2, name: 'a', required: false, type: { type: 'struct', fields: [{ id: 3, name: 'b', required: false, type: 'string' }] } },
+    ] });
+    const spec = { specId: 0, fields: [
+      { sourceId: 1, fieldId: 1000, name: 'ts_day', transform: 'day' },
+      { sourceId: 3, fieldId: 1001, name: 'b_trunc', transform: 'truncate[2]' },
+    ] };
+    expect(partitionTuple(spec, schema, { ts: '2017-11-16T22:31:08Z', a: { b: 'iceberg' } })).toEqual({ ts_day: 17486, b_trunc: 'ic' });
+    expect(partitionTuple(spec, schema, { ts: null })).toEqual({ ts_day: null, b_trunc: null });
+  });
+});

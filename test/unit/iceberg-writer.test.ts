@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureDir } from '../support/iceberg-fixtures.js';
 import { createLocalObjectStore } from '../../src/adapters/local/object-store.js';
 import { decodeValue } from '../../src/domain/iceberg/binary.js';
 import type { DataFile, Schema, TableMetadata } from '../../src/domain/iceberg/types.js';
@@ -204,5 +205,33 @@ describe('Iceberg writer', () => {
       expect(evolveSchema(m, [{ addColumn: { name: 'req', type: 'int', required: true } }]).schemas[1]!.fields.at(-1)!.required).toBe(true);
       expect(evolveSchema(withRows, [{ addColumn: { name: 'req', type: 'int', required: true, default: 0 } }]).schemas[1]!.fields.at(-1)).toMatchObject({ initialDefault: 0, writeDefault: 0 });
     });
+  });
+
+  it('commits to a legacy v1 table (embedded manifests, null counts): upgrades it to v2 and keeps its files', async () => {
+    const copy = path.join(dir, 'legacy');
+    await fs.cp(fixtureDir('duckdb-legacy-v1'), copy, { recursive: true });
+    const prefix = 'data/persistent/iceberg_v1_deprecated/default/legacy_v1';
+    const legacyStore = createLocalObjectStore(pathToFileURL(dir).href, [{ prefix: `${prefix}/`, replacement: `${pathToFileURL(copy).href}/` }]);
+    const m = parseTableMetadata(await fs.readFile(path.join(copy, 'metadata', 'v2.metadata.json'), 'utf8'));
+    // The recorded location is relative; write under the copy instead, as a registered table would be moved.
+    const moved = { ...m, location: pathToFileURL(copy).href };
+    const bounds = (id: number, cat: string, amount: number) => new Map<number, unknown>([[1, id], [2, cat], [3, amount]]) as never;
+    const added = { ...file(`${moved.location}/data/category=gamma/new.parquet`, 'gamma', 4), partition: { category: 'gamma' }, lowerBounds: bounds(7, 'gamma', 1), upperBounds: bounds(9, 'gamma', 5) };
+    const next = await commitSnapshot(legacyStore, moved, { operation: 'append', added: [added] });
+    expect(next.formatVersion).toBe(2);
+    expect(next.snapshots.at(-1)!.summary).toMatchObject({ 'total-records': '7', 'total-data-files': '3' });
+    const plan = await planScan(legacyStore, next);
+    expect(plan.dataFiles.map((f) => [f.partition.category, f.sequenceNumber]).sort()).toEqual([['alpha', 0], ['beta', 0], ['gamma', 1]]);
+    const list = readManifestList(await legacyStore.read(next.snapshots.at(-1)!.manifestList!));
+    expect(list[1]).toMatchObject({ addedFilesCount: 2, existingFilesCount: 0, addedRowsCount: 3, sequenceNumber: 0, partitionSpecId: 0 });
+    expect(list[1]!.manifestLength).toBeGreaterThan(0);
+    const loc = await writeMetadataFile(legacyStore, next, `${prefix}/metadata/v2.metadata.json`);
+    expect(loc).toContain('/metadata/00003-');
+    const back = await read(loc);
+    expect(back.metadataLog.at(-1)).toEqual({ timestampMs: m.lastUpdatedMs, metadataFile: `${prefix}/metadata/v2.metadata.json` });
+    // the legacy snapshot got a manifest list, so v2 readers (PyIceberg requires one) can read it
+    expect(back.snapshots[0]!.manifests).toBeUndefined();
+    expect(back.snapshots[0]!.manifestList).toMatch(/\/metadata\/snap-2456114553637229296-0-/);
+    expect((await planScan(legacyStore, back, { snapshotId: '2456114553637229296' })).dataFiles).toHaveLength(2);
   });
 });

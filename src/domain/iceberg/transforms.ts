@@ -147,3 +147,16 @@ export function partitionPath(spec: PartitionSpec, schema: Schema, partition: Re
     })
     .join('/');
 }
+
+/** A row's partition tuple (row values by column name; nested sources by dotted path), keyed by partition field name. */
+export function partitionTuple(spec: PartitionSpec, schema: Schema, row: Record<string, unknown>): Record<string, unknown> {
+  const fields = fieldsById(schema);
+  const out: Record<string, unknown> = {};
+  for (const f of spec.fields) {
+    const source = fields.get(f.sourceId);
+    if (!source) throw new InvalidInput(`partition field ${f.name} refers to unknown column id ${f.sourceId}`, 'partitionBy');
+    const value = source.name.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), row);
+    out[f.name] = applyTransform(f.transform, source.type, value);
+  }
+  return out;
+}
