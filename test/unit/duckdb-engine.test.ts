@@ -262,3 +262,149 @@ describe('sql: read-only queries over the plans', () => {
     }
   });
 });
+
+describe('writeDataFiles', () => {
+  const s = schema(
+    field(1, 'id', 'long', true), field(2, 'name', 'string'), field(3, 'ts', 'timestamptz'), field(4, 'amount', 'decimal(10,2)'),
+    field(5, 'tags', { type: 'list', elementId: 6, element: 'string', elementRequired: false }),
+    field(7, 'pt', { type: 'struct', fields: [field(8, 'x', 'int'), field(9, 'y', 'double')] }),
+  );
+  const unpartitioned = { specId: 0, fields: [] };
+  const code = (e: unknown) => (e as { code?: string }).code;
+  const column = (e: unknown) => (e as { column?: string }).column;
+  let n = 0;
+  const out = () => join(dir, `out-${n++}`);
+
+  it('writes JSON rows with field ids and the metrics a manifest needs', async () => {
+    const target = { schema: s, spec: unpartitioned, dir: out() };
+    const rows = [
+      { id: 1, name: 'b', ts: '2025-01-02T03:00:00Z', amount: '10.50', tags: ['x', 'y'], pt: { x: 1, y: 2.5 } },
+      { id: '9007199254740993', name: null, ts: '2025-01-01T00:00:00+02:00', amount: 3, tags: [], pt: null },
+      { id: 3, name: 'a' },
+    ];
+    const [f, ...rest] = await engine.writeDataFiles({ kind: 'rows', rows }, target);
+    expect(rest).toEqual([]);
+    expect(f!.recordCount).toBe(3);
+    expect(f!.fileSizeInBytes).toBeGreaterThan(0);
+    expect(f!.localPath.startsWith(target.dir)).toBe(true);
+    expect(f!.valueCounts.get(1)).toBe(3);
+    expect(f!.nullValueCounts.get(2)).toBe(1);
+    expect(f!.nullValueCounts.get(8)).toBe(2);
+    expect(f!.lowerBounds.get(1)).toBe(1n);
+    expect(f!.upperBounds.get(1)).toBe(9007199254740993n);
+    expect(f!.lowerBounds.get(2)).toBe('a');
+    expect(f!.upperBounds.get(2)).toBe('b');
+    expect(f!.lowerBounds.get(3)).toBe(BigInt(Date.parse('2024-12-31T22:00:00Z')) * 1000n);
+    expect(f!.lowerBounds.get(4)).toBe('3.00');
+    expect(f!.upperBounds.get(4)).toBe('10.50');
+    expect(f!.lowerBounds.has(6)).toBe(false); // inside a list
+    expect(f!.valueCounts.get(6)).toBeGreaterThan(0);
+    expect(f!.columnSizes.get(1)).toBeGreaterThan(0);
+    const ids = await duck.runAndReadAll(`SELECT name, field_id FROM parquet_schema('${f!.localPath}') WHERE field_id IS NOT NULL ORDER BY field_id`);
+    expect(ids.getRowsJS().map(([, id]) => Number(id))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // And it reads back by id.
+    const back = await all(plan(s, [file(f!.localPath, 1)]), { orderBy: [{ column: 'id', direction: 'ASC' }] });
+    expect(back[0]).toEqual({ id: '1', name: 'b', ts: '2025-01-02T03:00:00Z', amount: '10.50', tags: ['x', 'y'], pt: { x: 1, y: 2.5 } });
+    expect(back[2]).toMatchObject({ id: '9007199254740993', ts: '2024-12-31T22:00:00Z', amount: '3.00' });
+  });
+
+  it('reads NDJSON, JSON arrays, CSV and Parquet files', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const nd = join(dir, 'in.ndjson');
+    writeFileSync(nd, '{"id": 1, "name": "a"}\n{"id": 2}\n');
+    const arr = join(dir, 'in.json');
+    writeFileSync(arr, '[{"id": 3, "name": "c"}]');
+    const csv = join(dir, 'in.csv');
+    writeFileSync(csv, 'id,name,amount\n4,d,1.25\n5,,\n');
+    const pq = await parquet('in.parquet', `SELECT 6::BIGINT AS id, 'f' AS name`, null);
+    const target = () => ({ schema: s, spec: unpartitioned, dir: out() });
+    const counts = [];
+    for (const input of [
+      { kind: 'file' as const, localPath: nd, format: 'NDJSON' as const },
+      { kind: 'file' as const, localPath: arr, format: 'JSON' as const },
+      { kind: 'file' as const, localPath: csv, format: 'CSV' as const },
+      { kind: 'file' as const, localPath: pq, format: 'PARQUET' as const },
+    ]) counts.push((await engine.writeDataFiles(input, target())).reduce((a, f) => a + f.recordCount, 0));
+    expect(counts).toEqual([2, 1, 2, 1]);
+  });
+
+  it('refuses input that does not fit the schema, naming the column', async () => {
+    const t = { schema: s, spec: unpartitioned, dir: out() };
+    const fails = (rows: Record<string, unknown>[]) => engine.writeDataFiles({ kind: 'rows', rows }, t);
+    await expect(fails([{ id: 1, nope: 2 }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'nope');
+    await expect(fails([{ name: 'x' }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'id');
+    await expect(fails([{ id: 1 }, { id: null }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'id');
+    await expect(fails([{ id: 'abc' }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'id');
+    await expect(fails([{ id: 2.5 }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'id');
+    await expect(fails([{ id: 1, ts: 'yesterday' }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'ts');
+    await expect(fails([{ id: 1, pt: { x: 'no' } }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'pt');
+    await expect(fails([{ id: 1, pt: { x: 1, zz: 2 } }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'pt');
+    await expect(fails([{ id: 1, tags: ['a', { b: 1 }] }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'tags');
+    expect((await fails([{ id: 1, pt: { x: 5 } }]))[0]!.recordCount).toBe(1);
+    const { writeFileSync } = await import('node:fs');
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '[{"id": 1}, {"id": ');
+    await expect(engine.writeDataFiles({ kind: 'file', localPath: broken, format: 'JSON' }, t)).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+    const notCsv = await parquet('not-csv.parquet', `SELECT 1 AS id`, null);
+    await expect(engine.writeDataFiles({ kind: 'file', localPath: notCsv, format: 'CSV' }, t)).rejects.toSatisfy((e) => ['INVALID_INPUT', 'SCHEMA_MISMATCH'].includes(code(e)!));
+    expect(await engine.writeDataFiles({ kind: 'rows', rows: [] }, t)).toEqual([]);
+  });
+
+  it('writes one file per partition with transform values', async () => {
+    const ps = schema(field(1, 'id', 'long', true), field(2, 'cat', 'string'), field(3, 'day', 'date'), field(4, 'ts', 'timestamp'));
+    const spec = {
+      specId: 1,
+      fields: [
+        { sourceId: 2, fieldId: 1000, name: 'cat', transform: 'identity' },
+        { sourceId: 3, fieldId: 1001, name: 'day_month', transform: 'month' },
+        { sourceId: 4, fieldId: 1002, name: 'ts_day', transform: 'day' },
+        { sourceId: 1, fieldId: 1003, name: 'id_bucket', transform: 'bucket[4]' },
+        { sourceId: 1, fieldId: 1004, name: 'id_trunc', transform: 'truncate[10]' },
+      ],
+    };
+    const rows = [
+      { id: 1, cat: 'a', day: '2025-01-05', ts: '2025-01-05T10:00:00' },
+      { id: 1, cat: 'a', day: '2025-01-20', ts: '2025-01-05T23:00:00' },
+      { id: 34, cat: null, day: '1969-12-31', ts: '1969-12-31T23:30:00' },
+    ];
+    const files = await engine.writeDataFiles({ kind: 'rows', rows }, { schema: ps, spec, dir: out() });
+    const parts = files.map((f) => ({ ...f.partition, n: f.recordCount })).sort((a, b) => b.n - a.n);
+    // bucket values from Iceberg's spec test vectors: bucket(1) = hash 1392991556 -> %4 = 0; bucket(34) = 2017239379 -> %4 = 3.
+    expect(parts).toEqual([
+      { cat: 'a', day_month: 660, ts_day: 20093, id_bucket: 0, id_trunc: 0n, n: 2 },
+      { cat: null, day_month: -1, ts_day: -1, id_bucket: 3, id_trunc: 30n, n: 1 },
+    ]);
+    expect(files[0]!.localPath).toMatch(/cat=/);
+  });
+});
+
+describe('rewriteWithout and compare', () => {
+  const s = schema(field(1, 'id', 'int', true), field(2, 'v', 'string'));
+  const unpartitioned = { specId: 0, fields: [] };
+  const kinds = new Map<string, ColumnKind>([['id', 'integer'], ['v', 'string']]);
+
+  it('rewrites only the files with matching rows', async () => {
+    const a = file(await parquet('cow-a.parquet', `SELECT i::INT AS id, 'a' || i AS v FROM range(5) t(i)`, `{id: 1, v: 2}`), 1);
+    const b = file(await parquet('cow-b.parquet', `SELECT (i + 10)::INT AS id, 'b' AS v FROM range(3) t(i)`, `{id: 1, v: 2}`), 1);
+    const p = plan(s, [a, b]);
+    const res = await engine.rewriteWithout(p, parseWhere({ id: { _in: [1, 3] } }, kinds)!, { schema: s, spec: unpartitioned, dir: join(dir, 'cow') });
+    expect(res.deletedRows).toBe(2);
+    expect(res.replaced).toEqual([a]);
+    expect(res.written.map((f) => f.recordCount)).toEqual([3]);
+    const after = plan(s, [b, file(res.written[0]!.localPath, 2)]);
+    expect((await all(after, { orderBy: [{ column: 'id', direction: 'ASC' }] })).map((r) => r.id)).toEqual([0, 2, 4, 10, 11, 12]);
+
+    const cmp = await engine.compare(p, after, 10);
+    expect(cmp).toMatchObject({ fromRows: 8n, toRows: 6n, rowsAdded: 0n, rowsRemoved: 2n, sampleAdded: [] });
+    expect(cmp.sampleRemoved.map((r) => r.id).sort()).toEqual([1, 3]);
+  });
+
+  it('compares over shared field ids, named by the newer schema', async () => {
+    const f1 = file(await parquet('cmp-1.parquet', `SELECT * FROM (VALUES (1, 'x', 1.0), (2, 'y', 2.0), (2, 'y', 2.0)) t(id, name, gone)`, `{id: 1, name: 2, gone: 3}`), 1);
+    const f2 = file(await parquet('cmp-2.parquet', `SELECT * FROM (VALUES (1, 'x', true), (2, 'y', false), (4, 'z', true)) t(id, label, added)`, `{id: 1, label: 2, added: 4}`), 2);
+    const from = plan(schema(field(1, 'id', 'int'), field(2, 'name', 'string'), field(3, 'gone', 'double')), [f1]);
+    const to = plan(schema(field(1, 'id', 'long'), field(2, 'label', 'string'), field(4, 'added', 'boolean')), [f2]);
+    const cmp = await engine.compare(from, to, 5);
+    expect(cmp).toEqual({ fromRows: 3n, toRows: 3n, rowsAdded: 1n, rowsRemoved: 1n, sampleAdded: [{ id: '4', label: 'z' }], sampleRemoved: [{ id: '2', label: 'y' }] });
+  });
+});

@@ -1,7 +1,49 @@
+/**
+ * Row-level difference of two snapshots, computed in DuckDB: EXCEPT ALL both ways over the
+ * top-level columns the two schemas share by field id (named and typed as in `to`), so a renamed
+ * column still compares and a dropped or added one is left out. Each direction is one query that
+ * returns its total with a window count and its sample with LIMIT.
+ */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { DataComparison } from '../../ports/query-engine.js';
+import type { DataComparison, JsonValue } from '../../ports/query-engine.js';
+import { engineError } from './errors.js';
+import { rowObjects } from './json-values.js';
 import type { Scan } from './scan-sql.js';
+import { duckType, quoteIdent } from './sql-text.js';
 
-export async function compareScans(_conn: DuckDBConnection, _from: Scan, _to: Scan, _sampleSize: number): Promise<DataComparison> {
-  throw new Error('not yet');
+async function count(conn: DuckDBConnection, scan: Scan): Promise<bigint> {
+  const r = await conn.runAndReadAll(`SELECT count(*) FROM (${scan.sql})`);
+  return BigInt(r.getRowsJS()[0]?.[0] as bigint);
+}
+
+export async function compareScans(conn: DuckDBConnection, from: Scan, to: Scan, sampleSize: number): Promise<DataComparison> {
+  const n = Math.max(0, Math.floor(sampleSize));
+  try {
+    const fromRows = await count(conn, from);
+    const toRows = await count(conn, to);
+    const shared = to.fields.flatMap((t) => {
+      const f = from.fields.find((x) => x.id === t.id);
+      return f ? [{ from: f, to: t }] : [];
+    });
+    if (shared.length === 0) {
+      // Nothing in common: every row of `to` is new and every row of `from` is gone.
+      return { fromRows, toRows, rowsAdded: toRows, rowsRemoved: fromRows, sampleAdded: [], sampleRemoved: [] };
+    }
+    const fromCols = shared.map((c) => `CAST(s.${quoteIdent(c.from.name)} AS ${duckType(c.to.type)}) AS ${quoteIdent(c.to.name)}`).join(', ');
+    const toCols = shared.map((c) => `s.${quoteIdent(c.to.name)}`).join(', ');
+    const ctes = `WITH __cg_from AS (SELECT ${fromCols} FROM (${from.sql}) s), __cg_to AS (SELECT ${toCols} FROM (${to.sql}) s)`;
+    const names = shared.map((c) => c.to.name);
+    const diff = async (a: string, b: string): Promise<{ total: bigint; sample: Record<string, JsonValue>[] }> => {
+      const r = await conn.runAndReadAll(`${ctes} SELECT *, count(*) OVER () AS __cg_n FROM (SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b}) LIMIT ${Math.max(1, n)}`);
+      const rows = r.getRows();
+      const total = rows.length === 0 ? 0n : BigInt(rows[0]![names.length] as bigint);
+      const types = r.columnTypes().slice(0, names.length);
+      return { total, sample: rowObjects(names, types, rows.slice(0, n).map((row) => row.slice(0, names.length))) };
+    };
+    const added = await diff('__cg_to', '__cg_from');
+    const removed = await diff('__cg_from', '__cg_to');
+    return { fromRows, toRows, rowsAdded: added.total, rowsRemoved: removed.total, sampleAdded: added.sample, sampleRemoved: removed.sample };
+  } catch (e) {
+    throw engineError(e, 'comparing snapshots failed');
+  }
 }

@@ -1,0 +1,61 @@
+/**
+ * Nested JSON values (structs, lists, maps) converted leaf by leaf, with a matching "does not fit"
+ * test. DuckDB's JSON casts either give up on the whole value (a missing key fails a strict cast)
+ * or quietly turn a bad leaf into NULL (TRY_CAST), so both are built here from JSON pieces: missing
+ * keys read as NULL, unknown keys, wrong shapes and unconvertible leaves are reported.
+ */
+import type { IcebergType } from '../../domain/iceberg/types.js';
+import { duckType, sqlString } from './sql-text.js';
+
+const isNull = (j: string) => `(${j} IS NULL OR json_type(${j}) = 'NULL')`;
+const member = (j: string, name: string) => `json_extract(${j}, ${sqlString(`/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`)})`;
+
+/** A JSON scalar (text) as a primitive type, NULL when it does not convert. */
+export function primitiveFromText(x: string, t: string, fromBase64: boolean): string {
+  const dt = duckType(t as IcebergType);
+  if (t === 'int' || t === 'long') return `CASE WHEN TRY_CAST(${x} AS DOUBLE) = TRY_CAST(${x} AS ${dt}) THEN TRY_CAST(${x} AS ${dt}) END`;
+  if (t === 'binary' || t.startsWith('fixed')) {
+    const bytes = fromBase64 ? `TRY(from_base64(${x}))` : `TRY_CAST(${x} AS BLOB)`;
+    const len = /^fixed\[(\d+)\]$/.exec(t)?.[1];
+    return len ? `CASE WHEN octet_length(${bytes}) = ${len} THEN ${bytes} END` : bytes;
+  }
+  return `TRY_CAST(${x} AS ${dt})`;
+}
+
+/** SQL for JSON value `j` as type `t`. */
+export function jsonValue(j: string, t: IcebergType, depth = 0): string {
+  if (typeof t === 'string') return `CASE WHEN json_type(${j}) IN ('OBJECT', 'ARRAY') THEN NULL ELSE ${primitiveFromText(`json_extract_string(${j}, '$')`, t, true)} END`;
+  const v = `__cg_j${depth}`;
+  let body: string;
+  if (t.type === 'struct') body = `struct_pack(${t.fields.map((f) => `"${f.name.replaceAll('"', '""')}" := ${jsonValue(member(j, f.name), f.type, depth + 1)}`).join(', ')})`;
+  else if (t.type === 'list') body = `list_transform(TRY_CAST(${j} AS JSON[]), lambda ${v}: ${jsonValue(v, t.element, depth + 1)})`;
+  else {
+    const key = primitiveFromText(`${v}.key`, typeof t.key === 'string' ? t.key : 'string', true);
+    body = `map_from_entries(list_transform(map_entries(TRY_CAST(${j} AS MAP(VARCHAR, JSON))), lambda ${v}: struct_pack(k := ${key}, v := ${jsonValue(`${v}.value`, t.value, depth + 1)})))`;
+  }
+  return `CASE WHEN ${isNull(j)} THEN NULL ELSE ${body} END`;
+}
+
+/** SQL true when JSON value `j` (not NULL) does not fit type `t`; `required` refuses NULL too. */
+export function jsonMisfit(j: string, t: IcebergType, required = false, depth = 0): string {
+  const nullCase = required ? 'true' : 'false';
+  if (typeof t === 'string') return `CASE WHEN ${isNull(j)} THEN ${nullCase} ELSE ${jsonValue(j, t, depth)} IS NULL END`;
+  const v = `__cg_m${depth}`;
+  let bad: string;
+  if (t.type === 'struct') {
+    const names = `[${t.fields.map((f) => sqlString(f.name)).join(', ')}]`;
+    const parts = [
+      `json_type(${j}) <> 'OBJECT'`,
+      `len(list_filter(json_keys(${j}), lambda ${v}: NOT list_contains(${names}, ${v}))) > 0`,
+      ...t.fields.map((f) => jsonMisfit(member(j, f.name), f.type, f.required, depth + 1)),
+    ];
+    bad = `(${parts.join(' OR ')})`;
+  } else if (t.type === 'list') {
+    bad = `(json_type(${j}) <> 'ARRAY' OR list_bool_or(list_transform(CAST(${j} AS JSON[]), lambda ${v}: ${jsonMisfit(v, t.element, t.elementRequired, depth + 1)})))`;
+  } else {
+    const key = primitiveFromText(`${v}.key`, typeof t.key === 'string' ? t.key : 'string', true);
+    bad = `(json_type(${j}) <> 'OBJECT' OR list_bool_or(list_transform(map_entries(CAST(${j} AS MAP(VARCHAR, JSON))), lambda ${v}: ${key} IS NULL OR ${jsonMisfit(`${v}.value`, t.value, t.valueRequired, depth + 1)})))`;
+  }
+  // Evaluated only for non-null objects/arrays; CASE keeps the casts above from seeing other shapes.
+  return `CASE WHEN ${isNull(j)} THEN ${nullCase} WHEN json_type(${j}) NOT IN ('OBJECT', 'ARRAY') THEN true ELSE coalesce(${bad}, false) END`;
+}
