@@ -1,6 +1,7 @@
 /**
  * Scan planning: snapshot (current, by id, or as of a time) → its live data and delete files, with
- * sequence numbers, every location resolved through the ObjectStore (aliases, confinement).
+ * sequence numbers. Recorded locations are read through the ObjectStore (which applies aliases and
+ * confinement itself, so they are not resolved twice); the plan's file paths are store.resolve'd.
  */
 import { NotFound } from '../domain/errors.js';
 import type { DataFile, ManifestEntry, ManifestFile, ScanPlan, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
@@ -40,7 +41,7 @@ export function selectSnapshot(metadata: TableMetadata, opts: ScanOptions = {}):
 /** The manifests of a snapshot, from its manifest list or (v1) its embedded `manifests`. */
 export async function snapshotManifests(store: ObjectStore, snapshot: Snapshot): Promise<ManifestFile[]> {
   if (snapshot.manifestList !== undefined) {
-    return readManifestList(await store.read(store.resolve(snapshot.manifestList)), snapshot.manifestList);
+    return readManifestList(await store.read(snapshot.manifestList), snapshot.manifestList);
   }
   return (snapshot.manifests ?? []).map((path) => ({
     manifestPath: path,
@@ -77,7 +78,7 @@ export async function mapBounded<T, R>(items: T[], limit: number, fn: (t: T) => 
 export async function readSnapshotEntries(store: ObjectStore, snapshot: Snapshot, concurrency = 8): Promise<{ manifest: ManifestFile; entries: ManifestEntry[] }[]> {
   const manifests = await snapshotManifests(store, snapshot);
   return mapBounded(manifests, concurrency, async (manifest) => {
-    const contents = readManifest(await store.read(store.resolve(manifest.manifestPath)), manifest);
+    const contents = readManifest(await store.read(manifest.manifestPath), manifest);
     return { manifest: { ...manifest, partitionSpecId: contents.specId }, entries: contents.entries };
   });
 }

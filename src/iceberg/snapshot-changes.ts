@@ -99,7 +99,7 @@ export async function snapshotChanges(
   const results = await mapBounded(manifests, 8, async (manifest) => {
     const countsKnown = manifest.addedFilesCount !== null && manifest.existingFilesCount !== null && manifest.deletedFilesCount !== null && manifest.addedRowsCount !== null && manifest.manifestLength > 0;
     if (countsKnown && wanted.size === 0 && !removeAll && !needTotals) return { kind: 'keep' as const, manifest };
-    const bytes = await store.read(store.resolve(manifest.manifestPath));
+    const bytes = await store.read(manifest.manifestPath);
     const contents = readManifest(bytes, manifest);
     const live = contents.entries.filter((e) => e.status !== 'DELETED');
     const match = (f: DataFile) => removeAll || wanted.has(f.filePath) || wanted.has(resolved(f.filePath));

@@ -144,7 +144,7 @@ async function withManifestLists(store: ObjectStore, snapshots: Snapshot[], loca
   return mapBounded(snapshots, 4, async (s) => {
     if (s.manifestList !== undefined) return s;
     const files = await mapBounded(await snapshotManifests(store, s), 8, async (mf) => {
-      const bytes = await store.read(store.resolve(mf.manifestPath));
+      const bytes = await store.read(mf.manifestPath);
       return withCounts(mf, readManifest(bytes, mf), bytes.length);
     });
     const manifestList = `${location}/metadata/snap-${s.snapshotId}-0-${randomUUID()}.avro`;
@@ -171,7 +171,7 @@ export async function writeMetadataFile(store: ObjectStore, metadata: TableMetad
     version = versionOf(previousLocation) ?? metadata.metadataLog.length + 1;
     let previousUpdatedMs = metadata.lastUpdatedMs;
     try {
-      const text = new TextDecoder().decode(await store.read(store.resolve(previousLocation)));
+      const text = new TextDecoder().decode(await store.read(previousLocation));
       previousUpdatedMs = Number(/"last-updated-ms"\s*:\s*(\d+)/.exec(text)?.[1] ?? previousUpdatedMs);
     } catch {
       // the log entry's time is informational; the new metadata's time will do
