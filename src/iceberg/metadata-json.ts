@@ -3,6 +3,7 @@
  * `schema` / `partition-spec`, snapshots with embedded `manifests`, no sequence numbers) and v2;
  * writes v2 (or v1 for a table that is still v1). 64-bit ids never pass through a JS number.
  */
+import { gunzipSync } from 'node:zlib';
 import { InvalidInput } from '../domain/errors.js';
 import { schemaFromJson, schemaToJson } from '../domain/iceberg/type-strings.js';
 import type { PartitionFieldSpec, PartitionSpec, Snapshot, SnapshotRef, SortOrder, TableMetadata } from '../domain/iceberg/types.js';
@@ -11,7 +12,7 @@ type Json = Record<string, unknown>;
 
 /** JSON.parse, but integer literals of 16+ digits (beyond 2^53) arrive as decimal strings. */
 export function parseJsonExact(text: string): unknown {
-  const quoted = text.replace(/"(?:[^"\\]|\\.)*"|(-?\d{16,})(?=\s*[,}\]])/g, (m, big: string | undefined) => (big ? `"${big}"` : m));
+  const quoted = text.replace(/"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])(-?\d{16,})(?=\s*[,}\]])/g, (m, big: string | undefined) => (big ? `"${big}"` : m));
   return JSON.parse(quoted);
 }
 
@@ -46,13 +47,19 @@ function snapshotFromJson(s: Json): Snapshot {
     snapshotId: id(s['snapshot-id']),
     sequenceNumber: num(s['sequence-number'], 0),
     timestampMs: num(s['timestamp-ms'], 0),
-    summary: { operation: 'append', ...((s.summary as Record<string, string>) ?? {}) },
+    summary: { operation: 'append', ...Object.fromEntries(Object.entries((s.summary as Json) ?? {}).map(([k, v]) => [k, String(v)])) },
   };
   if (s['parent-snapshot-id'] !== undefined && s['parent-snapshot-id'] !== null) snap.parentSnapshotId = id(s['parent-snapshot-id']);
   if (typeof s['manifest-list'] === 'string') snap.manifestList = s['manifest-list'];
   else if (Array.isArray(s.manifests)) snap.manifests = s.manifests.map(String);
   if (s['schema-id'] !== undefined && s['schema-id'] !== null) snap.schemaId = Number(s['schema-id']);
   return snap;
+}
+
+/** Metadata file bytes (plain or GZIP-compressed, as `*.gz.metadata.json`) → TableMetadata. */
+export function parseTableMetadataBytes(bytes: Uint8Array): TableMetadata {
+  const plain = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  return parseTableMetadata(new TextDecoder().decode(plain));
 }
 
 export function parseTableMetadata(text: string): TableMetadata {

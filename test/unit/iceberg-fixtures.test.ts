@@ -113,3 +113,16 @@ describe('Iceberg fixtures', () => {
     await expect(planScan(store, moved)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
+
+describe('metadata JSON edge cases', () => {
+  it('keeps 64-bit integers exact but leaves fractions, exponents and strings alone', async () => {
+    const { parseJsonExact, stringifyExact, parseTableMetadataBytes } = await import('../../src/iceberg/metadata-json.js');
+    expect(parseJsonExact('{"a": 9223372036854775807, "b": 0.12345678901234567, "c": "12345678901234567890", "d": [1e20, -1234567890123456789]}'))
+      .toEqual({ a: '9223372036854775807', b: 0.12345678901234567, c: '12345678901234567890', d: [1e20, '-1234567890123456789'] });
+    expect(stringifyExact({ id: 7817332053627255703n, n: 1 }, 0)).toBe('{"id":7817332053627255703,"n":1}');
+    const { gzipSync } = await import('node:zlib');
+    const text = await fs.readFile(path.join(fixtureDir('duckdb-lineitem-iceberg'), 'metadata', 'v2.metadata.json'));
+    expect(parseTableMetadataBytes(gzipSync(text)).currentSnapshotId).toBe('2354745328521181395');
+    expect(() => parseTableMetadata('{"format-version": 3}')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+});
