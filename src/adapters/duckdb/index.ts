@@ -5,8 +5,9 @@
  * sandbox.ts (user SQL), writer.ts + write-input.ts + metrics.ts (Parquet out), compare.ts,
  * json-values.ts (values out).
  */
+import { fileURLToPath } from 'node:url';
 import type { Where } from '../../domain/filters.js';
-import type { PartitionSpec, Schema } from '../../domain/iceberg/types.js';
+import type { DataFile, PartitionSpec, Schema } from '../../domain/iceberg/types.js';
 import type { LocalScanPlan, QueryEngine, RowQuery, WriteInput } from '../../ports/query-engine.js';
 import { compareScans } from './compare.js';
 import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
@@ -22,6 +23,13 @@ export type { EngineOptions };
 
 const planFiles = (p: LocalScanPlan) => [...p.dataFiles, ...p.deleteFiles].map((f) => f.filePath);
 
+/** Plans may carry file:// URLs (ObjectStore.resolve); DuckDB gets plain paths, deletes keep matching recorded paths. */
+function localPlan(plan: LocalScanPlan): LocalScanPlan {
+  const local = (f: DataFile): DataFile =>
+    f.filePath.startsWith('file:') ? { ...f, filePath: fileURLToPath(f.filePath), recordedPath: f.recordedPath ?? f.filePath } : f;
+  return { ...plan, dataFiles: plan.dataFiles.map(local), deleteFiles: plan.deleteFiles.map(local) };
+}
+
 export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<QueryEngine> {
   const instance = await createInstance(opts);
   const pool = new ConnectionPool(instance, opts.connections ?? 4);
@@ -31,7 +39,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
     kind: 'duckdb',
 
     rows: (plan: LocalScanPlan, q: RowQuery) =>
-      pool.use(async (conn) => readRows(conn, await buildScan(conn, layouts, plan), q)),
+      pool.use(async (conn) => readRows(conn, await buildScan(conn, layouts, localPlan(plan)), q)),
 
     referencedTables: (query: string) => pool.use(async (conn) => (await checkQuery(conn, query)).tables.map((t) => t.name)),
 
@@ -41,9 +49,10 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
         const used = new Set(resolveTables(parsed.tables, tables.keys()).values());
         const out = [];
         for (const key of used) {
-          const scan = await buildScan(conn, layouts, tables.get(key)!);
+          const plan = localPlan(tables.get(key)!);
+          const scan = await buildScan(conn, layouts, plan);
           const cols = scan.fields.map((f) => quoteIdent(f.name)).join(', ');
-          out.push({ key, sql: `SELECT ${cols} FROM (${scan.sql})`, files: planFiles(tables.get(key)!) });
+          out.push({ key, sql: `SELECT ${cols} FROM (${scan.sql})`, files: planFiles(plan) });
         }
         return out;
       });
@@ -54,10 +63,10 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
       pool.use((conn) => writeDataFiles(conn, input, target)),
 
     rewriteWithout: (plan: LocalScanPlan, where: Where, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
-      pool.use(async (conn) => rewriteWithout(conn, plan, await buildScan(conn, layouts, plan), where, target)),
+      pool.use(async (conn) => rewriteWithout(conn, plan, await buildScan(conn, layouts, localPlan(plan)), where, target)),
 
     compare: (from: LocalScanPlan, to: LocalScanPlan, sampleSize: number) =>
-      pool.use(async (conn) => compareScans(conn, await buildScan(conn, layouts, from), await buildScan(conn, layouts, to), sampleSize)),
+      pool.use(async (conn) => compareScans(conn, await buildScan(conn, layouts, localPlan(from)), await buildScan(conn, layouts, localPlan(to)), sampleSize)),
 
     close: async () => pool.close(),
   };
