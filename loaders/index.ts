@@ -7,11 +7,14 @@ import type { ContentKey, StoredContent } from '../src/domain/content.js';
 import { NotFound } from '../src/domain/errors.js';
 import type { CommitHash } from '../src/domain/refs.js';
 import type { Commit, VersionStore } from '../src/ports/version-store.js';
+import type { TableMetadata } from '../src/domain/iceberg/types.js';
 
 export interface Loaders {
   commit: DataLoader<string, Commit | null>;
   /** key: `${hash}\u0000${contentKey}` */
   content: DataLoader<string, StoredContent | null>;
+  /** Iceberg table metadata by metadata location (immutable files). */
+  metadata: DataLoader<string, TableMetadata>;
 }
 
 export function rootCommit(hash: CommitHash): Commit {
@@ -28,8 +31,10 @@ export function rootCommit(hash: CommitHash): Commit {
   };
 }
 
-export function createLoaders(store: VersionStore): Loaders {
+export function createLoaders(services: { store: VersionStore; tables: { metadata(location: string): Promise<TableMetadata> } }): Loaders {
+  const store = services.store;
   return {
+    metadata: new DataLoader(async (locations) => Promise.all(locations.map((l) => services.tables.metadata(l).catch((e: Error) => e)))),
     commit: new DataLoader(async (hashes) =>
       Promise.all(
         hashes.map(async (h) => {

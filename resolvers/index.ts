@@ -6,6 +6,9 @@ import './entries.js';
 import './commits.js';
 import './references.js';
 import './catalog-mutations.js';
+import './tables.js';
+import './table-queries.js';
+import './table-mutations.js';
 import './subscriptions.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

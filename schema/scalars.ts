@@ -74,9 +74,13 @@ builder.scalarType('File', {
   serialize: () => {
     throw new GraphQLError('File is an input-only scalar');
   },
+  // yoga hands over its own File implementation (whatwg-node), so check the shape, not the class.
   parseValue: (v) => {
-    if (!(v instanceof File)) throw invalid('File must be a multipart upload');
-    return v;
+    const f = v as File | null;
+    if (!f || typeof f !== 'object' || typeof f.stream !== 'function' || typeof f.name !== 'string') {
+      throw invalid('File must be a multipart upload');
+    }
+    return f;
   },
   parseLiteral: () => {
     throw invalid('File must be sent as a multipart upload variable');

@@ -51,7 +51,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       requestId,
       actor: { subject: 'anonymous', roles: ['admin'] },
       services,
-      loaders: createLoaders(services.store),
+      loaders: createLoaders(services),
       logger: logger.child({ requestId }),
     };
   };
@@ -67,7 +67,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
     logger,
     async start() {
       backends = await createBackends(config, logger, metrics);
-      services = createServices({ store: backends.store, bus: backends.bus, protectedBranches: config.protectedBranches });
+      services = createServices({ ...backends, protectedBranches: config.protectedBranches });
       if (config.demo) await seedDemo(services, logger);
       const yoga = createYogaServer(logger, metrics, makeContext);
       server = createServer(async (req, res) => {

@@ -9,6 +9,9 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { VersionStore } from '../ports/version-store.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { QueryEngine } from '../ports/query-engine.js';
+import { createLocalObjectStore } from './local/object-store.js';
 import { createMemoryEventBus } from './memory/event-bus.js';
 import { withEvents } from './version-store-events.js';
 import { withMetrics } from './with-metrics.js';
@@ -16,6 +19,8 @@ import { withMetrics } from './with-metrics.js';
 export interface Backends {
   /** The version store as the app uses it: timed, and emitting reference events. */
   store: VersionStore;
+  objects: ObjectStore;
+  engine: QueryEngine;
   bus: EventBus;
   /** Readiness of each backend: name → null when fine, or the reason it is not. */
   check(): Promise<Record<string, string | null>>;
@@ -31,8 +36,14 @@ export async function createBackends(config: Config, logger: Logger, metrics: Me
   const store = withEvents(withMetrics(raw, 'VersionStore', metrics.backendCalls), bus, (e) =>
     logger.error({ err: e }, 'publishing a reference event failed'),
   );
+  const objects = withMetrics(createLocalObjectStore(config.warehouse, config.locationAliases), 'ObjectStore', metrics.backendCalls);
+  const { createDuckDbEngine } = await import('./duckdb/index.js');
+  const engine = withMetrics(await createDuckDbEngine(), 'QueryEngine', metrics.backendCalls);
+  closers.push(() => engine.close());
   return {
     store,
+    objects,
+    engine,
     bus,
     async check() {
       const out: Record<string, string | null> = {};

@@ -22,26 +22,16 @@ import { printedSchema } from '../../scripts/print-schema.js';
 const root = path.resolve(import.meta.dirname, '../..');
 const contractPath = path.resolve(root, '../shared/api-contract.graphql');
 
-/** Contract parts whose issues have not landed yet (tables: #3, runs: #5, marts: #6). */
+/** Contract parts whose issues have not landed yet (runs: #5, marts: #6). */
 const PENDING_TYPES = new Set([
-  'DataFormat', 'SortDirection', 'Table', 'TableStats', 'PartitionSpec', 'PartitionField', 'Snapshot', 'DataFile',
-  'TableSchema', 'SchemaField', 'RowPage', 'SqlColumn', 'SqlResult', 'SchemaComparison', 'ColumnRename',
-  'ColumnTypeChange', 'DataComparison', 'TableComparison', 'ColumnInput', 'OrderByInput', 'PartitionFieldInput',
-  'RenameColumnInput', 'WidenColumnInput', 'SchemaChangeInput', 'TableConnection', 'TableEdge', 'SnapshotConnection',
-  'SnapshotEdge', 'DataFileConnection', 'DataFileEdge', 'CreateTableSuccess', 'WriteSuccess', 'EvolveSchemaSuccess',
-  'RollbackTableSuccess', 'DropTableSuccess', 'CreateTableResult', 'WriteResult', 'EvolveSchemaResult',
-  'RollbackTableResult', 'DropTableResult', 'RunStatus', 'LogLevel', 'RunEventType', 'Pipeline', 'PipelineStep',
+  'RunStatus', 'LogLevel', 'RunEventType', 'Pipeline', 'PipelineStep',
   'PipelineRun', 'RunEvent', 'AuditResult', 'PipelineRunConnection', 'PipelineRunEdge', 'StartRunSuccess',
   'CancelRunSuccess', 'StartRunResult', 'CancelRunResult', 'MartColumn', 'Publication', 'Mart', 'PublishMartsSuccess',
   'PublishMartsResult',
 ]);
 const PENDING_FIELDS = new Set([
-  'Branch.tables', 'Branch.table', 'Tag.tables', 'Tag.table',
-  'Query.table', 'Query.tables', 'Query.compareTable', 'Query.sql', 'Query.pipelines', 'Query.pipeline', 'Query.runs',
-  'Query.run', 'Query.marts', 'Query.mart',
-  'Mutation.createTable', 'Mutation.registerTable', 'Mutation.appendRows', 'Mutation.overwriteRows',
-  'Mutation.evolveSchema', 'Mutation.rollbackTable', 'Mutation.dropTable', 'Mutation.startRun', 'Mutation.cancelRun',
-  'Mutation.retryRun', 'Mutation.publishMarts',
+  'Query.pipelines', 'Query.pipeline', 'Query.runs', 'Query.run', 'Query.marts', 'Query.mart',
+  'Mutation.startRun', 'Mutation.cancelRun', 'Mutation.retryRun', 'Mutation.publishMarts',
   'Subscription.runEvents', 'Subscription.runUpdated', 'Subscription.martUpdated',
 ]);
 

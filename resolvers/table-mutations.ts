@@ -1,0 +1,178 @@
+/** Table mutations: create, register, append, overwrite, evolve, roll back, drop (API.md). */
+import { builder } from '../schema/builder.js';
+import {
+  AlreadyExists,
+  Forbidden,
+  InvalidInput,
+  NotFound,
+  ProtectedBranch,
+  ReferenceConflict,
+  SchemaMismatch,
+} from '../src/domain/errors.js';
+import type { Commit } from '../src/ports/version-store.js';
+import type { TableView } from '../src/services/table-view.js';
+import { CommitNode } from './commits.js';
+import {
+  AlreadyExistsType,
+  ForbiddenType,
+  InvalidInputType,
+  NotFoundType,
+  ProtectedBranchType,
+  ReferenceConflictType,
+  SchemaMismatchType,
+} from './errors.js';
+import { sharedResultUnion } from './result-union.js';
+import { SnapshotNode, TableNode, type SnapshotView } from './tables.js';
+
+const ColumnInput = builder.inputType('ColumnInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    type: t.string({ required: true, description: 'Iceberg type: boolean int long float double decimal(p,s) date time timestamp timestamptz string uuid binary, or list<…>/map<…,…>/struct<…>' }),
+    required: t.boolean(),
+    doc: t.string(),
+  }),
+});
+const PartitionFieldInput = builder.inputType('PartitionFieldInput', {
+  fields: (t) => ({
+    column: t.string({ required: true }),
+    transform: t.string({ required: true, description: 'identity, year, month, day, hour, bucket[N], truncate[W]' }),
+  }),
+});
+const RenameColumnInput = builder.inputType('RenameColumnInput', {
+  fields: (t) => ({ from: t.string({ required: true }), to: t.string({ required: true }) }),
+});
+const WidenColumnInput = builder.inputType('WidenColumnInput', {
+  fields: (t) => ({ name: t.string({ required: true }), type: t.string({ required: true }) }),
+});
+const SchemaChangeInput = builder.inputType('SchemaChangeInput', {
+  description: 'Exactly one field per change',
+  fields: (t) => ({
+    addColumn: t.field({ type: ColumnInput }),
+    renameColumn: t.field({ type: RenameColumnInput }),
+    dropColumn: t.string(),
+    widenColumn: t.field({ type: WidenColumnInput }),
+    makeOptional: t.string(),
+  }),
+});
+const DataFormatEnum = builder.enumType('DataFormat', { values: ['JSON', 'NDJSON', 'CSV', 'PARQUET'] as const });
+
+interface TableCommit {
+  table: TableView;
+  commit: Commit;
+}
+interface WriteOutcome extends TableCommit {
+  snapshot: SnapshotView;
+  addedRows: string;
+}
+
+const tableCommitFields = (name: string) =>
+  builder.objectRef<TableCommit>(name).implement({
+    fields: (t) => ({
+      table: t.field({ type: TableNode, resolve: (s) => s.table }),
+      commit: t.field({ type: CommitNode, resolve: (s) => s.commit }),
+    }),
+  });
+
+const CreateTableSuccess = tableCommitFields('CreateTableSuccess');
+const EvolveSchemaSuccess = tableCommitFields('EvolveSchemaSuccess');
+const RollbackTableSuccess = tableCommitFields('RollbackTableSuccess');
+const WriteSuccess = builder.objectRef<WriteOutcome>('WriteSuccess').implement({
+  fields: (t) => ({
+    table: t.field({ type: TableNode, resolve: (s) => s.table }),
+    commit: t.field({ type: CommitNode, resolve: (s) => s.commit }),
+    snapshot: t.field({ type: SnapshotNode, resolve: (s) => s.snapshot }),
+    addedRows: t.field({ type: 'BigInt', resolve: (s) => s.addedRows }),
+  }),
+});
+const DropTableSuccess = builder.objectRef<{ name: string; commit: Commit }>('DropTableSuccess').implement({
+  fields: (t) => ({ name: t.exposeString('name'), commit: t.field({ type: CommitNode, resolve: (s) => s.commit }) }),
+});
+
+const common = [NotFoundType, ReferenceConflictType, InvalidInputType, ForbiddenType, ProtectedBranchType];
+const commonClasses = [NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch];
+
+const createResult = sharedResultUnion<TableCommit>('CreateTableResult', CreateTableSuccess, [AlreadyExistsType, ...common], [AlreadyExists, ...commonClasses]);
+const writeResult = sharedResultUnion<WriteOutcome>('WriteResult', WriteSuccess, [SchemaMismatchType, ...common], [SchemaMismatch, ...commonClasses]);
+const evolveResult = sharedResultUnion<TableCommit>('EvolveSchemaResult', EvolveSchemaSuccess, common, commonClasses);
+const rollbackResult = sharedResultUnion<TableCommit>('RollbackTableResult', RollbackTableSuccess, common, commonClasses);
+const dropResult = sharedResultUnion<{ name: string; commit: Commit }>('DropTableResult', DropTableSuccess, common, commonClasses);
+
+builder.mutationFields((t) => ({
+  createTable: t.field({
+    type: createResult.union,
+    args: {
+      branch: t.arg.string({ required: true }),
+      name: t.arg.string({ required: true, description: 'Dotted table name; its namespace must exist' }),
+      columns: t.arg({ type: [ColumnInput], required: true }),
+      partitionBy: t.arg({ type: [PartitionFieldInput] }),
+      expectedHash: t.arg.string(),
+      message: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) => createResult.wrap(ctx.services.tables.createTable(args, ctx.actor)),
+  }),
+  registerTable: t.field({
+    type: createResult.union,
+    description: 'Adopts an existing Iceberg table written by other software',
+    args: {
+      branch: t.arg.string({ required: true }),
+      name: t.arg.string({ required: true }),
+      metadataLocation: t.arg.string({ required: true }),
+      expectedHash: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) => createResult.wrap(ctx.services.tables.registerTable(args, ctx.actor)),
+  }),
+  appendRows: t.field({
+    type: writeResult.union,
+    args: {
+      branch: t.arg.string({ required: true }),
+      table: t.arg.string({ required: true }),
+      rows: t.arg({ type: 'JSON', description: 'A JSON array of objects keyed by column name' }),
+      file: t.arg({ type: 'File', description: 'A multipart upload of NDJSON, CSV (with a header) or Parquet' }),
+      format: t.arg({ type: DataFormatEnum }),
+      expectedHash: t.arg.string(),
+      message: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) => writeResult.wrap(ctx.services.tables.write('append', args, ctx.actor)),
+  }),
+  overwriteRows: t.field({
+    type: writeResult.union,
+    description: 'Replaces the rows matching `where` (all rows when omitted) with the given rows',
+    args: {
+      branch: t.arg.string({ required: true }),
+      table: t.arg.string({ required: true }),
+      rows: t.arg({ type: 'JSON' }),
+      file: t.arg({ type: 'File' }),
+      format: t.arg({ type: DataFormatEnum }),
+      where: t.arg({ type: 'JSON' }),
+      expectedHash: t.arg.string(),
+      message: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) => writeResult.wrap(ctx.services.tables.write('overwrite', args, ctx.actor)),
+  }),
+  evolveSchema: t.field({
+    type: evolveResult.union,
+    args: {
+      branch: t.arg.string({ required: true }),
+      table: t.arg.string({ required: true }),
+      changes: t.arg({ type: [SchemaChangeInput], required: true }),
+      expectedHash: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) => evolveResult.wrap(ctx.services.tables.evolveSchema(args, ctx.actor)),
+  }),
+  rollbackTable: t.field({
+    type: rollbackResult.union,
+    args: {
+      branch: t.arg.string({ required: true }),
+      table: t.arg.string({ required: true }),
+      toSnapshotId: t.arg({ type: 'BigInt' }),
+      toTimestamp: t.arg({ type: 'DateTime' }),
+      expectedHash: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) => rollbackResult.wrap(ctx.services.tables.rollback(args, ctx.actor)),
+  }),
+  dropTable: t.field({
+    type: dropResult.union,
+    args: { branch: t.arg.string({ required: true }), name: t.arg.string({ required: true }), expectedHash: t.arg.string() },
+    resolve: (_r, args, ctx) => dropResult.wrap(ctx.services.tables.dropTable(args, ctx.actor)),
+  }),
+}));

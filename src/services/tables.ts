@@ -1,0 +1,279 @@
+/**
+ * Table reads: tables on a ref, their Iceberg metadata, snapshots, rows, SQL and comparisons.
+ * Metadata files are immutable, so they are cached by location across requests.
+ */
+import { contentKey, type IcebergTableContent } from '../domain/content.js';
+import { InvalidInput, NotFound } from '../domain/errors.js';
+import { parseWhere, type ColumnKind } from '../domain/filters.js';
+import { formatType } from '../domain/iceberg/type-strings.js';
+import type { IcebergType, NestedField, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
+import { pageSize } from '../domain/paging.js';
+import { parseTableMetadata } from '../iceberg/metadata-json.js';
+import { planScan } from '../iceberg/scan-planner.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { QueryEngine, RowPage } from '../ports/query-engine.js';
+import type { VersionStore } from '../ports/version-store.js';
+import { Lru } from '../util/lru.js';
+import type { CatalogService } from './catalog.js';
+import { paginate, type Connection, type PageArgs } from './pagination.js';
+import type { TableView } from './table-view.js';
+
+export interface RefPoint {
+  refName: string | null;
+  commitHash: string;
+}
+
+export interface RowsArgs {
+  first?: number | null;
+  after?: string | null;
+  columns?: string[] | null;
+  snapshotId?: string | null;
+  asOf?: Date | null;
+  where?: unknown;
+  orderBy?: { column: string; direction?: 'ASC' | 'DESC' | null }[] | null;
+}
+
+export const MAX_SQL_ROWS = 10_000;
+export const SQL_TIMEOUT_MS = 30_000;
+
+export class TableReads {
+  private readonly metadataCache = new Lru<string, TableMetadata>(2_000);
+
+  constructor(
+    protected readonly catalog: CatalogService,
+    protected readonly store: VersionStore,
+    protected readonly objects: ObjectStore,
+    protected readonly engine: QueryEngine,
+  ) {}
+
+  /** The ref expression's commit, or the default branch head. */
+  async at(ref: string | null): Promise<RefPoint> {
+    if (ref == null) {
+      const d = await this.catalog.defaultBranch();
+      return { refName: d.name, commitHash: d.hash };
+    }
+    const r = await this.catalog.resolve(ref);
+    return { refName: r.reference?.name ?? null, commitHash: r.hash };
+  }
+
+  async table(ref: string | null, name: string): Promise<TableView | null> {
+    let point: RefPoint;
+    try {
+      point = await this.at(ref);
+    } catch (e) {
+      if (e instanceof NotFound) return null;
+      throw e;
+    }
+    return this.tableAt(point, name);
+  }
+
+  async tableAt(point: RefPoint, name: string): Promise<TableView | null> {
+    const key = contentKey(name, 'name');
+    const content = await this.store.getContent(point.commitHash as never, key);
+    if (!content || content.type !== 'ICEBERG_TABLE') return null;
+    return { ...point, key, content: content as IcebergTableContent & { id: string } };
+  }
+
+  /** Opposite of resolvers' tableId: `<ref>@<hash>|<key>`. */
+  async tableById(id: string): Promise<TableView | null> {
+    const m = /^([^@|]*)@([0-9a-f]{8,64})\|(.+)$/.exec(id);
+    if (!m) return null;
+    return this.tableAt({ refName: m[1] || null, commitHash: m[2]! }, m[3]!);
+  }
+
+  async requireTable(point: RefPoint, name: string, field = 'table'): Promise<TableView> {
+    const t = await this.tableAt(point, name);
+    if (!t) throw new NotFound(`table '${name}' does not exist at ${point.refName ?? point.commitHash}`);
+    void field;
+    return t;
+  }
+
+  /** Tables (not namespaces) on a ref, sorted by key, paged. One getContents call per page. */
+  async listTables(point: RefPoint, args: PageArgs & { namespace?: string | null }): Promise<Connection<TableView>> {
+    const namespace = args.namespace == null ? undefined : contentKey(args.namespace, 'namespace');
+    return paginate(args, async (q) => {
+      const items: { key: string }[] = [];
+      let after = q.after ?? undefined;
+      let next: string | null = null;
+      // Skip namespaces: keep reading entry pages until a page of tables is full.
+      for (;;) {
+        const page = await this.store.entries(point.commitHash as never, { first: q.first, after, namespace });
+        for (const e of page.items) if (e.type === 'ICEBERG_TABLE') items.push({ key: e.key });
+        next = page.nextCursor;
+        if (items.length >= q.first || next === null) break;
+        after = next;
+      }
+      const contents = await this.store.getContents(point.commitHash as never, items.map((i) => i.key));
+      const views = items.flatMap((i) => {
+        const c = contents.get(i.key);
+        return c && c.type === 'ICEBERG_TABLE' ? [{ ...point, key: i.key, content: c as IcebergTableContent & { id: string } }] : [];
+      });
+      return { items: views, nextCursor: next };
+    });
+  }
+
+  async metadata(location: string): Promise<TableMetadata> {
+    const cached = this.metadataCache.get(location);
+    if (cached) return cached;
+    const bytes = await this.objects.read(location);
+    let m: TableMetadata;
+    try {
+      m = parseTableMetadata(new TextDecoder().decode(bytes));
+    } catch (e) {
+      throw new InvalidInput(`${location} is not valid Iceberg table metadata: ${(e as Error).message}`, 'metadataLocation');
+    }
+    this.metadataCache.set(location, m);
+    return m;
+  }
+
+  async snapshots(view: TableView, args: PageArgs): Promise<Connection<{ table: TableView; snapshot: Snapshot }>> {
+    const m = await this.metadata(view.content.metadataLocation);
+    const newestFirst = [...m.snapshots].sort((a, b) => b.sequenceNumber - a.sequenceNumber || b.timestampMs - a.timestampMs);
+    return paginate(args, async (q) => {
+      const start = q.after ? Number(q.after) : 0;
+      const items = newestFirst.slice(start, start + q.first).map((snapshot) => ({ table: view, snapshot }));
+      const end = start + items.length;
+      return { items, nextCursor: end < newestFirst.length ? String(end) : null };
+    });
+  }
+
+  /** A snapshot by id, or the one current at `asOf`; the current snapshot when neither is given. */
+  async snapshot(view: TableView, id: string | null, asOf: Date | null): Promise<{ table: TableView; snapshot: Snapshot } | null> {
+    const m = await this.metadata(view.content.metadataLocation);
+    const s = pickSnapshot(m, id, asOf);
+    return s ? { table: view, snapshot: s } : null;
+  }
+
+  async dataFiles(view: TableView, snapshotId: string, args: PageArgs) {
+    const m = await this.metadata(view.content.metadataLocation);
+    const plan = await planScan(this.objects, m, { snapshotId });
+    const files = [...plan.dataFiles, ...plan.deleteFiles];
+    return paginate(args, async (q) => {
+      const start = q.after ? Number(q.after) : 0;
+      const items = files.slice(start, start + q.first);
+      const end = start + items.length;
+      return { items, nextCursor: end < files.length ? String(end) : null };
+    });
+  }
+
+  stats(m: TableMetadata) {
+    const s = m.snapshots.find((x) => x.snapshotId === m.currentSnapshotId);
+    return {
+      rowCount: s?.summary['total-records'] ?? '0',
+      fileCount: Number(s?.summary['total-data-files'] ?? 0),
+      totalBytes: s?.summary['total-files-size'] ?? '0',
+    };
+  }
+
+  async rows(view: TableView, args: RowsArgs): Promise<RowPage> {
+    const m = await this.metadata(view.content.metadataLocation);
+    if (args.snapshotId != null && args.asOf != null) throw new InvalidInput('give snapshotId or asOf, not both', 'snapshotId');
+    const plan = await this.localPlan(m, args.snapshotId ?? null, args.asOf ?? null);
+    const kinds = columnKinds(plan.schema);
+    for (const c of args.columns ?? []) if (!kinds.has(c)) throw new InvalidInput(`unknown column '${c.slice(0, 100)}'`, 'columns');
+    for (const o of args.orderBy ?? []) if (!kinds.has(o.column)) throw new InvalidInput(`unknown column '${o.column.slice(0, 100)}' in orderBy`, 'orderBy');
+    return this.engine.rows(plan, {
+      columns: args.columns ?? undefined,
+      where: parseWhere(args.where, kinds),
+      orderBy: (args.orderBy ?? []).map((o) => ({ column: o.column, direction: o.direction ?? 'ASC' })),
+      first: pageSize(args.first),
+      after: args.after ?? undefined,
+      withTotal: true,
+    });
+  }
+
+  /** Plans a snapshot read and maps every file to a local path the engine can open. */
+  async localPlan(m: TableMetadata, snapshotId: string | null, asOf: Date | null) {
+    if (m.currentSnapshotId === null && snapshotId === null && asOf === null) {
+      return { schema: currentSchema(m), snapshotId: null, dataFiles: [], deleteFiles: [], partitionSpecs: m.partitionSpecs };
+    }
+    const plan = await planScan(this.objects, m, { snapshotId: snapshotId ?? undefined, asOfMs: asOf?.getTime() });
+    const local = async <F extends { filePath: string }>(f: F) => ({ ...f, localPath: await this.objects.localPath(f.filePath) });
+    return {
+      ...plan,
+      dataFiles: await Promise.all(plan.dataFiles.map(local)),
+      deleteFiles: await Promise.all(plan.deleteFiles.map(local)),
+    };
+  }
+
+  async sql(ref: string, query: string, maxRows: number | null) {
+    if (typeof query !== 'string' || query.length === 0 || query.length > 100_000) throw new InvalidInput('query must be 1..100000 characters', 'query');
+    const rows = maxRows ?? 1000;
+    if (!Number.isInteger(rows) || rows < 1 || rows > MAX_SQL_ROWS) throw new InvalidInput(`maxRows must be 1..${MAX_SQL_ROWS}`, 'maxRows');
+    const point = await this.at(ref);
+    const names = await this.engine.referencedTables(query);
+    const plans = new Map<string, Awaited<ReturnType<TableReads['localPlan']>>>();
+    for (const name of names) {
+      const view = await this.tableAt(point, name);
+      if (!view) throw new InvalidInput(`unknown table '${name}' at ${ref}`, 'query');
+      plans.set(name, await this.localPlan(await this.metadata(view.content.metadataLocation), null, null));
+    }
+    return this.engine.sql(query, plans, { maxRows: rows, timeoutMs: SQL_TIMEOUT_MS });
+  }
+
+  /** Schema difference by field id and data difference (in the engine) of two versions of a table. */
+  async compare(name: string, from: string, to: string, sampleSize: number) {
+    if (!Number.isInteger(sampleSize) || sampleSize < 0 || sampleSize > 1000) throw new InvalidInput('sampleSize must be 0..1000', 'sampleSize');
+    const side = async (spec: string, field: string) => {
+      const [ref, snap] = spec.split('#') as [string, string | undefined];
+      if (snap !== undefined && !/^-?\d{1,19}$/.test(snap)) throw new InvalidInput(`${field}: snapshot id must be an integer`, field);
+      const view = await this.requireTable(await this.at(ref), name);
+      const m = await this.metadata(view.content.metadataLocation);
+      const plan = await this.localPlan(m, snap ?? null, null);
+      return plan;
+    };
+    const [a, b] = await Promise.all([side(from, 'from'), side(to, 'to')]);
+    return { schema: compareSchemas(a.schema, b.schema), data: await this.engine.compare(a, b, sampleSize) };
+  }
+}
+
+export function currentSchema(m: TableMetadata): Schema {
+  return m.schemas.find((s) => s.schemaId === m.currentSchemaId) ?? m.schemas[0]!;
+}
+
+export function pickSnapshot(m: TableMetadata, id: string | null, asOf: Date | null): Snapshot | null {
+  if (id != null) return m.snapshots.find((s) => s.snapshotId === id) ?? null;
+  if (asOf != null) {
+    const t = asOf.getTime();
+    const log = m.snapshotLog.length > 0 ? m.snapshotLog : m.snapshots.map((s) => ({ timestampMs: s.timestampMs, snapshotId: s.snapshotId }));
+    const hit = [...log].filter((e) => e.timestampMs <= t).sort((a, b) => b.timestampMs - a.timestampMs)[0];
+    return hit ? (m.snapshots.find((s) => s.snapshotId === hit.snapshotId) ?? null) : null;
+  }
+  return m.snapshots.find((s) => s.snapshotId === m.currentSnapshotId) ?? null;
+}
+
+export function columnKinds(schema: Schema): Map<string, ColumnKind> {
+  return new Map(schema.fields.map((f) => [f.name, kindOf(f.type)]));
+}
+
+function kindOf(t: IcebergType): ColumnKind {
+  if (typeof t !== 'string') return 'other';
+  if (t === 'int' || t === 'long') return 'integer';
+  if (t === 'float' || t === 'double') return 'float';
+  if (t.startsWith('decimal')) return 'decimal';
+  if (t === 'string' || t === 'uuid') return 'string';
+  if (t === 'boolean') return 'boolean';
+  if (t === 'date') return 'date';
+  if (t === 'time') return 'time';
+  if (t === 'timestamp' || t === 'timestamptz') return 'timestamp';
+  return 'other';
+}
+
+function compareSchemas(a: Schema, b: Schema) {
+  const byId = (s: Schema) => new Map<number, NestedField>(s.fields.map((f) => [f.id, f]));
+  const from = byId(a);
+  const to = byId(b);
+  return {
+    addedColumns: b.fields.filter((f) => !from.has(f.id)),
+    removedColumns: a.fields.filter((f) => !to.has(f.id)),
+    renamedColumns: b.fields.flatMap((f) => {
+      const old = from.get(f.id);
+      return old && old.name !== f.name ? [{ id: f.id, from: old.name, to: f.name }] : [];
+    }),
+    typeChanges: b.fields.flatMap((f) => {
+      const old = from.get(f.id);
+      const [x, y] = [old && formatType(old.type), formatType(f.type)];
+      return old && x !== y ? [{ id: f.id, name: f.name, from: x!, to: y }] : [];
+    }),
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * Iceberg tables through GraphQL, end to end: create, append (JSON and uploads), read at refs,
+ * snapshots and times, SQL, overwrite, schema evolution, rollback, compare, branch isolation,
+ * concurrency and bad input. Shared by every version-store backend.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type Gateway } from '../support/gateway.js';
+import { uploadFile } from '../support/upload.js';
+import { DuckDBInstance } from '@duckdb/node-api';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A Parquet file of the rows, written by DuckDB (as a user's own tool would). */
+async function parquetOf(rows: Record<string, unknown>[]): Promise<Uint8Array> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-pq-'));
+  const json = path.join(dir, 'rows.json');
+  await fs.writeFile(json, JSON.stringify(rows));
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  await conn.run(`COPY (SELECT id::BIGINT AS id, sgv::INT AS sgv, direction, ts::TIMESTAMPTZ AS ts FROM read_json('${json}')) TO '${dir}/rows.parquet' (FORMAT parquet)`);
+  conn.closeSync();
+  const bytes = new Uint8Array(await fs.readFile(`${dir}/rows.parquet`));
+  await fs.rm(dir, { recursive: true, force: true });
+  return bytes;
+}
+
+const RUN = randomBytes(3).toString('hex');
+let seq = 0;
+const unique = (label: string) => `t${RUN}_${++seq}_${label}`;
+
+const CREATE = `mutation($b: String!, $n: String!, $c: [ColumnInput!]!, $p: [PartitionFieldInput!], $h: String) {
+  createTable(branch: $b, name: $n, columns: $c, partitionBy: $p, expectedHash: $h) {
+    __typename
+    ... on CreateTableSuccess { table { name namespace formatVersion schema { fields { id name type required } } partitionSpec { fields { name transform } } } commit { hash } }
+    ... on Error { code message }
+  }
+}`;
+const APPEND = `mutation($b: String!, $t: String!, $rows: JSON, $h: String) {
+  appendRows(branch: $b, table: $t, rows: $rows, expectedHash: $h) {
+    __typename
+    ... on WriteSuccess { addedRows commit { hash } snapshot { snapshotId timestamp totalRows } }
+    ... on ReferenceConflict { expectedHash actualHash }
+    ... on SchemaMismatch { column }
+    ... on Error { code message }
+  }
+}`;
+const ROWS = `query($r: String, $t: String!, $s: BigInt, $at: DateTime, $w: JSON, $o: [OrderByInput!], $f: Int, $a: String) {
+  table(name: $t, ref: $r) { rows(snapshotId: $s, asOf: $at, where: $w, orderBy: $o, first: $f, after: $a) { columns rows totalCount pageInfo { hasNextPage endCursor } } }
+}`;
+const COLUMNS = [
+  { name: 'id', type: 'long', required: true },
+  { name: 'sgv', type: 'int' },
+  { name: 'direction', type: 'string' },
+  { name: 'ts', type: 'timestamptz' },
+];
+
+export function describeTablesE2E(name: string, env: () => Record<string, string>) {
+  describe(`Iceberg tables through GraphQL on ${name}`, () => {
+    let g: Gateway;
+    let branch: string;
+    const ns = `ns${RUN}`;
+    beforeAll(async () => {
+      g = await startGateway(env());
+      branch = unique('br');
+      await g.data(`mutation($n: String!) { createBranch(name: $n) { __typename } }`, { n: branch });
+      const r = await g.data(`mutation($b: String!, $n: String!) { createNamespace(branch: $b, name: $n) { __typename } }`, { b: branch, n: ns });
+      expect(r.createNamespace.__typename).toBe('CreateNamespaceSuccess');
+    });
+    afterAll(async () => g?.stop());
+
+    const head = async (b: string) => (await g.data(`query($b: String!) { branch(name: $b) { hash } }`, { b })).branch.hash as string;
+    const rowsOf = async (vars: Record<string, unknown>) => (await g.data(ROWS, { f: 1000, ...vars })).table.rows;
+    const ids = (rows: any[]) => rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    const batch = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: from + i, sgv: 80 + ((from + i) % 150), direction: i % 2 ? 'Flat' : 'FortyFiveUp', ts: new Date(Date.UTC(2026, 0, 1) + (from + i) * 300_000).toISOString() }));
+
+    async function createTable(label: string, columns = COLUMNS, partitionBy?: unknown) {
+      const t = `${ns}.${unique(label)}`;
+      const r = await g.data(CREATE, { b: branch, n: t, c: columns, p: partitionBy ?? null });
+      expect(r.createTable.__typename, JSON.stringify(r.createTable)).toBe('CreateTableSuccess');
+      return t;
+    }
+
+    it('creates a table with a schema and a partition spec', async () => {
+      const t = `${ns}.${unique('created')}`;
+      const r = await g.data(CREATE, { b: branch, n: t, c: COLUMNS, p: [{ column: 'ts', transform: 'day' }] });
+      expect(r.createTable.table).toMatchObject({
+        formatVersion: 2,
+        namespace: ns,
+        schema: { fields: [{ id: 1, name: 'id', type: 'long', required: true }, { id: 2, name: 'sgv', type: 'int', required: false }, { name: 'direction' }, { name: 'ts', type: 'timestamptz' }] },
+        partitionSpec: { fields: [{ name: 'ts_day', transform: 'day' }] },
+      });
+      const again = await g.data(CREATE, { b: branch, n: t, c: COLUMNS });
+      expect(again.createTable.code).toBe('ALREADY_EXISTS');
+    });
+
+    it('time-travels: appends A, B, C read back exactly at each snapshot and time; rollback to A then D gives A+D', async () => {
+      const t = await createTable('tt');
+      const snaps: { id: string; at: string }[] = [];
+      for (const [i, rows] of [batch(0, 5), batch(5, 7), batch(12, 3)].entries()) {
+        const r = await g.data(APPEND, { b: branch, t, rows });
+        expect(r.appendRows.__typename, JSON.stringify(r.appendRows)).toBe('WriteSuccess');
+        expect(r.appendRows.addedRows).toBe(String(rows.length));
+        snaps.push({ id: r.appendRows.snapshot.snapshotId, at: r.appendRows.snapshot.timestamp });
+        if (i < 2) await new Promise((res) => setTimeout(res, 20));
+      }
+      const expected = [ids(batch(0, 5)), ids(batch(0, 12)), ids(batch(0, 15))];
+      for (const [i, s] of snaps.entries()) {
+        expect(ids((await rowsOf({ r: branch, t, s: s.id })).rows)).toEqual(expected[i]);
+        const between = new Date(Date.parse(s.at) + 5).toISOString();
+        expect(ids((await rowsOf({ r: branch, t, at: between })).rows)).toEqual(expected[i]);
+      }
+      const sql = await g.data(`query($r: String!, $q: String!) { sql(ref: $r, query: $q) { columns { name } rows rowCount } }`, {
+        r: branch,
+        q: `SELECT count(*) AS n, sum(sgv) AS s FROM ${t}`,
+      });
+      expect(sql.sql.rows[0][0]).toBe('15');
+      const rb = await g.data(`mutation($b: String!, $t: String!, $s: BigInt) { rollbackTable(branch: $b, table: $t, toSnapshotId: $s) { __typename ... on Error { code message } } }`, { b: branch, t, s: snaps[0]!.id });
+      expect(rb.rollbackTable.__typename).toBe('RollbackTableSuccess');
+      expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual(expected[0]);
+      await g.data(APPEND, { b: branch, t, rows: batch(100, 2) });
+      expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual([...expected[0]!, 100, 101]);
+      const list = await g.data(`query($r: String, $t: String!) { table(name: $t, ref: $r) { snapshots(first: 100) { nodes { snapshotId operation } } } }`, { r: branch, t });
+      expect(list.table.snapshots.nodes).toHaveLength(4);
+      for (const s of snaps) expect(list.table.snapshots.nodes.map((n: any) => n.snapshotId)).toContain(s.id);
+    });
+
+    it('filters, orders and pages rows with keyset cursors', async () => {
+      const t = await createTable('page');
+      await g.data(APPEND, { b: branch, t, rows: batch(0, 30) });
+      await g.data(APPEND, { b: branch, t, rows: batch(30, 30) });
+      const seen: number[] = [];
+      let after: string | null = null;
+      for (let i = 0; i < 20; i++) {
+        const page: any = await rowsOf({ r: branch, t, f: 7, a: after, o: [{ column: 'direction', direction: 'DESC' }, { column: 'id' }], w: { sgv: { _gte: 100 } } });
+        seen.push(...page.rows.map((r: any) => Number(r.id)));
+        expect(page.totalCount).toBe(String(batch(0, 60).filter((r) => r.sgv >= 100).length));
+        if (!page.pageInfo.hasNextPage) break;
+        after = page.pageInfo.endCursor;
+      }
+      const want = batch(0, 60).filter((r) => r.sgv >= 100).sort((a, b) => (a.direction === b.direction ? a.id - b.id : a.direction < b.direction ? 1 : -1)).map((r) => r.id);
+      expect(seen).toEqual(want);
+    });
+
+    it('keeps branches isolated until a merge', async () => {
+      const t = await createTable('iso');
+      await g.data(APPEND, { b: branch, t, rows: batch(0, 3) });
+      const dev = unique('dev');
+      await g.data(`mutation($n: String!, $f: String) { createBranch(name: $n, from: $f) { __typename } }`, { n: dev, f: branch });
+      await g.data(APPEND, { b: dev, t, rows: batch(3, 4) });
+      expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual([0, 1, 2]);
+      expect(ids((await rowsOf({ r: dev, t })).rows)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      const m = await g.data(`mutation($f: String!, $i: String!) { merge(from: $f, into: $i) { __typename } }`, { f: dev, i: branch });
+      expect(m.merge.__typename).toBe('MergeSuccess');
+      expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    });
+
+    it('never loses rows under concurrent appends: each call commits or returns ReferenceConflict', async () => {
+      const t = await createTable('conc');
+      const h = await head(branch);
+      const guarded = await Promise.all(Array.from({ length: 8 }, (_, i) => g.data(APPEND, { b: branch, t, rows: batch(1000 + i * 10, 2), h })));
+      const kinds = guarded.map((r) => r.appendRows.__typename);
+      expect(kinds.filter((k) => k === 'WriteSuccess')).toHaveLength(1);
+      expect(kinds.filter((k) => k === 'ReferenceConflict')).toHaveLength(7);
+      const free = await Promise.all(Array.from({ length: 8 }, (_, i) => g.data(APPEND, { b: branch, t, rows: batch(2000 + i * 10, 3) })));
+      const ok = free.filter((r) => r.appendRows.__typename === 'WriteSuccess').length;
+      for (const r of free) expect(['WriteSuccess', 'ReferenceConflict']).toContain(r.appendRows.__typename);
+      const total = (await rowsOf({ r: branch, t })).rows.length;
+      expect(total).toBe(2 + ok * 3);
+    });
+
+    it('takes NDJSON, CSV and Parquet uploads', async () => {
+      const t = await createTable('upload');
+      const q = `mutation($b: String!, $t: String!, $file: File, $fmt: DataFormat) { appendRows(branch: $b, table: $t, file: $file, format: $fmt) { __typename ... on WriteSuccess { addedRows } ... on Error { code message } } }`;
+      const nd = batch(0, 3).map((r) => JSON.stringify(r)).join('\n');
+      expect((await uploadFile(g.url, q, { b: branch, t }, { name: 'a.ndjson', content: nd })).data?.appendRows).toMatchObject({ addedRows: '3' });
+      const csv = `id,sgv,direction,ts\n${batch(3, 2).map((r) => `${r.id},${r.sgv},${r.direction},${r.ts}`).join('\n')}\n`;
+      expect((await uploadFile(g.url, q, { b: branch, t }, { name: 'b.csv', content: csv })).data?.appendRows).toMatchObject({ addedRows: '2' });
+      const pq = await parquetOf(batch(5, 4));
+      expect((await uploadFile(g.url, q, { b: branch, t }, { name: 'c.parquet', content: pq })).data?.appendRows).toMatchObject({ addedRows: '4' });
+      const notCsv = await uploadFile(g.url, q, { b: branch, t, fmt: 'CSV' }, { name: 'c.bin', content: new Uint8Array([0, 159, 146, 150, 0, 1, 2]) });
+      expect(['INVALID_INPUT', 'SCHEMA_MISMATCH']).toContain(notCsv.data?.appendRows?.code);
+      expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    });
+
+    it('evolves the schema by field id and compares versions', async () => {
+      const t = await createTable('evo');
+      await g.data(APPEND, { b: branch, t, rows: batch(0, 4) });
+      const before = await head(branch);
+      const evo = await g.data(
+        `mutation($b: String!, $t: String!, $c: [SchemaChangeInput!]!) { evolveSchema(branch: $b, table: $t, changes: $c) { __typename ... on EvolveSchemaSuccess { table { schema { fields { id name type required } } } } ... on Error { code message } } }`,
+        { b: branch, t, c: [{ renameColumn: { from: 'sgv', to: 'glucose' } }, { widenColumn: { name: 'glucose', type: 'long' } }, { addColumn: { name: 'device', type: 'string' } }, { dropColumn: 'direction' }, { makeOptional: 'id' }] },
+      );
+      expect(evo.evolveSchema.__typename, JSON.stringify(evo.evolveSchema)).toBe('EvolveSchemaSuccess');
+      expect(evo.evolveSchema.table.schema.fields).toEqual([
+        { id: 1, name: 'id', type: 'long', required: false },
+        { id: 2, name: 'glucose', type: 'long', required: false },
+        { id: 4, name: 'ts', type: 'timestamptz', required: false },
+        { id: 5, name: 'device', type: 'string', required: false },
+      ]);
+      const rows = (await rowsOf({ r: branch, t, o: [{ column: 'id' }] })).rows;
+      expect(rows[1]).toEqual({ id: '1', glucose: String(batch(0, 4)[1]!.sgv), ts: expect.any(String), device: null });
+      await g.data(APPEND, { b: branch, t, rows: [{ id: 50, glucose: 123, device: 'xDrip' }] });
+      const cmp = await g.data(
+        `query($t: String!, $f: String!, $to: String!) { compareTable(name: $t, from: $f, to: $to) { schema { addedColumns { name } removedColumns { name } renamedColumns { from to } typeChanges { name from to } } data { fromRows toRows rowsAdded rowsRemoved sampleAdded } } }`,
+        { t, f: `@${before}`, to: branch },
+      );
+      expect(cmp.compareTable.schema).toEqual({
+        addedColumns: [{ name: 'device' }],
+        removedColumns: [{ name: 'direction' }],
+        renamedColumns: [{ from: 'sgv', to: 'glucose' }],
+        typeChanges: [{ name: 'glucose', from: 'int', to: 'long' }],
+      });
+      expect(cmp.compareTable.data).toMatchObject({ fromRows: '4', toRows: '5', rowsAdded: '1', rowsRemoved: '0' });
+    });
+
+    it('overwrites the rows matching a filter', async () => {
+      const t = await createTable('ow');
+      await g.data(APPEND, { b: branch, t, rows: batch(0, 10) });
+      const r = await g.data(
+        `mutation($b: String!, $t: String!, $rows: JSON, $w: JSON) { overwriteRows(branch: $b, table: $t, rows: $rows, where: $w) { __typename ... on WriteSuccess { addedRows snapshot { operation } } ... on Error { code message } } }`,
+        { b: branch, t, rows: [{ id: 500, sgv: 1 }], w: { id: { _lt: 5 } } },
+      );
+      expect(r.overwriteRows).toMatchObject({ __typename: 'WriteSuccess', addedRows: '1', snapshot: { operation: 'overwrite' } });
+      expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual([5, 6, 7, 8, 9, 500]);
+    });
+
+    it('rejects bad input with typed errors and commits nothing', async () => {
+      const t = await createTable('bad');
+      await g.data(APPEND, { b: branch, t, rows: batch(0, 2) });
+      const before = await head(branch);
+      const bad: [Record<string, unknown>, string][] = [
+        [{ b: branch, t, rows: [{ id: 'abc' }] }, 'SCHEMA_MISMATCH'],
+        [{ b: branch, t, rows: [{ sgv: 1 }] }, 'SCHEMA_MISMATCH'],
+        [{ b: branch, t, rows: [{ id: 1, nope: 2 }] }, 'SCHEMA_MISMATCH'],
+        [{ b: branch, t, rows: [] }, 'INVALID_INPUT'],
+        [{ b: branch, t, rows: 'x' }, 'INVALID_INPUT'],
+        [{ b: branch, t: `${ns}.missing`, rows: [{ id: 1 }] }, 'NOT_FOUND'],
+        [{ b: branch, t: '../etc/passwd', rows: [{ id: 1 }] }, 'INVALID_INPUT'],
+        [{ b: `no-such-${RUN}`, t, rows: [{ id: 1 }] }, 'NOT_FOUND'],
+      ];
+      for (const [vars, code] of bad) {
+        const r = await g.gql(APPEND, vars);
+        expect(r.errors, JSON.stringify(vars)).toBeUndefined();
+        expect(r.data.appendRows.code, JSON.stringify(vars)).toBe(code);
+      }
+      const missingNs = await g.data(CREATE, { b: branch, n: `nons${RUN}.t`, c: COLUMNS });
+      expect(missingNs.createTable.code).toBe('NOT_FOUND');
+      const badType = await g.data(CREATE, { b: branch, n: `${ns}.${unique('x')}`, c: [{ name: 'a', type: 'varchar(3)' }] });
+      expect(badType.createTable.code).toBe('INVALID_INPUT');
+      const reg = await g.data(`mutation($b: String!, $n: String!, $l: String!) { registerTable(branch: $b, name: $n, metadataLocation: $l) { __typename ... on Error { code } } }`, { b: branch, n: `${ns}.${unique('r')}`, l: 'file:///etc/passwd' });
+      expect(reg.registerTable.code).toBe('INVALID_INPUT');
+      for (const q of [`INSERT INTO ${t} VALUES (1)`, `SELECT * FROM read_csv('/etc/passwd')`, `COPY (SELECT 1) TO '/tmp/x.csv'`, 'SELECT 1; SELECT 2', `SELECT * FROM ${ns}.nope`]) {
+        const r = await g.gql(`query($r: String!, $q: String!) { sql(ref: $r, query: $q) { rowCount } }`, { r: branch, q });
+        expect(r.errors?.[0]?.extensions?.code, q).toBe('INVALID_INPUT');
+      }
+      expect(await head(branch)).toBe(before);
+    });
+  });
+}
