@@ -31,12 +31,19 @@ export function rootCommit(hash: CommitHash): Commit {
   };
 }
 
-export function createLoaders(services: { store: VersionStore; tables: { metadata(location: string): Promise<TableMetadata> } }): Loaders {
+export function createLoaders(
+  services: { store: VersionStore; tables: { metadata(location: string): Promise<TableMetadata> } },
+  onBatch: (loader: string) => void = () => {},
+): Loaders {
   const store = services.store;
   return {
-    metadata: new DataLoader(async (locations) => Promise.all(locations.map((l) => services.tables.metadata(l).catch((e: Error) => e)))),
-    commit: new DataLoader(async (hashes) =>
-      Promise.all(
+    metadata: new DataLoader(async (locations) => {
+      onBatch('metadata');
+      return Promise.all(locations.map((l) => services.tables.metadata(l).catch((e: Error) => e)));
+    }),
+    commit: new DataLoader(async (hashes) => {
+      onBatch('commit');
+      return Promise.all(
         hashes.map(async (h) => {
           if (h === store.noAncestorHash) return rootCommit(h as CommitHash);
           try {
@@ -46,9 +53,10 @@ export function createLoaders(services: { store: VersionStore; tables: { metadat
             throw e;
           }
         }),
-      ),
-    ),
+      );
+    }),
     content: new DataLoader(async (coords) => {
+      onBatch('content');
       // One getContents call per commit hash, whatever the number of keys asked for.
       const byHash = new Map<string, ContentKey[]>();
       for (const c of coords) {

@@ -51,7 +51,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       requestId,
       actor: { subject: 'anonymous', roles: ['admin'] },
       services,
-      loaders: createLoaders(services),
+      loaders: createLoaders(services, (loader) => metrics.loaderBatches.inc({ loader })),
       logger: logger.child({ requestId }),
     };
   };

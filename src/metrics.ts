@@ -6,6 +6,7 @@ export interface Metrics {
   httpRequests: Counter<'route' | 'status'>;
   graphqlOperations: Histogram<'operation' | 'type' | 'outcome'>;
   backendCalls: Histogram<'port' | 'method' | 'outcome'>;
+  loaderBatches: Counter<'loader'>;
 }
 
 export function createMetrics(): Metrics {
@@ -31,6 +32,12 @@ export function createMetrics(): Metrics {
       help: 'Calls into backend ports',
       labelNames: ['port', 'method', 'outcome'],
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    loaderBatches: new Counter({
+      name: 'cascade_loader_batches_total',
+      help: 'DataLoader batch loads (one backend round of work each)',
+      labelNames: ['loader'],
       registers: [registry],
     }),
   };

@@ -1,13 +1,17 @@
 /**
  * Demo history for a fresh embedded home: branches main and dev, a feature branch merged into dev,
- * dev merged into main, a release tag, and namespaces raw, bronze, silver, gold and marts with
- * commits by several authors. Seeds only when the default branch has no commits yet.
+ * dev merged into main, a release tag, namespaces raw, bronze, silver, gold and marts with commits by
+ * several authors, and real Iceberg tables (raw Nightscout entries → bronze → silver → gold → marts)
+ * built on dev and published to main. Seeds only when the default branch has no commits yet.
  */
 import type { Logger } from '../logger.js';
 import { namespaceContent } from '../domain/content.js';
 import type { RefName } from '../domain/refs.js';
 import type { Operation, VersionStore } from '../ports/version-store.js';
 import type { Services } from './index.js';
+import { seedDemoTables } from './demo-tables.js';
+
+const DEMO_DAYS = 3;
 
 const LAYERS: Record<string, string> = {
   raw: 'Landing zone: Nightscout-style glucose entries as ingested',
@@ -55,10 +59,15 @@ export async function seedDemo(services: Services, logger: Logger): Promise<bool
   await store.commit(main, undefined, { message: 'Keep raw data for 400 days', author: 'dave@example.com' }, [
     await update(main, 'raw', { ...attrs('raw'), retention_days: '400' }),
   ]);
-  await mergeInto(store, dev, main, 'Publish dev to main after audits passed', 'alice@example.com');
+  await mergeInto(store, dev, main, 'Merge the lakehouse layers from dev', 'alice@example.com');
   await store.createReference('v1.0' as RefName, 'TAG', (await store.getReference(main)).hash);
   await store.commit(dev, undefined, { message: 'Document the bronze staging conventions', author: 'carol@example.com' }, [
     await update(dev, 'bronze', { ...attrs('bronze'), conventions: 'snake_case columns, one row per source record' }),
+  ]);
+  await seedDemoTables(services.tables, dev, DEMO_DAYS);
+  await mergeInto(store, dev, main, 'Publish dev to main after audits passed', 'alice@example.com');
+  await store.commit(dev, undefined, { message: 'Start the next ingestion window', author: 'ingest-bot' }, [
+    put('raw.staging', { description: 'Landing area for the next batch' }),
   ]);
   logger.info('demo history seeded');
   return true;

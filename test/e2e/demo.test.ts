@@ -30,7 +30,30 @@ describe('embedded demo', () => {
     const keys = d.defaultBranch.entries.nodes.map((e: any) => e.key);
     expect(keys).toEqual(expect.arrayContaining(['raw', 'bronze', 'silver', 'gold', 'marts', 'raw.nightscout', 'gold.calendar']));
     expect(d.defaultBranch.head.parentHashes).toHaveLength(2); // a merge commit
-    expect(d.dev.aheadBehind).toEqual({ ahead: 1, behind: 2 });
+    expect(d.dev.aheadBehind).toEqual({ ahead: 1, behind: 3 });
+  });
+
+  it('holds the glucose tables built on dev and published to main', async () => {
+    const d = await g.data(`{
+      defaultBranch { tables(first: 50) { nodes { namespace name currentSnapshot { totalRows } } } }
+      raw: table(name: "raw.entries") { snapshots { nodes { operation addedRows } } schema { fields { name type } } }
+      mart: table(name: "marts.mrt_glucose_overview") { rows(orderBy: [{ column: "reading_date" }]) { rows } }
+      cats: sql(ref: "main", query: "SELECT glucose_category, count(*) AS n FROM silver.fct_glucose_readings GROUP BY 1 ORDER BY 1") { rows }
+    }`);
+    const names = d.defaultBranch.tables.nodes.map((t: any) => `${t.namespace}.${t.name}`);
+    expect(names).toEqual(['bronze.stg_entries', 'gold.dim_date', 'marts.mrt_glucose_overview', 'raw.entries', 'silver.fct_glucose_readings']);
+    expect(d.raw.snapshots.nodes).toHaveLength(3);
+    expect(d.raw.snapshots.nodes.every((s: any) => s.operation === 'append' && s.addedRows === '288')).toBe(true);
+    expect(d.raw.schema.fields.map((f: any) => f.name)).toEqual(['type', 'sgv', 'date', 'dateString', 'direction', 'device']);
+    const mart = d.mart.rows.rows;
+    expect(mart.map((r: any) => r.reading_date)).toEqual(['2026-11-01', '2026-11-02', '2026-11-03']);
+    for (const r of mart) {
+      expect(r.reading_count).toBe('288');
+      expect(r.pct_low + r.pct_in_range + r.pct_high).toBeCloseTo(100, 0);
+    }
+    expect(d.cats.rows.map((r: any) => r[0])).toEqual(['High', 'Low', 'Normal']);
+    const dev = await g.data(`{ branch(name: "dev") { table(name: "raw.entries") { stats { rowCount } } } }`);
+    expect(dev.branch.table.stats.rowCount).toBe('864');
   });
 
   it('does not seed twice on restart of the same home', async () => {
