@@ -19,6 +19,55 @@ export async function hamtGet(src: NodeSource, root: string, name: string): Prom
   }
 }
 
+/**
+ * Entries for many names of one directory (absent names are missing from the map), in one
+ * descent of its trie, level by level, so that uncached nodes of a level load in one round trip.
+ */
+export async function hamtGetMany(src: NodeSource, root: string, names: Iterable<string>): Promise<Map<string, DirEntry>> {
+  const out = new Map<string, DirEntry>();
+  if (root === EMPTY_TREE) return out;
+  const wanted: Wanted[] = [];
+  for (const name of new Set(names)) wanted.push({ name, path: namePath(name) });
+  if (wanted.length === 0) return out;
+  let frontier: { hash: string; wanted: Wanted[] }[] = [{ hash: root, wanted }];
+  for (let depth = 0; frontier.length > 0; depth++) {
+    if (frontier.length > 1) await src.prefetch?.(frontier.map((f) => f.hash));
+    const next: typeof frontier = [];
+    for (const f of frontier) {
+      const node = await src.getNode(f.hash);
+      if (node.kind === 'leaf') {
+        if (f.wanted.length === 1) {
+          const name = f.wanted[0]!.name;
+          const e = node.entries.find((x) => x.name === name);
+          if (e) out.set(name, e);
+        } else {
+          const want = new Set(f.wanted.map((w) => w.name));
+          for (const e of node.entries) if (want.has(e.name)) out.set(e.name, e);
+        }
+        continue;
+      }
+      const bySlot = new Map<number, Wanted[]>();
+      for (const w of f.wanted) {
+        const slot = nibble(w.path, depth);
+        const list = bySlot.get(slot);
+        if (list) list.push(w);
+        else bySlot.set(slot, [w]);
+      }
+      for (const c of node.children) {
+        const list = bySlot.get(c.slot);
+        if (list) next.push({ hash: c.hash, wanted: list });
+      }
+    }
+    frontier = next;
+  }
+  return out;
+}
+
+interface Wanted {
+  name: string;
+  path: Buffer;
+}
+
 /** Number of entries in a directory. */
 export async function hamtCount(src: NodeSource, root: string): Promise<number> {
   const node = await src.getNode(root);
@@ -78,6 +127,7 @@ async function applyAt(w: PendingNodes, hash: string, depth: number, edits: Path
     else bySlot.set(slot, [e]);
   }
   const children = new Map<number, BranchChild>(node.children.map((c) => [c.slot, c]));
+  if (bySlot.size > 1) await w.prefetch?.([...bySlot.keys()].flatMap((slot) => children.get(slot)?.hash ?? []));
   for (const [slot, es] of bySlot) {
     const r = await applyAt(w, children.get(slot)?.hash ?? EMPTY_TREE, depth + 1, es);
     if (r.count === 0) children.delete(slot);

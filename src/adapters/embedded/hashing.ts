@@ -42,9 +42,22 @@ export function hashOf(value: unknown): string {
   return sha256Hex(canonicalJson(value));
 }
 
-/** Bytes of sha256(name), used as the hash-trie path of a name inside a directory. */
+const namePaths = new Map<string, Buffer>();
+const NAME_PATHS_MAX = 50_000;
+
+/**
+ * Bytes of sha256(name), used as the hash-trie path of a name inside a directory. Memoised (the
+ * same table and namespace names are hashed on every lookup and write); treat the result as
+ * read-only.
+ */
 export function namePath(name: string): Buffer {
-  return createHash('sha256').update(name, 'utf8').digest();
+  let p = namePaths.get(name);
+  if (p === undefined) {
+    p = createHash('sha256').update(name, 'utf8').digest();
+    if (namePaths.size >= NAME_PATHS_MAX) namePaths.clear();
+    namePaths.set(name, p);
+  }
+  return p;
 }
 
 /** The 4-bit slot of `path` at trie depth `depth` (0-based; 64 slots per sha256). */

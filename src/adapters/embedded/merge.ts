@@ -16,7 +16,7 @@ import { parentNamespace } from '../../domain/content.js';
 import type { Conflict } from '../../domain/errors.js';
 import type { CommitOperation, MergeBehavior } from '../../ports/version-store.js';
 import type { NodeSource } from './nodes.js';
-import { diffTrees, lookupEntry, lookupKey, sameValue, valueOf, type KeyEdit } from './tree.js';
+import { diffTrees, lookupEntries, sameValue, valueOf, type KeyEdit } from './tree.js';
 
 export interface ThreeWay {
   edits: KeyEdit[];
@@ -34,8 +34,11 @@ export async function threeWay(
   behaviorOf: (key: string) => MergeBehavior,
 ): Promise<ThreeWay> {
   const out: ThreeWay = { edits: [], recorded: [], conflicts: [], dropped: [] };
-  for (const c of await diffTrees(src, base, source)) {
-    const t = await lookupKey(src, target, c.key);
+  const changes = await diffTrees(src, base, source);
+  // The target's value of every changed key, in one batched walk (none when the target is the base).
+  const inTarget = target === base ? null : await lookupEntries(src, target, changes.map((c) => c.key));
+  for (const c of changes) {
+    const t = inTarget ? valueOf(inTarget.get(c.key) ?? null) : c.from;
     if (sameValue(t, c.to)) continue;
     const behavior = behaviorOf(c.key);
     if (behavior === 'DROP') {
@@ -70,14 +73,21 @@ export async function threeWay(
  */
 export async function namespaceConflicts(src: NodeSource, tree: string, edits: KeyEdit[]): Promise<Conflict[]> {
   const out: Conflict[] = [];
+  const keys = new Set<string>();
+  for (const e of edits) {
+    keys.add(e.key);
+    const parent = parentNamespace(e.key);
+    if (e.value && parent !== null) keys.add(parent);
+  }
+  const found = await lookupEntries(src, tree, keys);
   for (const e of edits) {
     const parent = parentNamespace(e.key);
-    if (e.value && parent !== null && (await lookupKey(src, tree, parent))?.type !== 'NAMESPACE') {
+    if (e.value && parent !== null && valueOf(found.get(parent) ?? null)?.type !== 'NAMESPACE') {
       out.push({ key: parent, type: 'NAMESPACE_ABSENT', message: `namespace '${parent}' does not exist on the target for '${e.key}'` });
       continue;
     }
     if (e.value?.type === 'NAMESPACE') continue;
-    const entry = await lookupEntry(src, tree, e.key);
+    const entry = found.get(e.key) ?? null;
     if (entry?.sub) {
       const what = valueOf(entry) ? 'replaced by a table' : 'deleted';
       out.push({ key: e.key, type: 'NAMESPACE_NOT_EMPTY', message: `namespace '${e.key}' is ${what} but still has children on the target` });

@@ -8,7 +8,7 @@
  * of entries and the same state always hashes the same.
  */
 import type { ContentType } from '../../domain/content.js';
-import { canonicalJson, sha256Hex } from './hashing.js';
+import { sha256Hex } from './hashing.js';
 import { Lru } from '../../util/lru.js';
 
 export const LEAF_MAX = 32;
@@ -37,13 +37,39 @@ export type TreeNode =
   | { kind: 'leaf'; entries: DirEntry[] }
   | { kind: 'branch'; children: BranchChild[]; count: number };
 
+/** A JSON string or null, exactly as canonicalJson writes it. */
+function jsonOrNull(v: string | null | undefined): string {
+  return v === null || v === undefined ? 'null' : JSON.stringify(v);
+}
+
+/**
+ * The canonical bytes of a node: canonicalJson of `{l: [[name, type, id, content, sub], …]}` (entries
+ * sorted by name) or `{b: [[slot, hash, count], …]}` (children sorted by slot), written directly
+ * (this is the hot path of every write; the output is byte-identical to canonicalJson's).
+ */
 export function encodeNode(node: TreeNode): string {
   if (node.kind === 'leaf') {
     const sorted = [...node.entries].sort((a, b) => cmp(a.name, b.name));
-    return canonicalJson({ l: sorted.map((e) => [e.name, e.type, e.id, e.content, e.sub]) });
+    const parts = sorted.map((e) => `[${JSON.stringify(e.name)},${jsonOrNull(e.type)},${jsonOrNull(e.id)},${jsonOrNull(e.content)},${jsonOrNull(e.sub)}]`);
+    return `{"l":[${parts.join(',')}]}`;
   }
   const sorted = [...node.children].sort((a, b) => a.slot - b.slot);
-  return canonicalJson({ b: sorted.map((c) => [c.slot, c.hash, c.count]) });
+  for (const c of sorted) {
+    if (!Number.isFinite(c.slot) || !Number.isFinite(c.count)) throw new TypeError('encodeNode: non-finite number');
+  }
+  return `{"b":[${sorted.map((c) => `[${JSON.stringify(c.slot)},${jsonOrNull(c.hash)},${JSON.stringify(c.count)}]`).join(',')}]}`;
+}
+
+/** The node as decodeNode(encodeNode(node)) returns it, without the JSON round trip. */
+function normalizeNode(node: TreeNode): TreeNode {
+  if (node.kind === 'leaf') {
+    const entries = node.entries
+      .map((e) => ({ name: e.name, type: e.type ?? null, id: e.id ?? null, content: e.content ?? null, sub: e.sub ?? null }))
+      .sort((a, b) => cmp(a.name, b.name));
+    return { kind: 'leaf', entries };
+  }
+  const children = node.children.map((c) => ({ slot: c.slot, hash: c.hash, count: c.count })).sort((a, b) => a.slot - b.slot);
+  return { kind: 'branch', children, count: children.reduce((n, c) => n + c.count, 0) };
 }
 
 export function decodeNode(data: string): TreeNode {
@@ -152,7 +178,7 @@ export class PendingNodes implements NodeSource {
   put(node: TreeNode): string {
     const data = encodeNode(node);
     const hash = sha256Hex(data);
-    if (!this.created.has(hash)) this.created.set(hash, { data, node: decodeNode(data) });
+    if (!this.created.has(hash)) this.created.set(hash, { data, node: normalizeNode(node) });
     return hash;
   }
 }

@@ -18,7 +18,7 @@ import { AlreadyExists, InvalidInput, NotFound, ReferenceConflict, type Conflict
 import type { CommitOperation, Operation } from '../../ports/version-store.js';
 import { hashOf } from './hashing.js';
 import type { NodeSource } from './nodes.js';
-import { childCount, lookupKey, type KeyEdit, type KeyValue } from './tree.js';
+import { childCount, lookupKey, lookupKeys, type KeyEdit, type KeyValue } from './tree.js';
 import { checkOperationList, storedContent } from './validate.js';
 
 export interface PreparedChange {
@@ -37,7 +37,14 @@ export async function prepareOperations(
 ): Promise<PreparedChange> {
   checkOperationList(operations);
   const byKey = new Map(operations.map((op) => [op.key, op]));
-  const headValues = new Map<string, KeyValue | null>();
+  // Every key the checks below read (the keys and their parent namespaces), in one batched walk.
+  const wanted = new Set<string>();
+  for (const op of operations) {
+    wanted.add(op.key);
+    const parent = parentNamespace(op.key);
+    if (parent !== null) wanted.add(parent);
+  }
+  const headValues = await lookupKeys(src, headTree, wanted);
   const head = async (key: string) => {
     if (!headValues.has(key)) headValues.set(key, await lookupKey(src, headTree, key));
     return headValues.get(key) ?? null;

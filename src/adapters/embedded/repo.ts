@@ -4,7 +4,6 @@
  * immutable rows, and the compare-and-swap that moves a ref.
  */
 import type { StoredContent } from '../../domain/content.js';
-import { ReferenceConflict } from '../../domain/errors.js';
 import type { CommitOperation } from '../../ports/version-store.js';
 import type { SqlDatabase, SqlExecutor } from '../sql/database.js';
 import { canonicalJson } from './hashing.js';
@@ -65,7 +64,7 @@ export function commitFromDb(r: DbCommit): CommitRow {
   };
 }
 
-/** Objects a write makes reachable; all inserted in the ref-moving transaction. */
+/** Objects a write makes reachable; all inserted by the statement that moves the ref. */
 export interface NewObjects {
   nodes: PendingNodes[];
   contents: Map<string, StoredContent>;
@@ -166,64 +165,77 @@ export class Repo {
     return r.rows[0] ?? null;
   }
 
-  /** Inserts new immutable rows (idempotent). Call inside the transaction that moves the ref. */
-  async writeObjects(tx: SqlExecutor, objs: NewObjects): Promise<void> {
+  /**
+   * Moves branch `name` from `expected` to `next` by compare-and-swap and inserts the new immutable
+   * rows (idempotent) in ONE statement, which PostgreSQL runs atomically: the inserts only happen
+   * when the ref moved (they are conditioned on the UPDATE's RETURNING), so a lost race leaves
+   * nothing behind. One round trip for any write. Returns whether the ref moved.
+   *
+   * Node hashes (hex) and node data (canonical JSON, which never holds a raw newline) travel as
+   * two plain strings split on the server: much cheaper to encode and parse than text[] literals.
+   */
+  async writeAndMove(name: string, expected: string, next: string, objs: NewObjects): Promise<boolean> {
     const nodeHashes: string[] = [];
     const nodeData: string[] = [];
     const seen = new Set<string>();
     for (const p of objs.nodes) {
       for (const [h, { data }] of p.created) {
         if (seen.has(h)) continue;
+        if (data.includes('\n')) throw new Error(`tree node ${h} is not canonical JSON (raw newline)`);
         seen.add(h);
         nodeHashes.push(h);
         nodeData.push(data);
       }
     }
-    if (nodeHashes.length > 0) {
-      await tx.query(
-        `INSERT INTO vs_tree_nodes (hash, data) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
-        [nodeHashes, nodeData],
-      );
-    }
-    if (objs.contents.size > 0) {
-      const hs = [...objs.contents.keys()];
-      const cs = [...objs.contents.values()];
-      await tx.query(
-        `INSERT INTO vs_contents (hash, content_id, type, body)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
-        [hs, cs.map((c) => c.id), cs.map((c) => c.type), cs.map((c) => canonicalJson(c))],
-      );
-    }
-    for (const c of objs.commits) {
-      await tx.query(
-        `INSERT INTO vs_commits (hash, parents, first_parent, generation, commit_time, meta, operations, tree)
-         VALUES ($1, $2::text[], $3, $4, $5, $6::jsonb, $7::jsonb, $8) ON CONFLICT DO NOTHING`,
-        [c.hash, c.parents, c.parents[0] ?? null, c.generation, c.commitTime.toISOString(), JSON.stringify(c.meta), JSON.stringify(c.operations), c.tree],
-      );
-    }
+    const cs = [...objs.contents.values()];
+    const cm = objs.commits;
+    const r = await this.db.query<{ moved: number | string }>(
+      `WITH moved AS (
+         UPDATE vs_refs SET hash = $3, updated_at = now() WHERE name = $1 AND type = 'BRANCH' AND hash = $2 RETURNING 1
+       ), nodes AS (
+         INSERT INTO vs_tree_nodes (hash, data)
+         SELECT h, d FROM unnest(string_to_array($4::text, ','), string_to_array($5::text, E'\\n')) AS u(h, d)
+          WHERE EXISTS (SELECT 1 FROM moved)
+         ON CONFLICT DO NOTHING
+       ), contents AS (
+         INSERT INTO vs_contents (hash, content_id, type, body)
+         SELECT h, i, t, b FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) AS u(h, i, t, b)
+          WHERE EXISTS (SELECT 1 FROM moved)
+         ON CONFLICT DO NOTHING
+       ), commits AS (
+         INSERT INTO vs_commits (hash, parents, first_parent, generation, commit_time, meta, operations, tree)
+         SELECT h, string_to_array(p, ','), nullif(split_part(p, ',', 1), ''), g, t::timestamptz, m::jsonb, o::jsonb, tr
+           FROM unnest($10::text[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[]) AS u(h, p, g, t, m, o, tr)
+          WHERE EXISTS (SELECT 1 FROM moved)
+         ON CONFLICT DO NOTHING
+       )
+       SELECT count(*) AS moved FROM moved`,
+      [
+        name,
+        expected,
+        next,
+        nodeHashes.join(','),
+        nodeData.join('\n'),
+        [...objs.contents.keys()],
+        cs.map((c) => c.id),
+        cs.map((c) => c.type),
+        cs.map((c) => canonicalJson(c)),
+        cm.map((c) => c.hash),
+        cm.map((c) => c.parents.join(',')),
+        cm.map((c) => c.generation),
+        cm.map((c) => c.commitTime.toISOString()),
+        cm.map((c) => JSON.stringify(c.meta)),
+        cm.map((c) => JSON.stringify(c.operations)),
+        cm.map((c) => c.tree),
+      ],
+    );
+    return Number(r.rows[0]?.moved ?? 0) === 1;
   }
 
-  /** Caches what a successful write created (call after the transaction committed). */
+  /** Caches what a successful write created (call after it committed). */
   rememberObjects(objs: NewObjects): void {
     for (const p of objs.nodes) for (const [h, { node }] of p.created) this.nodes.remember(h, node);
     for (const c of objs.commits) this.remember(c);
-  }
-
-  /**
-   * Compare-and-swap of a ref inside `tx`: moves `name` from `expected` to `next`, or throws
-   * ReferenceConflict with the actual hash (which rolls the transaction back).
-   */
-  async casRef(tx: SqlExecutor, name: string, type: 'BRANCH' | 'TAG', expected: string, next: string): Promise<void> {
-    const r = await tx.query(
-      `UPDATE vs_refs SET hash = $3, updated_at = now() WHERE name = $1 AND type = $4 AND hash = $2`,
-      [name, expected, next, type],
-    );
-    if (r.rowCount === 1) return;
-    const actual = await this.ref(name, tx);
-    throw new ReferenceConflict(
-      `reference '${name}' is at ${actual?.hash ?? '(deleted)'}, expected ${expected}`,
-      expected,
-      actual?.hash ?? null,
-    );
+    for (const [h, c] of objs.contents) this.contentCache.set(h, c);
   }
 }

@@ -18,7 +18,7 @@ import { commitOrNotFound, log, pageSize, resolve } from './log.js';
 import * as refs from './refs.js';
 import { Repo } from './repo.js';
 import { migrateVersionStore } from './schema.js';
-import { diffTrees, listEntries, lookupKey, type KeyValue } from './tree.js';
+import { diffTrees, listEntries, lookupKey, lookupKeys, type KeyValue } from './tree.js';
 import { cherryPick, commit, merge, type WriteContext } from './writes.js';
 
 export interface EmbeddedVersionStoreOptions {
@@ -81,10 +81,7 @@ export async function createEmbeddedVersionStore(db: SqlDatabase, opts: Embedded
       if (!Array.isArray(keys)) throw new InvalidInput('keys must be a list', 'keys');
       const tree = await treeOf(hash);
       const values = new Map<string, KeyValue>();
-      for (const key of new Set(keys)) {
-        const v = await lookupKey(repo.nodes, tree, key);
-        if (v) values.set(key, v);
-      }
+      for (const [key, v] of await lookupKeys(repo.nodes, tree, keys)) if (v) values.set(key, v);
       const contents = await load([...values.values()]);
       const out = new Map<string, StoredContent>();
       for (const [key, v] of values) {

@@ -5,7 +5,7 @@
  * hashes, and edits rewrite only the nodes on the changed paths.
  */
 import type { ContentType } from '../../domain/content.js';
-import { hamtApply, hamtCount, hamtDiff, hamtGet, hamtSorted } from './hamt.js';
+import { hamtApply, hamtCount, hamtDiff, hamtGet, hamtGetMany, hamtSorted } from './hamt.js';
 import { EMPTY_TREE, type DirEntry, type NodeSource, type PendingNodes } from './nodes.js';
 
 /** What a tree holds for one key: the content's type, id and content-row hash. */
@@ -48,6 +48,46 @@ export async function lookupEntry(src: NodeSource, root: string, key: string): P
   return entry;
 }
 
+/**
+ * The directory entries at many keys (null when absent), found with one batched trie descent per
+ * directory visited instead of one walk per key.
+ */
+export async function lookupEntries(src: NodeSource, root: string, keys: Iterable<string>): Promise<Map<string, DirEntry | null>> {
+  const out = new Map<string, DirEntry | null>();
+  const items: KeyPath[] = [];
+  for (const key of new Set(keys)) items.push({ key, segs: key.split('.') });
+  if (items.length > 0) await lookupIn(src, root, items, 0, out);
+  return out;
+}
+
+interface KeyPath {
+  key: string;
+  segs: string[];
+}
+
+async function lookupIn(src: NodeSource, dir: string, items: KeyPath[], depth: number, out: Map<string, DirEntry | null>): Promise<void> {
+  const found = await hamtGetMany(src, dir, items.map((it) => it.segs[depth]!));
+  const deeper = new Map<string, KeyPath[]>();
+  for (const it of items) {
+    const e = found.get(it.segs[depth]!) ?? null;
+    if (it.segs.length === depth + 1) out.set(it.key, e);
+    else if (!e?.sub) out.set(it.key, null);
+    else {
+      const list = deeper.get(e.sub);
+      if (list) list.push(it);
+      else deeper.set(e.sub, [it]);
+    }
+  }
+  for (const [sub, list] of deeper) await lookupIn(src, sub, list, depth + 1, out);
+}
+
+/** Values at many keys (null when absent); see lookupEntries. */
+export async function lookupKeys(src: NodeSource, root: string, keys: Iterable<string>): Promise<Map<string, KeyValue | null>> {
+  const out = new Map<string, KeyValue | null>();
+  for (const [k, e] of await lookupEntries(src, root, keys)) out.set(k, valueOf(e));
+  return out;
+}
+
 export async function lookupKey(src: NodeSource, root: string, key: string): Promise<KeyValue | null> {
   return valueOf(await lookupEntry(src, root, key));
 }
@@ -83,8 +123,9 @@ export async function applyKeyEdits(w: PendingNodes, root: string, edits: KeyEdi
 
 async function applyDir(w: PendingNodes, root: string, edits: Map<string, EditNode>): Promise<string> {
   const changes: [string, DirEntry | null][] = [];
+  const current = await hamtGetMany(w, root, edits.keys());
   for (const [name, en] of edits) {
-    const cur = await hamtGet(w, root, name);
+    const cur = current.get(name) ?? null;
     const v = en.value !== undefined ? en.value : valueOf(cur);
     let sub = cur?.sub ?? null;
     if (en.children) {

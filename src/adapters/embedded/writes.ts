@@ -1,9 +1,10 @@
 /**
- * Writes that move a branch: commit, merge, cherry-pick. Each one reads the head, builds the new
- * immutable rows outside any transaction, then in ONE transaction inserts them (ON CONFLICT DO
- * NOTHING) and moves the ref by compare-and-swap on the head it started from. With an expected
- * hash the CAS is strict (a stale expected hash is a ReferenceConflict even for disjoint keys);
- * without one, a lost race is retried against the new head, re-validating everything.
+ * Writes that move a branch: commit, merge, cherry-pick. Each one takes the head (the expected
+ * commit, or the ref's current head), builds the new immutable rows in memory, then in ONE
+ * statement moves the ref by compare-and-swap on that head and inserts the rows (ON CONFLICT DO
+ * NOTHING, only when the ref moved). With an expected hash the CAS is strict (a stale expected hash
+ * is a ReferenceConflict even for disjoint keys); without one, a lost race is retried against the
+ * new head, re-validating everything.
  */
 import { InvalidInput, MergeConflict, ReferenceConflict } from '../../domain/errors.js';
 import type { CommitHash } from '../../domain/refs.js';
@@ -17,6 +18,7 @@ import type {
   Operation,
 } from '../../ports/version-store.js';
 import { commonAncestor, makeCommitRow, toCommit } from './commits.js';
+import { FULL_HASH } from './hashing.js';
 import { commitOrNotFound } from './log.js';
 import { namespaceConflicts, threeWay } from './merge.js';
 import { EMPTY_TREE, PendingNodes } from './nodes.js';
@@ -39,28 +41,55 @@ interface Attempt<T> {
   result: T;
 }
 
+/** NotFound unless `branch` is a branch; ReferenceConflict unless it is at `expected`. */
+async function checkHead(ctx: WriteContext, branch: string, expected: string): Promise<void> {
+  const ref = await typedRef(ctx.repo, branch, 'BRANCH');
+  if (ref.hash !== expected) throw new ReferenceConflict(`branch '${branch}' is at ${ref.hash}, expected ${expected}`, expected, ref.hash);
+}
+
+/**
+ * Runs `attempt` on the branch head and moves the branch to its result in one statement
+ * (Repo.writeAndMove: compare-and-swap plus the new rows).
+ *
+ * With an expected hash that names a known commit, the attempt is built on that commit without
+ * reading the ref first: the compare-and-swap checks it, and only when something fails (or nothing
+ * is written) is the ref read, so that the caller sees the same error as if it had been checked
+ * first (NotFound for a missing branch, ReferenceConflict for a stale expected hash, else the
+ * attempt's own error). A single-key commit is then one round trip.
+ */
 async function withHead<T>(ctx: WriteContext, branch: string, expectedHash: string | undefined, attempt: (head: CommitRow) => Promise<Attempt<T>>): Promise<T> {
+  const strict = expectedHash !== undefined && expectedHash !== null;
   for (let tries = 0; ; tries++) {
-    const ref = await typedRef(ctx.repo, branch, 'BRANCH');
-    if (expectedHash !== undefined && expectedHash !== null && ref.hash !== expectedHash) {
-      throw new ReferenceConflict(`branch '${branch}' is at ${ref.hash}, expected ${expectedHash}`, expectedHash, ref.hash);
+    let head: CommitRow | null = strict && FULL_HASH.test(expectedHash) ? await ctx.repo.commit(expectedHash) : null;
+    const optimistic = head !== null;
+    if (!head) {
+      const ref = await typedRef(ctx.repo, branch, 'BRANCH');
+      if (strict && ref.hash !== expectedHash) {
+        throw new ReferenceConflict(`branch '${branch}' is at ${ref.hash}, expected ${expectedHash}`, expectedHash, ref.hash);
+      }
+      head = await commitOrNotFound(ctx.repo, ref.hash);
     }
-    const head = await commitOrNotFound(ctx.repo, ref.hash);
-    const a = await attempt(head);
-    if (a.next === null) return a.result;
-    const objects = a.objects ?? { nodes: [], contents: new Map(), commits: [] };
+    let a: Attempt<T>;
     try {
-      await ctx.repo.db.transaction(async (tx) => {
-        await ctx.repo.writeObjects(tx, objects);
-        await ctx.repo.casRef(tx, branch, 'BRANCH', ref.hash, a.next!);
-      });
+      a = await attempt(head);
     } catch (e) {
-      const retry = e instanceof ReferenceConflict && expectedHash == null && e.actualHash !== null && tries < ctx.maxRetries;
-      if (retry) continue;
+      if (optimistic) await checkHead(ctx, branch, head.hash);
       throw e;
     }
-    ctx.repo.rememberObjects(objects);
-    return a.result;
+    if (a.next === null) {
+      if (optimistic) await checkHead(ctx, branch, head.hash);
+      return a.result;
+    }
+    const objects = a.objects ?? { nodes: [], contents: new Map(), commits: [] };
+    if (await ctx.repo.writeAndMove(branch, head.hash, a.next, objects)) {
+      ctx.repo.rememberObjects(objects);
+      return a.result;
+    }
+    const now = await ctx.repo.ref(branch);
+    // The ref was never read: answer as if it had been (a missing branch is NotFound).
+    if (optimistic) await checkHead(ctx, branch, head.hash);
+    if (!strict && now && tries < ctx.maxRetries) continue;
+    throw new ReferenceConflict(`reference '${branch}' is at ${now?.hash ?? '(deleted)'}, expected ${head.hash}`, head.hash, now?.hash ?? null);
   }
 }
 
@@ -96,14 +125,15 @@ export async function merge(ctx: WriteContext, req: MergeRequest): Promise<Merge
   const behaviorOf = (key: string) => behaviors.get(key) ?? req.defaultBehavior ?? 'NORMAL';
   const meta = mergeMeta(req, `Merge ${req.fromRefName ?? req.fromHash} into ${req.into}`);
   return withHead(ctx, req.into, req.expectedHash, async (head) => {
-    const ca = await commonAncestor(ctx.repo, head.hash, from.hash);
+    const T=(globalThis as any).__T ??= {}; let t=performance.now(); const lap=(k:string)=>{const n=performance.now(); T[k]=(T[k]??0)+n-t; t=n;};
+    const ca = await commonAncestor(ctx.repo, head.hash, from.hash); lap('ca');
     const unchanged = (commonAncestor: string | null): Attempt<MergeOutcome> => ({
       next: null,
       result: { hash: head.hash as CommitHash, previousHash: head.hash as CommitHash, commonAncestor: commonAncestor as CommitHash | null, fastForward: false, applied: false, changedKeys: [] },
     });
     if (ca === from.hash) return unchanged(ca);
     const baseTree = ca ? (await commitOrNotFound(ctx.repo, ca)).tree : EMPTY_TREE;
-    const tw = await threeWay(ctx.repo.nodes, baseTree, from.tree, head.tree, behaviorOf);
+    const tw = await threeWay(ctx.repo.nodes, baseTree, from.tree, head.tree, behaviorOf); lap('threeWay');
     if (tw.conflicts.length > 0) throw new MergeConflict(`merge has ${tw.conflicts.length} conflicting key(s)`, ca, tw.conflicts);
     const changedKeys = tw.edits.map((e) => e.key);
     const outcome = (hash: string, fastForward: boolean, applied: boolean): MergeOutcome => ({
@@ -115,10 +145,10 @@ export async function merge(ctx: WriteContext, req: MergeRequest): Promise<Merge
     }
     const pending = new PendingNodes(ctx.repo.nodes);
     const tree = await applyKeyEdits(pending, head.tree, tw.edits);
-    const nsConflicts = await namespaceConflicts(pending, tree, tw.edits);
+    lap('apply'); const nsConflicts = await namespaceConflicts(pending, tree, tw.edits); lap('ns');
     if (nsConflicts.length > 0) throw new MergeConflict(`merge result breaks namespace rules`, ca, nsConflicts);
     if (req.dryRun) return { next: null, result: outcome(head.hash, false, false) };
-    const row = makeCommitRow([head, from], tree, meta, tw.recorded, ctx.now());
+    const row = makeCommitRow([head, from], tree, meta, tw.recorded, ctx.now()); lap('row');
     return { next: row.hash, objects: { nodes: [pending], contents: new Map(), commits: [row] }, result: outcome(row.hash, false, true) };
   });
 }
