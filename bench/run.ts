@@ -6,6 +6,8 @@
  *   npm run bench                        everything (~10–15 min on 2 cores)
  *   npm run bench -- --quick             small sizes, a smoke run of a couple of minutes
  *   npm run bench -- --only=catalog.ops  just the operations table (catalog.growth: just growth)
+ *   npm run bench -- --only=tables       just the tables benchmark (bench/tables-run.ts; its report goes
+ *                                        to bench/results/tables-latest.md and tables-latest.json)
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
  *
  * Services (PostgreSQL, Nessie) are started here from test/support/services.ts on 127.0.0.1 and
@@ -24,14 +26,15 @@ import { createTestDatabase, startNessie, startPostgres, type RunningService } f
 import { BACKENDS, labelOf, nessieDirectDriver, portDriver, type BackendName, type Driver, type OpenedStore } from './drivers.js';
 import { fixtureRates, growthRows, machine, opRows, toMarkdown, writeReport, type BenchReport } from './report.js';
 import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type GrowthResult, type OpResult } from './scenarios.js';
+import { runTablesBench } from './tables-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth'] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables'] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 const USAGE = `usage: npm run bench -- [options]
   --quick                 small sizes (smoke run, a couple of minutes)
-  --only=SUITES           comma-separated: ${SUITES.join(', ')} (default: catalog = ops + growth)
+  --only=SUITES           comma-separated: ${SUITES.join(', ')} (default: catalog,tables; catalog = ops + growth)
   --backends=NAMES        operations on: ${BACKENDS.map((b) => b.name).join(', ')} (default: all)
   --growth=NAMES          growth on: ${GROWTH_BACKENDS.join(', ')}, or none (default: embedded-pglite,nessie-direct)
   --out=DIR               where latest.md / latest.json go (default: bench/results)
@@ -41,6 +44,7 @@ interface Options {
   sizes: typeof FULL;
   ops: boolean;
   growth: boolean;
+  tables: boolean;
   backends: BackendName[];
   growthBackends: BackendName[];
   outDir: string;
@@ -65,7 +69,7 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const only = values.only ? list(values.only) : ['catalog'];
+  const only = values.only ? list(values.only) : ['catalog', 'tables'];
   for (const s of only) if (!(SUITES as readonly string[]).includes(s)) throw new UsageError(`unknown suite '${s}' in --only (known: ${SUITES.join(', ')})`);
   const names = BACKENDS.map((b) => b.name) as string[];
   const backends = values.backends ? list(values.backends) : names;
@@ -78,6 +82,7 @@ function parseOptions(argv: string[]): Options {
     sizes: values.quick ? QUICK : FULL,
     ops: only.includes('catalog') || only.includes('catalog.ops'),
     growth: (only.includes('catalog') || only.includes('catalog.growth')) && growthBackends.length > 0,
+    tables: only.includes('tables'),
     backends: backends as BackendName[],
     growthBackends: growthBackends as BackendName[],
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
@@ -182,6 +187,10 @@ async function main(): Promise<number> {
   const loadStart = os.loadavg()[0] ?? 0;
   const errors: string[] = [];
   const notes: string[] = [];
+  if (opts.tables) {
+    errors.push(...(await runTablesBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `tables: ${e}`));
+    if (!opts.ops && !opts.growth) return errors.length > 0 ? 1 : 0;
+  }
   const opBackends = opts.ops ? opts.backends : [];
   const growthBackends = opts.growth ? opts.growthBackends : [];
   const needed = new Set<BackendName>([...opBackends, ...growthBackends]);
@@ -252,9 +261,16 @@ async function main(): Promise<number> {
     const plan = name === 'nessie-direct' ? sizes.growth.nessie : sizes.growth.embedded;
     progress(`growth on ${labelOf(name)}: ${plan.small.commits} → ${plan.large.commits} commits, ${plan.small.keys} → ${plan.large.keys} keys`);
     try {
-      const driver = await makeDriver(name, svc, 'growth');
-      cleanups.push(() => driver.close());
-      growthResults.push(await runGrowth(driver, name === 'nessie-direct' ? 'ng_growth' : 'growth', plan, sizes, progress));
+      let nessie: Driver | undefined;
+      const open = async (size: 'small' | 'large'): Promise<Driver> => {
+        // One Nessie server: both histories are branches of it. Embedded: a store per history.
+        if (name === 'nessie-direct' && nessie) return nessie;
+        const driver = await makeDriver(name, svc, `growth_${size}`);
+        cleanups.push(() => driver.close());
+        if (name === 'nessie-direct') nessie = driver;
+        return driver;
+      };
+      growthResults.push(await runGrowth(open, name === 'nessie-direct' ? 'ng_' : 'growth_', plan, sizes, progress));
     } catch (e) {
       errors.push(`growth on ${labelOf(name)} failed: ${(e as Error).message}`);
       progress(`  FAILED: ${(e as Error).message}`);
@@ -265,6 +281,10 @@ async function main(): Promise<number> {
   if (opResults.some((r) => r.backend === 'nessie-direct') || growthBackends.includes('nessie-direct')) {
     notes.push(
       'Nessie 0.99.0 server: IN_MEMORY version store, 1 GB heap, SerialGC, started by the bench on 127.0.0.1 (test/support/services.ts); Nessie direct = fetch (undici keep-alive) to its REST API v2 from this process.',
+    );
+  }
+  if (opResults.some((r) => r.backend === 'nessie-direct')) {
+    notes.push(
       "Nessie direct's log page is GET /trees/{ref}@{hash}/history?max-records=100 (the v2 spelling: `maxRecords` is ignored by v2, which then answers its default page of 250): commit metadata only. The row 'with operations' adds fetch=ALL, which is what the port's log returns (each commit's operations), so that row compares like with like.",
     );
   }

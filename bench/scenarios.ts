@@ -12,15 +12,15 @@
  *            target, which also moved by one commit since the fork (fixture built untimed per iteration)
  * The fixture: a base branch holding namespace `bench` and `baseKeys` tables, one commit per table.
  *
- * Growth (embedded store, optionally Nessie direct): content lookup and log page of 100 on a fresh
- * history of `small` commits/keys, then the same history extended to `large` commits/keys with the
- * store's own commit() in a tight loop. Measured after reopening the store (empty in-process caches),
- * on distinct random keys and random log start commits.
+ * Growth (embedded store, optionally Nessie direct): content lookup and log page of 100 on a history
+ * of `small` commits/keys and on one of `large` commits/keys, each built with the store's own
+ * commit() in a tight loop; both measured after reopening (empty in-process caches), iterations
+ * alternating between the two, on distinct random keys and random log start commits.
  */
 import os from 'node:os';
 import type { BackendName, Driver, TablePut } from './drivers.js';
 import { labelOf } from './drivers.js';
-import { measure, now, rng, since, summarize, type Summary } from './stats.js';
+import { now, rng, since, summarize, type Summary } from './stats.js';
 
 export type OpName = 'content' | 'log' | 'log-ops' | 'branch' | 'commit' | 'merge';
 
@@ -46,7 +46,7 @@ export interface HistorySize {
 export interface GrowthPlan {
   small: HistorySize;
   large: HistorySize;
-  /** Wall-clock budget for extending to the large history; the build stops there (and says so). */
+  /** Wall-clock budget for building the large history; the build stops there (and says so). */
   budgetSec: number;
 }
 
@@ -317,7 +317,7 @@ export interface GrowthResult {
   plan: GrowthPlan;
   small: GrowthPoint;
   large: GrowthPoint;
-  /** Commits per second while building the histories via the backend's own commit. */
+  /** Commits per second while building each history via the backend's own commit. */
   buildRateSmall: number;
   buildRateLarge: number;
   buildSeconds: number;
@@ -325,93 +325,130 @@ export interface GrowthResult {
   reduced: string | null;
 }
 
+/** A history built on one branch with the backend's own commit, one table per commit. */
+interface History {
+  driver: Driver;
+  branch: string;
+  head: string;
+  /** Commit hashes, oldest first. */
+  commits: string[];
+  keys: number;
+  /** Commits per second while building it. */
+  rate: number;
+  stoppedEarly: boolean;
+}
+
 /**
- * Builds a history of `plan.small` (every commit adds a table), measures, extends it to
- * `plan.large` (new tables until `large.keys`, then updates round-robin), measures again.
+ * Builds `target.commits` commits on a new branch: a new table per commit until `target.keys`
+ * tables exist, then updates round-robin. Stops at `budgetSec` (when given) and says so.
  */
-export async function runGrowth(d: Driver, branchName: string, plan: GrowthPlan, sizes: Sizes, progress: Progress): Promise<GrowthResult> {
+async function buildHistory(d: Driver, branch: string, target: HistorySize, budgetSec: number | null, progress: Progress): Promise<History> {
   const label = labelOf(d.name);
-  const root = await d.defaultHead();
-  const branch = branchName;
-  let head = await d.createBranch(branch, root);
+  let head = await d.createBranch(branch, await d.defaultHead());
   head = (await d.createNamespace(branch, head, NAMESPACE)).hash;
   const commits: string[] = [];
   const ids: string[] = [];
-  const buildStart = now();
+  const every = progressEvery(target.commits);
+  const t0 = now();
+  const deadline = budgetSec === null ? null : t0 + budgetSec * 1000;
+  let lastLine = now();
+  for (let c = 0; c < target.commits; c++) {
+    let put: TablePut;
+    if (ids.length < target.keys) {
+      const key = tableKey(ids.length);
+      put = { key, metadataLocation: location(key) };
+    } else {
+      const k = c % ids.length;
+      const key = tableKey(k);
+      put = { key, id: ids[k]!, metadataLocation: location(key) };
+    }
+    const r = await d.putTables(branch, head, [put], put.id ? `update ${put.key}` : `create table ${put.key}`);
+    head = r.hash;
+    commits.push(head);
+    if (!put.id) {
+      const id = r.addedIds[put.key];
+      if (!id) throw new Error(`${d.name}: commit creating ${put.key} returned no content id`);
+      ids.push(id);
+    }
+    const done = c + 1;
+    if (done % every === 0 || done === target.commits || now() - lastLine > 30_000) {
+      lastLine = now();
+      progress(`  ${label}: building history '${branch}': ${done}/${target.commits} commits, ${ids.length} keys (${rate(done, since(t0))} commits/s)`);
+    }
+    if (deadline !== null && now() > deadline && done < target.commits) {
+      progress(`  ${label}: build budget of ${budgetSec} s used up at ${done} commits; measuring there`);
+      return { driver: d, branch, head, commits, keys: ids.length, rate: (done * 1000) / since(t0), stoppedEarly: true };
+    }
+  }
+  return { driver: d, branch, head, commits, keys: ids.length, rate: (target.commits * 1000) / since(t0), stoppedEarly: false };
+}
 
-  const build = async (target: HistorySize, deadline: number | null): Promise<{ rate: number; stoppedEarly: boolean }> => {
-    const from = commits.length;
-    const every = progressEvery(target.commits);
-    const t0 = now();
-    let lastLine = now();
-    for (let c = from; c < target.commits; c++) {
-      let put: TablePut;
-      if (ids.length < target.keys) {
-        const key = tableKey(ids.length);
-        put = { key, metadataLocation: location(key) };
-      } else {
-        const k = c % ids.length;
-        const key = tableKey(k);
-        put = { key, id: ids[k]!, metadataLocation: location(key) };
-      }
-      const r = await d.putTables(branch, head, [put], put.id ? `update ${put.key}` : `create table ${put.key}`);
-      head = r.hash;
-      commits.push(head);
-      if (!put.id) {
-        const id = r.addedIds[put.key];
-        if (!id) throw new Error(`${d.name}: commit creating ${put.key} returned no content id`);
-        ids.push(id);
-      }
-      const done = c + 1;
-      if (done % every === 0 || done === target.commits || now() - lastLine > 30_000) {
-        lastLine = now();
-        progress(`  ${label}: building history: ${done}/${target.commits} commits, ${ids.length} keys (${rate(done - from, since(t0))} commits/s)`);
-      }
-      if (deadline !== null && now() > deadline) {
-        progress(`  ${label}: build budget of ${plan.budgetSec} s used up at ${done} commits; measuring there`);
-        return { rate: ((done - from) * 1000) / since(t0), stoppedEarly: true };
+/**
+ * Builds a small and a large history (separate stores for the embedded backends, separate branches
+ * on the one Nessie server), then measures content lookups and log pages on both with their
+ * iterations alternating, after reopening the stores (empty in-process caches): a change of machine
+ * load during the run then hits both sizes alike.
+ */
+export async function runGrowth(
+  open: (size: 'small' | 'large') => Promise<Driver>,
+  branchPrefix: string,
+  plan: GrowthPlan,
+  sizes: Sizes,
+  progress: Progress,
+): Promise<GrowthResult> {
+  const t0 = now();
+  const dSmall = await open('small');
+  const small = await buildHistory(dSmall, `${branchPrefix}small`, plan.small, null, progress);
+  const dLarge = await open('large');
+  const large = await buildHistory(dLarge, `${branchPrefix}large`, plan.large, plan.budgetSec, progress);
+  const buildSeconds = since(t0) / 1000;
+  await dSmall.reopen();
+  if (dLarge !== dSmall) await dLarge.reopen();
+
+  const n = sizes.growth;
+  const both = [small, large];
+  const plans = both.map((h, j) => ({
+    h,
+    keys: shuffled(Array.from({ length: h.keys }, (_, i) => tableKey(i)), 10 + j),
+    starts: shuffled(h.commits.slice(LOG_PAGE - 1), 20 + j),
+    content: [] as number[],
+    log: [] as number[],
+  }));
+  const alternate = async (iterations: number, op: 'content' | 'log') => {
+    for (let i = 0; i < n.warmup + iterations; i++) {
+      for (let k = 0; k < plans.length; k++) {
+        const p = plans[(i + k) % plans.length]!;
+        const t = now();
+        if (op === 'content') await p.h.driver.getContent(p.h.branch, p.h.head, p.keys[i % p.keys.length]!);
+        else await p.h.driver.logPage(p.h.branch, p.starts[i % p.starts.length]!, LOG_PAGE, false);
+        if (i >= n.warmup) p[op].push(since(t));
       }
     }
-    return { rate: ((target.commits - from) * 1000) / since(t0), stoppedEarly: false };
   };
-
-  const measurePoint = async (seed: number): Promise<GrowthPoint> => {
-    await d.reopen();
-    const n = sizes.growth;
-    const keyOrder = shuffled(
-      Array.from({ length: ids.length }, (_, i) => tableKey(i)),
-      seed,
-    );
-    const starts = shuffled(commits.slice(LOG_PAGE - 1), seed + 1);
-    const content = summarize(
-      await measure({ warmup: n.warmup, iterations: n.lookups, run: (i) => d.getContent(branch, head, keyOrder[i % keyOrder.length]!) }),
-    );
-    const log = summarize(
-      await measure({ warmup: n.warmup, iterations: n.logPages, run: (i) => d.logPage(branch, starts[i % starts.length]!, LOG_PAGE, false) }),
-    );
-    return { commits: commits.length, keys: ids.length, content, log };
+  await alternate(n.lookups, 'content');
+  await alternate(n.logPages, 'log');
+  const point = (j: number): GrowthPoint => ({
+    commits: plans[j]!.h.commits.length,
+    keys: plans[j]!.h.keys,
+    content: summarize(plans[j]!.content),
+    log: summarize(plans[j]!.log),
+  });
+  const result: GrowthResult = {
+    backend: dSmall.name,
+    plan,
+    small: point(0),
+    large: point(1),
+    buildRateSmall: small.rate,
+    buildRateLarge: large.rate,
+    buildSeconds,
+    reduced: large.stoppedEarly
+      ? `stopped at ${large.commits.length} of ${plan.large.commits} planned commits when the ${plan.budgetSec} s build budget ran out (${large.rate.toFixed(0)} commits/s)`
+      : null,
   };
-
-  progress(`  ${label}: growth: building ${plan.small.commits} commits / ${plan.small.keys} keys`);
-  const a = await build(plan.small, null);
-  const small = await measurePoint(10);
-  progress(
-    `  ${label}: at ${small.commits} commits: content ${small.content.medianMs.toFixed(2)} ms, log page ${small.log.medianMs.toFixed(2)} ms (median); build rate ${a.rate.toFixed(0)} commits/s`,
-  );
-
-  // The large build aims for the full size and stops at the budget (then says where it stopped).
-  const large = plan.large;
-  progress(
-    `  ${label}: growth: extending to ${large.commits} commits / ${large.keys} keys (budget ${plan.budgetSec} s; ~${((large.commits - commits.length) / a.rate).toFixed(0)} s at the rate so far)`,
-  );
-  const b = await build(large, now() + plan.budgetSec * 1000);
-  const reduced = b.stoppedEarly
-    ? `stopped at ${commits.length} of ${large.commits} planned commits when the ${plan.budgetSec} s build budget ran out (${b.rate.toFixed(0)} commits/s)`
-    : null;
-  const buildSeconds = since(buildStart) / 1000;
-  const big = await measurePoint(20);
-  progress(
-    `  ${label}: at ${big.commits} commits: content ${big.content.medianMs.toFixed(2)} ms, log page ${big.log.medianMs.toFixed(2)} ms (median); build rate ${b.rate.toFixed(0)} commits/s`,
-  );
-  return { backend: d.name, plan, small, large: big, buildRateSmall: a.rate, buildRateLarge: b.rate, buildSeconds, reduced };
+  for (const [name, g] of [['small', result.small], ['large', result.large]] as const) {
+    progress(
+      `  ${labelOf(dSmall.name)}: ${name} history (${g.commits} commits, ${g.keys} keys): content ${g.content.medianMs.toFixed(2)} ms, log page ${g.log.medianMs.toFixed(2)} ms (median)`,
+    );
+  }
+  return result;
 }
