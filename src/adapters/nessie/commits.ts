@@ -3,16 +3,17 @@
  *
  * Nessie commits at `branch@expectedHash` and only rejects a stale expected hash when a key the
  * commit touches changed since then; otherwise it commits on top of the newer head. The port promises
- * a strict compare-and-swap, so:
- *  1. the branch head is read first and a different head is a ReferenceConflict (no write);
- *  2. the commit is sent as `branch@head`;
- *  3. if another writer moved the branch between 1 and 2 and Nessie still accepted our commit (it
- *     touched other keys), the new commit's parent is not the expected hash: the branch is reset to
- *     that parent by a compare-and-swap on our new head and ReferenceConflict is thrown.
- * Remaining race: between 2 and 3 a reader can see the commit, and if a third writer commits on top
+ * a strict compare-and-swap, so with an expected hash:
+ *  1. the commit is sent as `branch@expectedHash` (no pre-check of the head: one request less);
+ *  2. if it fails, the head is read: a missing branch is NotFound, a moved one ReferenceConflict,
+ *     else Nessie's error stands (the same errors, in the same order, as a pre-check would give);
+ *  3. the new commit is read (the port returns it); if its parent is not the expected hash, another
+ *     writer had moved the branch and Nessie still accepted ours (it touched other keys): the branch
+ *     is reset to that parent by a compare-and-swap on our new head and ReferenceConflict is thrown.
+ * Remaining race: between 1 and 3 a reader can see the commit, and if a third writer commits on top
  * of ours before the reset, the reset fails and our commit stays (it is then returned as a success
- * whose previousHash is not the expected hash). Without expectedHash the current head is used and a
- * failure caused only by a moved head is retried.
+ * whose previousHash is not the expected hash). Without expectedHash the current head is read and
+ * used, and a failure caused only by a moved head is retried.
  */
 import type { ContentKey } from '../../domain/content.js';
 import { ReferenceConflict } from '../../domain/errors.js';
@@ -68,6 +69,21 @@ export async function undoIfNotOn(ctx: NessieContext, branch: RefName, newHead: 
   }
 }
 
+/**
+ * After a failed write at `branch@expected`: the error a pre-check of the head would have given,
+ * i.e. NotFound when the branch is missing (or is a tag), ReferenceConflict (with the write's
+ * conflicts) when it is no longer at `expected`; null when the branch is still there, so the
+ * write's own error stands. Errors that say nothing about the request (5xx, auth) are left alone.
+ */
+export async function staleConflict(ctx: NessieContext, branch: RefName, expected: CommitHash, e: unknown): Promise<ReferenceConflict | null> {
+  if (!(e instanceof NessieHttpError) || e.status >= 500 || e.status === 401 || e.status === 403 || e.status === 429) return null;
+  const now = await headOf(ctx, branch);
+  if (now === expected) return null;
+  const err = translate(e);
+  const conflicts = 'conflicts' in err ? (err as { conflicts: ReferenceConflict['conflicts'] }).conflicts : [];
+  return new ReferenceConflict(`branch '${branch}' is at ${now}, not ${expected}`, expected, now, conflicts);
+}
+
 export async function commit(
   ctx: NessieContext,
   branch: RefName,
@@ -77,23 +93,23 @@ export async function commit(
 ): Promise<CommitOutcome> {
   const body = { commitMeta: toNessieMeta(meta), operations: operations.map(toNessieOperation) };
   for (let attempt = 0; ; attempt++) {
-    const head = await headOf(ctx, branch);
-    if (expectedHash && head !== expectedHash) {
-      throw new ReferenceConflict(`branch '${branch}' is at ${head}, not ${expectedHash}`, expectedHash, head);
-    }
+    // With an expected hash, no pre-check: the commit goes to branch@expectedHash and the new
+    // commit's parent (read below anyway, for the port's Commit) tells whether the branch was there.
+    const head = expectedHash ?? (await headOf(ctx, branch));
     let res: CommitResponse;
     try {
       res = await ctx.http.post<CommitResponse>(`/trees/${refPath(branch, head)}/history/commit`, body);
     } catch (e) {
+      if (expectedHash) throw (await staleConflict(ctx, branch, head, e)) ?? translate(e, { expectedHash: head, actualHash: head });
       const moved = await movedConflict(ctx, branch, head, e);
-      if (moved && !expectedHash && attempt < RETRIES) continue;
+      if (moved && attempt < RETRIES) continue;
       throw moved ?? translate(e, { expectedHash: head, actualHash: head });
     }
     const newHash = res.targetBranch.hash as CommitHash;
     const c = await getCommit(ctx, newHash);
     const parent = c.parentHashes[0] ?? ctx.noAncestorHash;
     if (expectedHash && (await undoIfNotOn(ctx, branch, newHash, parent, expectedHash))) {
-      throw new ReferenceConflict(`branch '${branch}' moved from ${expectedHash} to ${parent} during the commit`, expectedHash, parent);
+      throw new ReferenceConflict(`branch '${branch}' is at ${parent}, not ${expectedHash}`, expectedHash, parent);
     }
     const addedContentIds: Record<ContentKey, string> = {};
     for (const a of res.addedContents ?? []) addedContentIds[fromNessieKey(a.key)] = a.contentId;

@@ -3,8 +3,12 @@
  *
  * Differences from the port that are handled here (found against Nessie 0.99):
  *  - Nessie never fast-forwards: it writes a merge commit even when the target head is the common
- *    ancestor. A dry-run merge first gives the common ancestor and the changed keys; when the head is
- *    the ancestor (and no key is dropped) the branch is moved to the source by a compare-and-swap.
+ *    ancestor. The merge is sent once (no dry run first); when its response shows that the head it
+ *    was applied to is the common ancestor (and no key is dropped), the branch is moved from that
+ *    merge commit to the source by a compare-and-swap, which is the port's fast-forward. (Readers
+ *    may see the merge commit in between; if a writer commits on top of it first, it stays and the
+ *    outcome is reported as a three-way merge.) Its response also names the head it was applied to
+ *    (`effectiveTargetHash`), so no head pre-check or commit read is needed.
  *  - Nessie 0.99 reads the flags as `isDryRun` / `isReturnConflictAsResult` (projectnessie/nessie
  *    #12130) and silently merges for real when only `dryRun` is sent; both spellings are sent.
  *  - `fromRefName` is required and must exist, but Nessie does not check the hash is on it: the
@@ -21,7 +25,7 @@ import type { ContentKey } from '../../domain/content.js';
 import { type Conflict, MergeConflict, ReferenceConflict } from '../../domain/errors.js';
 import type { CommitHash, RefName } from '../../domain/refs.js';
 import type { CherryPickRequest, MergeBehavior, MergeOutcome, MergeRequest } from '../../ports/version-store.js';
-import { RETRIES, headOf, movedConflict, undoIfNotOn } from './commits.js';
+import { RETRIES, headOf, movedConflict, staleConflict, undoIfNotOn } from './commits.js';
 import { translate } from './http.js';
 import { getCommit } from './history.js';
 import { detached, fromNessieConflict, fromNessieKey, refPath, toNessieKey, toNessieMeta, type NConflict, type NKey } from './mapping.js';
@@ -32,6 +36,8 @@ interface MergeResponse {
   wasSuccessful?: boolean;
   resultantTargetHash?: string | null;
   commonAncestor?: string | null;
+  /** The target head the merge was applied to (Nessie moves past a stale expected hash). */
+  effectiveTargetHash?: string | null;
   details?: { key: NKey; mergeBehavior?: MergeBehavior; conflict?: NConflict | null }[] | null;
 }
 
@@ -59,71 +65,91 @@ export async function merge(ctx: NessieContext, req: MergeRequest): Promise<Merg
     ...(req.defaultBehavior ? { defaultKeyMergeMode: req.defaultBehavior } : {}),
     ...(req.keyBehaviors?.length ? { keyMergeModes: req.keyBehaviors.map((k) => ({ key: toNessieKey(k.key), mergeBehavior: k.behavior })) } : {}),
   };
+  if (req.dryRun) return dryRunMerge(ctx, req, body);
+  for (let attempt = 0; ; attempt++) {
+    // With an expected hash, no pre-check (see commits.ts): Nessie reports the head it merged onto.
+    const head = req.expectedHash ?? (await headOf(ctx, req.into));
+    const mayRetry = !req.expectedHash && attempt < RETRIES;
+    let res: MergeResponse;
+    try {
+      res = await ctx.http.post<MergeResponse>(`/trees/${refPath(req.into, head)}/history/merge`, { ...body, ...flags(false) });
+    } catch (e) {
+      if (req.expectedHash) throw (await staleConflict(ctx, req.into, head, e)) ?? translate(e, { expectedHash: head, actualHash: head });
+      const moved = await movedConflict(ctx, req.into, head, e);
+      if (moved && mayRetry) continue;
+      throw moved ?? translate(e, { expectedHash: head, actualHash: head });
+    }
+    // The head Nessie merged onto (it moves past a stale expected hash when no key conflicts).
+    const effective = (res.effectiveTargetHash ?? null) as CommitHash | null;
+    const ancestor = (res.commonAncestor ?? null) as CommitHash | null;
+    if (res.wasSuccessful === false) {
+      // A conflict reported while the target moved is the moved head's fault: retry or ReferenceConflict.
+      const now = effective && effective !== head ? effective : await headOf(ctx, req.into);
+      if (now !== head) {
+        if (mayRetry) continue;
+        throw new ReferenceConflict(`branch '${req.into}' moved from ${head} to ${now}`, head, now, conflictsOf(res));
+      }
+      throw new MergeConflict(`merging ${req.fromHash} into '${req.into}' conflicts`, ancestor, conflictsOf(res));
+    }
+    const resultant = (res.resultantTargetHash ?? null) as CommitHash | null;
+    if (!res.wasApplied || !resultant || resultant === (effective ?? head)) {
+      // Nothing to merge: the source is already contained in the target.
+      const at = effective ?? head;
+      if (req.expectedHash && at !== req.expectedHash) {
+        throw new ReferenceConflict(`branch '${req.into}' is at ${at}, not ${req.expectedHash}`, req.expectedHash, at);
+      }
+      return { hash: at, previousHash: at, commonAncestor: ancestor, fastForward: false, applied: false, changedKeys: [] };
+    }
+    const parent = effective ?? ((await getCommit(ctx, resultant)).parentHashes[0] as CommitHash | undefined) ?? ctx.noAncestorHash;
+    if (req.expectedHash && (await undoIfNotOn(ctx, req.into, resultant, parent, req.expectedHash))) {
+      throw new ReferenceConflict(`branch '${req.into}' is at ${parent}, not ${req.expectedHash}`, req.expectedHash, parent);
+    }
+    const keys = changedKeys(res);
+    // The target head was the common ancestor: the port fast-forwards, Nessie wrote a merge commit
+    // (with the source's tree). Move the branch from that commit to the source by compare-and-swap.
+    // If another writer already committed on top of it, the merge commit stays: a correct three-way
+    // result, reported as such.
+    const dropped = (res.details ?? []).some((d) => d.mergeBehavior === 'DROP');
+    if (ancestor === parent && !dropped) {
+      try {
+        await ctx.http.put(`/trees/${refPath(req.into, resultant)}`, detached(req.fromHash), { type: 'BRANCH' });
+        return { hash: req.fromHash, previousHash: parent, commonAncestor: ancestor, fastForward: true, applied: true, changedKeys: keys };
+      } catch {
+        /* the merge commit stays */
+      }
+    }
+    return { hash: resultant, previousHash: parent, commonAncestor: ancestor, fastForward: false, applied: true, changedKeys: keys };
+  }
+}
+
+/** A dry-run merge: the head is checked first, then Nessie evaluates the merge without writing. */
+async function dryRunMerge(ctx: NessieContext, req: MergeRequest, body: Record<string, unknown>): Promise<MergeOutcome> {
   for (let attempt = 0; ; attempt++) {
     const head = await headOf(ctx, req.into);
     if (req.expectedHash && head !== req.expectedHash) {
       throw new ReferenceConflict(`branch '${req.into}' is at ${head}, not ${req.expectedHash}`, req.expectedHash, head);
     }
-    const path = `/trees/${refPath(req.into, head)}/history/merge`;
-    const retry = async (e: unknown): Promise<boolean> => {
-      const moved = await movedConflict(ctx, req.into, head, e);
-      if (moved && !req.expectedHash && attempt < RETRIES) return true;
-      if (moved) throw moved;
-      return false;
-    };
-    // A conflict reported while the target moved is the moved head's fault: retry or ReferenceConflict.
-    const movedOrRetry = async (at: CommitHash, r: MergeResponse): Promise<boolean> => {
-      const now = await headOf(ctx, req.into);
-      if (now === at) return false;
-      if (!req.expectedHash && attempt < RETRIES) return true;
-      throw new ReferenceConflict(`branch '${req.into}' moved from ${at} to ${now}`, at, now, conflictsOf(r));
-    };
     let dry: MergeResponse;
     try {
-      dry = await ctx.http.post<MergeResponse>(path, { ...body, ...flags(true) });
+      dry = await ctx.http.post<MergeResponse>(`/trees/${refPath(req.into, head)}/history/merge`, { ...body, ...flags(true) });
     } catch (e) {
-      if (await retry(e)) continue;
-      throw translate(e, { expectedHash: head, actualHash: head });
+      const moved = await movedConflict(ctx, req.into, head, e);
+      if (moved && !req.expectedHash && attempt < RETRIES) continue;
+      throw moved ?? translate(e, { expectedHash: head, actualHash: head });
     }
     const ancestor = (dry.commonAncestor ?? null) as CommitHash | null;
     if (dry.wasSuccessful === false) {
-      if (await movedOrRetry(head, dry)) continue;
+      const now = await headOf(ctx, req.into);
+      if (now !== head) {
+        if (!req.expectedHash && attempt < RETRIES) continue;
+        throw new ReferenceConflict(`branch '${req.into}' moved from ${head} to ${now}`, head, now, conflictsOf(dry));
+      }
       throw new MergeConflict(`merging ${req.fromHash} into '${req.into}' conflicts`, ancestor, conflictsOf(dry));
     }
     const unchanged = { hash: head, previousHash: head, commonAncestor: ancestor, applied: false };
     if (ancestor === req.fromHash) return { ...unchanged, fastForward: false, changedKeys: [] };
-    const keys = changedKeys(dry);
     const fastForward = ancestor === head && !(dry.details ?? []).some((d) => d.mergeBehavior === 'DROP');
-    if (req.dryRun) return { ...unchanged, fastForward, changedKeys: keys };
-
-    if (fastForward) {
-      try {
-        await ctx.http.put(`/trees/${refPath(req.into, head)}`, detached(req.fromHash), { type: 'BRANCH' });
-      } catch (e) {
-        if (await retry(e)) continue;
-        throw translate(e, { expectedHash: head });
-      }
-      return { hash: req.fromHash, previousHash: head, commonAncestor: ancestor, fastForward: true, applied: true, changedKeys: keys };
-    }
-
-    let res: MergeResponse;
-    try {
-      res = await ctx.http.post<MergeResponse>(path, { ...body, ...flags(false) });
-    } catch (e) {
-      if (await retry(e)) continue;
-      throw translate(e, { expectedHash: head, actualHash: head });
-    }
-    if (res.wasSuccessful === false) {
-      if (await movedOrRetry(head, res)) continue;
-      throw new MergeConflict(`merging ${req.fromHash} into '${req.into}' conflicts`, ancestor, conflictsOf(res));
-    }
-    const hash = (res.resultantTargetHash ?? head) as CommitHash;
-    if (!res.wasApplied || hash === head) return { ...unchanged, fastForward: false, changedKeys: [] };
-    const parent = (await getCommit(ctx, hash)).parentHashes[0] ?? ctx.noAncestorHash;
-    if (req.expectedHash && (await undoIfNotOn(ctx, req.into, hash, parent, req.expectedHash))) {
-      throw new ReferenceConflict(`branch '${req.into}' moved during the merge`, req.expectedHash, parent);
-    }
-    return { hash, previousHash: parent, commonAncestor: ancestor, fastForward: false, applied: true, changedKeys: changedKeys(res) };
+    return { ...unchanged, fastForward, changedKeys: changedKeys(dry) };
   }
 }
 
