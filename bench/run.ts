@@ -6,6 +6,7 @@
  *   npm run bench                        everything (~10–15 min on 2 cores)
  *   npm run bench -- --quick             small sizes, a smoke run of a couple of minutes
  *   npm run bench -- --only=catalog.ops  just the operations table (catalog.growth: just growth)
+ *   npm run bench -- --only=catalog.ops.merge,catalog.ops.commit   just those operations
  *   npm run bench -- --only=tables       just the tables benchmark (bench/tables-run.ts; its report goes
  *                                        to bench/results/tables-latest.md and tables-latest.json)
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
@@ -25,7 +26,7 @@ import type { VersionStore } from '../src/ports/version-store.js';
 import { createTestDatabase, startNessie, startPostgres, type RunningService } from '../test/support/services.js';
 import { BACKENDS, labelOf, nessieDirectDriver, portDriver, type BackendName, type Driver, type OpenedStore } from './drivers.js';
 import { fixtureRates, growthRows, machine, opRows, toMarkdown, writeReport, type BenchReport } from './report.js';
-import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type GrowthResult, type OpResult } from './scenarios.js';
+import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type GrowthResult, type OpName, type OpResult } from './scenarios.js';
 import { runTablesBench } from './tables-run.js';
 
 const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables'] as const;
@@ -34,7 +35,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 const USAGE = `usage: npm run bench -- [options]
   --quick                 small sizes (smoke run, a couple of minutes)
-  --only=SUITES           comma-separated: ${SUITES.join(', ')} (default: catalog,tables; catalog = ops + growth)
+  --only=SUITES           comma-separated: ${SUITES.join(', ')} (default: catalog,tables; catalog = ops + growth),
+                          or single operations: ${OPS.map((o) => `catalog.ops.${o.name}`).join(', ')}
   --backends=NAMES        operations on: ${BACKENDS.map((b) => b.name).join(', ')} (default: all)
   --growth=NAMES          growth on: ${GROWTH_BACKENDS.join(', ')}, or none (default: embedded-pglite,nessie-direct)
   --out=DIR               where latest.md / latest.json go (default: bench/results)
@@ -43,6 +45,8 @@ const USAGE = `usage: npm run bench -- [options]
 interface Options {
   sizes: typeof FULL;
   ops: boolean;
+  /** The operations measured (all unless --only names single ones). */
+  opNames: OpName[];
   growth: boolean;
   tables: boolean;
   backends: BackendName[];
@@ -70,7 +74,14 @@ function parseOptions(argv: string[]): Options {
   }
   const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const only = values.only ? list(values.only) : ['catalog', 'tables'];
-  for (const s of only) if (!(SUITES as readonly string[]).includes(s)) throw new UsageError(`unknown suite '${s}' in --only (known: ${SUITES.join(', ')})`);
+  const opSuites = new Map(OPS.map((o) => [`catalog.ops.${o.name}`, o.name]));
+  for (const s of only) {
+    if (!(SUITES as readonly string[]).includes(s) && !opSuites.has(s)) {
+      throw new UsageError(`unknown suite '${s}' in --only (known: ${SUITES.join(', ')}, ${[...opSuites.keys()].join(', ')})`);
+    }
+  }
+  const allOps = only.includes('catalog') || only.includes('catalog.ops');
+  const opNames = allOps ? OPS.map((o) => o.name) : only.flatMap((s) => opSuites.get(s) ?? []);
   const names = BACKENDS.map((b) => b.name) as string[];
   const backends = values.backends ? list(values.backends) : names;
   for (const b of backends) if (!names.includes(b)) throw new UsageError(`unknown backend '${b}' in --backends (known: ${names.join(', ')})`);
@@ -80,7 +91,8 @@ function parseOptions(argv: string[]): Options {
   }
   return {
     sizes: values.quick ? QUICK : FULL,
-    ops: only.includes('catalog') || only.includes('catalog.ops'),
+    ops: opNames.length > 0,
+    opNames,
     growth: (only.includes('catalog') || only.includes('catalog.growth')) && growthBackends.length > 0,
     tables: only.includes('tables'),
     backends: backends as BackendName[],
@@ -239,7 +251,7 @@ async function main(): Promise<number> {
     }
     // Operation-major, iterations interleaved across backends (runOp); a failing backend is dropped.
     let live = [...fixtures].sort((a, b) => BACKENDS.findIndex((x) => x.name === a.driver.name) - BACKENDS.findIndex((x) => x.name === b.driver.name));
-    for (const op of OPS) {
+    for (const op of OPS.filter((o) => opts.opNames.includes(o.name))) {
       if (live.length === 0) break;
       const it = sizes.iterations[op.name];
       progress(`${op.label}: ${it.warmup} warm-up + ${it.iterations} measured iterations, interleaved over ${live.map((f) => labelOf(f.driver.name)).join(', ')}`);
