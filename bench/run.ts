@@ -7,6 +7,8 @@
  *   npm run bench -- --quick             small sizes, a smoke run of a couple of minutes
  *   npm run bench -- --only=catalog.ops  just the operations table (catalog.growth: just growth)
  *   npm run bench -- --only=catalog.ops.merge,catalog.ops.commit   just those operations
+ *   npm run bench -- --only=tables       just the tables benchmark (bench/tables-run.ts; its report goes
+ *                                        to bench/results/tables-latest.md and tables-latest.json)
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
  *
  * Services (PostgreSQL, Nessie) are started here from test/support/services.ts on 127.0.0.1 and
@@ -25,14 +27,15 @@ import { createTestDatabase, startNessie, startPostgres, type RunningService } f
 import { BACKENDS, labelOf, nessieDirectDriver, portDriver, type BackendName, type Driver, type OpenedStore } from './drivers.js';
 import { fixtureRates, growthRows, machine, opRows, toMarkdown, writeReport, type BenchReport } from './report.js';
 import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type GrowthResult, type OpName, type OpResult } from './scenarios.js';
+import { runTablesBench } from './tables-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth'] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables'] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 const USAGE = `usage: npm run bench -- [options]
   --quick                 small sizes (smoke run, a couple of minutes)
-  --only=SUITES           comma-separated: ${SUITES.join(', ')} (default: catalog = ops + growth),
+  --only=SUITES           comma-separated: ${SUITES.join(', ')} (default: catalog,tables; catalog = ops + growth),
                           or single operations: ${OPS.map((o) => `catalog.ops.${o.name}`).join(', ')}
   --backends=NAMES        operations on: ${BACKENDS.map((b) => b.name).join(', ')} (default: all)
   --growth=NAMES          growth on: ${GROWTH_BACKENDS.join(', ')}, or none (default: embedded-pglite,nessie-direct)
@@ -45,6 +48,7 @@ interface Options {
   /** The operations measured (all unless --only names single ones). */
   opNames: OpName[];
   growth: boolean;
+  tables: boolean;
   backends: BackendName[];
   growthBackends: BackendName[];
   outDir: string;
@@ -69,7 +73,7 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const only = values.only ? list(values.only) : ['catalog'];
+  const only = values.only ? list(values.only) : ['catalog', 'tables'];
   const opSuites = new Map(OPS.map((o) => [`catalog.ops.${o.name}`, o.name]));
   for (const s of only) {
     if (!(SUITES as readonly string[]).includes(s) && !opSuites.has(s)) {
@@ -90,6 +94,7 @@ function parseOptions(argv: string[]): Options {
     ops: opNames.length > 0,
     opNames,
     growth: (only.includes('catalog') || only.includes('catalog.growth')) && growthBackends.length > 0,
+    tables: only.includes('tables'),
     backends: backends as BackendName[],
     growthBackends: growthBackends as BackendName[],
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
@@ -194,6 +199,10 @@ async function main(): Promise<number> {
   const loadStart = os.loadavg()[0] ?? 0;
   const errors: string[] = [];
   const notes: string[] = [];
+  if (opts.tables) {
+    errors.push(...(await runTablesBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `tables: ${e}`));
+    if (!opts.ops && !opts.growth) return errors.length > 0 ? 1 : 0;
+  }
   const opBackends = opts.ops ? opts.backends : [];
   const growthBackends = opts.growth ? opts.growthBackends : [];
   const needed = new Set<BackendName>([...opBackends, ...growthBackends]);

@@ -1,0 +1,46 @@
+"""PyIceberg side of the tables benchmark (bench/tables-support.ts, PyIcebergWorker).
+
+A SqlCatalog on SQLite with a local file:// warehouse under argv[1]. One JSON command per stdin
+line, one JSON answer per stdout line:
+  {"op": "append", "name": "t1", "path": "/x.parquet"}
+    -> creates bench.t1 from the file's Arrow schema (untimed), then times separately
+       pyarrow.parquet.read_table(path) (readMs) and table.append(arrow_table) (appendMs).
+"""
+import json
+import sys
+import time
+
+import pyarrow
+import pyarrow.parquet as pq
+import pyiceberg
+from pyiceberg.catalog.sql import SqlCatalog
+
+
+def main() -> None:
+    root = sys.argv[1]
+    catalog = SqlCatalog("bench", uri=f"sqlite:///{root}/catalog.db", warehouse=f"file://{root}/warehouse")
+    catalog.create_namespace("bench")
+    print(json.dumps({"ready": True, "pyiceberg": pyiceberg.__version__, "pyarrow": pyarrow.__version__}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            cmd = json.loads(line)
+            if cmd["op"] != "append":
+                raise ValueError(f"unknown op {cmd['op']}")
+            path = cmd["path"]
+            table = catalog.create_table(f"bench.{cmd['name']}", schema=pq.read_schema(path))
+            t0 = time.perf_counter()
+            data = pq.read_table(path)
+            t1 = time.perf_counter()
+            table.append(data)
+            t2 = time.perf_counter()
+            summary = table.current_snapshot().summary
+            out = {"readMs": (t1 - t0) * 1000, "appendMs": (t2 - t1) * 1000, "addedRows": int(summary["added-records"])}
+        except Exception as e:  # reported to the bench, which fails the scenario
+            out = {"error": f"{type(e).__name__}: {e}"}
+        print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
