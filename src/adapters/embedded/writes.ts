@@ -125,15 +125,14 @@ export async function merge(ctx: WriteContext, req: MergeRequest): Promise<Merge
   const behaviorOf = (key: string) => behaviors.get(key) ?? req.defaultBehavior ?? 'NORMAL';
   const meta = mergeMeta(req, `Merge ${req.fromRefName ?? req.fromHash} into ${req.into}`);
   return withHead(ctx, req.into, req.expectedHash, async (head) => {
-    const T=(globalThis as any).__T ??= {}; let t=performance.now(); const lap=(k:string)=>{const n=performance.now(); T[k]=(T[k]??0)+n-t; t=n;};
-    const ca = await commonAncestor(ctx.repo, head.hash, from.hash); lap('ca');
+    const ca = await commonAncestor(ctx.repo, head.hash, from.hash);
     const unchanged = (commonAncestor: string | null): Attempt<MergeOutcome> => ({
       next: null,
       result: { hash: head.hash as CommitHash, previousHash: head.hash as CommitHash, commonAncestor: commonAncestor as CommitHash | null, fastForward: false, applied: false, changedKeys: [] },
     });
     if (ca === from.hash) return unchanged(ca);
     const baseTree = ca ? (await commitOrNotFound(ctx.repo, ca)).tree : EMPTY_TREE;
-    const tw = await threeWay(ctx.repo.nodes, baseTree, from.tree, head.tree, behaviorOf); lap('threeWay');
+    const tw = await threeWay(ctx.repo.nodes, baseTree, from.tree, head.tree, behaviorOf);
     if (tw.conflicts.length > 0) throw new MergeConflict(`merge has ${tw.conflicts.length} conflicting key(s)`, ca, tw.conflicts);
     const changedKeys = tw.edits.map((e) => e.key);
     const outcome = (hash: string, fastForward: boolean, applied: boolean): MergeOutcome => ({
@@ -145,10 +144,10 @@ export async function merge(ctx: WriteContext, req: MergeRequest): Promise<Merge
     }
     const pending = new PendingNodes(ctx.repo.nodes);
     const tree = await applyKeyEdits(pending, head.tree, tw.edits);
-    lap('apply'); const nsConflicts = await namespaceConflicts(pending, tree, tw.edits); lap('ns');
+    const nsConflicts = await namespaceConflicts(pending, tree, tw.edits);
     if (nsConflicts.length > 0) throw new MergeConflict(`merge result breaks namespace rules`, ca, nsConflicts);
     if (req.dryRun) return { next: null, result: outcome(head.hash, false, false) };
-    const row = makeCommitRow([head, from], tree, meta, tw.recorded, ctx.now()); lap('row');
+    const row = makeCommitRow([head, from], tree, meta, tw.recorded, ctx.now());
     return { next: row.hash, objects: { nodes: [pending], contents: new Map(), commits: [row] }, result: outcome(row.hash, false, true) };
   });
 }
