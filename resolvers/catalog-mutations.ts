@@ -11,10 +11,12 @@ import {
   ReferenceConflictType,
 } from './errors.js';
 import { CommitNode } from './commits.js';
-import { sharedResultUnion } from './result-union.js';
+import { deniedAsResult, sharedResultUnion } from './result-union.js';
 import { BranchNode, TagNode } from './references.js';
 
 const errors = (name: keyof typeof RESULT_ERRORS, union: string) => ({ types: RESULT_ERRORS[name], union: { name: union } });
+/** Changing refs needs engineer; protected branches are checked in the catalog service (src/auth/policy.ts). */
+const engineer = { role: 'engineer' } as const;
 
 const CreateBranchSuccess = builder.objectRef<{ branch: Reference }>('CreateBranchSuccess').implement({
   fields: (t) => ({ branch: t.field({ type: BranchNode, resolve: (s) => s.branch }) }),
@@ -65,38 +67,44 @@ builder.mutationFields((t) => ({
   createBranch: t.field({
     type: CreateBranchSuccess,
     errors: errors('createBranch', 'CreateBranchResult'),
+    authScopes: engineer,
     args: { name: t.arg.string({ required: true }), from: t.arg.string({ description: 'Ref expression; the default branch when omitted' }) },
-    resolve: async (_r, { name, from }, ctx) => ({ branch: await ctx.services.catalog.createBranch(name, from) }),
+    resolve: async (_r, { name, from }, ctx) => ({ branch: await ctx.services.catalog.createBranch(name, from, ctx.actor) }),
   }),
   deleteBranch: t.field({
     type: DeleteBranchSuccess,
     errors: errors('deleteBranch', 'DeleteBranchResult'),
+    authScopes: engineer,
     args: { name: t.arg.string({ required: true }), expectedHash: t.arg.string() },
-    resolve: (_r, { name, expectedHash }, ctx) => ctx.services.catalog.deleteReference(name, 'BRANCH', expectedHash),
+    resolve: (_r, { name, expectedHash }, ctx) => ctx.services.catalog.deleteReference(name, 'BRANCH', expectedHash, ctx.actor),
   }),
   createTag: t.field({
     type: CreateTagSuccess,
     errors: errors('createTag', 'CreateTagResult'),
+    authScopes: engineer,
     args: { name: t.arg.string({ required: true }), from: t.arg.string({ required: true }) },
-    resolve: async (_r, { name, from }, ctx) => ({ tag: await ctx.services.catalog.createTag(name, from) }),
+    resolve: async (_r, { name, from }, ctx) => ({ tag: await ctx.services.catalog.createTag(name, from, ctx.actor) }),
   }),
   deleteTag: t.field({
     type: DeleteTagSuccess,
     errors: errors('deleteTag', 'DeleteTagResult'),
+    authScopes: engineer,
     args: { name: t.arg.string({ required: true }), expectedHash: t.arg.string() },
-    resolve: (_r, { name, expectedHash }, ctx) => ctx.services.catalog.deleteReference(name, 'TAG', expectedHash),
+    resolve: (_r, { name, expectedHash }, ctx) => ctx.services.catalog.deleteReference(name, 'TAG', expectedHash, ctx.actor),
   }),
   assignBranch: t.field({
     type: AssignBranchSuccess,
     errors: errors('assignBranch', 'AssignBranchResult'),
+    authScopes: engineer,
     args: { name: t.arg.string({ required: true }), to: t.arg.string({ required: true }), expectedHash: t.arg.string() },
     resolve: async (_r, { name, to, expectedHash }, ctx) => ({
-      branch: await ctx.services.catalog.assignBranch(name, to, expectedHash),
+      branch: await ctx.services.catalog.assignBranch(name, to, expectedHash, ctx.actor),
     }),
   }),
   createNamespace: t.field({
     type: CreateNamespaceSuccess,
     errors: errors('createNamespace', 'CreateNamespaceResult'),
+    authScopes: engineer,
     args: { branch: t.arg.string({ required: true }), name: t.arg.string({ required: true }), expectedHash: t.arg.string() },
     resolve: async (_r, { branch, name, expectedHash }, ctx) => {
       const out = await ctx.services.catalog.createNamespace(branch, name, expectedHash, ctx.actor);
@@ -105,6 +113,8 @@ builder.mutationFields((t) => ({
   }),
   merge: t.field({
     type: MergeResult,
+    authScopes: engineer,
+    unauthorizedResolver: deniedAsResult,
     args: {
       from: t.arg.string({ required: true }),
       into: t.arg.string({ required: true }),
@@ -118,6 +128,8 @@ builder.mutationFields((t) => ({
   }),
   cherryPick: t.field({
     type: MergeResult,
+    authScopes: engineer,
+    unauthorizedResolver: deniedAsResult,
     args: { hashes: t.arg.stringList({ required: true }), into: t.arg.string({ required: true }), expectedHash: t.arg.string() },
     resolve: (_r, { hashes, into, expectedHash }, ctx) =>
       asMergeResult(ctx.services.catalog.cherryPick(hashes, into, expectedHash, ctx.actor)),

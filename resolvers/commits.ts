@@ -58,6 +58,8 @@ builder.queryFields((t) => ({
   commit: t.field({
     type: CommitNode,
     nullable: true,
+    description: 'A commit by hash, wherever it is (analyst: a hash can name a commit on any branch)',
+    authScopes: { role: 'analyst' },
     args: { hash: t.arg.string({ required: true }) },
     resolve: (_r, { hash }, ctx) => ctx.services.catalog.commit(hash),
   }),
@@ -70,6 +72,6 @@ builder.queryFields((t) => ({
       after: t.arg.string(),
       filter: t.arg({ type: CommitFilterInput }),
     },
-    resolve: (_r, args, ctx) => ctx.services.catalog.logOf(args.ref, { ...args, filter: toCommitFilter(args.filter) }),
+    resolve: (_r, args, ctx) => ctx.services.catalog.logOf(args.ref, { ...args, filter: toCommitFilter(args.filter) }, ctx.actor),
   }),
 }));

@@ -38,6 +38,6 @@ builder.queryFields((t) => ({
   diff: t.field({
     type: DiffRef,
     args: { from: t.arg.string({ required: true }), to: t.arg.string({ required: true }) },
-    resolve: (_r, { from, to }, ctx) => ctx.services.catalog.diff(from, to),
+    resolve: (_r, { from, to }, ctx) => ctx.services.catalog.diff(from, to, ctx.actor),
   }),
 }));

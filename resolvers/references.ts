@@ -22,7 +22,7 @@ export const BranchNode = builder.node(builder.objectRef<Reference>('Branch'), {
   interfaces: [ReferenceInterface],
   id: { resolve: (r) => r.name },
   isTypeOf: (r) => (r as Reference).type === 'BRANCH',
-  loadOne: (name, ctx) => ctx.services.catalog.getRef(name, 'BRANCH'),
+  loadOne: (name, ctx) => ctx.services.catalog.getRef(name, 'BRANCH', ctx.actor),
   fields: (t) => ({
     protected: t.boolean({ resolve: (r, _a, ctx) => ctx.services.catalog.isProtected(r.name) }),
     log: t.field({
@@ -47,7 +47,7 @@ export const BranchNode = builder.node(builder.objectRef<Reference>('Branch'), {
         }),
       args: { base: t.arg.string({ description: 'Ref expression to compare with; the default branch when omitted' }) },
       resolve: async (r, { base }, ctx) =>
-        ctx.services.catalog.aheadBehind(r.hash, base ?? (await ctx.services.catalog.defaultBranch()).name),
+        ctx.services.catalog.aheadBehind(r.hash, base ?? (await ctx.services.catalog.defaultBranch()).name, ctx.actor),
     }),
   }),
 });
@@ -56,7 +56,7 @@ export const TagNode = builder.node(builder.objectRef<Reference>('Tag'), {
   interfaces: [ReferenceInterface],
   id: { resolve: (r) => r.name },
   isTypeOf: (r) => (r as Reference).type === 'TAG',
-  loadOne: (name, ctx) => ctx.services.catalog.getRef(name, 'TAG'),
+  loadOne: (name, ctx) => ctx.services.catalog.getRef(name, 'TAG', ctx.actor),
   fields: (t) => ({
     log: t.field({
       type: CommitConnection,
@@ -84,25 +84,25 @@ builder.queryFields((t) => ({
       first: t.arg.int(),
       after: t.arg.string(),
     },
-    resolve: (_r, args, ctx) => ctx.services.catalog.listReferences(args),
+    resolve: (_r, args, ctx) => ctx.services.catalog.listReferences(args, ctx.actor),
   }),
   branch: t.field({
     type: BranchNode,
     nullable: true,
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_r, { name }, ctx) => ctx.services.catalog.getRef(name, 'BRANCH'),
+    resolve: (_r, { name }, ctx) => ctx.services.catalog.getRef(name, 'BRANCH', ctx.actor),
   }),
   tag: t.field({
     type: TagNode,
     nullable: true,
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_r, { name }, ctx) => ctx.services.catalog.getRef(name, 'TAG'),
+    resolve: (_r, { name }, ctx) => ctx.services.catalog.getRef(name, 'TAG', ctx.actor),
   }),
   reference: t.field({
     type: ReferenceInterface,
     nullable: true,
     description: 'Resolves any ref expression (name, name@hash, name*time, name~n); null for an unknown ref or a detached @hash',
     args: { ref: t.arg.string({ required: true }) },
-    resolve: (_r, { ref }, ctx) => ctx.services.catalog.reference(ref),
+    resolve: (_r, { ref }, ctx) => ctx.services.catalog.reference(ref, ctx.actor),
   }),
 }));

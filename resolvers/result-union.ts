@@ -7,7 +7,15 @@
 import { wrapOrThrow } from '@pothos/plugin-errors';
 import type { ObjectRef, UnionRef } from '@pothos/core';
 import { builder } from '../schema/builder.js';
-import type { DomainError } from '../src/domain/errors.js';
+import { DomainError, Forbidden } from '../src/domain/errors.js';
+
+/**
+ * scope-auth's `unauthorizedResolver` for fields typed with a shared union: the denial becomes the
+ * union's Forbidden member (the errors plugin does this itself only for fields it builds unions for).
+ */
+export function deniedAsResult(_parent: unknown, _args: unknown, _ctx: unknown, _info: unknown, error: Error): never {
+  return wrapOrThrow(error instanceof DomainError ? error : new Forbidden('not allowed for your role'), [Forbidden]) as never;
+}
 
 type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer S> ? S : never;
 type ErrorClass = abstract new (...args: never[]) => DomainError;

@@ -28,10 +28,11 @@ builder.subscriptionFields((t) => ({
     type: ReferenceUpdate,
     description: 'Every move of the named references (all when names is omitted): created, committed, merged, assigned, deleted',
     args: { names: t.arg.stringList() },
-    subscribe: (_r, { names }, ctx) => {
+    subscribe: async (_r, { names }, ctx) => {
       if (names && names.length > 100) throw new InvalidInput('at most 100 names', 'names');
       const wanted = names ? new Set(names.map((n, i) => refName(n, `names[${i}]`))) : null;
-      return filterEvents(ctx.services.bus, 'referenceUpdated', (e) => !wanted || wanted.has(e.name as never));
+      const readable = await ctx.services.catalog.watchFilter(ctx.actor, wanted ? [...wanted] : null);
+      return filterEvents(ctx.services.bus, 'referenceUpdated', (e) => (!wanted || wanted.has(e.name as never)) && readable(e));
     },
     resolve: (e) => e,
   }),

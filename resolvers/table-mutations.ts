@@ -21,7 +21,7 @@ import {
   ReferenceConflictType,
   SchemaMismatchType,
 } from './errors.js';
-import { sharedResultUnion } from './result-union.js';
+import { deniedAsResult, sharedResultUnion } from './result-union.js';
 import { SnapshotNode, TableNode, type SnapshotView } from './tables.js';
 
 const ColumnInput = builder.inputType('ColumnInput', {
@@ -88,6 +88,9 @@ const DropTableSuccess = builder.objectRef<{ name: string; commit: Commit }>('Dr
   fields: (t) => ({ name: t.exposeString('name'), commit: t.field({ type: CommitNode, resolve: (s) => s.commit }) }),
 });
 
+/** Writing tables needs engineer; protected branches are checked in the table service (src/auth/policy.ts). */
+const engineer = { authScopes: { role: 'engineer' }, unauthorizedResolver: deniedAsResult } as const;
+
 const common = [NotFoundType, ReferenceConflictType, InvalidInputType, ForbiddenType, ProtectedBranchType];
 const commonClasses = [NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch];
 
@@ -100,6 +103,7 @@ const dropResult = sharedResultUnion<{ name: string; commit: Commit }>('DropTabl
 builder.mutationFields((t) => ({
   createTable: t.field({
     type: createResult.union,
+    ...engineer,
     args: {
       branch: t.arg.string({ required: true }),
       name: t.arg.string({ required: true, description: 'Dotted table name; its namespace must exist' }),
@@ -112,6 +116,7 @@ builder.mutationFields((t) => ({
   }),
   registerTable: t.field({
     type: createResult.union,
+    ...engineer,
     description: 'Adopts an existing Iceberg table written by other software',
     args: {
       branch: t.arg.string({ required: true }),
@@ -123,6 +128,7 @@ builder.mutationFields((t) => ({
   }),
   appendRows: t.field({
     type: writeResult.union,
+    ...engineer,
     args: {
       branch: t.arg.string({ required: true }),
       table: t.arg.string({ required: true }),
@@ -136,6 +142,7 @@ builder.mutationFields((t) => ({
   }),
   overwriteRows: t.field({
     type: writeResult.union,
+    ...engineer,
     description: 'Replaces the rows matching `where` (all rows when omitted) with the given rows',
     args: {
       branch: t.arg.string({ required: true }),
@@ -151,6 +158,7 @@ builder.mutationFields((t) => ({
   }),
   evolveSchema: t.field({
     type: evolveResult.union,
+    ...engineer,
     args: {
       branch: t.arg.string({ required: true }),
       table: t.arg.string({ required: true }),
@@ -161,6 +169,7 @@ builder.mutationFields((t) => ({
   }),
   rollbackTable: t.field({
     type: rollbackResult.union,
+    ...engineer,
     args: {
       branch: t.arg.string({ required: true }),
       table: t.arg.string({ required: true }),
@@ -172,6 +181,7 @@ builder.mutationFields((t) => ({
   }),
   dropTable: t.field({
     type: dropResult.union,
+    ...engineer,
     args: { branch: t.arg.string({ required: true }), name: t.arg.string({ required: true }), expectedHash: t.arg.string() },
     resolve: (_r, args, ctx) => dropResult.wrap(ctx.services.tables.dropTable(args, ctx.actor)),
   }),

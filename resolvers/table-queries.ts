@@ -78,29 +78,31 @@ builder.queryFields((t) => ({
     type: TableNode,
     nullable: true,
     args: { name: t.arg.string({ required: true }), ref: t.arg.string({ description: 'Ref expression; the default branch when omitted' }) },
-    resolve: (_r, { name, ref }, ctx) => ctx.services.tables.table(ref ?? null, name),
+    resolve: (_r, { name, ref }, ctx) => ctx.services.tables.table(ref ?? null, name, ctx.actor),
   }),
   tables: t.field({
     type: TableConnection,
     args: { ref: t.arg.string(), namespace: t.arg.string(), first: t.arg.int(), after: t.arg.string() },
-    resolve: async (_r, args, ctx) => ctx.services.tables.listTables(await ctx.services.tables.at(args.ref ?? null), args),
+    resolve: async (_r, args, ctx) => ctx.services.tables.listTables(await ctx.services.tables.at(args.ref ?? null, ctx.actor), args),
   }),
   compareTable: t.field({
     type: TableComparisonRef,
     description: 'Schema (by field id) and data difference of two versions; from/to are ref expressions or "<ref>#<snapshotId>"',
+    authScopes: { role: 'analyst' },
     args: {
       name: t.arg.string({ required: true }),
       from: t.arg.string({ required: true }),
       to: t.arg.string({ required: true }),
       sampleSize: t.arg.int(),
     },
-    resolve: (_r, args, ctx) => ctx.services.tables.compare(args.name, args.from, args.to, args.sampleSize ?? 10),
+    resolve: (_r, args, ctx) => ctx.services.tables.compare(args.name, args.from, args.to, args.sampleSize ?? 10, ctx.actor),
   }),
   sql: t.field({
     type: SqlResultRef,
     description: 'Read-only SQL (one SELECT or WITH) in which dotted table names resolve at `ref`',
+    authScopes: { role: 'analyst' },
     args: { ref: t.arg.string({ required: true }), query: t.arg.string({ required: true }), maxRows: t.arg.int() },
-    resolve: (_r, args, ctx) => ctx.services.tables.sql(args.ref, args.query, args.maxRows ?? null),
+    resolve: (_r, args, ctx) => ctx.services.tables.sql(args.ref, args.query, args.maxRows ?? null, ctx.actor),
   }),
 }));
 

@@ -68,7 +68,7 @@ export const SnapshotNode = builder.node(builder.objectRef<SnapshotView>('Snapsh
   id: { resolve: (s) => `${tableId(s.table)}#${s.snapshot.snapshotId}` },
   loadOne: async (id, ctx) => {
     const i = id.lastIndexOf('#');
-    const table = await ctx.services.tables.tableById(id.slice(0, i));
+    const table = await ctx.services.tables.tableById(id.slice(0, i), ctx.actor);
     return table ? ctx.services.tables.snapshot(table, id.slice(i + 1), null) : null;
   },
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'snapshot' in v,
@@ -127,7 +127,7 @@ const meta = (v: TableView, ctx: { loaders: { metadata: { load(l: string): Promi
 
 export const TableNode = builder.node(builder.objectRef<TableView>('Table'), {
   id: { resolve: (v) => tableId(v) },
-  loadOne: (id, ctx) => ctx.services.tables.tableById(id),
+  loadOne: (id, ctx) => ctx.services.tables.tableById(id, ctx.actor),
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'content' in v && 'key' in v,
   fields: (t) => ({
     name: t.string({ resolve: (v) => tableName(v.key) }),

@@ -3,7 +3,7 @@
  * One HTTP server carries GraphQL (POST/GET, GraphiQL, SSE subscriptions), graphql-ws on the same
  * path, and /healthz, /readyz, /metrics.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
@@ -13,6 +13,10 @@ import { schema } from '../resolvers/index.js';
 import { createLoaders } from '../loaders/index.js';
 import type { Context } from '../schema/context.js';
 import { createBackends, type Backends } from './adapters/index.js';
+import { Authenticator } from './auth/authenticate.js';
+import { useSubscriptionsEndAtExpiry } from './auth/expiry.js';
+import { HttpAuthGate } from './auth/http-gate.js';
+import { wsAuthHooks } from './auth/ws.js';
 import type { Config } from './config.js';
 import { createMaskError } from './graphql-errors.js';
 import { assignRequestId, handleOpsRoute } from './http.js';
@@ -45,11 +49,13 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
   let wss: WebSocketServer | undefined;
   let url = '';
 
-  const makeContext = (requestId: string): Context => {
+  const gate = new HttpAuthGate(new Authenticator(config.auth), logger);
+
+  const makeContext = (requestId: string, req?: IncomingMessage): Context => {
     if (!services) throw new Error('app not started');
     return {
       requestId,
-      actor: { subject: 'anonymous', roles: ['admin'] },
+      actor: gate.actorOf(req),
       services,
       loaders: createLoaders(services, (loader) => metrics.loaderBatches.inc({ loader })),
       logger: logger.child({ requestId }),
@@ -73,6 +79,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       server = createServer(async (req, res) => {
         assignRequestId(req, res);
         try {
+          if (!(await gate.admit(req, res))) return;
           if (await handleOpsRoute(req, res, { metrics, check: backends!.check })) return;
           await yoga(req, res);
         } catch (e) {
@@ -82,7 +89,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
         }
       });
       wss = new WebSocketServer({ server, path: '/graphql' });
-      useGraphqlWs(wss, yoga);
+      useGraphqlWs(wss, yoga, wsAuthHooks(gate, logger));
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(config.port, config.host, () => resolve());
@@ -108,7 +115,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 
-function createYogaServer(logger: Logger, metrics: Metrics, makeContext: (requestId: string) => Context): Yoga {
+function createYogaServer(logger: Logger, metrics: Metrics, makeContext: (requestId: string, req?: IncomingMessage) => Context): Yoga {
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -122,8 +129,10 @@ function createYogaServer(logger: Logger, metrics: Metrics, makeContext: (reques
       error: (...a) => logger.error(a.map(String).join(' ')),
     },
     // Over HTTP the request carries the id assignRequestId set; a graphql-ws subscription gets its own.
-    context: (init: { request?: Request }) => makeContext(init.request?.headers.get('x-request-id') ?? randomUUID()),
+    context: (init: { request?: Request; req?: IncomingMessage }) =>
+      makeContext(init.request?.headers.get('x-request-id') ?? randomUUID(), init.req),
     plugins: [
+      useSubscriptionsEndAtExpiry(),
       {
         // One log line and one timing per operation, carrying the request id.
         onExecute({ args }: { args: ExecutionArgs }) {
@@ -148,12 +157,15 @@ function createYogaServer(logger: Logger, metrics: Metrics, makeContext: (reques
 }
 
 /** graphql-ws on the same server and path, executing through yoga's envelop so plugins apply. */
-function useGraphqlWs(wss: WebSocketServer, yoga: Yoga) {
+function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<typeof wsAuthHooks>) {
   useServer(
     {
+      onConnect: (ctx) => auth.onConnect(ctx),
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
       onSubscribe: async (ctx, _id, params) => {
+        const expired = auth.checkOperation(ctx);
+        if (expired) return expired;
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,

@@ -1,6 +1,7 @@
 /** Configuration from the environment (twelve-factor), validated once at start with zod. */
 import path from 'node:path';
 import { z } from 'zod';
+import { AuthEnvSchema, authConfig, type AuthConfig } from './auth/config.js';
 
 const bool = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no'])
@@ -34,11 +35,7 @@ const EnvSchema = z.object({
   MARTS_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   WAREHOUSE: z.string().trim().min(1).optional(),
   LOCATION_ALIASES: z.string().optional(),
-  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  AUTH_JWKS_URL: optionalUrl(['http:', 'https:']),
-  AUTH_ISSUER: z.string().optional(),
-  AUTH_AUDIENCE: z.string().optional(),
-  AUTH_ROLES_CLAIM: z.string().default('roles'),
+  ...AuthEnvSchema.shape,
   PROTECTED_BRANCHES: globs.default(['main']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
@@ -57,13 +54,7 @@ export interface Config {
   martsDatabaseUrl?: string;
   warehouse: string;
   locationAliases: { prefix: string; replacement: string }[];
-  auth: {
-    jwtSecret?: string;
-    jwksUrl?: string;
-    issuer?: string;
-    audience?: string;
-    rolesClaim: string;
-  };
+  auth: AuthConfig;
   protectedBranches: string[];
   logLevel: string;
   production: boolean;
@@ -91,13 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     martsDatabaseUrl: e.MARTS_DATABASE_URL,
     warehouse: e.WAREHOUSE ?? `file://${path.join(home, 'warehouse')}`,
     locationAliases: parseAliases(e.LOCATION_ALIASES),
-    auth: {
-      jwtSecret: e.AUTH_JWT_SECRET,
-      jwksUrl: e.AUTH_JWKS_URL,
-      issuer: e.AUTH_ISSUER,
-      audience: e.AUTH_AUDIENCE,
-      rolesClaim: e.AUTH_ROLES_CLAIM,
-    },
+    auth: authConfig(e),
     protectedBranches: e.PROTECTED_BRANCHES,
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',

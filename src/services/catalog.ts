@@ -5,7 +5,8 @@
 import { checkMessage } from '../domain/commit-meta.js';
 import { contentKey, namespaceContent, type ContentKey } from '../domain/content.js';
 import { InvalidInput, NotFound } from '../domain/errors.js';
-import { matchesAny } from '../domain/globs.js';
+import type { Actor } from '../auth/actor.js';
+import { AccessPolicy, type ReadTarget } from '../auth/policy.js';
 import {
   commitHash,
   expectedHash,
@@ -29,11 +30,7 @@ import type {
   VersionStore,
 } from '../ports/version-store.js';
 
-export interface Actor {
-  subject: string;
-  roles: string[];
-}
-
+export type { Actor };
 
 export interface MergeArgs {
   from: string;
@@ -46,13 +43,30 @@ export interface MergeArgs {
 }
 
 export class CatalogService {
+  readonly policy: AccessPolicy;
+
   constructor(
     readonly store: VersionStore,
-    private readonly protectedGlobs: string[],
-  ) {}
+    protectedGlobs: string[],
+  ) {
+    this.policy = new AccessPolicy(protectedGlobs);
+  }
 
   isProtected(branch: string): boolean {
-    return matchesAny(branch, this.protectedGlobs);
+    return this.policy.isProtected(branch);
+  }
+
+  /** Raises Forbidden unless the actor may read through `target` (see src/auth/policy.ts). */
+  async assertCanRead(actor: Actor, target: ReadTarget): Promise<void> {
+    if (this.policy.has(actor, 'analyst')) return;
+    this.policy.assertCanRead(actor, target, await this.store.defaultBranch());
+  }
+
+  /** resolve() for a caller: the ref it designates must be readable by the actor. */
+  async resolveFor(actor: Actor, expr: string, field = 'ref'): Promise<ResolvedRef> {
+    const r = await this.resolve(expr, field);
+    await this.assertCanRead(actor, { name: r.reference?.name ?? null, type: r.reference?.type ?? null });
+    return r;
   }
 
   async defaultBranch(): Promise<Reference> {
@@ -65,8 +79,9 @@ export class CatalogService {
   }
 
   /** The named reference of an expression, viewed at the commit the expression designates. */
-  async reference(expr: string): Promise<Reference | null> {
+  async reference(expr: string, actor: Actor): Promise<Reference | null> {
     const r = await this.resolveOrNull(expr);
+    if (r?.reference) await this.assertCanRead(actor, r.reference);
     return r?.reference ? { ...r.reference, hash: r.hash } : null;
   }
 
@@ -79,8 +94,9 @@ export class CatalogService {
     }
   }
 
-  async getRef(name: string, type: ReferenceType): Promise<Reference | null> {
+  async getRef(name: string, type: ReferenceType, actor: Actor): Promise<Reference | null> {
     const n = refName(name);
+    await this.assertCanRead(actor, { name: n, type });
     try {
       const ref = await this.store.getReference(n);
       return ref.type === type ? ref : null;
@@ -90,13 +106,37 @@ export class CatalogService {
     }
   }
 
-  async listReferences(args: PageArgs & { type?: ReferenceType | null; nameStartsWith?: string | null }) {
+  /**
+   * For a subscription when it starts: Forbidden unless every named ref is readable by the actor;
+   * returns the filter its events must pass (a viewer sees only the default branch and tags).
+   */
+  async watchFilter(actor: Actor, names: readonly RefName[] | null): Promise<(r: { name: string; type: ReferenceType }) => boolean> {
+    this.policy.require(actor, 'viewer', 'watching references');
+    if (this.policy.has(actor, 'analyst')) return () => true;
+    const defaultName = await this.store.defaultBranch();
+    for (const n of names ?? []) {
+      if (n === defaultName) continue;
+      const ref = await this.store.getReference(n).catch((e) => {
+        if (e instanceof NotFound) return null;
+        throw e;
+      });
+      this.policy.assertCanRead(actor, { name: n, type: ref?.type ?? 'BRANCH' }, defaultName);
+    }
+    return (r) => this.policy.canRead(actor, r, defaultName);
+  }
+
+  /** References, paged; a viewer sees only the default branch and tags. */
+  async listReferences(args: PageArgs & { type?: ReferenceType | null; nameStartsWith?: string | null }, actor: Actor) {
     if (args.nameStartsWith != null && args.nameStartsWith.length > 255) {
       throw new InvalidInput('nameStartsWith is longer than 255 characters', 'nameStartsWith');
     }
-    return paginate(args, (q) =>
-      this.store.listReferences({ ...q, type: args.type ?? undefined, nameStartsWith: args.nameStartsWith ?? undefined }),
-    );
+    this.policy.require(actor, 'viewer', 'listing references');
+    const all = this.policy.has(actor, 'analyst');
+    const defaultName = all ? '' : await this.store.defaultBranch();
+    return paginate(args, async (q) => {
+      const page = await this.store.listReferences({ ...q, type: args.type ?? undefined, nameStartsWith: args.nameStartsWith ?? undefined });
+      return all ? page : { ...page, items: page.items.filter((r) => this.policy.canRead(actor, r, defaultName)) };
+    });
   }
 
   async commit(hash: string): Promise<Commit | null> {
@@ -118,8 +158,8 @@ export class CatalogService {
     return paginate(args, (q) => this.store.log(hash, { ...q, filter }));
   }
 
-  async logOf(expr: string, args: PageArgs & { filter?: CommitFilter | null }) {
-    return this.log((await this.resolve(expr)).hash, args);
+  async logOf(expr: string, args: PageArgs & { filter?: CommitFilter | null }, actor: Actor) {
+    return this.log((await this.resolveFor(actor, expr)).hash, args);
   }
 
   async entries(hash: CommitHash, args: PageArgs & { namespace?: string | null }): Promise<Connection<Entry>> {
@@ -127,8 +167,8 @@ export class CatalogService {
     return paginate(args, (q) => this.store.entries(hash, { ...q, namespace }));
   }
 
-  async diff(from: string, to: string): Promise<{ fromHash: CommitHash; toHash: CommitHash; entries: DiffEntry[] }> {
-    const [a, b] = await Promise.all([this.resolve(from, 'from'), this.resolve(to, 'to')]);
+  async diff(from: string, to: string, actor: Actor): Promise<{ fromHash: CommitHash; toHash: CommitHash; entries: DiffEntry[] }> {
+    const [a, b] = await Promise.all([this.resolveFor(actor, from, 'from'), this.resolveFor(actor, to, 'to')]);
     return { fromHash: a.hash, toHash: b.hash, entries: await this.store.diff(a.hash, b.hash) };
   }
 
@@ -137,8 +177,8 @@ export class CatalogService {
    * the first commit the other side already contains (its common ancestor with the other side is
    * itself), so merge commits that brought the other side's work in count once.
    */
-  async aheadBehind(head: CommitHash, base: string) {
-    const baseHash = (await this.resolve(base, 'base')).hash;
+  async aheadBehind(head: CommitHash, base: string, actor: Actor) {
+    const baseHash = (await this.resolveFor(actor, base, 'base')).hash;
     const ancestor = await this.store.commonAncestor(head, baseHash);
     const [ahead, behind] = await Promise.all([this.countUntilContained(head, baseHash, ancestor), this.countUntilContained(baseHash, head, ancestor)]);
     return { ahead, behind, commonAncestor: ancestor };
@@ -159,31 +199,36 @@ export class CatalogService {
     }
   }
 
-  async createBranch(name: string, from: string | null | undefined): Promise<Reference> {
+  async createBranch(name: string, from: string | null | undefined, actor: Actor): Promise<Reference> {
     const n = refName(name);
-    const source = from == null ? await this.defaultBranch() : await this.resolve(from, 'from');
+    this.policy.assertCanChangeBranch(actor, n, 'create');
+    const source = from == null ? await this.defaultBranch() : await this.resolveFor(actor, from, 'from');
     return this.store.createReference(n, 'BRANCH', source.hash);
   }
 
-  async createTag(name: string, from: string): Promise<Reference> {
+  async createTag(name: string, from: string, actor: Actor): Promise<Reference> {
     const n = refName(name);
-    const source = await this.resolve(from, 'from');
+    this.policy.assertCanManageTags(actor);
+    const source = await this.resolveFor(actor, from, 'from');
     return this.store.createReference(n, 'TAG', source.hash);
   }
 
-  async deleteReference(name: string, type: ReferenceType, expected?: string | null): Promise<Reference> {
+  async deleteReference(name: string, type: ReferenceType, expected: string | null | undefined, actor: Actor): Promise<Reference> {
     const n = refName(name);
     const hash = expectedHash(expected);
+    if (type === 'TAG') this.policy.assertCanManageTags(actor);
+    else this.policy.assertCanChangeBranch(actor, n, 'delete');
     if (type === 'BRANCH' && n === (await this.store.defaultBranch())) {
       throw new InvalidInput(`the default branch '${n}' cannot be deleted`, 'name');
     }
     return this.store.deleteReference(n, type, hash);
   }
 
-  async assignBranch(name: string, to: string, expected?: string | null): Promise<Reference> {
+  async assignBranch(name: string, to: string, expected: string | null | undefined, actor: Actor): Promise<Reference> {
     const n = refName(name);
     const hash = expectedHash(expected);
-    const target = await this.resolve(to, 'to');
+    this.policy.assertCanChangeBranch(actor, n, 'assign');
+    const target = await this.resolveFor(actor, to, 'to');
     return this.store.assignReference(n, 'BRANCH', target.hash, hash);
   }
 
@@ -191,6 +236,7 @@ export class CatalogService {
     const b = refName(branch, 'branch');
     const key: ContentKey = contentKey(name, 'name');
     const hash = expectedHash(expected);
+    this.policy.assertCanChangeBranch(actor, b, 'commit');
     return this.store.commit(b, hash, { message: `Create namespace ${key}`, author: actor.subject }, [
       { type: 'PUT', key, content: namespaceContent(key) },
     ]);
@@ -199,7 +245,8 @@ export class CatalogService {
   async merge(args: MergeArgs, actor: Actor): Promise<MergeOutcome> {
     const into = refName(args.into, 'into');
     const hash = expectedHash(args.expectedHash);
-    const source = await this.resolve(args.from, 'from');
+    this.policy.assertCanChangeBranch(actor, into, 'merge');
+    const source = await this.resolveFor(actor, args.from, 'from');
     if (source.reference?.name === into) throw new InvalidInput(`cannot merge '${into}' into itself`, 'from');
     const keyBehaviors = (args.keyBehaviors ?? []).map((k, i) => ({ key: contentKey(k.key, `keyBehaviors[${i}].key`), behavior: k.behavior }));
     const fromLabel = source.reference?.name ?? source.hash;
@@ -220,6 +267,7 @@ export class CatalogService {
     if (hashes.length === 0) throw new InvalidInput('hashes must not be empty', 'hashes');
     if (hashes.length > 1000) throw new InvalidInput('at most 1000 hashes can be cherry-picked at once', 'hashes');
     const list = hashes.map((h, i) => commitHash(h, `hashes[${i}]`));
+    this.policy.assertCanChangeBranch(actor, target, 'commit');
     return this.store.cherryPick({
       hashes: list,
       into: target,

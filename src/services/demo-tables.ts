@@ -4,7 +4,7 @@
  * main by the caller.
  */
 import type { RefName } from '../domain/refs.js';
-import type { Actor } from './catalog.js';
+import { systemActor } from '../auth/actor.js';
 import { demoDay } from './demo-data.js';
 import type { TableService } from './table-writes.js';
 
@@ -81,8 +81,8 @@ const DERIVED: { table: string; columns: Column[]; sql: string; message: string 
 ];
 
 export async function seedDemoTables(tables: TableService, branch: RefName, days: number): Promise<void> {
-  const bot: Actor = { subject: 'ingest-bot', roles: ['admin'] };
-  const engineer: Actor = { subject: 'carol@example.com', roles: ['admin'] };
+  const bot = systemActor('ingest-bot');
+  const engineer = systemActor('carol@example.com');
   await tables.createTable(
     {
       branch,
@@ -105,7 +105,7 @@ export async function seedDemoTables(tables: TableService, branch: RefName, days
   }
   for (const d of DERIVED) {
     await tables.createTable({ branch, name: d.table, columns: d.columns, message: `Create ${d.table}` }, engineer);
-    const result = await tables.sql(branch, d.sql, 10_000);
+    const result = await tables.sql(branch, d.sql, 10_000, engineer);
     const rows = result.rows.map((r) => Object.fromEntries(result.columns.map((c, i) => [c.name, r[i]])));
     await tables.write('append', { branch, table: d.table, rows, message: d.message }, engineer);
   }

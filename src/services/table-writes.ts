@@ -43,7 +43,7 @@ export class TableService extends TableReads {
     build: (head: Reference) => Promise<{ ops: Operation[]; message: string; result: (commit: Commit) => T }>,
     actor: Actor,
   ): Promise<T> {
-    const branch = refName(branchName, 'branch');
+    const branch = this.allowWrite(actor, branchName);
     const want = expectedHash(expected);
     for (let attempt = 0; ; attempt++) {
       const head = await this.store.getReference(branch);
@@ -57,6 +57,13 @@ export class TableService extends TableReads {
         if (want || !(e instanceof ReferenceConflict) || attempt >= MAX_RETRIES) throw e;
       }
     }
+  }
+
+  /** The branch, if the actor may commit to it (checked before any file is written). */
+  private allowWrite(actor: Actor, branchName: string) {
+    const branch = refName(branchName, 'branch');
+    this.catalog.policy.assertCanChangeBranch(actor, branch, 'commit');
+    return branch;
   }
 
   private async headTable(head: Reference, name: string): Promise<{ view: TableView; m: TableMetadata }> {
@@ -84,6 +91,7 @@ export class TableService extends TableReads {
     args: { branch: string; name: string; columns: { name: string; type: string; required?: boolean | null; doc?: string | null }[]; partitionBy?: { column: string; transform: string }[] | null; expectedHash?: string | null; message?: string | null },
     actor: Actor,
   ) {
+    this.allowWrite(actor, args.branch);
     const key = contentKey(args.name, 'name');
     const schema = schemaFromColumns(args.columns);
     const spec = specFromPartitionBy(args.partitionBy ?? [], schema);
@@ -99,6 +107,7 @@ export class TableService extends TableReads {
   }
 
   async registerTable(args: { branch: string; name: string; metadataLocation: string; expectedHash?: string | null }, actor: Actor) {
+    this.allowWrite(actor, args.branch);
     const key = contentKey(args.name, 'name');
     const location = this.objects.resolve(args.metadataLocation);
     const m = await this.metadata(location);
@@ -111,6 +120,7 @@ export class TableService extends TableReads {
   }
 
   async write(mode: 'append' | 'overwrite', args: WriteArgs, actor: Actor) {
+    this.allowWrite(actor, args.branch);
     const key = contentKey(args.table, 'table');
     const scratch = await this.objects.scratchDir();
     try {

@@ -14,7 +14,7 @@ import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine, RowPage } from '../ports/query-engine.js';
 import type { VersionStore } from '../ports/version-store.js';
 import { Lru } from '../util/lru.js';
-import type { CatalogService } from './catalog.js';
+import type { Actor, CatalogService } from './catalog.js';
 import { paginate, type Connection, type PageArgs } from './pagination.js';
 import type { TableView } from './table-view.js';
 
@@ -46,20 +46,21 @@ export class TableReads {
     protected readonly engine: QueryEngine,
   ) {}
 
-  /** The ref expression's commit, or the default branch head. */
-  async at(ref: string | null): Promise<RefPoint> {
+  /** The ref expression's commit, or the default branch head; the actor must be allowed to read it. */
+  async at(ref: string | null, actor: Actor): Promise<RefPoint> {
     if (ref == null) {
+      this.catalog.policy.require(actor, 'viewer', 'reading');
       const d = await this.catalog.defaultBranch();
       return { refName: d.name, commitHash: d.hash };
     }
-    const r = await this.catalog.resolve(ref);
+    const r = await this.catalog.resolveFor(actor, ref);
     return { refName: r.reference?.name ?? null, commitHash: r.hash };
   }
 
-  async table(ref: string | null, name: string): Promise<TableView | null> {
+  async table(ref: string | null, name: string, actor: Actor): Promise<TableView | null> {
     let point: RefPoint;
     try {
-      point = await this.at(ref);
+      point = await this.at(ref, actor);
     } catch (e) {
       if (e instanceof NotFound) return null;
       throw e;
@@ -74,11 +75,20 @@ export class TableReads {
     return { ...point, key, content: content as IcebergTableContent & { id: string } };
   }
 
-  /** Opposite of resolvers' tableId: `<ref>@<hash>|<key>`. */
-  async tableById(id: string): Promise<TableView | null> {
+  /**
+   * Opposite of resolvers' tableId: `<ref>@<hash>|<key>`. Ids are client-supplied, so for a caller
+   * limited to some refs (a viewer) the hash must lie on the named ref's history.
+   */
+  async tableById(id: string, actor: Actor): Promise<TableView | null> {
     const m = /^([^@|]*)@([0-9a-f]{8,64})\|(.+)$/.exec(id);
     if (!m) return null;
-    return this.tableAt({ refName: m[1] || null, commitHash: m[2]! }, m[3]!);
+    const point = { refName: m[1] || null, commitHash: m[2]! };
+    if (!this.catalog.policy.has(actor, 'analyst')) {
+      const ref = point.refName === null ? null : await this.catalog.resolveOrNull(point.refName);
+      await this.catalog.assertCanRead(actor, { name: ref?.reference?.name ?? null, type: ref?.reference?.type ?? null });
+      if (!ref || (await this.store.commonAncestor(point.commitHash as never, ref.hash)) !== point.commitHash) return null;
+    }
+    return this.tableAt(point, m[3]!);
   }
 
   async requireTable(point: RefPoint, name: string, field = 'table'): Promise<TableView> {
@@ -196,11 +206,12 @@ export class TableReads {
     };
   }
 
-  async sql(ref: string, query: string, maxRows: number | null) {
+  async sql(ref: string, query: string, maxRows: number | null, actor: Actor) {
+    this.catalog.policy.require(actor, 'analyst', 'sql');
     if (typeof query !== 'string' || query.length === 0 || query.length > 100_000) throw new InvalidInput('query must be 1..100000 characters', 'query');
     const rows = maxRows ?? 1000;
     if (!Number.isInteger(rows) || rows < 1 || rows > MAX_SQL_ROWS) throw new InvalidInput(`maxRows must be 1..${MAX_SQL_ROWS}`, 'maxRows');
-    const point = await this.at(ref);
+    const point = await this.at(ref, actor);
     const names = await this.engine.referencedTables(query);
     const plans = new Map<string, Awaited<ReturnType<TableReads['localPlan']>>>();
     for (const name of names) {
@@ -212,12 +223,13 @@ export class TableReads {
   }
 
   /** Schema difference by field id and data difference (in the engine) of two versions of a table. */
-  async compare(name: string, from: string, to: string, sampleSize: number) {
+  async compare(name: string, from: string, to: string, sampleSize: number, actor: Actor) {
+    this.catalog.policy.require(actor, 'analyst', 'compareTable');
     if (!Number.isInteger(sampleSize) || sampleSize < 0 || sampleSize > 1000) throw new InvalidInput('sampleSize must be 0..1000', 'sampleSize');
     const side = async (spec: string, field: string) => {
       const [ref, snap] = spec.split('#') as [string, string | undefined];
       if (snap !== undefined && !/^-?\d{1,19}$/.test(snap)) throw new InvalidInput(`${field}: snapshot id must be an integer`, field);
-      const view = await this.requireTable(await this.at(ref), name);
+      const view = await this.requireTable(await this.at(ref, actor), name);
       const m = await this.metadata(view.content.metadataLocation);
       const plan = await this.localPlan(m, snap ?? null, null);
       return plan;

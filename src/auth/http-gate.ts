@@ -1,0 +1,92 @@
+/**
+ * The HTTP side of authentication, in front of GraphQL (queries, mutations, SSE) and /metrics.
+ * Open without a token: /healthz, /readyz, CORS preflights and the GraphiQL page (HTML, no data).
+ * A rejected request gets 401 (403 for a role the token does not allow) with a GraphQL-shaped
+ * JSON body and a WWW-Authenticate header (RFC 6750). The actor of an admitted request is kept
+ * per request object; graphql-ws connections register theirs on the upgrade request.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DomainError, Forbidden, Unauthenticated } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
+import { NO_ACCESS, OPEN_ACTOR, type Actor } from './actor.js';
+import type { Authenticator, Credentials } from './authenticate.js';
+
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+const REALM = 'cascade-gateway';
+
+export class HttpAuthGate {
+  private readonly actors = new WeakMap<IncomingMessage, Actor>();
+
+  constructor(
+    readonly auth: Authenticator,
+    private readonly logger: Logger,
+  ) {}
+
+  /** True when the request may go on; otherwise the response has been sent. */
+  async admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (!this.auth.enabled || isPublic(req)) return true;
+    try {
+      this.actors.set(req, await this.auth.authenticate(this.credentials(req.headers)));
+      return true;
+    } catch (e) {
+      sendAuthError(res, e, this.logger);
+      return false;
+    }
+  }
+
+  /** Registers the actor of a connection or request authenticated elsewhere (graphql-ws). */
+  remember(req: IncomingMessage, actor: Actor): void {
+    this.actors.set(req, actor);
+  }
+
+  /** The actor of an admitted request; with authentication on, an unknown request has no access. */
+  actorOf(req: IncomingMessage | undefined): Actor {
+    if (!this.auth.enabled) return OPEN_ACTOR;
+    return (req && this.actors.get(req)) ?? NO_ACCESS;
+  }
+
+  credentials(headers: IncomingMessage['headers']): Credentials {
+    const role = this.auth.roleHeaders.map((h) => headers[h]).find((v) => v !== undefined);
+    return { authorization: one(headers.authorization), role: one(role) };
+  }
+}
+
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function isPublic(req: IncomingMessage): boolean {
+  const pathname = (req.url ?? '/').split('?')[0]!;
+  if (req.method === 'OPTIONS') return true;
+  if ((req.method === 'GET' || req.method === 'HEAD') && OPEN_PATHS.has(pathname)) return true;
+  // graphql-yoga renders GraphiQL (never executes) for a GET that accepts HTML on the endpoint.
+  return req.method === 'GET' && (pathname === '/graphql' || pathname === '/graphql/') && String(req.headers.accept ?? '').includes('text/html');
+}
+
+export function sendAuthError(res: ServerResponse, e: unknown, logger: Logger): void {
+  let status: number;
+  let challenge: string | null = null;
+  let err: DomainError;
+  if (e instanceof Unauthenticated) {
+    status = 401;
+    err = e;
+    challenge = e.message.startsWith('a bearer token is required')
+      ? `Bearer realm="${REALM}"`
+      : `Bearer realm="${REALM}", error="invalid_token", error_description="${e.message.replace(/["\\]/g, "'")}"`;
+  } else if (e instanceof Forbidden) {
+    status = 403;
+    err = e;
+    challenge = `Bearer realm="${REALM}", error="insufficient_scope"`;
+  } else if (e instanceof DomainError) {
+    status = 503;
+    err = e;
+  } else {
+    logger.error({ err: e }, 'authentication failed unexpectedly');
+    status = 500;
+    err = new Unauthenticated('Unexpected error.');
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+  if (challenge) headers['www-authenticate'] = challenge;
+  res.writeHead(status, headers);
+  res.end(JSON.stringify({ errors: [{ message: err.message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : err.code } }] }));
+}

@@ -1,0 +1,40 @@
+/**
+ * Pothos scope-auth wiring: one parameterised scope, `role`, true when the caller's active role
+ * is at least the given one (viewer < analyst < engineer < admin). A denied field throws the
+ * domain Forbidden, so the errors plugin turns it into the `Forbidden` member of a mutation's
+ * result union and the error mask gives queries `extensions.code: FORBIDDEN`.
+ */
+import { Forbidden } from '../domain/errors.js';
+import { activeRole, type Actor } from './actor.js';
+import { roleRank, type Role } from './roles.js';
+
+export interface AuthScopes {
+  role: Role;
+}
+
+export function authScopesFor(ctx: { actor: Actor }) {
+  const role = activeRole(ctx.actor);
+  return { role: (min: Role) => role !== null && roleRank(role) >= roleRank(min) };
+}
+
+interface Failure {
+  kind?: string;
+  scope?: string;
+  parameter?: unknown;
+  failures?: Failure[];
+}
+
+export function deniedError(result: { message: string; failure?: Failure }): Forbidden {
+  const role = result.failure && failedRole(result.failure);
+  return new Forbidden(role ? `this needs the ${role} role` : 'not allowed for your role');
+}
+
+/** The role a failed check asked for, looking into type-and-field ($all) combinations. */
+function failedRole(f: Failure): string | null {
+  if (f.kind === 'AuthScope' && f.scope === 'role') return String(f.parameter);
+  for (const inner of f.failures ?? []) {
+    const r = failedRole(inner);
+    if (r) return r;
+  }
+  return null;
+}
