@@ -2,8 +2,8 @@
  * Hash-trie (HAMT) operations on one directory: get one name, apply a batch of edits, list all
  * entries, and diff two directories while skipping identical sub-tries (equal hashes).
  */
-import { namePath, nibble } from './hashing.js';
-import { EMPTY_TREE, LEAF_MAX, MAX_DEPTH, cmp, type BranchChild, type DirEntry, type NodeSource, type PendingNodes } from './nodes.js';
+import { namePath, namePathHex, nibble } from './hashing.js';
+import { EMPTY_TREE, LEAF_MAX, MAX_DEPTH, cmp, type BranchChild, type DirEntry, type NodeSource, type PendingNodes, type TreeNode } from './nodes.js';
 
 export async function hamtGet(src: NodeSource, root: string, name: string): Promise<DirEntry | null> {
   if (root === EMPTY_TREE) return null;
@@ -19,43 +19,44 @@ export async function hamtGet(src: NodeSource, root: string, name: string): Prom
   }
 }
 
+/** A node from the source's cache without a microtask hop when it is there, else loaded. */
+function nodeOf(src: NodeSource, hash: string): TreeNode | Promise<TreeNode> {
+  return src.peek?.(hash) ?? src.getNode(hash);
+}
+
 /**
  * Entries for many names of one directory (absent names are missing from the map), in one
  * descent of its trie, level by level, so that uncached nodes of a level load in one round trip.
+ * The names are sorted by trie path, so the names under one child are a contiguous range.
  */
 export async function hamtGetMany(src: NodeSource, root: string, names: Iterable<string>): Promise<Map<string, DirEntry>> {
   const out = new Map<string, DirEntry>();
   if (root === EMPTY_TREE) return out;
   const wanted: Wanted[] = [];
-  for (const name of new Set(names)) wanted.push({ name, path: namePath(name) });
+  for (const name of new Set(names)) wanted.push({ name, path: namePath(name), key: namePathHex(name) });
   if (wanted.length === 0) return out;
-  let frontier: { hash: string; wanted: Wanted[] }[] = [{ hash: root, wanted }];
+  wanted.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  let frontier: { hash: string; lo: number; hi: number }[] = [{ hash: root, lo: 0, hi: wanted.length }];
   for (let depth = 0; frontier.length > 0; depth++) {
     if (frontier.length > 1) await src.prefetch?.(frontier.map((f) => f.hash));
     const next: typeof frontier = [];
     for (const f of frontier) {
-      const node = await src.getNode(f.hash);
+      const node = await nodeOf(src, f.hash);
       if (node.kind === 'leaf') {
-        if (f.wanted.length === 1) {
-          const name = f.wanted[0]!.name;
+        for (let i = f.lo; i < f.hi; i++) {
+          const name = wanted[i]!.name;
           const e = node.entries.find((x) => x.name === name);
           if (e) out.set(name, e);
-        } else {
-          const want = new Set(f.wanted.map((w) => w.name));
-          for (const e of node.entries) if (want.has(e.name)) out.set(e.name, e);
         }
         continue;
       }
-      const bySlot = new Map<number, Wanted[]>();
-      for (const w of f.wanted) {
-        const slot = nibble(w.path, depth);
-        const list = bySlot.get(slot);
-        if (list) list.push(w);
-        else bySlot.set(slot, [w]);
-      }
-      for (const c of node.children) {
-        const list = bySlot.get(c.slot);
-        if (list) next.push({ hash: c.hash, wanted: list });
+      for (let i = f.lo; i < f.hi; ) {
+        const slot = nibble(wanted[i]!.path, depth);
+        let j = i + 1;
+        while (j < f.hi && nibble(wanted[j]!.path, depth) === slot) j++;
+        const child = node.children.find((c) => c.slot === slot);
+        if (child) next.push({ hash: child.hash, lo: i, hi: j });
+        i = j;
       }
     }
     frontier = next;
@@ -66,6 +67,8 @@ export async function hamtGetMany(src: NodeSource, root: string, names: Iterable
 interface Wanted {
   name: string;
   path: Buffer;
+  /** The path as hex, for sorting. */
+  key: string;
 }
 
 /** Number of entries in a directory. */
@@ -76,7 +79,7 @@ export async function hamtCount(src: NodeSource, root: string): Promise<number> 
 
 /** All entries of a directory, in trie order (sort them when order matters). */
 export async function hamtAll(src: NodeSource, root: string, out: DirEntry[] = []): Promise<DirEntry[]> {
-  const node = await src.getNode(root);
+  const node = await nodeOf(src, root);
   if (node.kind === 'leaf') out.push(...node.entries);
   else {
     await src.prefetch?.(node.children.map((c) => c.hash));
@@ -94,8 +97,11 @@ export async function hamtSorted(src: NodeSource, root: string): Promise<DirEntr
   return all;
 }
 
-/** An edit: set the entry for `name`, or remove it (null). */
-export type HamtEdit = [name: string, entry: DirEntry | null];
+/** Computes a name's new entry (null: remove it) from its current one. */
+export type EntryUpdate = (current: DirEntry | null) => DirEntry | null | Promise<DirEntry | null>;
+
+/** An edit: set the entry for `name`, remove it (null), or update it from the current entry. */
+export type HamtEdit = [name: string, entry: DirEntry | null | EntryUpdate];
 
 /** Applies edits and returns the new root hash and entry count; new nodes go to `w`. */
 export async function hamtApply(w: PendingNodes, root: string, edits: HamtEdit[]): Promise<{ hash: string; count: number }> {
@@ -106,15 +112,16 @@ export async function hamtApply(w: PendingNodes, root: string, edits: HamtEdit[]
 interface PathEdit {
   name: string;
   path: Buffer;
-  entry: DirEntry | null;
+  entry: DirEntry | null | EntryUpdate;
 }
 
 async function applyAt(w: PendingNodes, hash: string, depth: number, edits: PathEdit[]): Promise<{ hash: string; count: number }> {
-  const node = await w.getNode(hash);
+  const node = await nodeOf(w, hash);
   if (node.kind === 'leaf') {
     const m = new Map(node.entries.map((e) => [e.name, e]));
     for (const e of edits) {
-      if (e.entry) m.set(e.name, { ...e.entry, name: e.name });
+      const next = typeof e.entry === 'function' ? await e.entry(m.get(e.name) ?? null) : e.entry;
+      if (next) m.set(e.name, { ...next, name: e.name });
       else m.delete(e.name);
     }
     return build(w, [...m.values()], depth);
@@ -176,7 +183,32 @@ export interface EntryChange {
 /** Names whose entries differ between two directories; identical sub-tries are skipped. */
 export async function hamtDiff(src: NodeSource, a: string, b: string, out: EntryChange[] = []): Promise<EntryChange[]> {
   if (a === b) return out;
-  const [na, nb] = await Promise.all([src.getNode(a), src.getNode(b)]);
+  const na = await nodeOf(src, a);
+  const nb = await nodeOf(src, b);
+  if (na.kind === 'leaf' && nb.kind === 'leaf') {
+    // Both sorted by name (canonical order): one merge pass.
+    const ea = na.entries;
+    const eb = nb.entries;
+    let i = 0;
+    let j = 0;
+    while (i < ea.length || j < eb.length) {
+      const x = ea[i];
+      const y = eb[j];
+      const c = x === undefined ? 1 : y === undefined ? -1 : cmp(x.name, y.name);
+      if (c < 0) {
+        out.push({ name: x!.name, from: x!, to: null });
+        i++;
+      } else if (c > 0) {
+        out.push({ name: y!.name, from: null, to: y! });
+        j++;
+      } else {
+        if (!sameEntry(x!, y!)) out.push({ name: x!.name, from: x!, to: y! });
+        i++;
+        j++;
+      }
+    }
+    return out;
+  }
   if (na.kind === 'branch' && nb.kind === 'branch') {
     const ca = new Map(na.children.map((c) => [c.slot, c.hash]));
     const cb = new Map(nb.children.map((c) => [c.slot, c.hash]));

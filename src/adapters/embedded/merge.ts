@@ -15,7 +15,7 @@
 import { parentNamespace } from '../../domain/content.js';
 import type { Conflict } from '../../domain/errors.js';
 import type { CommitOperation, MergeBehavior } from '../../ports/version-store.js';
-import type { NodeSource } from './nodes.js';
+import type { DirEntry, NodeSource } from './nodes.js';
 import { diffTrees, lookupEntries, sameValue, valueOf, type KeyEdit } from './tree.js';
 
 export interface ThreeWay {
@@ -69,9 +69,10 @@ export async function threeWay(
 
 /**
  * Namespace rules on a merge result: every key a merge put must sit in an existing namespace, and a
- * namespace it deleted (or replaced by a table) must have no children left.
+ * namespace it deleted (or replaced by a table) must have no children left. `known`: entries of the
+ * result already known (applyKeyEdits' results); the others are looked up in `tree`.
  */
-export async function namespaceConflicts(src: NodeSource, tree: string, edits: KeyEdit[]): Promise<Conflict[]> {
+export async function namespaceConflicts(src: NodeSource, tree: string, edits: KeyEdit[], known?: Map<string, DirEntry | null>): Promise<Conflict[]> {
   const out: Conflict[] = [];
   const keys = new Set<string>();
   for (const e of edits) {
@@ -79,15 +80,16 @@ export async function namespaceConflicts(src: NodeSource, tree: string, edits: K
     const parent = parentNamespace(e.key);
     if (e.value && parent !== null) keys.add(parent);
   }
-  const found = await lookupEntries(src, tree, keys);
+  const looked = await lookupEntries(src, tree, known ? [...keys].filter((k) => !known.has(k)) : keys);
+  const entryOf = (k: string): DirEntry | null => (known?.has(k) ? known.get(k)! : looked.get(k)) ?? null;
   for (const e of edits) {
     const parent = parentNamespace(e.key);
-    if (e.value && parent !== null && valueOf(found.get(parent) ?? null)?.type !== 'NAMESPACE') {
+    if (e.value && parent !== null && valueOf(entryOf(parent))?.type !== 'NAMESPACE') {
       out.push({ key: parent, type: 'NAMESPACE_ABSENT', message: `namespace '${parent}' does not exist on the target for '${e.key}'` });
       continue;
     }
     if (e.value?.type === 'NAMESPACE') continue;
-    const entry = found.get(e.key) ?? null;
+    const entry = entryOf(e.key);
     if (entry?.sub) {
       const what = valueOf(entry) ? 'replaced by a table' : 'deleted';
       out.push({ key: e.key, type: 'NAMESPACE_NOT_EMPTY', message: `namespace '${e.key}' is ${what} but still has children on the target` });

@@ -104,24 +104,66 @@ export function cmp(a: string, b: string): number {
 
 export interface NodeSource {
   getNode(hash: string): Promise<TreeNode>;
+  /** Optionally, the node when it is already in memory (no await needed), else undefined. */
+  peek?(hash: string): TreeNode | undefined;
   /** Optionally loads many nodes in one round trip ahead of getNode calls. */
   prefetch?(hashes: string[]): Promise<void>;
   /** Optional cache of a directory's entries sorted by name, keyed by directory root hash. */
   readonly sortedCache?: Lru<string, DirEntry[]>;
 }
 
-/** Loads nodes through `load` (by hash, batched) and keeps decoded nodes in an LRU. */
+/**
+ * An approximate LRU for hot paths: two generations of plain maps. Hits in the young generation
+ * cost one Map lookup (no reordering); a hit in the old one promotes the entry; when the young
+ * generation is full it becomes the old one (the previous old one is dropped). Holds between
+ * max/2 and max entries.
+ */
+class GenerationCache<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly half: number;
+
+  constructor(max: number) {
+    this.half = Math.max(1, Math.floor(max / 2));
+  }
+
+  get(key: K): V | undefined {
+    const v = this.young.get(key);
+    if (v !== undefined) return v;
+    const o = this.old.get(key);
+    if (o !== undefined) this.set(key, o);
+    return o;
+  }
+
+  has(key: K): boolean {
+    return this.young.has(key) || this.old.has(key);
+  }
+
+  set(key: K, value: V): void {
+    this.young.set(key, value);
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+  }
+}
+
+/** Loads nodes through `load` (by hash, batched) and keeps decoded nodes in an approximate LRU. */
 export class CachedNodeSource implements NodeSource {
-  private readonly cache: Lru<string, TreeNode>;
+  private readonly cache: GenerationCache<string, TreeNode>;
   readonly sortedCache: Lru<string, DirEntry[]>;
 
   constructor(
     private readonly load: (hashes: string[]) => Promise<Map<string, string>>,
     cacheSize = 100_000,
   ) {
-    this.cache = new Lru(cacheSize);
+    this.cache = new GenerationCache(cacheSize);
     this.sortedCache = new Lru(Math.max(16, Math.floor(cacheSize / 1000)));
     this.cache.set(EMPTY_TREE, { kind: 'leaf', entries: [] });
+  }
+
+  peek(hash: string): TreeNode | undefined {
+    return this.cache.get(hash);
   }
 
   async getNode(hash: string): Promise<TreeNode> {
@@ -171,14 +213,19 @@ export class PendingNodes implements NodeSource {
     return this.created.get(hash)?.node ?? this.base.getNode(hash);
   }
 
+  peek(hash: string): TreeNode | undefined {
+    return this.created.get(hash)?.node ?? this.base.peek?.(hash);
+  }
+
   async prefetch(hashes: string[]): Promise<void> {
     await this.base.prefetch?.(hashes.filter((h) => !this.created.has(h)));
   }
 
   put(node: TreeNode): string {
-    const data = encodeNode(node);
+    const normal = normalizeNode(node);
+    const data = encodeNode(normal);
     const hash = sha256Hex(data);
-    if (!this.created.has(hash)) this.created.set(hash, { data, node: normalizeNode(node) });
+    if (!this.created.has(hash)) this.created.set(hash, { data, node: normal });
     return hash;
   }
 }

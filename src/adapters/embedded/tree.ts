@@ -5,7 +5,7 @@
  * hashes, and edits rewrite only the nodes on the changed paths.
  */
 import type { ContentType } from '../../domain/content.js';
-import { hamtApply, hamtCount, hamtDiff, hamtGet, hamtGetMany, hamtSorted } from './hamt.js';
+import { hamtApply, hamtCount, hamtDiff, hamtGet, hamtGetMany, hamtSorted, type HamtEdit } from './hamt.js';
 import { EMPTY_TREE, type DirEntry, type NodeSource, type PendingNodes } from './nodes.js';
 
 /** What a tree holds for one key: the content's type, id and content-row hash. */
@@ -103,8 +103,13 @@ interface EditNode {
   children?: Map<string, EditNode>;
 }
 
-/** Applies key edits and returns the new root; the new nodes are collected in `w`. */
-export async function applyKeyEdits(w: PendingNodes, root: string, edits: KeyEdit[]): Promise<string> {
+/**
+ * Applies key edits and returns the new root; the new nodes are collected in `w`. Each directory is
+ * rewritten in one descent of its trie (the current entries are read where they are replaced).
+ * `results`, when given, receives the new entry (null when gone) of every edited key and of every
+ * namespace on the way to one: what lookupEntry on the new root would return for them.
+ */
+export async function applyKeyEdits(w: PendingNodes, root: string, edits: KeyEdit[], results?: Map<string, DirEntry | null>): Promise<string> {
   const top = new Map<string, EditNode>();
   for (const { key, value } of edits) {
     const segs = key.split('.');
@@ -116,25 +121,29 @@ export async function applyKeyEdits(w: PendingNodes, root: string, edits: KeyEdi
       else level = n.children ??= new Map();
     });
   }
-  const out = await applyDir(w, root, top);
+  const out = await applyDir(w, root, top, '', results);
   if (out === EMPTY_TREE) w.put({ kind: 'leaf', entries: [] });
   return out;
 }
 
-async function applyDir(w: PendingNodes, root: string, edits: Map<string, EditNode>): Promise<string> {
-  const changes: [string, DirEntry | null][] = [];
-  const current = await hamtGetMany(w, root, edits.keys());
+async function applyDir(w: PendingNodes, root: string, edits: Map<string, EditNode>, prefix: string, results?: Map<string, DirEntry | null>): Promise<string> {
+  const changes: HamtEdit[] = [];
   for (const [name, en] of edits) {
-    const cur = current.get(name) ?? null;
-    const v = en.value !== undefined ? en.value : valueOf(cur);
-    let sub = cur?.sub ?? null;
-    if (en.children) {
-      const r = await applyDir(w, sub ?? EMPTY_TREE, en.children);
-      sub = r === EMPTY_TREE ? null : r;
-    }
-    const next: DirEntry | null =
-      v || sub ? { name, type: v?.type ?? null, id: v?.id ?? null, content: v?.content ?? null, sub } : null;
-    changes.push([name, next]);
+    changes.push([
+      name,
+      async (cur) => {
+        const v = en.value !== undefined ? en.value : valueOf(cur);
+        let sub = cur?.sub ?? null;
+        if (en.children) {
+          const r = await applyDir(w, sub ?? EMPTY_TREE, en.children, `${prefix}${name}.`, results);
+          sub = r === EMPTY_TREE ? null : r;
+        }
+        const next: DirEntry | null =
+          v || sub ? { name, type: v?.type ?? null, id: v?.id ?? null, content: v?.content ?? null, sub } : null;
+        results?.set(prefix + name, next);
+        return next;
+      },
+    ]);
   }
   return (await hamtApply(w, root, changes)).hash;
 }

@@ -21,7 +21,7 @@ import { commonAncestor, makeCommitRow, toCommit } from './commits.js';
 import { FULL_HASH } from './hashing.js';
 import { commitOrNotFound } from './log.js';
 import { namespaceConflicts, threeWay } from './merge.js';
-import { EMPTY_TREE, PendingNodes } from './nodes.js';
+import { EMPTY_TREE, PendingNodes, type DirEntry } from './nodes.js';
 import { prepareOperations } from './ops.js';
 import { typedRef } from './refs.js';
 import type { CommitRow, NewObjects, Repo, StoredMeta } from './repo.js';
@@ -143,8 +143,9 @@ export async function merge(ctx: WriteContext, req: MergeRequest): Promise<Merge
       return { next: from.hash, result: outcome(from.hash, true, true) };
     }
     const pending = new PendingNodes(ctx.repo.nodes);
-    const tree = await applyKeyEdits(pending, head.tree, tw.edits);
-    const nsConflicts = await namespaceConflicts(pending, tree, tw.edits);
+    const results = new Map<string, DirEntry | null>();
+    const tree = await applyKeyEdits(pending, head.tree, tw.edits, results);
+    const nsConflicts = await namespaceConflicts(pending, tree, tw.edits, results);
     if (nsConflicts.length > 0) throw new MergeConflict(`merge result breaks namespace rules`, ca, nsConflicts);
     if (req.dryRun) return { next: null, result: outcome(head.hash, false, false) };
     const row = makeCommitRow([head, from], tree, meta, tw.recorded, ctx.now());
@@ -166,8 +167,9 @@ export async function cherryPick(ctx: WriteContext, req: CherryPickRequest): Pro
       const tw = await threeWay(pending, parentTree, c.tree, cur.tree, () => 'NORMAL');
       if (tw.conflicts.length > 0) throw new MergeConflict(`commit ${c.hash} conflicts with '${req.into}'`, null, tw.conflicts);
       if (tw.edits.length === 0) continue;
-      const tree = await applyKeyEdits(pending, cur.tree, tw.edits);
-      const ns = await namespaceConflicts(pending, tree, tw.edits);
+      const results = new Map<string, DirEntry | null>();
+      const tree = await applyKeyEdits(pending, cur.tree, tw.edits, results);
+      const ns = await namespaceConflicts(pending, tree, tw.edits, results);
       if (ns.length > 0) throw new MergeConflict(`commit ${c.hash} breaks namespace rules on '${req.into}'`, null, ns);
       cur = makeCommitRow([cur], tree, c.meta, tw.recorded, ctx.now());
       created.push(cur);
