@@ -355,6 +355,40 @@ describe('writeDataFiles', () => {
     expect(await engine.writeDataFiles({ kind: 'rows', rows: [] }, t)).toEqual([]);
   });
 
+  it('validates Parquet and CSV files while writing them, naming the column', async () => {
+    const t = () => ({ schema: s, spec: unpartitioned, dir: out() });
+    const pq = (name: string, select: string) => parquet(name, select, null);
+    const write = async (path: string, format: 'PARQUET' | 'CSV' = 'PARQUET') => engine.writeDataFiles({ kind: 'file', localPath: path, format }, t());
+    const mismatch = (col: string, text?: RegExp) => (e: unknown) => code(e) === 'SCHEMA_MISMATCH' && column(e) === col && (!text || text.test((e as Error).message));
+    // Columns of the table's types pass through; others convert; the file's own row count is used.
+    const ok = await write(await pq('v-ok.parquet', `SELECT i::BIGINT AS id, i::INT::VARCHAR AS amount, [i::VARCHAR] AS tags, {'x': i::INT, 'y': i / 2} AS pt FROM range(1000) t(i)`));
+    expect(ok.reduce((a, f) => a + f.recordCount, 0)).toBe(1000);
+    expect(ok[0]!.upperBounds.get(4)).toBe('999.00');
+    // A value that does not convert, late in the file: counted and shown, with the column.
+    await expect(write(await pq('v-bad.parquet', `SELECT i::BIGINT AS id, CASE WHEN i = 900 THEN 'lots' ELSE i::VARCHAR END AS amount FROM range(1000) t(i)`))).rejects.toSatisfy(mismatch('amount', /1 value\(s\).*lots/));
+    await expect(write(await pq('v-frac.parquet', `SELECT CASE WHEN i = 7 THEN 2.5 ELSE i END::DOUBLE AS id FROM range(10) t(i)`))).rejects.toSatisfy(mismatch('id', /2\.5/));
+    // NULL in a required column of the right type (footer statistics say so; checked while writing).
+    await expect(write(await pq('v-null.parquet', `SELECT CASE WHEN i = 500 THEN NULL ELSE i END::BIGINT AS id FROM range(1000) t(i)`))).rejects.toSatisfy(mismatch('id', /required/));
+    await expect(write(await pq('v-null-cast.parquet', `SELECT CASE WHEN i = 5 THEN NULL ELSE i END::INT AS id FROM range(10) t(i)`))).rejects.toSatisfy(mismatch('id', /required/));
+    // A missing required column is refused when there are rows, not for an empty file.
+    await expect(write(await pq('v-missing.parquet', `SELECT 'a' AS name FROM range(3)`))).rejects.toSatisfy(mismatch('id', /missing/));
+    expect(await write(await pq('v-empty.parquet', `SELECT 'a' AS name FROM range(0)`))).toEqual([]);
+    await expect(write(await pq('v-unknown.parquet', `SELECT 1::BIGINT AS id, 2 AS nope`))).rejects.toSatisfy(mismatch('nope'));
+    // Nested values of another shape.
+    await expect(write(await pq('v-nested.parquet', `SELECT 1::BIGINT AS id, {'x': 'no', 'y': 1.0} AS pt`))).rejects.toSatisfy(mismatch('pt'));
+    // CSV: the same checks inside the write.
+    const { writeFileSync } = await import('node:fs');
+    const csv = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+    await expect(write(csv('v-bad.csv', 'id,ts\n1,2025-01-01T00:00:00Z\n2,yesterday\n'), 'CSV')).rejects.toSatisfy(mismatch('ts', /yesterday/));
+    await expect(write(csv('v-null.csv', 'id,name\n1,a\n,b\n'), 'CSV')).rejects.toSatisfy(mismatch('id', /required/));
+    await expect(write(csv('v-missing.csv', 'name\na\n'), 'CSV')).rejects.toSatisfy(mismatch('id', /missing/));
+    expect(await write(csv('v-empty.csv', 'name\n'), 'CSV')).toEqual([]);
+    // fixed[L] is a BLOB in DuckDB: a BLOB column still gets its length checked.
+    const fx = schema(field(1, 'k', 'fixed[2]', true));
+    const blob = await pq('v-fixed.parquet', `SELECT CASE WHEN i = 3 THEN '\\x01\\x02\\x03'::BLOB ELSE '\\x01\\x02'::BLOB END AS k FROM range(5) t(i)`);
+    await expect(engine.writeDataFiles({ kind: 'file', localPath: blob, format: 'PARQUET' }, { schema: fx, spec: unpartitioned, dir: out() })).rejects.toSatisfy(mismatch('k'));
+  });
+
   it('writes one file per partition with transform values', async () => {
     const ps = schema(field(1, 'id', 'long', true), field(2, 'cat', 'string'), field(3, 'day', 'date'), field(4, 'ts', 'timestamp'));
     const spec = {

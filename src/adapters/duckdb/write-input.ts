@@ -1,7 +1,10 @@
 /**
- * Writer input as a DuckDB relation with the table's typed columns, validated in one streaming
- * pass: unknown columns, missing or NULL required columns and values that do not convert to the
- * column type are SchemaMismatch naming the column; unreadable files are InvalidInput. JSON rows
+ * Writer input as a DuckDB relation with the table's typed columns, validated while COPY streams
+ * it out (no separate pass): a value that does not convert, or NULL in a required column, makes
+ * the query fail through error(); the caller then runs `diagnose()` — the full check over the
+ * input — which throws the SchemaMismatch naming the column (with a count and an example). Unknown
+ * columns are refused up front; unreadable files are InvalidInput. Parquet columns that already
+ * have the column's type are passed through uncast, and the footer gives the row count. JSON rows
  * from the API go through a temporary NDJSON file so DuckDB, not JS, parses and converts them.
  */
 import { createWriteStream } from 'node:fs';
@@ -20,11 +23,14 @@ import { duckType, literal, quoteIdent, sqlString } from './sql-text.js';
 type Kind = 'json' | 'text' | 'typed';
 
 export interface TypedInput {
-  /** SELECT list producing the schema's columns, typed. */
+  /** SELECT list producing the schema's columns, typed; it fails (error()) on input that does not fit. */
   select: string;
-  /** FROM clause (a table function call). */
+  /** FROM clause (a table function call or subquery). */
   from: string;
-  rowCount: number;
+  /** Rows of the input when known without a scan (Parquet footer), else null. */
+  rowCount: number | null;
+  /** After a failed write: the full check over the input, throwing the SchemaMismatch or InvalidInput that explains it. */
+  diagnose: () => Promise<void>;
   cleanup: () => Promise<void>;
 }
 
@@ -52,16 +58,28 @@ function raw(kind: Kind, name: string): string {
 }
 
 /** The value as the column's type (NULL when it does not convert) and the test for that. */
-function typed(kind: Kind, x: string, t: IcebergType): { value: string; misfit: string } {
+function typed(kind: Kind, x: string, t: IcebergType): { value: string; misfit: string; nullMeansMisfit: boolean } {
   if (kind === 'json' || (typeof t !== 'string' && kind === 'text')) {
     const j = kind === 'text' ? `TRY_CAST(${x} AS JSON)` : x;
-    return { value: jsonValue(j, t), misfit: `(${x} IS NOT NULL AND ${jsonMisfit(j, t)})` };
+    return { value: jsonValue(j, t), misfit: `(${x} IS NOT NULL AND ${jsonMisfit(j, t)})`, nullMeansMisfit: false };
   }
-  const value = typeof t === 'string' ? primitiveFromText(x, t, kind !== 'typed') : `TRY_CAST(${x} AS ${duckType(t)})`;
-  return { value, misfit: `(${x} IS NOT NULL AND ${value} IS NULL)` };
+  // Nested: try(CAST …) is NULL when any leaf does not convert (TRY_CAST would only null that leaf).
+  const value = typeof t === 'string' ? primitiveFromText(x, t, kind !== 'typed') : `try(CAST(${x} AS ${duckType(t)}))`;
+  return { value, misfit: `(${x} IS NOT NULL AND ${value} IS NULL)`, nullMeansMisfit: true };
 }
 
-async function open(conn: DuckDBConnection, input: WriteInput): Promise<{ kind: Kind; from: string; names: string[]; cleanup: () => Promise<void> }> {
+interface Source {
+  kind: Kind;
+  from: string;
+  names: string[];
+  /** DuckDB type of each column (typed input only). */
+  types: Map<string, string>;
+  /** Row count known without a scan (the Parquet footer), else null. */
+  rowCount: number | null;
+  cleanup: () => Promise<void>;
+}
+
+async function open(conn: DuckDBConnection, input: WriteInput): Promise<Source> {
   let cleanup = async () => {};
   let path: string;
   let format: string;
@@ -82,18 +100,35 @@ async function open(conn: DuckDBConnection, input: WriteInput): Promise<{ kind: 
       const r = await conn.runAndReadAll(`SELECT count_if(json_type(__cg_j) <> 'OBJECT'), list(DISTINCT k) FROM (SELECT __cg_j, unnest(CASE WHEN json_type(__cg_j) = 'OBJECT' THEN json_keys(__cg_j) ELSE [NULL] END) AS k FROM ${from})`);
       const [notObjects, keys] = (r.getRowsJS()[0] ?? [0, []]) as [bigint | number, (string | null)[] | null];
       if (Number(notObjects) > 0) throw new InvalidInput('every JSON value must be an object keyed by column name', 'file');
-      return { kind: 'json', from, names: (keys ?? []).filter((k): k is string => k !== null), cleanup };
+      return { kind: 'json', from, names: (keys ?? []).filter((k): k is string => k !== null), types: new Map(), rowCount: null, cleanup };
     }
     const from = format === 'CSV' ? `read_csv(${p}, header = true, all_varchar = true)` : format === 'PARQUET' ? `read_parquet(${p})` : null;
     if (!from) throw new InvalidInput(`unknown format ${format}`, 'format');
-    const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
-    return { kind: format === 'CSV' ? 'text' : 'typed', from, names: r.getRowsJS().map((row) => String(row[0])), cleanup };
+    const r = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowsJS();
+    const types = new Map(r.map((row) => [String(row[0]), String(row[1])]));
+    let rowCount: number | null = null;
+    if (format === 'PARQUET') {
+      const meta = await conn.runAndReadAll(`SELECT sum(num_rows) FROM parquet_file_metadata(${p})`);
+      const n = meta.getRowsJS()[0]?.[0];
+      rowCount = n === null || n === undefined ? null : Number(n);
+    }
+    return { kind: format === 'CSV' ? 'text' : 'typed', from, names: r.map((row) => String(row[0])), types, rowCount, cleanup };
   } catch (e) {
     await cleanup();
     if (e instanceof InvalidInput) throw e;
     throw new InvalidInput(`the ${format} input could not be read: ${messageOf(e)}`, 'file');
   }
 }
+
+/** DuckDB's own spelling of each Iceberg type's DuckDB type, to compare with the input's column types. */
+async function canonicalTypes(conn: DuckDBConnection, fields: NestedField[]): Promise<string[]> {
+  if (fields.length === 0) return [];
+  const r = await conn.runAndReadAll(`DESCRIBE SELECT ${fields.map((f, i) => `CAST(NULL AS ${duckType(f.type)}) AS c${i}`).join(', ')}`);
+  return r.getRowsJS().map((row) => String(row[1]));
+}
+
+/** Marker of the error() calls that stop a COPY on input that does not fit. */
+const CHECK_FAILED = 'cg_write_check_failed';
 
 export async function typedInput(conn: DuckDBConnection, input: WriteInput, schema: Schema): Promise<TypedInput> {
   const src = await open(conn, input);
@@ -102,44 +137,108 @@ export async function typedInput(conn: DuckDBConnection, input: WriteInput, sche
     const unknown = src.names.find((n) => !known.has(n));
     if (unknown !== undefined) throw new SchemaMismatch(`unknown column '${unknown.slice(0, 200)}'`, unknown);
     const present = new Set(src.names);
-    const exprs = schema.fields.map((f: NestedField) => {
+    const exprs: Expr[] = schema.fields.map((f: NestedField) => {
       if (!present.has(f.name)) {
-        return { f, raw: null, value: literal(f.writeDefault, f.type), misfit: 'false' };
+        return { f, raw: null, value: literal(f.writeDefault, f.type), misfit: 'false', nullMeansMisfit: false, same: false };
       }
       const x = raw(src.kind, f.name);
-      return { f, raw: x, ...typed(src.kind, x, f.type) };
+      return { f, raw: x, ...typed(src.kind, x, f.type), same: false };
     });
-    const checks = ['count(*)'];
-    exprs.forEach((e, i) => {
-      if (e.raw) checks.push(`count_if(${e.misfit}) AS b${i}`, `any_value(CAST(${e.raw} AS VARCHAR)) FILTER (WHERE ${e.misfit}) AS e${i}`);
-      else checks.push(`0 AS b${i}`, `NULL AS e${i}`);
-      checks.push(e.f.required ? `count_if(${e.value} IS NULL) AS z${i}` : `0 AS z${i}`);
-    });
-    let row: unknown[];
-    try {
-      row = (await conn.runAndReadAll(`SELECT ${checks.join(', ')} FROM ${src.from}`)).getRowsJS()[0] ?? [];
-    } catch (e) {
-      throw new InvalidInput(`the input could not be read: ${messageOf(e)}`, 'file');
+    if (src.kind === 'typed') {
+      const canonical = await canonicalTypes(conn, schema.fields);
+      exprs.forEach((e, i) => {
+        // fixed[L] is a BLOB in DuckDB too, but its length still needs checking.
+        const fixed = typeof e.f.type === 'string' && e.f.type.startsWith('fixed');
+        if (e.raw !== null && !fixed && src.types.get(e.f.name) === canonical[i]) Object.assign(e, { value: e.raw, misfit: 'false', nullMeansMisfit: false, same: true });
+      });
     }
-    const rowCount = Number(row[0]);
+    const diagnose = () => diagnoseInput(conn, src.from, exprs);
     const missing = exprs.find((e) => e.raw === null && e.f.required && e.f.writeDefault === undefined);
-    if (rowCount > 0 && missing) throw new SchemaMismatch(`missing required column '${missing.f.name}'`, missing.f.name);
-    exprs.forEach((e, i) => {
-      const bad = Number(row[1 + i * 3]);
-      if (bad > 0) {
-        const example = String(row[2 + i * 3]).slice(0, 100);
-        throw new SchemaMismatch(`column '${e.f.name}': ${bad} value(s) do not convert to ${typeof e.f.type === 'string' ? e.f.type : e.f.type.type} (e.g. ${JSON.stringify(example)})`, e.f.name);
-      }
-      if (Number(row[3 + i * 3]) > 0) throw new SchemaMismatch(`column '${e.f.name}' is required but has NULL values`, e.f.name);
-    });
-    return {
-      select: exprs.map((e) => `${e.value} AS ${quoteIdent(e.f.name)}`).join(', '),
-      from: src.from,
-      rowCount,
-      cleanup: src.cleanup,
-    };
+    if (missing) {
+      // Only an empty input may lack a required column; without a footer count, the diagnosis counts.
+      if (src.rowCount === null) await diagnose();
+      else if (src.rowCount > 0) throw new SchemaMismatch(`missing required column '${missing.f.name}'`, missing.f.name);
+    }
+    return { ...guardedSelect(src.from, exprs), rowCount: missing ? 0 : src.rowCount, diagnose, cleanup: src.cleanup };
   } catch (e) {
     await src.cleanup();
     throw e;
   }
+}
+
+interface Expr {
+  f: NestedField;
+  /** The input's value (null: the column is absent). */
+  raw: string | null;
+  value: string;
+  misfit: string;
+  /** The misfit test is "non-NULL input, NULL value" (typed and CSV primitives). */
+  nullMeansMisfit: boolean;
+  /** The input column already has the column's type (passed through). */
+  same: boolean;
+}
+
+/**
+ * The typed columns in one streaming query: conversions in an inner SELECT (each computed once),
+ * the checks around them in the outer one, failing the query on the first value that does not fit.
+ */
+function guardedSelect(from: string, exprs: Expr[]): { select: string; from: string } {
+  const inner: string[] = [];
+  const outer = exprs.map((e, i) => {
+    const name = quoteIdent(e.f.name);
+    const fail = `error('${CHECK_FAILED}:${i}')`;
+    if (e.raw === null) return `${e.value} AS ${name}`;
+    const v = `__cg_v${i}`;
+    inner.push(`${e.value} AS ${v}`);
+    const bad: string[] = [];
+    if (!e.same) {
+      // Typed and CSV primitives misfit exactly when a non-NULL input converts to NULL; JSON and nested text have their own test.
+      if (e.nullMeansMisfit) {
+        inner.push(`${e.raw} AS __cg_r${i}`);
+        bad.push(`(__cg_r${i} IS NOT NULL AND ${v} IS NULL)`);
+      } else {
+        inner.push(`${e.misfit} AS __cg_m${i}`);
+        bad.push(`__cg_m${i}`);
+      }
+    }
+    if (e.f.required) bad.push(`${v} IS NULL`);
+    return bad.length === 0 ? `${v} AS ${name}` : `CASE WHEN ${bad.join(' OR ')} THEN ${fail} ELSE ${v} END AS ${name}`;
+  });
+  return { select: outer.join(', '), from: inner.length > 0 ? `(SELECT ${inner.join(', ')} FROM ${from}) __cg_i` : from };
+}
+
+/** Is a write failure the error() of a check (then `diagnose()` explains it)? */
+export function isCheckFailure(e: unknown): number | null {
+  const m = new RegExp(`${CHECK_FAILED}:(\\d+)`).exec(messageOf(e));
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * The full check over the input, one scan: row count, and per column the number of values that do
+ * not convert (with an example) and of NULLs in required columns. Throws the first problem found.
+ */
+async function diagnoseInput(conn: DuckDBConnection, from: string, exprs: Expr[]): Promise<void> {
+  const checks = ['count(*)'];
+  exprs.forEach((e, i) => {
+    if (e.raw && !e.same) checks.push(`count_if(${e.misfit}) AS b${i}`, `any_value(CAST(${e.raw} AS VARCHAR)) FILTER (WHERE ${e.misfit}) AS e${i}`);
+    else checks.push(`0 AS b${i}`, `NULL AS e${i}`);
+    checks.push(e.f.required ? `count_if(${e.value} IS NULL) AS z${i}` : `0 AS z${i}`);
+  });
+  let row: unknown[];
+  try {
+    row = (await conn.runAndReadAll(`SELECT ${checks.join(', ')} FROM ${from}`)).getRowsJS()[0] ?? [];
+  } catch (e) {
+    throw new InvalidInput(`the input could not be read: ${messageOf(e)}`, 'file');
+  }
+  const rowCount = Number(row[0]);
+  const missing = exprs.find((e) => e.raw === null && e.f.required && e.f.writeDefault === undefined);
+  if (rowCount > 0 && missing) throw new SchemaMismatch(`missing required column '${missing.f.name}'`, missing.f.name);
+  exprs.forEach((e, i) => {
+    const bad = Number(row[1 + i * 3]);
+    if (bad > 0) {
+      const example = String(row[2 + i * 3]).slice(0, 100);
+      throw new SchemaMismatch(`column '${e.f.name}': ${bad} value(s) do not convert to ${typeof e.f.type === 'string' ? e.f.type : e.f.type.type} (e.g. ${JSON.stringify(example)})`, e.f.name);
+    }
+    if (Number(row[3 + i * 3]) > 0) throw new SchemaMismatch(`column '${e.f.name}' is required but has NULL values`, e.f.name);
+  });
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { SchemaMismatch } from '../../domain/errors.js';
 import { whereToSql, type FilterValue, type Where } from '../../domain/filters.js';
 import { partitionPath } from '../../domain/iceberg/transforms.js';
 import type { DataFile, IcebergType, PartitionSpec, ScanPlan, Schema } from '../../domain/iceberg/types.js';
@@ -17,7 +18,7 @@ import { fileMetrics } from './metrics.js';
 import { partitionColumns, partitionValue, registerBucket } from './partition-sql.js';
 import type { Scan } from './scan-sql.js';
 import { FILE_COL, quoteIdent, sqlString } from './sql-text.js';
-import { typedInput } from './write-input.js';
+import { isCheckFailure, typedInput } from './write-input.js';
 
 export type WriteTarget = { schema: Schema; spec: PartitionSpec; dir: string };
 
@@ -90,11 +91,22 @@ export async function copyOut(conn: DuckDBConnection, select: string, target: Wr
   }
 }
 
+/** Validates and writes in one pass; when the COPY fails, the full check over the input says why. */
 export async function writeDataFiles(conn: DuckDBConnection, input: WriteInput, target: WriteTarget): Promise<WrittenFile[]> {
   const src = await typedInput(conn, input, target.schema);
   try {
     if (src.rowCount === 0) return [];
-    return await copyOut(conn, `SELECT ${src.select} FROM ${src.from}`, target);
+    try {
+      return await copyOut(conn, `SELECT ${src.select} FROM ${src.from}`, target);
+    } catch (e) {
+      await src.diagnose();
+      const column = isCheckFailure(e);
+      if (column !== null) {
+        const f = target.schema.fields[column];
+        throw new SchemaMismatch(`column '${f?.name ?? column}' does not fit the table's type`, f?.name ?? null);
+      }
+      throw e;
+    }
   } catch (e) {
     throw engineError(e, 'writing data files failed');
   } finally {
