@@ -39,7 +39,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
     kind: 'duckdb',
 
     rows: (plan: LocalScanPlan, q: RowQuery) =>
-      pool.use(async (conn) => readRows(conn, await buildScan(conn, layouts, localPlan(plan)), q)),
+      pool.use((conn) => readRows(conn, layouts, localPlan(plan), q)),
 
     referencedTables: (query: string) => pool.use(async (conn) => (await checkQuery(conn, query)).tables.map((t) => t.name)),
 
@@ -50,7 +50,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
         const out = [];
         for (const key of used) {
           const plan = localPlan(tables.get(key)!);
-          const scan = await buildScan(conn, layouts, plan);
+          const scan = await buildScan(conn, layouts, plan, { positions: false });
           const cols = scan.fields.map((f) => quoteIdent(f.name)).join(', ');
           out.push({ key, sql: `SELECT ${cols} FROM (${scan.sql})`, files: planFiles(plan) });
         }

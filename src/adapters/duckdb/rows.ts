@@ -2,16 +2,20 @@
  * rows(): projection, `where` as bound parameters, orderBy on validated columns, and keyset paging
  * over a total order — the orderBy columns (ASC NULLS LAST / DESC NULLS FIRST), then the data file
  * (as recorded) and the row position in it — so no row is lost or repeated across pages.
+ * Without orderBy that order is the files' own, so a page reads the plan's files in that order, a
+ * batch at a time, until it is full, instead of sorting the whole table; totalCount comes from the
+ * manifests' record counts when there is no filter and no delete file.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { InvalidInput } from '../../domain/errors.js';
 import { whereToSql, type FilterValue } from '../../domain/filters.js';
-import type { NestedField } from '../../domain/iceberg/types.js';
-import type { OrderBy, RowPage, RowQuery } from '../../ports/query-engine.js';
+import type { NestedField, ScanPlan } from '../../domain/iceberg/types.js';
+import type { JsonValue, OrderBy, RowPage, RowQuery } from '../../ports/query-engine.js';
 import { decodeCursor, encodeCursor, type SortKey } from './cursor.js';
 import { userError } from './errors.js';
 import { rowObjects } from './json-values.js';
-import type { Scan } from './scan-sql.js';
+import type { LayoutCache } from './layout.js';
+import { buildScan, type Scan } from './scan-sql.js';
 import { FILE_COL, POS_COL, duckType, isNested, quoteIdent } from './sql-text.js';
 
 class Params {
@@ -44,8 +48,15 @@ function keysetSql(keys: { col: string; type: string; desc: boolean }[], values:
   return branches.length === 0 ? 'FALSE' : `(${branches.join(' OR ')})`;
 }
 
-export async function readRows(conn: DuckDBConnection, scan: Scan, q: RowQuery): Promise<RowPage> {
-  const fields = scan.fields;
+interface Prepared {
+  fields: NestedField[];
+  columns: string[];
+  orderBy: OrderBy[];
+  sortKeys: { col: string; type: string; desc: boolean }[];
+  after: SortKey | null;
+}
+
+function prepare(fields: NestedField[], q: RowQuery): Prepared {
   if (!Number.isInteger(q.first) || q.first < 0) throw new InvalidInput('first must be a non-negative integer', 'first');
   const columns = q.columns ?? fields.map((f) => f.name);
   for (const c of columns) fieldOf(fields, c, 'columns');
@@ -57,53 +68,123 @@ export async function readRows(conn: DuckDBConnection, scan: Scan, q: RowQuery):
     return { col: `s.${quoteIdent(f.name)}`, type: duckType(f.type), desc: o.direction === 'DESC' };
   });
   const after = q.after !== undefined && q.after !== null ? decodeCursor(q.after, orderBy) : null;
+  return { fields, columns, orderBy, sortKeys, after };
+}
 
+/** The `where` filter (if any) over scan alias `s`, its parameters appended to `params`. */
+function whereFilter(p: Prepared, q: RowQuery, params: Params): string[] {
+  return q.where ? [whereToSql(q.where, (c) => `s.${quoteIdent(fieldOf(p.fields, c, 'where').name)}`, (v) => params.add(v))] : [];
+}
+
+/**
+ * Up to `limit` rows of `scan` (where, after the cursor) in the total order, with the hidden sort
+ * key columns after the selected ones.
+ */
+async function pageQuery(conn: DuckDBConnection, scan: Scan, p: Prepared, q: RowQuery, limit: number) {
   const params = new Params();
-  const filters: string[] = [];
-  if (q.where) filters.push(whereToSql(q.where, (c) => `s.${quoteIdent(fieldOf(fields, c, 'where').name)}`, (v) => params.add(v)));
-  const whereParams = params.values.length;
-  if (after) {
-    const all = [...sortKeys, { col: `s.${FILE_COL}`, type: 'VARCHAR', desc: false }, { col: `s.${POS_COL}`, type: 'BIGINT', desc: false }];
-    filters.push(keysetSql(all, [...after.values, after.file, after.pos], params));
+  const filters = whereFilter(p, q, params);
+  if (p.after) {
+    const all = [...p.sortKeys, { col: `s.${FILE_COL}`, type: 'VARCHAR', desc: false }, { col: `s.${POS_COL}`, type: 'BIGINT', desc: false }];
+    filters.push(keysetSql(all, [...p.after.values, p.after.file, p.after.pos], params));
   }
   const from = `FROM (${scan.sql}) s${filters.length ? ` WHERE ${filters.join(' AND ')}` : ''}`;
   const order = [
-    ...sortKeys.map((k) => `${k.col} ${k.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`),
+    ...p.sortKeys.map((k) => `${k.col} ${k.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`),
     `s.${FILE_COL} ASC`,
     `s.${POS_COL} ASC`,
   ];
   const select = [
-    ...columns.map((c) => `s.${quoteIdent(c)}`),
-    ...sortKeys.map((k, i) => `CAST(${k.col} AS VARCHAR) AS __cg_k${i}`),
+    ...p.columns.map((c) => `s.${quoteIdent(c)}`),
+    ...p.sortKeys.map((k, i) => `CAST(${k.col} AS VARCHAR) AS __cg_k${i}`),
     `s.${FILE_COL}`,
     `CAST(s.${POS_COL} AS VARCHAR) AS __cg_p`,
   ];
+  let reader;
   try {
-    let totalCount: bigint | null = null;
-    if (q.withTotal) {
-      const filter = q.where ? ` WHERE ${filters[0]}` : '';
-      const r = await conn.runAndReadAll(`SELECT count(*) FROM (${scan.sql}) s${filter}`, params.values.slice(0, whereParams));
-      totalCount = BigInt(r.getRows()[0]?.[0] as bigint | number);
-    }
-    if (q.first === 0) return { columns, rows: [], totalCount, nextCursor: null };
-    const reader = await conn.runAndReadAll(`SELECT ${select.join(', ')} ${from} ORDER BY ${order.join(', ')} LIMIT ${q.first + 1}`, params.values);
-    const raw = reader.getRows();
-    const page = raw.slice(0, q.first);
-    const types = reader.columnTypes().slice(0, columns.length);
-    const rows = rowObjects(columns, types, page.map((r) => r.slice(0, columns.length)));
-    let nextCursor: string | null = null;
-    const last = page[page.length - 1];
-    if (raw.length > q.first && last) {
-      const n = columns.length;
-      const key: SortKey = {
-        values: sortKeys.map((_k, i) => (last[n + i] as string | null) ?? null),
-        file: String(last[n + sortKeys.length]),
-        pos: String(last[n + sortKeys.length + 1]),
-      };
-      nextCursor = encodeCursor(orderBy, key);
-    }
-    return { columns, rows, totalCount, nextCursor };
+    reader = await conn.runAndReadAll(`SELECT ${select.join(', ')} ${from} ORDER BY ${order.join(', ')} LIMIT ${limit}`, params.values);
   } catch (e) {
     throw userError(e, 'where');
   }
+  const raw = reader.getRows();
+  const rows = rowObjects(p.columns, reader.columnTypes().slice(0, p.columns.length), raw.map((r) => r.slice(0, p.columns.length)));
+  return { raw, rows };
+}
+
+async function countRows(conn: DuckDBConnection, scan: Scan, p: Prepared, q: RowQuery): Promise<bigint> {
+  const params = new Params();
+  const filters = whereFilter(p, q, params);
+  let r;
+  try {
+    r = await conn.runAndReadAll(`SELECT count(*) FROM (${scan.sql}) s${filters.length ? ` WHERE ${filters[0]}` : ''}`, params.values);
+  } catch (e) {
+    throw userError(e, 'where');
+  }
+  return BigInt(r.getRows()[0]?.[0] as bigint | number);
+}
+
+/** UTF-8 byte order, as DuckDB compares VARCHARs. */
+const byteOrder = (a: Buffer, b: Buffer) => Buffer.compare(a, b);
+
+/** At most this many files per query of the sequential strategy. */
+const MAX_BATCH_FILES = 2_000;
+
+export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, plan: ScanPlan, q: RowQuery): Promise<RowPage> {
+  const p = prepare(plan.schema.fields, q);
+  const dataFiles = plan.dataFiles.filter((f) => f.content === 'DATA' && f.recordCount !== 0);
+  let totalCount: bigint | null = null;
+  if (q.withTotal) {
+    // Without a filter or delete files the manifests' record counts are the count (as Iceberg
+    // engines answer count(*) from metadata); otherwise the rows are counted.
+    if (!q.where && plan.deleteFiles.length === 0) totalCount = dataFiles.reduce((n, f) => n + BigInt(f.recordCount), 0n);
+    else totalCount = await countRows(conn, await buildScan(conn, layouts, plan, { positions: false }), p, q);
+  }
+  if (q.first === 0) return { columns: p.columns, rows: [], totalCount, nextCursor: null };
+
+  const want = q.first + 1;
+  const raw: DuckDBValue[][] = [];
+  const rows: Record<string, JsonValue>[] = [];
+  if (p.sortKeys.length > 0) {
+    // A sort over the columns needs every row: one query over the whole plan.
+    const out = await pageQuery(conn, await buildScan(conn, layouts, plan), p, q, want);
+    raw.push(...out.raw);
+    rows.push(...out.rows);
+  } else {
+    // The order is (recorded file, position): read files in that order, a batch at a time, and
+    // stop once the page is full, so a page of a table with many files reads only a few of them.
+    const sorted = dataFiles.map((f) => ({ f, key: Buffer.from(f.recordedPath ?? f.filePath, 'utf8') })).sort((a, b) => byteOrder(a.key, b.key));
+    let i = 0;
+    if (p.after) {
+      const from = Buffer.from(p.after.file, 'utf8');
+      while (i < sorted.length && byteOrder(sorted[i]!.key, from) < 0) i++;
+    }
+    let scale = 1;
+    while (i < sorted.length && raw.length < want) {
+      const need = want - raw.length;
+      // Files enough for the rows still needed by record count (more each round when a filter
+      // or deletes drop rows); never split files with the same recorded path across batches.
+      let j = i;
+      let records = 0;
+      while (j < sorted.length && j - i < MAX_BATCH_FILES && (records < need * scale || j === i)) records += sorted[j++]!.f.recordCount;
+      while (j < sorted.length && byteOrder(sorted[j]!.key, sorted[j - 1]!.key) === 0) j++;
+      const batch = sorted.slice(i, j).map((x) => x.f);
+      const out = await pageQuery(conn, await buildScan(conn, layouts, { ...plan, dataFiles: batch }), p, q, need);
+      raw.push(...out.raw);
+      rows.push(...out.rows);
+      i = j;
+      scale = Math.min(scale * 4, 1 << 20);
+    }
+  }
+  const page = rows.slice(0, q.first);
+  let nextCursor: string | null = null;
+  const last = raw[q.first - 1];
+  if (raw.length > q.first && last) {
+    const n = p.columns.length;
+    const key: SortKey = {
+      values: p.sortKeys.map((_k, i) => (last[n + i] as string | null) ?? null),
+      file: String(last[n + p.sortKeys.length]),
+      pos: String(last[n + p.sortKeys.length + 1]),
+    };
+    nextCursor = encodeCursor(p.orderBy, key);
+  }
+  return { columns: p.columns, rows: page, totalCount, nextCursor };
 }

@@ -7,7 +7,8 @@
  *  - an equality delete removes rows whose equality columns (by field id) equal a delete row (NULL
  *    equals NULL), for data files with sequence number < the delete's, in the same partition
  *    unless the delete's spec is unpartitioned (then it is global).
- * Output columns: the schema's top-level fields, then FILE_COL (recorded path) and POS_COL.
+ * Output columns: the schema's top-level fields, then (unless `positions: false`) FILE_COL (recorded
+ * path) and POS_COL.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DataFile, NestedField, PartitionSpec, ScanPlan } from '../../domain/iceberg/types.js';
@@ -50,12 +51,14 @@ interface Group {
   files: DataFile[];
 }
 
-function groupFiles(files: DataFile[], layouts: Map<string, FileLayout>, fields: NestedField[], specs: PartitionSpec[]): Group[] {
+/** Files grouped by layout and partition constants (and `extra`, when given) into one read each. */
+function groupFiles(files: DataFile[], layouts: Map<string, FileLayout>, fields: NestedField[], specs: PartitionSpec[], extra?: (f: DataFile) => unknown[]): Group[] {
   const groups = new Map<string, Group>();
   for (const f of files) {
     const layout = layouts.get(f.filePath)!;
     const constants = identityConstants(f, specs, missingFieldIds(layout, fields));
-    const key = `${layout.key}|${JSON.stringify([...constants], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`;
+    const more = extra ? `|${JSON.stringify(extra(f))}` : '';
+    const key = `${layout.key}|${JSON.stringify([...constants], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}${more}`;
     const g = groups.get(key);
     if (g) g.files.push(f);
     else groups.set(key, { layout, constants, files: [f] });
@@ -72,24 +75,61 @@ function filesTable(files: DataFile[], specs: PartitionSpec[]): string {
   return `SELECT * FROM (VALUES ${rows.join(', ')}) AS t(__cg_local, __cg_rec, __cg_seq, __cg_part)`;
 }
 
-export async function buildScan(conn: DuckDBConnection, layouts: LayoutCache, plan: ScanPlan): Promise<Scan> {
+export interface BuildOptions {
+  /**
+   * Output FILE_COL and POS_COL (rows paging, overwrites). Default true. Without them a plan that
+   * has no position deletes reads plain `read_parquet([...])` projections: no file names, no row
+   * numbers and no join (equality deletes get each file's sequence number and partition as
+   * constants of its read instead).
+   */
+  positions?: boolean;
+}
+
+/** Equality deletes with more distinct (sequence number, partition) groups than this use the file join. */
+const MAX_CONSTANT_GROUPS = 256;
+
+export async function buildScan(conn: DuckDBConnection, layouts: LayoutCache, plan: ScanPlan, opts: BuildOptions = {}): Promise<Scan> {
+  const positions = opts.positions ?? true;
   const fields = plan.schema.fields;
   const cols = fields.map((f) => quoteIdent(f.name));
   const dataFiles = plan.dataFiles.filter((f) => f.content === 'DATA' && f.recordCount !== 0);
   if (dataFiles.length === 0) {
     const nulls = fields.map((f) => `${literal(null, f.type)} AS ${quoteIdent(f.name)}`);
-    return { sql: `SELECT ${[...nulls, `NULL::VARCHAR AS ${FILE_COL}`, `NULL::BIGINT AS ${POS_COL}`].join(', ')} WHERE false`, fields };
+    const hidden = positions ? [`NULL::VARCHAR AS ${FILE_COL}`, `NULL::BIGINT AS ${POS_COL}`] : [];
+    return { sql: `SELECT ${[...nulls, ...hidden].join(', ')} WHERE false`, fields };
   }
   const posDeletes = plan.deleteFiles.filter((f) => f.content === 'POSITION_DELETES');
   const eqDeletes = plan.deleteFiles.filter((f) => f.content === 'EQUALITY_DELETES' && (f.equalityIds?.length ?? 0) > 0);
   const all = await layouts.get(conn, [...dataFiles, ...eqDeletes].map((f) => f.filePath));
 
-  const branches = groupFiles(dataFiles, all, fields, plan.partitionSpecs).map(
-    (g) =>
-      `SELECT ${[...projectFields(g.layout, fields, g.constants), `__cg_f`, `file_row_number AS ${POS_COL}`].join(', ')} ` +
-      `FROM read_parquet(${sqlStringList(g.files.map((f) => f.filePath))}, filename = '__cg_f', file_row_number = true)`,
-  );
-  const ctes = [`__cg_files AS (${filesTable(dataFiles, plan.partitionSpecs)})`, `__cg_data AS (${branches.join(' UNION ALL ')})`];
+  // Per-file sequence number and partition as constants of each read (equality deletes only).
+  let constantMeta = !positions && posDeletes.length === 0;
+  let groups = groupFiles(dataFiles, all, fields, plan.partitionSpecs, constantMeta && eqDeletes.length > 0 ? (f) => [f.sequenceNumber, partitionKey(f, plan.partitionSpecs)] : undefined);
+  if (constantMeta && eqDeletes.length > 0 && groups.length > MAX_CONSTANT_GROUPS) {
+    constantMeta = false;
+    groups = groupFiles(dataFiles, all, fields, plan.partitionSpecs);
+  }
+  const ctes: string[] = [];
+  let from: string;
+  if (constantMeta) {
+    const meta = (g: Group) =>
+      eqDeletes.length === 0 ? [] : [`${g.files[0]!.sequenceNumber}::BIGINT AS __cg_seq`, `${literal(partitionKey(g.files[0]!, plan.partitionSpecs), 'string')} AS __cg_part`];
+    const branches = groups.map((g) => `SELECT ${[...projectFields(g.layout, fields, g.constants), ...meta(g)].join(', ')} FROM read_parquet(${sqlStringList(g.files.map((f) => f.filePath))})`);
+    if (posDeletes.length === 0 && eqDeletes.length === 0) {
+      // Nothing to join or filter: the projection itself.
+      return { sql: branches.join(' UNION ALL '), fields };
+    }
+    ctes.push(`__cg_data AS (${branches.join(' UNION ALL ')})`);
+    from = `__cg_data s`;
+  } else {
+    const branches = groups.map(
+      (g) =>
+        `SELECT ${[...projectFields(g.layout, fields, g.constants), `__cg_f`, `file_row_number AS ${POS_COL}`].join(', ')} ` +
+        `FROM read_parquet(${sqlStringList(g.files.map((f) => f.filePath))}, filename = '__cg_f', file_row_number = true)`,
+    );
+    ctes.push(`__cg_files AS (${filesTable(dataFiles, plan.partitionSpecs)})`, `__cg_data AS (${branches.join(' UNION ALL ')})`);
+    from = `(SELECT d.*, f.__cg_rec AS ${FILE_COL}, f.__cg_seq, f.__cg_part FROM __cg_data d JOIN __cg_files f ON f.__cg_local = d.__cg_f) s`;
+  }
   const conditions: string[] = [];
 
   if (posDeletes.length > 0) {
@@ -130,8 +170,7 @@ export async function buildScan(conn: DuckDBConnection, layouts: LayoutCache, pl
     n++;
   }
 
-  const select = `SELECT ${[...cols.map((c) => `s.${c}`), `s.${FILE_COL}`, `s.${POS_COL}`].join(', ')}`;
-  const joined = `(SELECT d.*, f.__cg_rec AS ${FILE_COL}, f.__cg_seq, f.__cg_part FROM __cg_data d JOIN __cg_files f ON f.__cg_local = d.__cg_f) s`;
+  const select = `SELECT ${[...cols.map((c) => `s.${c}`), ...(positions ? [`s.${FILE_COL}`, `s.${POS_COL}`] : [])].join(', ')}`;
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-  return { sql: `WITH ${ctes.join(', ')} ${select} FROM ${joined}${where}`, fields };
+  return { sql: `WITH ${ctes.join(', ')} ${select} FROM ${from}${where}`, fields };
 }
