@@ -5,6 +5,7 @@ import type { DataFile, NestedField, PartitionSpec, Schema, Snapshot, TableMetad
 import type { RowPage } from '../src/ports/query-engine.js';
 import type { Connection } from '../src/services/pagination.js';
 import { tableName, tableNamespace, type TableView } from '../src/services/table-view.js';
+import { selectsField } from '../src/util/selection.js';
 
 export const SortDirectionEnum = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
 export const OrderByInput = builder.inputType('OrderByInput', {
@@ -181,7 +182,7 @@ export const TableNode = builder.node(builder.objectRef<TableView>('Table'), {
         where: t.arg({ type: 'JSON' }),
         orderBy: t.arg({ type: [OrderByInput] }),
       },
-      resolve: async (v, args, ctx) => toRowPage(await ctx.services.tables.rows(v, args), args.after),
+      resolve: async (v, args, ctx, info) => toRowPage(await ctx.services.tables.rows(v, args, selectsField(info, 'totalCount')), args.after),
     }),
     stats: t.field({ type: TableStatsRef, resolve: async (v, _a, ctx) => ctx.services.tables.stats(await meta(v, ctx)) }),
   }),

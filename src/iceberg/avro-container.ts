@@ -30,6 +30,18 @@ export function avroType(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { registry: { long: bigLong } as never });
 }
 
+/** Compiled reader types by writer-schema text: every manifest of a table repeats the same schema. */
+const readTypes = new Map<string, avro.Type>();
+function readType(schemaText: string, schema: unknown): avro.Type {
+  let t = readTypes.get(schemaText);
+  if (!t) {
+    t = avroType(schema);
+    if (readTypes.size >= 256) readTypes.delete(readTypes.keys().next().value!);
+    readTypes.set(schemaText, t);
+  }
+  return t;
+}
+
 const MAGIC = Buffer.from('Obj\x01', 'latin1');
 const META_TYPE = avro.Type.forSchema({ type: 'map', values: 'bytes' });
 const COUNT_TYPE = avro.Type.forSchema('long');
@@ -57,7 +69,7 @@ export function readAvroFile(bytes: Uint8Array, what = 'Avro file'): AvroFile {
   if (codec !== 'null' && codec !== 'deflate') bad(`unsupported codec ${codec}`);
   const schemaText = meta.value['avro.schema']?.toString() ?? bad('no schema');
   const schema = JSON.parse(schemaText) as Record<string, unknown>;
-  const type = avroType(schema);
+  const type = readType(schemaText, schema);
   const records: Record<string, unknown>[] = [];
   while (pos < buf.length) {
     const count = COUNT_TYPE.decode(buf, pos) as { value: number; offset: number };

@@ -7,7 +7,8 @@ import { NotFound } from '../domain/errors.js';
 import type { DataFile, ManifestEntry, ManifestFile, ScanPlan, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { readManifestList } from './manifest-list.js';
-import { readManifest } from './manifests.js';
+import { readManifest, type ManifestContents } from './manifests.js';
+import { WeightedLru } from '../util/lru.js';
 
 export interface ScanOptions {
   /** 64-bit snapshot id as a decimal string. */
@@ -16,6 +17,37 @@ export interface ScanOptions {
   asOfMs?: number;
   /** How many manifests to read at once. */
   concurrency?: number;
+  /** Parsed manifest lists and manifests kept across scans (they are immutable files). */
+  cache?: ManifestCache;
+}
+
+/**
+ * Parsed manifest lists and manifests by location, bounded by the number of entries held (LRU).
+ * Manifest and manifest-list files are never rewritten in place, so an entry never goes stale; a
+ * manifest's parse also depends on the list entry that names it (inherited sequence numbers and
+ * snapshot id), so that is part of its key. Values are shared: callers must not mutate them.
+ */
+export class ManifestCache {
+  private readonly lru: WeightedLru<string, ManifestFile[] | ManifestContents>;
+  constructor(maxEntries = 500_000) {
+    this.lru = new WeightedLru(maxEntries, (v) => (Array.isArray(v) ? v.length : v.entries.length) + 1);
+  }
+
+  async list(location: string, load: () => Promise<ManifestFile[]>): Promise<ManifestFile[]> {
+    return this.through(`L|${location}`, load);
+  }
+
+  async manifest(manifest: ManifestFile, load: () => Promise<ManifestContents>): Promise<ManifestContents> {
+    return this.through(`M|${manifest.sequenceNumber}|${manifest.addedSnapshotId}|${manifest.partitionSpecId}|${manifest.manifestPath}`, load);
+  }
+
+  private async through<V extends ManifestFile[] | ManifestContents>(key: string, load: () => Promise<V>): Promise<V> {
+    const hit = this.lru.get(key);
+    if (hit !== undefined) return hit as V;
+    const value = await load();
+    this.lru.set(key, value);
+    return value;
+  }
 }
 
 /** The snapshot a read should use; null for a table without snapshots (and no time travel asked). */
@@ -39,9 +71,11 @@ export function selectSnapshot(metadata: TableMetadata, opts: ScanOptions = {}):
 }
 
 /** The manifests of a snapshot, from its manifest list or (v1) its embedded `manifests`. */
-export async function snapshotManifests(store: ObjectStore, snapshot: Snapshot): Promise<ManifestFile[]> {
-  if (snapshot.manifestList !== undefined) {
-    return readManifestList(await store.read(snapshot.manifestList), snapshot.manifestList);
+export async function snapshotManifests(store: ObjectStore, snapshot: Snapshot, cache?: ManifestCache): Promise<ManifestFile[]> {
+  const list = snapshot.manifestList;
+  if (list !== undefined) {
+    const load = async () => readManifestList(await store.read(list), list);
+    return cache ? cache.list(list, load) : load();
   }
   return (snapshot.manifests ?? []).map((path) => ({
     manifestPath: path,
@@ -75,10 +109,11 @@ export async function mapBounded<T, R>(items: T[], limit: number, fn: (t: T) => 
 }
 
 /** Every entry of every manifest of a snapshot (DELETED ones too), manifests read in parallel. */
-export async function readSnapshotEntries(store: ObjectStore, snapshot: Snapshot, concurrency = 8): Promise<{ manifest: ManifestFile; entries: ManifestEntry[] }[]> {
-  const manifests = await snapshotManifests(store, snapshot);
+export async function readSnapshotEntries(store: ObjectStore, snapshot: Snapshot, concurrency = 8, cache?: ManifestCache): Promise<{ manifest: ManifestFile; entries: ManifestEntry[] }[]> {
+  const manifests = await snapshotManifests(store, snapshot, cache);
   return mapBounded(manifests, concurrency, async (manifest) => {
-    const contents = readManifest(await store.read(manifest.manifestPath), manifest);
+    const load = async () => readManifest(await store.read(manifest.manifestPath), manifest);
+    const contents = cache ? await cache.manifest(manifest, load) : await load();
     return { manifest: { ...manifest, partitionSpecId: contents.specId }, entries: contents.entries };
   });
 }
@@ -95,7 +130,7 @@ export async function planScan(store: ObjectStore, metadata: TableMetadata, opts
   const schema = schemaFor(metadata, snapshot, opts.snapshotId !== undefined || opts.asOfMs !== undefined);
   const plan: ScanPlan = { schema, snapshotId: snapshot?.snapshotId ?? null, dataFiles: [], deleteFiles: [], partitionSpecs: metadata.partitionSpecs };
   if (!snapshot) return plan;
-  for (const { entries } of await readSnapshotEntries(store, snapshot, opts.concurrency)) {
+  for (const { entries } of await readSnapshotEntries(store, snapshot, opts.concurrency, opts.cache)) {
     for (const { status, dataFile } of entries) {
       if (status === 'DELETED') continue;
       const resolved = store.resolve(dataFile.filePath);

@@ -6,14 +6,14 @@ import { contentKey, type IcebergTableContent } from '../domain/content.js';
 import { InvalidInput, NotFound } from '../domain/errors.js';
 import { parseWhere, type ColumnKind } from '../domain/filters.js';
 import { formatType } from '../domain/iceberg/type-strings.js';
-import type { IcebergType, NestedField, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
+import type { DataFile, IcebergType, NestedField, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import { pageSize } from '../domain/paging.js';
 import { parseTableMetadata } from '../iceberg/metadata-json.js';
-import { planScan } from '../iceberg/scan-planner.js';
+import { ManifestCache, planScan, selectSnapshot } from '../iceberg/scan-planner.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { QueryEngine, RowPage } from '../ports/query-engine.js';
+import type { LocalScanPlan, QueryEngine, RowPage } from '../ports/query-engine.js';
 import type { VersionStore } from '../ports/version-store.js';
-import { Lru } from '../util/lru.js';
+import { Lru, WeightedLru } from '../util/lru.js';
 import type { Actor, CatalogService } from './catalog.js';
 import { paginate, type Connection, type PageArgs } from './pagination.js';
 import type { TableView } from './table-view.js';
@@ -33,11 +33,20 @@ export interface RowsArgs {
   orderBy?: { column: string; direction?: 'ASC' | 'DESC' | null }[] | null;
 }
 
+type LocalPlan = LocalScanPlan & { dataFiles: (DataFile & { localPath?: string })[]; deleteFiles: (DataFile & { localPath?: string })[] };
+
 export const MAX_SQL_ROWS = 10_000;
 export const SQL_TIMEOUT_MS = 30_000;
 
 export class TableReads {
   private readonly metadataCache = new Lru<string, TableMetadata>(2_000);
+  /** Parsed manifest lists and manifests, shared by every scan. */
+  private readonly manifests = new ManifestCache();
+  /** Local scan plans by (metadata, snapshot, current or time travel), bounded by files held. */
+  private readonly planCache = new WeightedLru<string, LocalPlan>(200_000, (p) => p.dataFiles.length + p.deleteFiles.length);
+  /** Parsed metadata objects are immutable: an id per object keys the plans made from it. */
+  private readonly metadataIds = new WeakMap<TableMetadata, number>();
+  private nextMetadataId = 0;
 
   constructor(
     protected readonly catalog: CatalogService,
@@ -156,7 +165,7 @@ export class TableReads {
 
   async dataFiles(view: TableView, snapshotId: string, args: PageArgs) {
     const m = await this.metadata(view.content.metadataLocation);
-    const plan = await planScan(this.objects, m, { snapshotId });
+    const plan = await planScan(this.objects, m, { snapshotId, cache: this.manifests });
     const files = [...plan.dataFiles, ...plan.deleteFiles];
     return paginate(args, async (q) => {
       const start = q.after ? Number(q.after) : 0;
@@ -175,7 +184,8 @@ export class TableReads {
     };
   }
 
-  async rows(view: TableView, args: RowsArgs): Promise<RowPage> {
+  /** A page of rows; totalCount (a count over the whole table, maybe a full scan) only `withTotal`. */
+  async rows(view: TableView, args: RowsArgs, withTotal = true): Promise<RowPage> {
     const m = await this.metadata(view.content.metadataLocation);
     if (args.snapshotId != null && args.asOf != null) throw new InvalidInput('give snapshotId or asOf, not both', 'snapshotId');
     const plan = await this.localPlan(m, args.snapshotId ?? null, args.asOf ?? null);
@@ -188,22 +198,35 @@ export class TableReads {
       orderBy: (args.orderBy ?? []).map((o) => ({ column: o.column, direction: o.direction ?? 'ASC' })),
       first: pageSize(args.first),
       after: args.after ?? undefined,
-      withTotal: true,
+      withTotal,
     });
   }
 
+  private metadataId(m: TableMetadata): number {
+    let id = this.metadataIds.get(m);
+    if (id === undefined) this.metadataIds.set(m, (id = this.nextMetadataId++));
+    return id;
+  }
+
   /** Plans a snapshot read and maps every file to a local path the engine can open. */
-  async localPlan(m: TableMetadata, snapshotId: string | null, asOf: Date | null) {
+  async localPlan(m: TableMetadata, snapshotId: string | null, asOf: Date | null): Promise<LocalPlan> {
     if (m.currentSnapshotId === null && snapshotId === null && asOf === null) {
       return { schema: currentSchema(m), snapshotId: null, dataFiles: [], deleteFiles: [], partitionSpecs: m.partitionSpecs };
     }
-    const plan = await planScan(this.objects, m, { snapshotId: snapshotId ?? undefined, asOfMs: asOf?.getTime() });
+    // A snapshot's files never change: plans are kept by (metadata file, snapshot).
+    const snapshot = selectSnapshot(m, { snapshotId: snapshotId ?? undefined, asOfMs: asOf?.getTime() });
+    const key = snapshot === null ? null : `${this.metadataId(m)}|${snapshot.snapshotId}|${snapshotId === null && asOf === null ? 'current' : 'travel'}`;
+    const cached = key === null ? undefined : this.planCache.get(key);
+    if (cached) return cached;
+    const plan = await planScan(this.objects, m, { snapshotId: snapshotId ?? undefined, asOfMs: asOf?.getTime(), cache: this.manifests });
     const local = async <F extends { filePath: string }>(f: F) => ({ ...f, localPath: await this.objects.localPath(f.filePath) });
-    return {
+    const out = {
       ...plan,
       dataFiles: await Promise.all(plan.dataFiles.map(local)),
       deleteFiles: await Promise.all(plan.deleteFiles.map(local)),
     };
+    if (key !== null) this.planCache.set(key, out);
+    return out;
   }
 
   async sql(ref: string, query: string, maxRows: number | null, actor: Actor) {
