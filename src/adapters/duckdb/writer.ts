@@ -3,8 +3,9 @@
  * (nested ones too), one file per partition of the spec (PARTITION_BY over transform columns) or,
  * unpartitioned, files split at FILE_SIZE_BYTES. Files are written to a staging folder and moved
  * to `dir/<partition path>/`, then measured with parquet_metadata for the manifest (footer only:
- * nothing is read twice). Snappy, not zstd: on 1M rows it writes in about half the time, and every
- * Iceberg reader takes it (write.parquet.compression-codec allows both).
+ * nothing is read twice). zstd (Iceberg's default codec) at level 1, as pyarrow and so PyIceberg
+ * write it: on 1M rows about as fast as snappy with files 40% smaller; DuckDB's default level 3
+ * took ~25% longer.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
@@ -48,7 +49,8 @@ export async function copyOut(conn: DuckDBConnection, select: string, target: Wr
     const extra = active.map((p) => `${p.sql} AS ${p.alias}`);
     const options = [
       'FORMAT parquet',
-      'COMPRESSION snappy',
+      'COMPRESSION zstd',
+      'COMPRESSION_LEVEL 1',
       `FIELD_IDS ${fieldIds(target.schema.fields)}`,
       'RETURN_STATS true',
       `FILENAME_PATTERN 'data_{uuid}'`,
