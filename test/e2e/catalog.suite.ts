@@ -44,7 +44,8 @@ const ASSIGN = `mutation($name: String!, $to: String!, $expectedHash: String) {
     ... on Error { code message }
   }
 }`;
-const ALL_REFS = `{ references(first: 1000) { nodes { name type hash } } }`;
+// This run's refs and the default branch (a shared Nessie server also holds other tests' refs).
+const OWN_REFS = `query($p: String!) { references(first: 1000, nameStartsWith: $p) { nodes { name type hash } } defaultBranch { name hash } }`;
 
 export interface E2EOptions {
   env: () => Record<string, string>;
@@ -247,7 +248,7 @@ export function describeCatalogE2E(name: string, opts: E2EOptions) {
 
     it('rejects bad input with typed errors and changes nothing', async () => {
       const { branch } = await branchWithNamespace('bad');
-      const refsBefore = await g.data(ALL_REFS);
+      const refsBefore = await g.data(OWN_REFS, { p: `e2e-${RUN}-` });
       const checks: [string, Record<string, unknown>, string, string][] = [
         [CREATE_BRANCH, { name: '../evil' }, 'createBranch', 'INVALID_INPUT'],
         [CREATE_BRANCH, { name: 'a..b' }, 'createBranch', 'INVALID_INPUT'],
@@ -288,7 +289,7 @@ export function describeCatalogE2E(name: string, opts: E2EOptions) {
       expect(badHash.errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
       for (const e of [badLog, tooMany, badHash]) expect(JSON.stringify(e)).not.toMatch(/at .*\.ts|node_modules|stack/);
 
-      expect(await g.data(ALL_REFS)).toEqual(refsBefore);
+      expect(await g.data(OWN_REFS, { p: `e2e-${RUN}-` })).toEqual(refsBefore);
     });
 
     it('streams referenceUpdated over graphql-ws and SSE: one event per move, in order, with hashes', async () => {
