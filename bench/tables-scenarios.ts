@@ -184,15 +184,16 @@ export async function runAggregate(sizes: TablesSizes['aggregate'], env: Env): P
     const r = await g.data(`query($q: String!) { sql(ref: "main", query: $q, maxRows: 100) { rows elapsedMs truncated } }`, { q: AGG_QUERY });
     return r.sql as { rows: unknown[][]; elapsedMs: number };
   };
-  // Diagnostic: the engine's own scan SQL (buildScan: field-id projection, file name + row number,
-  // the join to the files table) run directly on the same open instance, without sandbox or GraphQL.
+  // Diagnostic: the engine's own scan SQL as `sql` builds it (buildScan with positions: false: the
+  // field-id projection; file name, row number and files join only when deletes need them) run
+  // directly on the same open instance, without sandbox or GraphQL.
   const scan = await buildScan(conn, new LayoutCache(), {
     schema: schemaFromColumns(COLUMNS),
     snapshotId: null,
     dataFiles: files.map((f) => ({ content: 'DATA', filePath: f.path, fileFormat: 'PARQUET', specId: 0, partition: {}, recordCount: 1, fileSizeInBytes: f.bytes, sequenceNumber: 1, fileSequenceNumber: 1, snapshotId: '1' })),
     deleteFiles: [],
     partitionSpecs: [{ specId: 0, fields: [] }],
-  });
+  }, { positions: false });
   const viaScan = AGG_QUERY.replace('bench.readings', `(SELECT ${COLUMNS.map((c) => `"${c.name}"`).join(', ')} FROM (${scan.sql}))`);
   const want = normalise((await conn.runAndReadAll(direct)).getRowsJS());
   if (normalise((await conn.runAndReadAll(viaScan)).getRowsJS()) !== want) throw new Error('the scan SQL aggregate differs from DuckDB direct');

@@ -13,7 +13,7 @@ import { compareScans } from './compare.js';
 import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
 import { LayoutCache } from './layout.js';
 import { readRows } from './rows.js';
-import { runSandboxed } from './sandbox.js';
+import { runSandboxed, SpareSandbox } from './sandbox.js';
 import { buildScan } from './scan-sql.js';
 import { checkQuery, resolveTables } from './sql-safety.js';
 import { quoteIdent } from './sql-text.js';
@@ -34,6 +34,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
   const instance = await createInstance(opts);
   const pool = new ConnectionPool(instance, opts.connections ?? 4);
   const layouts = new LayoutCache();
+  const sandboxes = new SpareSandbox(opts);
 
   return {
     kind: 'duckdb',
@@ -56,7 +57,11 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
         }
         return out;
       });
-      return runSandboxed(opts, views, views.flatMap((v) => v.files), query, limits);
+      try {
+        return await runSandboxed(opts, views, views.flatMap((v) => v.files), query, limits, sandboxes.take());
+      } finally {
+        sandboxes.refill();
+      }
     },
 
     writeDataFiles: (input: WriteInput, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
@@ -68,6 +73,9 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
     compare: (from: LocalScanPlan, to: LocalScanPlan, sampleSize: number) =>
       pool.use(async (conn) => compareScans(conn, await buildScan(conn, layouts, localPlan(from)), await buildScan(conn, layouts, localPlan(to)), sampleSize)),
 
-    close: async () => pool.close(),
+    close: async () => {
+      sandboxes.close();
+      pool.close();
+    },
   };
 }
