@@ -16,14 +16,24 @@ import { parentNamespace } from '../../domain/content.js';
 import type { Conflict } from '../../domain/errors.js';
 import type { CommitOperation, MergeBehavior } from '../../ports/version-store.js';
 import type { DirEntry, NodeSource } from './nodes.js';
-import { diffTrees, lookupEntries, sameValue, valueOf, type KeyEdit } from './tree.js';
+import { diffTrees, diffTreesUpTo, lookupEntries, sameValue, valueOf, type KeyChange, type KeyEdit, type KeyValue } from './tree.js';
 
 export interface ThreeWay {
+  /** The merge as edits of the target: the source's changes it takes. */
   edits: KeyEdit[];
   recorded: CommitOperation[];
   conflicts: Conflict[];
   /** Keys whose source change was ignored because of a DROP behaviour. */
   dropped: string[];
+  /**
+   * The same merge result as edits of the source (the target's changes since the base, and the
+   * target's values of dropped keys), when asked for and the target changed no more keys since the
+   * base than the source did. Trees are canonical (one shape per key state), so applying these to
+   * the source gives the very tree `edits` give on the target, while rewriting far fewer nodes when
+   * the target moved only a little (a long-lived branch merged into a busy target is the other way
+   * round, and then this is absent).
+   */
+  sourceEdits?: KeyEdit[];
 }
 
 export async function threeWay(
@@ -32,17 +42,30 @@ export async function threeWay(
   source: string,
   target: string,
   behaviorOf: (key: string) => MergeBehavior,
+  opts: { sourceEdits?: boolean } = {},
 ): Promise<ThreeWay> {
   const out: ThreeWay = { edits: [], recorded: [], conflicts: [], dropped: [] };
   const changes = await diffTrees(src, base, source);
-  // The target's value of every changed key, in one batched walk (none when the target is the base).
-  const inTarget = target === base ? null : await lookupEntries(src, target, changes.map((c) => c.key));
+  // The target's value of every changed key: from the target's own changes since the base when
+  // they are few (and the source-side result is wanted), else one batched walk of the target.
+  let targetChanges: Map<string, KeyChange> | null = null;
+  if (opts.sourceEdits && target !== base) {
+    const tc = await diffTreesUpTo(src, base, target, changes.length);
+    if (tc) targetChanges = new Map(tc.map((c) => [c.key, c]));
+  }
+  const sourceEdits: KeyEdit[] | undefined = opts.sourceEdits && (target === base || targetChanges) ? [] : undefined;
+  const inTarget = target === base || targetChanges ? null : await lookupEntries(src, target, changes.map((c) => c.key));
+  const targetValue = (c: KeyChange): KeyValue | null => {
+    if (targetChanges) return targetChanges.has(c.key) ? targetChanges.get(c.key)!.to : c.from;
+    return inTarget ? valueOf(inTarget.get(c.key) ?? null) : c.from;
+  };
   for (const c of changes) {
-    const t = inTarget ? valueOf(inTarget.get(c.key) ?? null) : c.from;
+    const t = targetValue(c);
     if (sameValue(t, c.to)) continue;
     const behavior = behaviorOf(c.key);
     if (behavior === 'DROP') {
       out.dropped.push(c.key);
+      sourceEdits?.push({ key: c.key, value: t });
       continue;
     }
     const bothNamespaces = t?.type === 'NAMESPACE' && c.to?.type === 'NAMESPACE';
@@ -64,6 +87,12 @@ export async function threeWay(
       out.conflicts.push({ key: c.key, type: 'VALUE_DIFFERS', message: `key '${c.key}' was changed on both sides` });
     }
   }
+  if (sourceEdits && targetChanges) {
+    // Keys only the target changed keep the target's value.
+    const bySource = new Set(changes.map((c) => c.key));
+    for (const tc of targetChanges.values()) if (!bySource.has(tc.key)) sourceEdits.push({ key: tc.key, value: tc.to });
+  }
+  if (sourceEdits) out.sourceEdits = sourceEdits;
   return out;
 }
 

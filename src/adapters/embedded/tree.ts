@@ -207,19 +207,29 @@ async function walk(src: NodeSource, dir: string, prefix: string, after: string 
 /** Keys whose content differs between two trees, sorted by key; equal sub-trees are skipped. */
 export async function diffTrees(src: NodeSource, a: string, b: string): Promise<KeyChange[]> {
   const out: KeyChange[] = [];
-  await diffDir(src, a, b, '', out);
+  await diffDir(src, a, b, '', out, Infinity);
   return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }
 
-async function diffDir(src: NodeSource, a: string, b: string, prefix: string, out: KeyChange[]): Promise<void> {
-  if (a === b) return;
+/** diffTrees, or null as soon as more than `limit` keys are found to differ (the walk stops there). */
+export async function diffTreesUpTo(src: NodeSource, a: string, b: string, limit: number): Promise<KeyChange[] | null> {
+  const out: KeyChange[] = [];
+  if (!(await diffDir(src, a, b, '', out, limit))) return null;
+  return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
+
+/** Returns false when it stopped because `out` grew past `limit`. */
+async function diffDir(src: NodeSource, a: string, b: string, prefix: string, out: KeyChange[], limit: number): Promise<boolean> {
+  if (a === b) return true;
   for (const c of await hamtDiff(src, a, b)) {
     const key = prefix + c.name;
     const from = valueOf(c.from);
     const to = valueOf(c.to);
     if (!sameValue(from, to)) out.push({ key, from, to });
+    if (out.length > limit) return false;
     const sa = c.from?.sub ?? EMPTY_TREE;
     const sb = c.to?.sub ?? EMPTY_TREE;
-    if (sa !== sb) await diffDir(src, sa, sb, `${key}.`, out);
+    if (sa !== sb && !(await diffDir(src, sa, sb, `${key}.`, out, limit))) return false;
   }
+  return true;
 }

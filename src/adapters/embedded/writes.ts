@@ -132,7 +132,7 @@ export async function merge(ctx: WriteContext, req: MergeRequest): Promise<Merge
     });
     if (ca === from.hash) return unchanged(ca);
     const baseTree = ca ? (await commitOrNotFound(ctx.repo, ca)).tree : EMPTY_TREE;
-    const tw = await threeWay(ctx.repo.nodes, baseTree, from.tree, head.tree, behaviorOf);
+    const tw = await threeWay(ctx.repo.nodes, baseTree, from.tree, head.tree, behaviorOf, { sourceEdits: true });
     if (tw.conflicts.length > 0) throw new MergeConflict(`merge has ${tw.conflicts.length} conflicting key(s)`, ca, tw.conflicts);
     const changedKeys = tw.edits.map((e) => e.key);
     const outcome = (hash: string, fastForward: boolean, applied: boolean): MergeOutcome => ({
@@ -144,7 +144,10 @@ export async function merge(ctx: WriteContext, req: MergeRequest): Promise<Merge
     }
     const pending = new PendingNodes(ctx.repo.nodes);
     const results = new Map<string, DirEntry | null>();
-    const tree = await applyKeyEdits(pending, head.tree, tw.edits, results);
+    // The same tree either way; from the source it is usually far fewer nodes (see ThreeWay).
+    const tree = tw.sourceEdits
+      ? await applyKeyEdits(pending, from.tree, tw.sourceEdits, results)
+      : await applyKeyEdits(pending, head.tree, tw.edits, results);
     const nsConflicts = await namespaceConflicts(pending, tree, tw.edits, results);
     if (nsConflicts.length > 0) throw new MergeConflict(`merge result breaks namespace rules`, ca, nsConflicts);
     if (req.dryRun) return { next: null, result: outcome(head.hash, false, false) };
