@@ -40,7 +40,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
     kind: 'duckdb',
 
     rows: (plan: LocalScanPlan, q: RowQuery) =>
-      pool.use((conn) => readRows(conn, layouts, localPlan(plan), q)),
+      pool.use((conn) => readRows(conn, layouts, plan, q, localPlan)),
 
     referencedTables: (query: string) => pool.use(async (conn) => (await checkQuery(conn, query)).tables.map((t) => t.name)),
 

@@ -9,7 +9,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { InvalidInput } from '../../domain/errors.js';
 import { whereToSql, type FilterValue } from '../../domain/filters.js';
-import type { NestedField, ScanPlan } from '../../domain/iceberg/types.js';
+import type { DataFile, NestedField, ScanPlan } from '../../domain/iceberg/types.js';
 import type { JsonValue, OrderBy, RowPage, RowQuery } from '../../ports/query-engine.js';
 import { decodeCursor, encodeCursor, type SortKey } from './cursor.js';
 import { userError } from './errors.js';
@@ -128,7 +128,26 @@ const byteOrder = (a: Buffer, b: Buffer) => Buffer.compare(a, b);
 /** At most this many files per query of the sequential strategy. */
 const MAX_BATCH_FILES = 2_000;
 
-export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, plan: ScanPlan, q: RowQuery): Promise<RowPage> {
+/** Plans' live data files in (recorded path) byte order, by the plan's file list (plans are cached upstream). */
+const sortedFiles = new WeakMap<readonly DataFile[], { f: DataFile; key: Buffer }[]>();
+
+function inFileOrder(files: DataFile[]): { f: DataFile; key: Buffer }[] {
+  let sorted = sortedFiles.get(files);
+  if (!sorted) {
+    sorted = files
+      .filter((f) => f.content === 'DATA' && f.recordCount !== 0)
+      .map((f) => ({ f, key: Buffer.from(f.recordedPath ?? f.filePath, 'utf8') }))
+      .sort((a, b) => byteOrder(a.key, b.key));
+    sortedFiles.set(files, sorted);
+  }
+  return sorted;
+}
+
+/**
+ * `local` maps a plan's files to paths DuckDB opens; it is applied only to the files a query
+ * reads (with the sequential strategy, a few of the plan's files).
+ */
+export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, plan: ScanPlan, q: RowQuery, local: (p: ScanPlan) => ScanPlan = (x) => x): Promise<RowPage> {
   const p = prepare(plan.schema.fields, q);
   const dataFiles = plan.dataFiles.filter((f) => f.content === 'DATA' && f.recordCount !== 0);
   let totalCount: bigint | null = null;
@@ -136,7 +155,7 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
     // Without a filter or delete files the manifests' record counts are the count (as Iceberg
     // engines answer count(*) from metadata); otherwise the rows are counted.
     if (!q.where && plan.deleteFiles.length === 0) totalCount = dataFiles.reduce((n, f) => n + BigInt(f.recordCount), 0n);
-    else totalCount = await countRows(conn, await buildScan(conn, layouts, plan, { positions: false }), p, q);
+    else totalCount = await countRows(conn, await buildScan(conn, layouts, local(plan), { positions: false }), p, q);
   }
   if (q.first === 0) return { columns: p.columns, rows: [], totalCount, nextCursor: null };
 
@@ -145,13 +164,13 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
   const rows: Record<string, JsonValue>[] = [];
   if (p.sortKeys.length > 0) {
     // A sort over the columns needs every row: one query over the whole plan.
-    const out = await pageQuery(conn, await buildScan(conn, layouts, plan), p, q, want);
+    const out = await pageQuery(conn, await buildScan(conn, layouts, local(plan)), p, q, want);
     raw.push(...out.raw);
     rows.push(...out.rows);
   } else {
     // The order is (recorded file, position): read files in that order, a batch at a time, and
     // stop once the page is full, so a page of a table with many files reads only a few of them.
-    const sorted = dataFiles.map((f) => ({ f, key: Buffer.from(f.recordedPath ?? f.filePath, 'utf8') })).sort((a, b) => byteOrder(a.key, b.key));
+    const sorted = inFileOrder(plan.dataFiles);
     let i = 0;
     if (p.after) {
       const from = Buffer.from(p.after.file, 'utf8');
@@ -167,7 +186,7 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
       while (j < sorted.length && j - i < MAX_BATCH_FILES && (records < need * scale || j === i)) records += sorted[j++]!.f.recordCount;
       while (j < sorted.length && byteOrder(sorted[j]!.key, sorted[j - 1]!.key) === 0) j++;
       const batch = sorted.slice(i, j).map((x) => x.f);
-      const out = await pageQuery(conn, await buildScan(conn, layouts, { ...plan, dataFiles: batch }), p, q, need);
+      const out = await pageQuery(conn, await buildScan(conn, layouts, local({ ...plan, dataFiles: batch })), p, q, need);
       raw.push(...out.raw);
       rows.push(...out.rows);
       i = j;
