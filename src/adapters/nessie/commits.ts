@@ -4,7 +4,8 @@
  * Nessie commits at `branch@expectedHash` and only rejects a stale expected hash when a key the
  * commit touches changed since then; otherwise it commits on top of the newer head. The port promises
  * a strict compare-and-swap, so with an expected hash:
- *  1. the commit is sent as `branch@expectedHash` (no pre-check of the head: one request less);
+ *  1. the head is read and a different head is a ReferenceConflict (nothing is written); then the
+ *     commit is sent as `branch@expectedHash`;
  *  2. if it fails, the head is read: a missing branch is NotFound, a moved one ReferenceConflict,
  *     else Nessie's error stands (the same errors, in the same order, as a pre-check would give);
  *  3. the new commit is read (the port returns it); if its parent is not the expected hash, another
@@ -93,9 +94,13 @@ export async function commit(
 ): Promise<CommitOutcome> {
   const body = { commitMeta: toNessieMeta(meta), operations: operations.map(toNessieOperation) };
   for (let attempt = 0; ; attempt++) {
-    // With an expected hash, no pre-check: the commit goes to branch@expectedHash and the new
-    // commit's parent (read below anyway, for the port's Commit) tells whether the branch was there.
-    const head = expectedHash ?? (await headOf(ctx, branch));
+    // Read the head first: a stale expected hash must be rejected before anything lands (Nessie
+    // would accept a commit on a newer head when the keys differ). The parent check after the commit
+    // covers the race between this read and the commit.
+    const head = await headOf(ctx, branch);
+    if (expectedHash && head !== expectedHash) {
+      throw new ReferenceConflict(`branch '${branch}' is at ${head}, not ${expectedHash}`, expectedHash, head);
+    }
     let res: CommitResponse;
     try {
       res = await ctx.http.post<CommitResponse>(`/trees/${refPath(branch, head)}/history/commit`, body);

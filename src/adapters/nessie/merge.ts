@@ -8,7 +8,8 @@
  *    merge commit to the source by a compare-and-swap, which is the port's fast-forward. (Readers
  *    may see the merge commit in between; if a writer commits on top of it first, it stays and the
  *    outcome is reported as a three-way merge.) Its response also names the head it was applied to
- *    (`effectiveTargetHash`), so no head pre-check or commit read is needed.
+ *    (`effectiveTargetHash`), so no commit read is needed; the head is read once first so a stale
+ *    expected hash never lands.
  *  - Nessie 0.99 reads the flags as `isDryRun` / `isReturnConflictAsResult` (projectnessie/nessie
  *    #12130) and silently merges for real when only `dryRun` is sent; both spellings are sent.
  *  - `fromRefName` is required and must exist, but Nessie does not check the hash is on it: the
@@ -68,7 +69,11 @@ export async function merge(ctx: NessieContext, req: MergeRequest): Promise<Merg
   if (req.dryRun) return dryRunMerge(ctx, req, body);
   for (let attempt = 0; ; attempt++) {
     // With an expected hash, no pre-check (see commits.ts): Nessie reports the head it merged onto.
-    const head = req.expectedHash ?? (await headOf(ctx, req.into));
+    // As for commits: a stale expected hash is rejected before Nessie can merge onto a newer head.
+    const head = await headOf(ctx, req.into);
+    if (req.expectedHash && head !== req.expectedHash) {
+      throw new ReferenceConflict(`branch '${req.into}' is at ${head}, not ${req.expectedHash}`, req.expectedHash, head);
+    }
     const mayRetry = !req.expectedHash && attempt < RETRIES;
     let res: MergeResponse;
     try {
