@@ -1,5 +1,6 @@
 /** Commit, Operation, CommitFilter and the commit queries. */
 import { builder } from '../schema/builder.js';
+import { NotFound } from '../src/domain/errors.js';
 import type { Commit, CommitFilter } from '../src/ports/version-store.js';
 import { ContentTypeEnum } from './entries.js';
 
@@ -15,7 +16,7 @@ const OperationRef = builder.objectRef<Commit['operations'][number]>('Operation'
 
 export const CommitNode = builder.loadableNode('Commit', {
   id: { resolve: (c: Commit) => c.hash },
-  load: (hashes: string[], ctx) => ctx.loaders.commit.loadMany(hashes).then((rs) => rs.map((r) => r ?? new Error('commit not found'))),
+  load: (hashes: string[], ctx) => ctx.loaders.commit.loadMany(hashes).then((rs) => rs.map((r) => r ?? new NotFound('commit not found'))),
   fields: (t) => ({
     hash: t.exposeString('hash'),
     parentHashes: t.stringList({ resolve: (c) => c.parentHashes }),

@@ -1,5 +1,6 @@
 /** The Error interface, ErrorCode and one object type per domain error class (API.md). */
 import { builder } from '../schema/builder.js';
+import { publicMessage } from '../src/graphql-errors.js';
 import {
   AlreadyExists,
   BackendUnavailable,
@@ -40,7 +41,7 @@ export const ConflictTypeEnum = builder.enumType('ConflictType', {
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
   fields: (t) => ({
     code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.code }),
-    message: t.exposeString('message'),
+    message: t.string({ resolve: (e) => publicMessage(e.message) }),
   }),
 });
 

@@ -16,6 +16,7 @@ import { createBackends, type Backends } from './adapters/index.js';
 import { Authenticator } from './auth/authenticate.js';
 import { useSubscriptionsEndAtExpiry } from './auth/expiry.js';
 import { HttpAuthGate } from './auth/http-gate.js';
+import { authEnabled } from './auth/config.js';
 import { wsAuthHooks } from './auth/ws.js';
 import type { Config } from './config.js';
 import { createMaskError } from './graphql-errors.js';
@@ -25,6 +26,13 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { seedDemo } from './services/demo.js';
 import { createServices, type Services } from './services/index.js';
 import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { limitPlugins, rateKeyFor } from './limits/index.js';
+import { checkBodySize } from './limits/body-size.js';
+import { loadAllowList, resolveWsOperation, type AllowList } from './limits/persisted.js';
+import { requestIdOnErrors, resultWithRequestId, withRequestId } from './limits/request-id.js';
+import { graphiqlCsp, setSecurityHeaders } from './security/headers.js';
+import { corsOptions } from './security/cors.js';
 
 export interface App {
   start(): Promise<void>;
@@ -75,21 +83,24 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       backends = await createBackends(config, logger, metrics);
       services = createServices({ ...backends, protectedBranches: config.protectedBranches });
       if (config.demo) await seedDemo(services, logger);
-      const yoga = createYogaServer(logger, metrics, makeContext);
+      const allowList = config.limits.persistedOperationsFile ? loadAllowList(config.limits.persistedOperationsFile) : undefined;
+      const yoga = createYogaServer(config, logger, metrics, makeContext, allowList);
       server = createServer(async (req, res) => {
-        assignRequestId(req, res);
+        const requestId = assignRequestId(req, res);
+        setSecurityHeaders(req, res, { hstsMaxAge: config.http.hstsMaxAge });
         try {
           if (!(await gate.admit(req, res))) return;
           if (await handleOpsRoute(req, res, { metrics, check: backends!.check })) return;
+          if (await checkBodySize(req, res, config.limits)) return;
           await yoga(req, res);
         } catch (e) {
-          logger.error({ err: e }, 'request failed');
+          logger.error({ err: e, requestId }, 'request failed');
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+          res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] }));
         }
       });
-      wss = new WebSocketServer({ server, path: '/graphql' });
-      useGraphqlWs(wss, yoga, wsAuthHooks(gate, logger));
+      wss = new WebSocketServer({ server, path: '/graphql', maxPayload: Math.max(config.limits.maxBodyBytes, 64 * 1024) || undefined });
+      useGraphqlWs(wss, yoga, wsAuthHooks(gate, logger), logger, allowList);
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(config.port, config.host, () => resolve());
@@ -115,13 +126,20 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 
-function createYogaServer(logger: Logger, metrics: Metrics, makeContext: (requestId: string, req?: IncomingMessage) => Context): Yoga {
+function createYogaServer(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  makeContext: (requestId: string, req?: IncomingMessage) => Context,
+  allowList: AllowList | undefined,
+): Yoga {
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Cascade Gateway', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
-    maskedErrors: { maskError: createMaskError(logger), isDev: false },
+    maskedErrors: { maskError: createMaskError(logger, { production: config.production }), isDev: false },
+    cors: corsOptions(config.http.corsOrigins),
     logging: {
       debug: (...a) => logger.debug(a.map(String).join(' ')),
       info: (...a) => logger.info(a.map(String).join(' ')),
@@ -129,10 +147,13 @@ function createYogaServer(logger: Logger, metrics: Metrics, makeContext: (reques
       error: (...a) => logger.error(a.map(String).join(' ')),
     },
     // Over HTTP the request carries the id assignRequestId set; a graphql-ws subscription gets its own.
-    context: (init: { request?: Request; req?: IncomingMessage }) =>
-      makeContext(init.request?.headers.get('x-request-id') ?? randomUUID(), init.req),
+    context: (init: { request?: Request; req?: IncomingMessage; requestId?: string }) =>
+      makeContext(init.requestId ?? init.request?.headers.get('x-request-id') ?? randomUUID(), init.req),
     plugins: [
       useSubscriptionsEndAtExpiry(),
+      graphiqlCsp(),
+      requestIdOnErrors(),
+      ...limitPlugins(config.limits, { allowList, rateKey: rateKeyFor(authEnabled(config.auth)) }),
       {
         // One log line and one timing per operation, carrying the request id.
         onExecute({ args }: { args: ExecutionArgs }) {
@@ -156,30 +177,48 @@ function createYogaServer(logger: Logger, metrics: Metrics, makeContext: (reques
   });
 }
 
-/** graphql-ws on the same server and path, executing through yoga's envelop so plugins apply. */
-function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<typeof wsAuthHooks>) {
+/**
+ * graphql-ws on the same server and path, executing through yoga's envelop so plugins apply. Each
+ * operation gets a request id (its context and log lines carry it, and so does every error it gets).
+ */
+function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<typeof wsAuthHooks>, logger: Logger, allowList: AllowList | undefined) {
   useServer(
     {
       onConnect: (ctx) => auth.onConnect(ctx),
+      onNext: (_ctx, _id, _payload, args, result) => {
+        const requestId = (args.contextValue as Context | undefined)?.requestId;
+        return requestId ? (resultWithRequestId(result as never, requestId, { ws: true }) as never) : result;
+      },
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
       onSubscribe: async (ctx, _id, params) => {
+        const requestId = randomUUID();
+        const refuse = (errors: readonly unknown[]) => {
+          logger.info({ requestId, errors: errors.map((e) => (e as GraphQLError).extensions?.code) }, 'graphql-ws operation refused');
+          return errors.map((e) => withRequestId(e, requestId, { ws: true }));
+        };
         const expired = auth.checkOperation(ctx);
-        if (expired) return expired;
+        if (expired) return refuse(expired);
+        if (allowList) {
+          const allowed = resolveWsOperation(allowList, params);
+          if ('error' in allowed) return refuse([allowed.error]);
+          params = { ...params, query: allowed.query };
+        }
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
+          requestId,
         });
         let document;
         try {
           document = parse(params.query);
         } catch (e) {
-          return [e as import('graphql').GraphQLError];
+          return refuse([e instanceof GraphQLError ? e : new GraphQLError('Syntax Error', { extensions: { code: 'INVALID_INPUT' } })]);
         }
         const errors = validate(s, document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return refuse(errors);
         return {
           schema: s,
           operationName: params.operationName,

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AuthEnvSchema, authConfig, type AuthConfig } from './auth/config.js';
+import type { Limits } from './limits/index.js';
 
 const bool = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no'])
@@ -25,7 +26,31 @@ const globs = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
-const EnvSchema = z.object({
+const MiB = 1024 * 1024;
+const count = (def: number) => z.coerce.number().int().min(0).default(def);
+const origins = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean))
+  .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'each origin must look like https://host[:port]');
+
+/** Limits and HTTP hardening (security issue); `0` turns a numeric limit off. */
+const LimitsEnvSchema = z.object({
+  MAX_DEPTH: count(15),
+  MAX_COST: count(50_000),
+  MAX_ALIASES: count(30),
+  MAX_TOKENS: count(5000),
+  MAX_BODY_BYTES: count(10 * MiB),
+  MAX_UPLOAD_BYTES: count(1024 * MiB),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(50),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
+  QUERY_TIMEOUT_MS: count(30_000),
+  PERSISTED_OPERATIONS_FILE: z.string().trim().min(1).optional(),
+  INTROSPECTION: bool.default(true),
+  CORS_ORIGINS: origins.default([]),
+  HSTS_MAX_AGE: z.coerce.number().int().min(0).optional(),
+});
+
+const EnvSchema = LimitsEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().trim().min(1).optional(),
   CASCADE_HOME: z.string().trim().min(1).default('./.cascade'),
@@ -59,6 +84,8 @@ export interface Config {
   logLevel: string;
   production: boolean;
   defaultBranch: string;
+  limits: Limits;
+  http: { corsOrigins: string[]; hstsMaxAge?: number };
 }
 
 export class ConfigError extends Error {}
@@ -87,6 +114,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
     defaultBranch: e.CASCADE_DEFAULT_BRANCH,
+    limits: {
+      maxDepth: e.MAX_DEPTH,
+      maxCost: e.MAX_COST,
+      maxAliases: e.MAX_ALIASES,
+      maxTokens: e.MAX_TOKENS,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
+      queryTimeoutMs: e.QUERY_TIMEOUT_MS,
+      persistedOperationsFile: e.PERSISTED_OPERATIONS_FILE ? path.resolve(e.PERSISTED_OPERATIONS_FILE) : undefined,
+      introspection: e.INTROSPECTION,
+    },
+    http: { corsOrigins: e.CORS_ORIGINS, hstsMaxAge: e.HSTS_MAX_AGE },
   };
 }
 

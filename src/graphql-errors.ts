@@ -1,25 +1,57 @@
 /**
  * The one place errors become client-visible: domain errors keep their message and get
  * `extensions.code`; GraphQL validation errors pass; everything else is masked and logged.
+ * In production, messages that pass are also scrubbed of file paths and URLs (a DuckDB or
+ * filesystem message can name where the warehouse lives). Request ids are added to every error
+ * afterwards (src/limits/request-id.ts and the graphql-ws wiring in app.ts).
  */
 import { GraphQLError } from 'graphql';
 import { isDomainError } from './domain/errors.js';
 import type { Logger } from './logger.js';
 
-export function createMaskError(logger: Logger) {
+/** Absolute paths (two segments or more) and URLs with a scheme. */
+const PATHS = /(?<![\w.:/-])(?:[a-zA-Z][\w+.-]*:\/\/[^\s'"`),]+|~?(?:\/[\w.@~+-]+){2,}\/?)/g;
+
+const BAD_REQUEST_CODES = new Set(['BAD_REQUEST', 'BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
+
+/** Yoga's errors for a body it cannot parse wrap the parser's SyntaxError; they are client errors. */
+const isRequestParseError = (e: GraphQLError) => e.extensions?.code === 'BAD_REQUEST' && (e.extensions.http as { status?: number } | undefined)?.status === 400;
+
+export function scrubPaths(message: string): string {
+  return message.replace(PATHS, '<path>');
+}
+
+/**
+ * Messages of the error members of result unions (`... on Error { message }`) are resolved in
+ * resolvers/errors.ts, not here; they follow the same rule through this process-wide switch, which
+ * the app sets at start from NODE_ENV.
+ */
+let productionMessages = false;
+export function publicMessage(message: string): string {
+  return productionMessages ? scrubPaths(message) : message;
+}
+
+export function createMaskError(logger: Logger, opts: { production?: boolean } = {}) {
+  productionMessages = opts.production ?? false;
+  const text = (m: string) => (opts.production ? scrubPaths(m) : m);
   return (error: unknown): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (isDomainError(original)) {
       const gqlErr = error as GraphQLError;
-      return new GraphQLError(original.message, {
+      return new GraphQLError(text(original.message), {
         nodes: gqlErr.nodes,
         path: gqlErr.path,
         extensions: { code: original.code, ...('field' in original && original.field ? { field: original.field } : {}) },
       });
     }
-    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
-      const code = error.extensions?.code ?? 'INVALID_INPUT';
-      return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { ...error.extensions, code } });
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isRequestParseError(error))) {
+      // Yoga's and graphql-js's own codes for a bad request all mean INVALID_INPUT here; the
+      // parser's `originalError` (a JSON SyntaxError echoing the body) is not passed on.
+      const given = error.extensions?.code;
+      const code = typeof given === 'string' && !BAD_REQUEST_CODES.has(given) ? given : 'INVALID_INPUT';
+      const { originalError: _dropped, ...extensions } = error.extensions ?? {};
+      if (isRequestParseError(error)) extensions.http = { status: 400 }; // a bad body is a 400, whatever the Accept header
+      return new GraphQLError(text(error.message), { nodes: error.nodes, path: error.path, extensions: { ...extensions, code } });
     }
     logger.error({ err: original }, 'unexpected error while executing an operation');
     return new GraphQLError('Unexpected error.', {

@@ -12,6 +12,7 @@ import { userError } from './errors.js';
 import { instanceConfig, type EngineOptions } from './instance.js';
 import { toJsonValue } from './json-values.js';
 import { quoteIdent, sqlStringList } from './sql-text.js';
+import { remainingMs } from '../../util/deadline.js';
 
 export interface SandboxTable {
   /** Dotted table key: `t`, `ns.t` or `catalog.ns.t`. */
@@ -89,13 +90,15 @@ export async function runSandboxed(
   prepared?: Promise<DuckDBInstance>,
 ): Promise<SqlResult> {
   const started = performance.now();
+  // The operation's own deadline (query timeout) stops the query too, if it comes first.
+  const timeoutMs = remainingMs(limits.timeoutMs);
   const instance = await (prepared ?? createSandboxInstance(opts));
   const conn = await instance.connect();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     conn.interrupt();
-  }, limits.timeoutMs);
+  }, timeoutMs);
   try {
     await conn.run(`SET allowed_directories = []`);
     await conn.run(`SET allowed_paths = ${sqlStringList([...new Set(files)])}`);
@@ -127,7 +130,7 @@ export async function runSandboxed(
       elapsedMs: Math.round(performance.now() - started),
     };
   } catch (e) {
-    if (timedOut) throw new LimitExceeded(`the query took longer than ${limits.timeoutMs} ms and was stopped`);
+    if (timedOut) throw new LimitExceeded(`the query took longer than ${timeoutMs} ms and was stopped`);
     throw userError(e, 'query');
   } finally {
     clearTimeout(timer);

@@ -10,7 +10,7 @@
  * Connection failures surface as BackendUnavailable; SQL errors (constraint violations, syntax)
  * are passed through unchanged, since they are programming errors or handled by the caller.
  */
-import { BackendUnavailable } from '../../domain/errors.js';
+import { BackendUnavailable, InvalidInput } from '../../domain/errors.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -188,6 +188,8 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ET
 export function mapError(e: unknown, backend: string): unknown {
   if (e instanceof BackendUnavailable) return e;
   const code = (e as { code?: unknown } | null)?.code;
+  // A NUL character (or another byte PostgreSQL text cannot hold) in a client's string: bad input, not a failure.
+  if (code === '22021' || code === '22P05') return new InvalidInput('text values must not contain NUL characters');
   const msg = errText(e);
   const isConn =
     (typeof code === 'string' &&

@@ -1,0 +1,48 @@
+/** The limits as yoga/envelop plugins, in the order they apply (parse → validate → execute). */
+import type { Plugin } from 'graphql-yoga';
+import { aliasLimit } from './aliases.js';
+import { costLimit } from './cost.js';
+import { depthLimit } from './depth.js';
+import { disableIntrospection } from './introspection.js';
+import { persistedOperations, type AllowList } from './persisted.js';
+import { rateLimit } from './rate-limit.js';
+import { queryTimeout } from './timeout.js';
+import { tokenLimit } from './tokens.js';
+import { uploadLimits } from './upload-size.js';
+
+export interface Limits {
+  maxDepth: number;
+  maxCost: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxBodyBytes: number;
+  maxUploadBytes: number;
+  rateLimit: { perSecond: number; burst: number };
+  queryTimeoutMs: number;
+  persistedOperationsFile?: string;
+  introspection: boolean;
+}
+
+/** Every limit set to 0 is off. */
+export function limitPlugins(limits: Limits, deps: { allowList?: AllowList; rateKey: (context: unknown) => string }): Plugin[] {
+  const plugins: Plugin[] = [];
+  if (deps.allowList) plugins.push(persistedOperations(deps.allowList));
+  plugins.push(uploadLimits(limits));
+  if (limits.maxTokens > 0) plugins.push(tokenLimit(limits.maxTokens));
+  if (limits.maxDepth > 0) plugins.push(depthLimit(limits.maxDepth));
+  if (limits.maxAliases > 0) plugins.push(aliasLimit(limits.maxAliases));
+  if (!limits.introspection) plugins.push(...disableIntrospection());
+  if (limits.rateLimit.perSecond > 0) plugins.push(rateLimit(limits.rateLimit, deps.rateKey));
+  if (limits.maxCost > 0) plugins.push(costLimit(limits.maxCost));
+  if (limits.queryTimeoutMs > 0) plugins.push(queryTimeout(limits.queryTimeoutMs));
+  return plugins;
+}
+
+/** Rate-limit key: the token's subject when callers authenticate, else the remote address. */
+export function rateKeyFor(authenticated: boolean) {
+  return (context: unknown): string => {
+    const c = context as { actor?: { subject?: string }; req?: { socket?: { remoteAddress?: string } } };
+    if (authenticated && c.actor?.subject) return `sub:${c.actor.subject}`;
+    return `addr:${c.req?.socket?.remoteAddress ?? 'unknown'}`;
+  };
+}
