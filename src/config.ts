@@ -40,7 +40,8 @@ const LimitsEnvSchema = z.object({
   MAX_ALIASES: count(30),
   MAX_TOKENS: count(5000),
   MAX_BODY_BYTES: count(10 * MiB),
-  MAX_UPLOAD_BYTES: count(1024 * MiB),
+  // yoga buffers multipart files in memory, so keep the default well below the machine's RAM.
+  MAX_UPLOAD_BYTES: count(256 * MiB),
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(50),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
   QUERY_TIMEOUT_MS: count(30_000),
