@@ -298,7 +298,7 @@ export async function runAppend(sizes: TablesSizes['append'], env: Env): Promise
   const gatewaySide: Side = {
     label: 'gateway: appendRows, Parquet upload',
     includes:
-      'multipart HTTP upload of the Parquet file from disk, streaming it to scratch, a validating pass over every value, rewriting it as zstd Parquet with field ids, column metrics, manifest + manifest list + metadata JSON, the catalog commit',
+      'multipart HTTP upload of the Parquet file from disk, streaming it to scratch, rewriting it as zstd (level 1) Parquet with field ids while validating every value in the same pass, column metrics from the footer, manifest + manifest list + metadata JSON, the catalog commit',
     summary: s.get('gateway')!,
   };
   const label = `append ${int(sizes.rows)} rows to a new table`;
