@@ -42,7 +42,7 @@ describe('token buckets', () => {
 describe('limit configuration', () => {
   it('has the documented defaults and reads every variable', () => {
     expect(loadConfig({}).limits).toEqual({
-      maxDepth: 15, maxCost: 50_000, maxAliases: 30, maxTokens: 5000, maxBodyBytes: 10 * 2 ** 20, maxUploadBytes: 2 ** 30,
+      maxDepth: 15, maxCost: 50_000, maxAliases: 30, maxTokens: 5000, maxBodyBytes: 10 * 2 ** 20, maxUploadBytes: 256 * 2 ** 20,
       rateLimit: { perSecond: 50, burst: 200 }, queryTimeoutMs: 30_000, persistedOperationsFile: undefined, introspection: true,
     });
     expect(loadConfig({}).http).toEqual({ corsOrigins: [], hstsMaxAge: undefined });
