@@ -9,6 +9,8 @@
  *   npm run bench -- --only=catalog.ops.merge,catalog.ops.commit   just those operations
  *   npm run bench -- --only=tables       just the tables benchmark (bench/tables-run.ts; its report goes
  *                                        to bench/results/tables-latest.md and tables-latest.json)
+ *   npm run bench -- --only=http         just the HTTP benchmark (bench/http-run.ts: gateway vs bare yoga vs
+ *                                        bare node:http; bench/results/http-latest.md and http-latest.json)
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
  *
  * Services (PostgreSQL, Nessie) are started here from test/support/services.ts on 127.0.0.1 and
@@ -28,14 +30,15 @@ import { BACKENDS, labelOf, nessieDirectDriver, portDriver, type BackendName, ty
 import { fixtureRates, growthRows, machine, opRows, toMarkdown, writeReport, type BenchReport } from './report.js';
 import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type GrowthResult, type OpName, type OpResult } from './scenarios.js';
 import { runTablesBench } from './tables-run.js';
+import { runHttpBench } from './http-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables'] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', 'http'] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 const USAGE = `usage: npm run bench -- [options]
   --quick                 small sizes (smoke run, a couple of minutes)
-  --only=SUITES           comma-separated: ${SUITES.join(', ')} (default: catalog,tables; catalog = ops + growth),
+  --only=SUITES           comma-separated: ${SUITES.join(', ')} (default: catalog,tables,http; catalog = ops + growth),
                           or single operations: ${OPS.map((o) => `catalog.ops.${o.name}`).join(', ')}
   --backends=NAMES        operations on: ${BACKENDS.map((b) => b.name).join(', ')} (default: all)
   --growth=NAMES          growth on: ${GROWTH_BACKENDS.join(', ')}, or none (default: embedded-pglite,nessie-direct)
@@ -49,6 +52,7 @@ interface Options {
   opNames: OpName[];
   growth: boolean;
   tables: boolean;
+  http: boolean;
   backends: BackendName[];
   growthBackends: BackendName[];
   outDir: string;
@@ -73,7 +77,7 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const only = values.only ? list(values.only) : ['catalog', 'tables'];
+  const only = values.only ? list(values.only) : ['catalog', 'tables', 'http'];
   const opSuites = new Map(OPS.map((o) => [`catalog.ops.${o.name}`, o.name]));
   for (const s of only) {
     if (!(SUITES as readonly string[]).includes(s) && !opSuites.has(s)) {
@@ -95,6 +99,7 @@ function parseOptions(argv: string[]): Options {
     opNames,
     growth: (only.includes('catalog') || only.includes('catalog.growth')) && growthBackends.length > 0,
     tables: only.includes('tables'),
+    http: only.includes('http'),
     backends: backends as BackendName[],
     growthBackends: growthBackends as BackendName[],
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
@@ -201,6 +206,10 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   if (opts.tables) {
     errors.push(...(await runTablesBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `tables: ${e}`));
+    if (!opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;
+  }
+  if (opts.http) {
+    errors.push(...(await runHttpBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `http: ${e}`));
     if (!opts.ops && !opts.growth) return errors.length > 0 ? 1 : 0;
   }
   const opBackends = opts.ops ? opts.backends : [];
