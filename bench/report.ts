@@ -1,11 +1,10 @@
+import { notesAndErrors, table, writeReportFiles } from './markdown.js';
 /**
  * Report printing: the operations table (median, p95, ops/s, ratio against Nessie direct measured in
  * the same run, goal met), the growth table, as Markdown (printed and written to
  * bench/results/latest.md) and as JSON (bench/results/latest.json).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { labelOf, type BackendName } from './drivers.js';
 import type { Fixture, GrowthResult, OpName, OpResult, Sizes } from './scenarios.js';
 import { OPS } from './scenarios.js';
@@ -142,14 +141,6 @@ const ratio = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)}×`);
 const yesNo = (b: boolean | null) => (b === null ? '–' : b ? 'yes' : '**NO**');
 const int = (x: number) => x.toLocaleString('en-US');
 
-function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const pad = (s: string, i: number) => (align[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
-  const line = (cells: string[]) => `| ${cells.map(pad).join(' | ')} |`;
-  const sep = `|${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
-  return [line(header), sep, ...rows.map(line)].join('\n');
-}
-
 export function toMarkdown(r: BenchReport): string {
   const out: string[] = [];
   out.push(`# Catalog benchmark (${r.mode})`);
@@ -222,27 +213,10 @@ export function toMarkdown(r: BenchReport): string {
       );
     }
   }
-  if (r.notes.length > 0) {
-    out.push('');
-    out.push('## Notes');
-    out.push('');
-    for (const n of r.notes) out.push(`- ${n}`);
-  }
-  if (r.errors.length > 0) {
-    out.push('');
-    out.push('## Errors');
-    out.push('');
-    for (const e of r.errors) out.push(`- ${e}`);
-  }
-  out.push('');
+  notesAndErrors(out, r.notes, r.errors);
   return out.join('\n');
 }
 
 export async function writeReport(dir: string, r: BenchReport): Promise<{ md: string; json: string }> {
-  await mkdir(dir, { recursive: true });
-  const md = path.join(dir, 'latest.md');
-  const json = path.join(dir, 'latest.json');
-  await writeFile(md, toMarkdown(r));
-  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
-  return { md, json };
+  return writeReportFiles(dir, 'latest', toMarkdown(r), r);
 }

@@ -1,10 +1,9 @@
+import { notesAndErrors, table, writeReportFiles } from './markdown.js';
 /**
  * The tables benchmark's report: ratios against the peers (median, p95, ratio, goal), the listing
  * latencies with backend call counts, as Markdown (printed, bench/results/tables-latest.md) and
  * JSON (bench/results/tables-latest.json). The catalog benchmark keeps latest.md / latest.json.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { machine } from './report.js';
 import { summarize } from './stats.js';
 import { callRanges, type Breakdown, type CallRange } from './tables-support.js';
@@ -29,14 +28,6 @@ export interface TablesReport {
 const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)) : '–');
 const int = (x: number) => x.toLocaleString('en-US');
 const yesNo = (b: boolean | null) => (b === null ? '–' : b ? 'yes' : '**NO**');
-
-function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const pad = (s: string, i: number) => (align[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
-  const line = (cells: string[]) => `| ${cells.map(pad).join(' | ')} |`;
-  const sep = `|${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
-  return [line(header), sep, ...rows.map(line)].join('\n');
-}
 
 /** `VersionStore.getContents 1, ObjectStore.read 0–100` and per-port totals. */
 export function formatCalls(calls: Record<string, CallRange>): string {
@@ -183,27 +174,10 @@ export function toMarkdown(r: TablesReport): string {
       ),
     );
   }
-  if (r.notes.length > 0) {
-    out.push('');
-    out.push('## Notes');
-    out.push('');
-    for (const n of r.notes) out.push(`- ${n}`);
-  }
-  if (r.errors.length > 0) {
-    out.push('');
-    out.push('## Errors');
-    out.push('');
-    for (const e of r.errors) out.push(`- ${e}`);
-  }
-  out.push('');
+  notesAndErrors(out, r.notes, r.errors);
   return out.join('\n');
 }
 
 export async function writeTablesReport(dir: string, r: TablesReport): Promise<{ md: string; json: string }> {
-  await mkdir(dir, { recursive: true });
-  const md = path.join(dir, 'tables-latest.md');
-  const json = path.join(dir, 'tables-latest.json');
-  await writeFile(md, toMarkdown(r));
-  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
-  return { md, json };
+  return writeReportFiles(dir, 'tables-latest', toMarkdown(r), r);
 }
