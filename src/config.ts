@@ -42,8 +42,8 @@ const LimitsEnvSchema = z.object({
   MAX_BODY_BYTES: count(10 * MiB),
   // yoga buffers multipart files in memory, so keep the default well below the machine's RAM.
   MAX_UPLOAD_BYTES: count(256 * MiB),
-  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(50),
-  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(200),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(1000),
   QUERY_TIMEOUT_MS: count(30_000),
   PERSISTED_OPERATIONS_FILE: z.string().trim().min(1).optional(),
   INTROSPECTION: bool.default(true),
