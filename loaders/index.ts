@@ -1,9 +1,8 @@
 /**
- * Per-request DataLoaders, keyed by immutable coordinates (commit hash, commit hash + key), so a
+ * Per-request DataLoaders, keyed by immutable coordinates (commit hash, metadata location), so a
  * cached value can never be stale and a page of N items costs a constant number of backend calls.
  */
 import DataLoader from 'dataloader';
-import type { ContentKey, StoredContent } from '../src/domain/content.js';
 import { NotFound } from '../src/domain/errors.js';
 import type { CommitHash } from '../src/domain/refs.js';
 import type { Commit, VersionStore } from '../src/ports/version-store.js';
@@ -11,8 +10,6 @@ import type { TableMetadata } from '../src/domain/iceberg/types.js';
 
 export interface Loaders {
   commit: DataLoader<string, Commit | null>;
-  /** key: `${hash}\u0000${contentKey}` */
-  content: DataLoader<string, StoredContent | null>;
   /** Iceberg table metadata by metadata location (immutable files). */
   metadata: DataLoader<string, TableMetadata>;
 }
@@ -54,23 +51,6 @@ export function createLoaders(
           }
         }),
       );
-    }),
-    content: new DataLoader(async (coords) => {
-      onBatch('content');
-      // One getContents call per commit hash, whatever the number of keys asked for.
-      const byHash = new Map<string, ContentKey[]>();
-      for (const c of coords) {
-        const [hash, key] = c.split('\u0000') as [string, string];
-        byHash.set(hash, [...(byHash.get(hash) ?? []), key]);
-      }
-      const results = new Map<string, StoredContent>();
-      await Promise.all(
-        [...byHash].map(async ([hash, keys]) => {
-          const found = await store.getContents(hash as CommitHash, [...new Set(keys)]);
-          for (const [key, content] of found) results.set(`${hash}\u0000${key}`, content);
-        }),
-      );
-      return coords.map((c) => results.get(c) ?? null);
     }),
   };
 }

@@ -146,5 +146,3 @@ function parseAliases(raw: string | undefined): { prefix: string; replacement: s
     });
 }
 
-/** Environment variables the gateway reads, for the README and `--help`. */
-export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);

@@ -85,14 +85,6 @@ export function parseRefExpression(expr: string, field = 'ref'): RefExpression {
   return out;
 }
 
-export function formatRefExpression(e: RefExpression): string {
-  let s = e.name ?? '';
-  if (e.hash) s += `@${e.hash}`;
-  if (e.asOf) s += `*${e.asOf.toISOString()}`;
-  if (e.ancestor !== undefined) s += `~${e.ancestor}`;
-  return s;
-}
-
 function truncate(s: unknown): string {
   const str = String(s);
   return str.length > 80 ? `${str.slice(0, 80)}…` : str;

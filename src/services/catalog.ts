@@ -276,7 +276,4 @@ export class CatalogService {
     });
   }
 
-  branchName(name: string): RefName {
-    return refName(name);
-  }
 }

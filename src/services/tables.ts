@@ -100,10 +100,9 @@ export class TableReads {
     return this.tableAt(point, m[3]!);
   }
 
-  async requireTable(point: RefPoint, name: string, field = 'table'): Promise<TableView> {
+  async requireTable(point: RefPoint, name: string): Promise<TableView> {
     const t = await this.tableAt(point, name);
     if (!t) throw new NotFound(`table '${name}' does not exist at ${point.refName ?? point.commitHash}`);
-    void field;
     return t;
   }
 

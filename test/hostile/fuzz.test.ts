@@ -18,7 +18,6 @@ import {
   isLeafType,
   isListType,
   isNonNullType,
-  isObjectType,
   isInterfaceType,
   type GraphQLArgument,
   type GraphQLField,
