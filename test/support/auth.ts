@@ -2,6 +2,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { forEachSseMessage } from './sse.js';
 
 export const SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -91,20 +92,7 @@ export function sse(url: string, query: string, headers: Record<string, string>)
       events.push(await res.json());
       return;
     }
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let i;
-      while ((i = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, i);
-        buffer = buffer.slice(i + 2);
-        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-        if (data) events.push(JSON.parse(data));
-      }
-    }
+    await forEachSseMessage(res.body!, (msg) => events.push(msg));
   })()
     .catch(() => undefined)
     .finally(() => (ended = true));
