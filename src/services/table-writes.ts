@@ -40,7 +40,7 @@ export class TableService extends TableReads {
   private async commitOnHead<T>(
     branchName: string,
     expected: string | null | undefined,
-    build: (head: Reference) => Promise<{ ops: Operation[]; message: string; result: (commit: Commit) => T }>,
+    build: (head: Reference) => Promise<{ ops: Operation[]; message: string; result: (commit: Commit, addedContentIds: Record<string, string>) => T }>,
     actor: Actor,
   ): Promise<T> {
     const branch = this.allowWrite(actor, branchName);
@@ -52,7 +52,7 @@ export class TableService extends TableReads {
       const { ops, message, result } = await build(head);
       try {
         const out = await this.store.commit(branch, head.hash, { message: checkMessage(message), author: actor.subject }, ops);
-        return result(out.commit);
+        return result(out.commit, out.addedContentIds);
       } catch (e) {
         if (want || !(e instanceof ReferenceConflict) || attempt >= MAX_RETRIES) throw e;
       }
@@ -102,8 +102,8 @@ export class TableService extends TableReads {
     return this.commitOnHead(args.branch, args.expectedHash, async (head) => ({
       ops: [{ type: 'PUT', key, content }],
       message: args.message ?? `Create table ${key}`,
-      result: (commit) => ({ table: this.viewAfter(head, key, commit, content, undefined), commit }),
-    }), actor).then(async (r) => ({ ...r, table: (await this.tableAt({ refName: r.table.refName, commitHash: r.commit.hash }, key))! }));
+      result: (commit, added) => ({ table: this.viewAfter(head, key, commit, content, added[key]), commit }),
+    }), actor);
   }
 
   async registerTable(args: { branch: string; name: string; metadataLocation: string; expectedHash?: string | null }, actor: Actor) {
@@ -112,11 +112,11 @@ export class TableService extends TableReads {
     const location = this.objects.resolve(args.metadataLocation);
     const m = await this.metadata(location);
     const content = this.contentFor(null, location, m);
-    return this.commitOnHead(args.branch, args.expectedHash, async () => ({
+    return this.commitOnHead(args.branch, args.expectedHash, async (head) => ({
       ops: [{ type: 'PUT', key, content }],
       message: `Register table ${key} from ${location}`,
-      result: (commit) => commit,
-    }), actor).then(async (commit) => ({ table: (await this.tableAt({ refName: refName(args.branch), commitHash: commit.hash }, key))!, commit }));
+      result: (commit, added) => ({ table: this.viewAfter(head, key, commit, content, added[key]), commit }),
+    }), actor);
   }
 
   async write(mode: 'append' | 'overwrite', args: WriteArgs, actor: Actor) {

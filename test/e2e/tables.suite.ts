@@ -33,7 +33,7 @@ const unique = (label: string) => `t${RUN}_${++seq}_${label}`;
 const CREATE = `mutation($b: String!, $n: String!, $c: [ColumnInput!]!, $p: [PartitionFieldInput!], $h: String) {
   createTable(branch: $b, name: $n, columns: $c, partitionBy: $p, expectedHash: $h) {
     __typename
-    ... on CreateTableSuccess { table { name namespace formatVersion schema { fields { id name type required } } partitionSpec { fields { name transform } } } commit { hash } }
+    ... on CreateTableSuccess { table { name namespace contentId formatVersion schema { fields { id name type required } } partitionSpec { fields { name transform } } } commit { hash } }
     ... on Error { code message }
   }
 }`;
@@ -92,6 +92,7 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
         schema: { fields: [{ id: 1, name: 'id', type: 'long', required: true }, { id: 2, name: 'sgv', type: 'int', required: false }, { name: 'direction' }, { name: 'ts', type: 'timestamptz' }] },
         partitionSpec: { fields: [{ name: 'ts_day', transform: 'day' }] },
       });
+      expect(r.createTable.table.contentId).toMatch(/^[0-9a-f-]{36}$/);
       const again = await g.data(CREATE, { b: branch, n: t, c: COLUMNS });
       expect(again.createTable.code).toBe('ALREADY_EXISTS');
     });
