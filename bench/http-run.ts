@@ -14,6 +14,7 @@
  *
  * BENCH_HTTP_CPU_PROF=<dir> starts the gateway child with --cpu-prof into that directory.
  */
+import type { SuiteRunOptions } from './suite.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -28,14 +29,7 @@ import { DEFAULT_BRANCH_QUERY, TYPENAME_QUERY, typenameBody } from './http-serve
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-export interface HttpRunOptions {
-  quick: boolean;
-  outDir: string;
-  progress: (line: string) => void;
-  tempDir: (prefix: string) => Promise<string>;
-  /** Cleanups of the caller (run on exit or signal); the children are also stopped at the end here. */
-  cleanups: (() => Promise<unknown>)[];
-}
+export type HttpRunOptions = SuiteRunOptions;
 
 export const HTTP_FULL = { mode: 'full' as const, warmupSec: 3, durationSec: 10, rounds: 2, connections: 50, pipelining: 1 };
 export const HTTP_QUICK = { mode: 'quick' as const, warmupSec: 1, durationSec: 2, rounds: 2, connections: 50, pipelining: 1 };

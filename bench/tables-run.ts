@@ -4,20 +4,14 @@
  * Each scenario gets its own gateway and temp home; a failing scenario is reported and the others
  * still run. Writes bench/results/tables-latest.md and tables-latest.json.
  */
+import type { SuiteRunOptions } from './suite.js';
 import os from 'node:os';
 import path from 'node:path';
 import { machine } from './report.js';
 import { toMarkdown, writeTablesReport, type TablesReport } from './tables-report.js';
 import { runAggregate, runAppend, runHistory, runListing, TABLES_FULL, TABLES_QUICK, type Env } from './tables-scenarios.js';
 
-export interface TablesRunOptions {
-  quick: boolean;
-  outDir: string;
-  progress: (line: string) => void;
-  tempDir: (prefix: string) => Promise<string>;
-  /** Cleanups of the caller (run on exit or signal); scenario cleanups are also run at each scenario's end. */
-  cleanups: (() => Promise<unknown>)[];
-}
+export type TablesRunOptions = SuiteRunOptions;
 
 /** Runs the four scenarios, prints and writes the report; returns the errors (empty when all ran). */
 export async function runTablesBench(opts: TablesRunOptions): Promise<string[]> {
