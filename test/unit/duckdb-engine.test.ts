@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDbEngine } from '../../src/adapters/duckdb/index.js';
+import { openDuckTestKit, type DuckTestKit } from '../support/duckdb-kit.js';
 import { parseWhere, type ColumnKind } from '../../src/domain/filters.js';
 import type { DataFile, NestedField, ScanPlan, Schema } from '../../src/domain/iceberg/types.js';
 import { parseTableMetadata } from '../../src/iceberg/metadata-json.js';
@@ -16,20 +14,13 @@ import { fixtureDir, fixtureStore } from '../support/iceberg-fixtures.js';
 let dir: string;
 let engine: QueryEngine;
 let duck: DuckDBConnection;
-let duckInstance: DuckDBInstance;
+let kit: DuckTestKit;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cg-duckdb-'));
-  engine = await createDuckDbEngine({ threads: 2 });
-  duckInstance = await DuckDBInstance.create(':memory:');
-  duck = await duckInstance.connect();
+  kit = await openDuckTestKit('cg-duckdb-');
+  ({ dir, engine, duck } = kit);
 });
-afterAll(async () => {
-  await engine.close();
-  duck.closeSync();
-  duckInstance.closeSync();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => kit.close());
 
 /** Writes a Parquet file with DuckDB; `ids` is the FIELD_IDS struct literal or null for none. */
 async function parquet(name: string, select: string, ids: string | null): Promise<string> {

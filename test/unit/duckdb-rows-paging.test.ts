@@ -3,12 +3,10 @@
  * check it against the whole-table order, across many files, with a filter, deletes and cursors,
  * and the plain scan that sql() uses (no file names, no row numbers) against the positional one.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDbEngine } from '../../src/adapters/duckdb/index.js';
+import { openDuckTestKit, type DuckTestKit } from '../support/duckdb-kit.js';
 import { parseWhere, type ColumnKind } from '../../src/domain/filters.js';
 import type { DataFile, NestedField, ScanPlan } from '../../src/domain/iceberg/types.js';
 import type { QueryEngine, RowQuery } from '../../src/ports/query-engine.js';
@@ -16,20 +14,13 @@ import type { QueryEngine, RowQuery } from '../../src/ports/query-engine.js';
 let dir: string;
 let engine: QueryEngine;
 let duck: DuckDBConnection;
-let duckInstance: DuckDBInstance;
+let kit: DuckTestKit;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cg-paging-'));
-  engine = await createDuckDbEngine({ threads: 2 });
-  duckInstance = await DuckDBInstance.create(':memory:');
-  duck = await duckInstance.connect();
+  kit = await openDuckTestKit('cg-paging-');
+  ({ dir, engine, duck } = kit);
 });
-afterAll(async () => {
-  await engine.close();
-  duck.closeSync();
-  duckInstance.closeSync();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => kit.close());
 
 const field = (id: number, name: string, type: NestedField['type']): NestedField => ({ id, name, type, required: false });
 const fields = [field(1, 'id', 'int'), field(2, 'grp', 'string')];
