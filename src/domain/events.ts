@@ -1,5 +1,6 @@
 /** Events the gateway publishes, by topic. Payloads are plain JSON so any bus can carry them. */
 import type { ReferenceType } from './refs.js';
+import type { RunEventNotice, RunUpdatedNotice } from './runs.js';
 
 export type ReferenceUpdateKind = 'CREATED' | 'COMMITTED' | 'MERGED' | 'ASSIGNED' | 'DELETED';
 
@@ -14,6 +15,9 @@ export interface ReferenceUpdateEvent {
 
 export interface Topics {
   referenceUpdated: ReferenceUpdateEvent;
+  /** A run event is durable in the run store (subscribers read it from there, by seq). */
+  runEvent: RunEventNotice;
+  runUpdated: RunUpdatedNotice;
 }
 
 export type Topic = keyof Topics;
