@@ -100,6 +100,8 @@ export interface MergeRequest {
   dryRun?: boolean;
   defaultBehavior?: MergeBehavior;
   keyBehaviors?: { key: ContentKey; behavior: MergeBehavior }[];
+  /** Always write a merge commit, even when the target head is the common ancestor (WAP publishes). */
+  noFastForward?: boolean;
 }
 
 export interface CherryPickRequest {

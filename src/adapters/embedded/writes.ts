@@ -138,7 +138,7 @@ export async function merge(ctx: WriteContext, req: MergeRequest): Promise<Merge
     const outcome = (hash: string, fastForward: boolean, applied: boolean): MergeOutcome => ({
       hash: hash as CommitHash, previousHash: head.hash as CommitHash, commonAncestor: ca as CommitHash | null, fastForward, applied, changedKeys,
     });
-    if (ca === head.hash && tw.dropped.length === 0) {
+    if (ca === head.hash && tw.dropped.length === 0 && !req.noFastForward) {
       if (req.dryRun) return { next: null, result: outcome(head.hash, true, false) };
       return { next: from.hash, result: outcome(from.hash, true, true) };
     }

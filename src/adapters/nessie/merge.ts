@@ -115,7 +115,7 @@ export async function merge(ctx: NessieContext, req: MergeRequest): Promise<Merg
     // If another writer already committed on top of it, the merge commit stays: a correct three-way
     // result, reported as such.
     const dropped = (res.details ?? []).some((d) => d.mergeBehavior === 'DROP');
-    if (ancestor === parent && !dropped) {
+    if (ancestor === parent && !dropped && !req.noFastForward) {
       try {
         await ctx.http.put(`/trees/${refPath(req.into, resultant)}`, detached(req.fromHash), { type: 'BRANCH' });
         return { hash: req.fromHash, previousHash: parent, commonAncestor: ancestor, fastForward: true, applied: true, changedKeys: keys };
@@ -153,7 +153,7 @@ async function dryRunMerge(ctx: NessieContext, req: MergeRequest, body: Record<s
     }
     const unchanged = { hash: head, previousHash: head, commonAncestor: ancestor, applied: false };
     if (ancestor === req.fromHash) return { ...unchanged, fastForward: false, changedKeys: [] };
-    const fastForward = ancestor === head && !(dry.details ?? []).some((d) => d.mergeBehavior === 'DROP');
+    const fastForward = ancestor === head && !req.noFastForward && !(dry.details ?? []).some((d) => d.mergeBehavior === 'DROP');
     return { ...unchanged, fastForward, changedKeys: changedKeys(dry) };
   }
 }

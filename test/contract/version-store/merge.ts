@@ -43,6 +43,23 @@ export function describeMerge(ctx: StoreContext): void {
       expect(hashes((await store.log(s2.commit.hash, { first: 3 })).items)).toEqual([s2.commit.hash, s1.commit.hash, f.base]);
     });
 
+    it('writes a merge commit instead of fast-forwarding when asked (noFastForward)', async () => {
+      const { store } = ctx;
+      const f = await forked(store);
+      const s1 = await commitOps(store, f.source.name, [put('m.n1', table())]);
+      const out = await store.merge({
+        fromHash: s1.commit.hash, fromRefName: f.source.name, into: f.target.name, expectedHash: f.base, noFastForward: true,
+        meta: { message: 'publish run', author: 'run', properties: { run_id: 'r-1' } },
+      });
+      expect(out).toMatchObject({ previousHash: f.base, fastForward: false, applied: true });
+      expect(out.hash).not.toBe(s1.commit.hash);
+      expect(await head(store, f.target.name)).toBe(out.hash);
+      const mc = await store.getCommit(out.hash);
+      expect(mc.parentHashes[0]).toBe(f.base);
+      expect(mc.properties).toMatchObject({ run_id: 'r-1' });
+      expect(await store.getContent(out.hash, 'm.n1')).not.toBeNull();
+    });
+
     it('creates one merge commit for a three-way merge', async () => {
       const { store } = ctx;
       const f = await forked(store);
