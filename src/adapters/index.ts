@@ -13,6 +13,7 @@ import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
 import { createLocalObjectStore } from './local/object-store.js';
 import { createMemoryEventBus } from './memory/event-bus.js';
+import { withRefCache } from './ref-cache.js';
 import { withEvents } from './version-store-events.js';
 import { withMetrics } from './with-metrics.js';
 
@@ -33,9 +34,12 @@ export async function createBackends(config: Config, logger: Logger, metrics: Me
   logger.info({ versionStore: raw.kind }, 'version store ready');
   const bus = createMemoryEventBus();
   closers.push(() => bus.close());
-  const store = withEvents(withMetrics(raw, 'VersionStore', metrics.backendCalls), bus, (e) =>
+  const evented = withEvents(withMetrics(raw, 'VersionStore', metrics.backendCalls), bus, (e) =>
     logger.error({ err: e }, 'publishing a reference event failed'),
   );
+  // Ref heads from memory only where this process sees every ref move (ref-cache.ts): embedded
+  // PGlite is one database in one process. PostgreSQL and Nessie are shared with other instances.
+  const store = raw.kind === 'embedded-pglite' ? withRefCache(evented) : evented;
   const objects = withMetrics(createLocalObjectStore(config.warehouse, config.locationAliases), 'ObjectStore', metrics.backendCalls);
   const { createDuckDbEngine } = await import('./duckdb/index.js');
   const engine = withMetrics(await createDuckDbEngine(), 'QueryEngine', metrics.backendCalls);
