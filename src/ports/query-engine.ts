@@ -50,7 +50,19 @@ export interface SqlResult {
 
 export type WriteInput =
   | { kind: 'rows'; rows: Record<string, unknown>[] }
-  | { kind: 'file'; localPath: string; format: 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET' };
+  /** A local file, or a glob of files of one format (trusted callers only: pipelines, uploads in scratch). */
+  | { kind: 'file'; localPath: string; format: 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET' }
+  /**
+   * The result of a read-only query (checked as `sql` checks it) in which each dotted name in
+   * `tables` reads that plan: written straight from the engine to Parquet, never through JS rows.
+   */
+  | { kind: 'query'; sql: string; tables: Map<string, LocalScanPlan>; timeoutMs?: number };
+
+/** A column of an input as the engine sees it; `type` is an Iceberg type as the API writes it (`long`, `list<string>`). */
+export interface ColumnDescription {
+  name: string;
+  type: string;
+}
 
 /** A Parquet file the engine wrote, with what a manifest entry needs (bounds as typed values). */
 export interface WrittenFile {
@@ -91,6 +103,12 @@ export interface QueryEngine {
    * `spec` (split further when large). @throws SchemaMismatch when the input does not fit `schema`.
    */
   writeDataFiles(input: WriteInput, target: { schema: Schema; spec: PartitionSpec; dir: string }): Promise<WrittenFile[]>;
+
+  /**
+   * The columns the input would have (a query's result columns, a file's or rows' inferred
+   * columns) as Iceberg types; reads at most a sample. @throws InvalidInput (unreadable input, bad SQL).
+   */
+  describe(input: WriteInput): Promise<ColumnDescription[]>;
 
   /**
    * For an overwrite with a filter: which data files of `plan` hold rows matching `where`, and

@@ -14,10 +14,11 @@ import { parseTransform, transformResultType } from '../domain/iceberg/transform
 import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../domain/iceberg/types.js';
 import { expectedHash, refName } from '../domain/refs.js';
 import { commitSnapshot, dataFileFromWritten, evolveSchema, newTableMetadata, rollbackTo, writeMetadataFile, type SchemaChange } from '../iceberg/table-writer.js';
-import type { WrittenFile } from '../ports/query-engine.js';
+import type { LocalScanPlan, WriteInput, WrittenFile } from '../ports/query-engine.js';
 import type { Commit, Operation, Reference } from '../ports/version-store.js';
 import type { Actor } from './catalog.js';
 import { readWriteInput, type DataFormat } from './table-input.js';
+import { INCOMING, mergeQuery, missingNamespaceOps, sameColumns, stagedPlan } from './table-materialize.js';
 import type { TableView } from './table-view.js';
 import { TableReads, columnKinds, currentSchema, pickSnapshot } from './tables.js';
 
@@ -31,6 +32,22 @@ export interface WriteArgs {
   file?: File | null;
   format?: DataFormat | null;
   where?: unknown;
+  expectedHash?: string | null;
+  message?: string | null;
+  /** Engine input from trusted code (pipeline steps), instead of rows or file. */
+  input?: WriteInput;
+}
+
+export interface MaterializeArgs {
+  branch: string;
+  table: string;
+  /** A read-only SELECT over the branch's tables (dotted names) and `tables`. */
+  query: string;
+  /** Extra relations the query may read by name (e.g. staged incoming rows). */
+  tables?: Map<string, LocalScanPlan>;
+  /** replace (default): a missing table, or one whose columns differ from the result's, is (re)created from the result; keep: write into the table's schema. */
+  schema?: 'replace' | 'keep';
+  timeoutMs?: number;
   expectedHash?: string | null;
   message?: string | null;
 }
@@ -88,7 +105,16 @@ export class TableService extends TableReads {
   }
 
   async createTable(
-    args: { branch: string; name: string; columns: { name: string; type: string; required?: boolean | null; doc?: string | null }[]; partitionBy?: { column: string; transform: string }[] | null; expectedHash?: string | null; message?: string | null },
+    args: {
+      branch: string;
+      name: string;
+      columns: { name: string; type: string; required?: boolean | null; doc?: string | null }[];
+      partitionBy?: { column: string; transform: string }[] | null;
+      expectedHash?: string | null;
+      message?: string | null;
+      /** Create missing parent namespaces in the same commit. */
+      createNamespaces?: boolean;
+    },
     actor: Actor,
   ) {
     this.allowWrite(actor, args.branch);
@@ -100,7 +126,7 @@ export class TableService extends TableReads {
     const metadataLocation = await writeMetadataFile(this.objects, m);
     const content = this.contentFor(null, metadataLocation, m);
     return this.commitOnHead(args.branch, args.expectedHash, async (head) => ({
-      ops: [{ type: 'PUT', key, content }],
+      ops: [...(args.createNamespaces ? await missingNamespaceOps(this.store, head.hash, key) : []), { type: 'PUT', key, content }],
       message: args.message ?? `Create table ${key}`,
       result: (commit, added) => ({ table: this.viewAfter(head, key, commit, content, added[key]), commit }),
     }), actor);
@@ -124,7 +150,7 @@ export class TableService extends TableReads {
     const key = contentKey(args.table, 'table');
     const scratch = await this.objects.scratchDir();
     try {
-      const input = await readWriteInput(args, scratch.path);
+      const input = args.input ?? (await readWriteInput(args, scratch.path));
       let written: { files: WrittenFile[]; uploaded: DataFile[]; forMetadata: string } | null = null;
       const out = await this.commitOnHead(args.branch, args.expectedHash, async (head) => {
         const { view, m } = await this.headTable(head, key);
@@ -173,6 +199,94 @@ export class TableService extends TableReads {
         };
       }, actor);
       return out;
+    } finally {
+      await scratch.cleanup();
+    }
+  }
+
+  /**
+   * Replaces a table's contents with a query's result in ONE commit, the engine writing the result
+   * straight to Parquet. With schema 'replace', a missing table (and its missing namespaces) or one
+   * whose columns differ from the result's is created anew from the result's columns (keeping the
+   * content id); otherwise the table gets an overwrite snapshot.
+   */
+  async materialize(args: MaterializeArgs, actor: Actor) {
+    this.allowWrite(actor, args.branch);
+    const key = contentKey(args.table, 'table');
+    const scratch = await this.objects.scratchDir();
+    try {
+      return await this.commitOnHead(args.branch, args.expectedHash, async (head) => {
+        const point = { refName: head.name, commitHash: head.hash };
+        const tables = new Map(args.tables ?? []);
+        const given = new Set([...tables.keys()].map((k) => k.toLowerCase()));
+        for (const name of await this.engine.referencedTables(args.query)) {
+          if (given.has(name.toLowerCase())) continue;
+          const view = await this.tableAt(point, name);
+          if (!view) throw new InvalidInput(`unknown table '${name.slice(0, 200)}' on ${head.name}`, 'query');
+          tables.set(name, await this.localPlan(await this.metadata(view.content.metadataLocation), null, null));
+        }
+        const input: WriteInput = { kind: 'query', sql: args.query, tables, ...(args.timeoutMs ? { timeoutMs: args.timeoutMs } : {}) };
+        const existing = await this.tableAt(point, key);
+        let m = existing ? await this.metadata(existing.content.metadataLocation) : null;
+        let fresh = false;
+        if (args.schema === 'keep') {
+          if (!m) throw new NotFound(`table '${key}' does not exist on ${head.name}`);
+        } else {
+          const columns = await this.engine.describe(input);
+          if (!m || !sameColumns(currentSchema(m), columns)) {
+            const schema = schemaFromColumns(columns);
+            const location = `${this.objects.root}/${key.replaceAll('.', '/')}-${randomUUID()}`;
+            m = newTableMetadata({ location, schema, spec: { specId: 0, fields: [] }, properties: {} });
+            fresh = true;
+          }
+        }
+        const schema = currentSchema(m!);
+        const spec = m!.partitionSpecs.find((s) => s.specId === m!.defaultSpecId)!;
+        const files = await this.engine.writeDataFiles(input, { schema, spec, dir: scratch.path });
+        const added = await this.upload(m!, files, spec.specId);
+        const next = await commitSnapshot(this.objects, m!, { operation: fresh ? 'append' : 'overwrite', added, removed: [], keepExistingManifests: false });
+        const metadataLocation = await writeMetadataFile(this.objects, next, fresh ? undefined : existing!.content.metadataLocation);
+        const content = this.contentFor(existing, metadataLocation, next);
+        const rows = files.reduce((n, f) => n + f.recordCount, 0);
+        return {
+          ops: [...(existing ? [] : await missingNamespaceOps(this.store, head.hash, key)), { type: 'PUT', key, content }],
+          message: args.message ?? `Materialize ${rows} rows in ${key}`,
+          result: (commit: Commit, addedIds: Record<string, string>) => ({
+            table: this.viewAfter(head, key, commit, content, existing?.content.id ?? addedIds[key]),
+            commit,
+            addedRows: rows,
+            created: fresh,
+          }),
+        };
+      }, actor);
+    } finally {
+      await scratch.cleanup();
+    }
+  }
+
+  /**
+   * Upsert by key in ONE commit: the incoming rows are staged as Parquet with the table's schema,
+   * then the table is overwritten with its rows whose key is not incoming plus the incoming rows
+   * (computed by the engine). Null when the input has no rows.
+   */
+  async mergeByKey(args: { branch: string; table: string; input: WriteInput; key: string[]; message?: string | null }, actor: Actor) {
+    this.allowWrite(actor, args.branch);
+    const key = contentKey(args.table, 'table');
+    if (args.key.length === 0) throw new InvalidInput('merge needs key columns', 'key');
+    const head = await this.store.getReference(refName(args.branch, 'branch'));
+    const { m } = await this.headTable(head, key);
+    const schema = currentSchema(m);
+    const query = mergeQuery(key, schema, args.key);
+    const scratch = await this.objects.scratchDir();
+    try {
+      const staged = await this.engine.writeDataFiles(args.input, { schema, spec: { specId: 0, fields: [] }, dir: scratch.path });
+      if (staged.length === 0) return null;
+      const incoming = staged.reduce((n, f) => n + f.recordCount, 0);
+      const out = await this.materialize(
+        { branch: args.branch, table: key, query, tables: new Map([[INCOMING, stagedPlan(staged, schema)]]), schema: 'keep', message: args.message ?? `Merge ${incoming} rows into ${key} by ${args.key.join(', ')}` },
+        actor,
+      );
+      return { ...out, incomingRows: incoming };
     } finally {
       await scratch.cleanup();
     }

@@ -2,17 +2,21 @@
  * QueryEngine over DuckDB (in-process, in-memory; data lives in the plans' Parquet files).
  * One concern per file: instance.ts (instance + pool), layout.ts / projection.ts / scan-sql.ts
  * (reading plans by field id with deletes), rows.ts + cursor.ts (paging), sql-safety.ts +
- * sandbox.ts (user SQL), writer.ts + write-input.ts + metrics.ts (Parquet out), compare.ts,
+ * sandbox.ts (user SQL), writer.ts + write-input.ts + metrics.ts (Parquet out), query-input.ts
+ * (query results straight to Parquet), describe.ts + iceberg-types.ts (inferred columns), compare.ts,
  * json-values.ts (values out).
  */
 import { fileURLToPath } from 'node:url';
 import type { Where } from '../../domain/filters.js';
 import type { DataFile, PartitionSpec, Schema } from '../../domain/iceberg/types.js';
 import type { LocalScanPlan, QueryEngine, RowQuery, WriteInput } from '../../ports/query-engine.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { compareScans } from './compare.js';
+import { describeInput } from './describe.js';
 import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
 import { LayoutCache } from './layout.js';
 import { readRows } from './rows.js';
+import { describeQuery, QUERY_WRITE_TIMEOUT_MS, withQuerySandbox } from './query-input.js';
 import { runSandboxed, SpareSandbox } from './sandbox.js';
 import { buildScan } from './scan-sql.js';
 import { checkQuery, resolveTables } from './sql-safety.js';
@@ -36,6 +40,26 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
   const layouts = new LayoutCache();
   const sandboxes = new SpareSandbox(opts);
 
+  /** The query checked (read-only, known tables only) and a view per table it reads. */
+  const viewsFor = (query: string, tables: Map<string, LocalScanPlan>) =>
+    pool.use(async (conn) => {
+      const parsed = await checkQuery(conn, query);
+      const used = new Set(resolveTables(parsed.tables, tables.keys()).values());
+      const out = [];
+      for (const key of used) {
+        const plan = localPlan(tables.get(key)!);
+        const scan = await buildScan(conn, layouts, plan, { positions: false });
+        const cols = scan.fields.map((f) => quoteIdent(f.name)).join(', ');
+        out.push({ key, sql: `SELECT ${cols} FROM (${scan.sql})`, files: planFiles(plan) });
+      }
+      return out;
+    });
+  const querySandbox = async <T>(input: Extract<WriteInput, { kind: 'query' }>, writableDir: string | null, fn: (conn: DuckDBConnection) => Promise<T>) => {
+    const views = await viewsFor(input.sql, input.tables);
+    const files = views.flatMap((v) => v.files);
+    return withQuerySandbox(opts, { tables: views, files }, writableDir, input.timeoutMs ?? QUERY_WRITE_TIMEOUT_MS, fn);
+  };
+
   return {
     kind: 'duckdb',
 
@@ -45,18 +69,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
     referencedTables: (query: string) => pool.use(async (conn) => (await checkQuery(conn, query)).tables.map((t) => t.name)),
 
     sql: async (query, tables, limits) => {
-      const views = await pool.use(async (conn) => {
-        const parsed = await checkQuery(conn, query);
-        const used = new Set(resolveTables(parsed.tables, tables.keys()).values());
-        const out = [];
-        for (const key of used) {
-          const plan = localPlan(tables.get(key)!);
-          const scan = await buildScan(conn, layouts, plan, { positions: false });
-          const cols = scan.fields.map((f) => quoteIdent(f.name)).join(', ');
-          out.push({ key, sql: `SELECT ${cols} FROM (${scan.sql})`, files: planFiles(plan) });
-        }
-        return out;
-      });
+      const views = await viewsFor(query, tables);
       try {
         return await runSandboxed(opts, views, views.flatMap((v) => v.files), query, limits, sandboxes.take());
       } finally {
@@ -65,7 +78,12 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
     },
 
     writeDataFiles: (input: WriteInput, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
-      pool.use((conn) => writeDataFiles(conn, input, target)),
+      input.kind === 'query'
+        ? querySandbox(input, target.dir, (conn) => writeDataFiles(conn, input, target))
+        : pool.use((conn) => writeDataFiles(conn, input, target)),
+
+    describe: (input: WriteInput) =>
+      input.kind === 'query' ? querySandbox(input, null, (conn) => describeQuery(conn, input.sql)) : pool.use((conn) => describeInput(conn, input)),
 
     rewriteWithout: (plan: LocalScanPlan, where: Where, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
       pool.use(async (conn) => rewriteWithout(conn, plan, await buildScan(conn, layouts, localPlan(plan)), where, target)),

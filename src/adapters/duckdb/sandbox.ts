@@ -21,7 +21,7 @@ export interface SandboxTable {
   sql: string;
 }
 
-async function defineViews(conn: DuckDBConnection, tables: SandboxTable[]): Promise<void> {
+export async function defineViews(conn: DuckDBConnection, tables: SandboxTable[]): Promise<void> {
   const catalogs = new Set<string>();
   const schemas = new Set<string>();
   for (const t of tables) {

@@ -34,7 +34,7 @@ export interface TypedInput {
   cleanup: () => Promise<void>;
 }
 
-async function ndjsonFile(rows: Record<string, unknown>[]): Promise<{ path: string; dir: string }> {
+export async function ndjsonFile(rows: Record<string, unknown>[]): Promise<{ path: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'cg-rows-'));
   const path = join(dir, 'rows.ndjson');
   const out = createWriteStream(path);
@@ -83,6 +83,13 @@ async function open(conn: DuckDBConnection, input: WriteInput): Promise<Source> 
   let cleanup = async () => {};
   let path: string;
   let format: string;
+  if (input.kind === 'query') {
+    // The query's views are defined on `conn` (query-input.ts); its result is typed already.
+    const from = `(${input.sql}) AS __cg_q`;
+    const r = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowsJS();
+    const types = new Map(r.map((row) => [String(row[0]), String(row[1])]));
+    return { kind: 'typed', from, names: r.map((row) => String(row[0])), types, rowCount: null, cleanup };
+  }
   if (input.kind === 'rows') {
     if (!Array.isArray(input.rows)) throw new InvalidInput('rows must be a JSON array of objects', 'rows');
     const f = await ndjsonFile(input.rows);
