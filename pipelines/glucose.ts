@@ -14,7 +14,7 @@ async function* entries(params: Record<string, unknown>) {
   const days = Number(params.days);
   let bad = Number(params.badReadings);
   for (let day = 0; day < days; day++) {
-    const rows: Record<string, unknown>[] = demoDay(day);
+    const rows: Record<string, unknown>[] = demoDay(day).map((r) => ({ ...r }));
     for (let i = 0; bad > 0 && i < rows.length; i += 7, bad--) rows[i] = { ...rows[i], sgv: null };
     yield rows;
   }

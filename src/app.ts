@@ -29,6 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { limitPlugins, rateKeyFor } from './limits/index.js';
 import { checkBodySize } from './limits/body-size.js';
+import type { UploadDir } from './limits/upload-size.js';
 import { loadAllowList, resolveWsOperation, type AllowList } from './limits/persisted.js';
 import { requestIdOnErrors, resultWithRequestId, withRequestId } from './limits/request-id.js';
 import { graphiqlCsp, setSecurityHeaders } from './security/headers.js';
@@ -84,7 +85,8 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       services = createServices({ ...backends, protectedBranches: config.protectedBranches });
       if (config.demo) await seedDemo(services, logger);
       const allowList = config.limits.persistedOperationsFile ? loadAllowList(config.limits.persistedOperationsFile) : undefined;
-      const yoga = createYogaServer(config, logger, metrics, makeContext, allowList);
+      // Uploads stream to the object store's local scratch space, beside the files written from them.
+      const yoga = createYogaServer(config, logger, metrics, makeContext, allowList, () => backends!.objects.scratchDir());
       server = createServer(async (req, res) => {
         const requestId = assignRequestId(req, res);
         setSecurityHeaders(req, res, { hstsMaxAge: config.http.hstsMaxAge });
@@ -132,6 +134,7 @@ function createYogaServer(
   metrics: Metrics,
   makeContext: (requestId: string, req?: IncomingMessage) => Context,
   allowList: AllowList | undefined,
+  uploadDir: UploadDir,
 ): Yoga {
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -153,7 +156,7 @@ function createYogaServer(
       useSubscriptionsEndAtExpiry(),
       graphiqlCsp(),
       requestIdOnErrors(),
-      ...limitPlugins(config.limits, { allowList, rateKey: rateKeyFor(authEnabled(config.auth)) }),
+      ...limitPlugins(config.limits, { allowList, rateKey: rateKeyFor(authEnabled(config.auth)), uploadDir }),
       {
         // One log line and one timing per operation, carrying the request id.
         onExecute({ args }: { args: ExecutionArgs }) {

@@ -8,7 +8,7 @@ import { persistedOperations, type AllowList } from './persisted.js';
 import { rateLimit } from './rate-limit.js';
 import { queryTimeout } from './timeout.js';
 import { tokenLimit } from './tokens.js';
-import { uploadLimits } from './upload-size.js';
+import { uploadLimits, type UploadDir } from './upload-size.js';
 
 export interface Limits {
   maxDepth: number;
@@ -24,10 +24,10 @@ export interface Limits {
 }
 
 /** Every limit set to 0 is off. */
-export function limitPlugins(limits: Limits, deps: { allowList?: AllowList; rateKey: (context: unknown) => string }): Plugin[] {
+export function limitPlugins(limits: Limits, deps: { allowList?: AllowList; rateKey: (context: unknown) => string; uploadDir?: UploadDir }): Plugin[] {
   const plugins: Plugin[] = [];
   if (deps.allowList) plugins.push(persistedOperations(deps.allowList));
-  plugins.push(uploadLimits(limits));
+  plugins.push(uploadLimits(limits, deps.uploadDir));
   if (limits.maxTokens > 0) plugins.push(tokenLimit(limits.maxTokens));
   if (limits.maxDepth > 0) plugins.push(depthLimit(limits.maxDepth));
   if (limits.maxAliases > 0) plugins.push(aliasLimit(limits.maxAliases));

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput } from '../domain/errors.js';
 import type { WriteInput } from '../ports/query-engine.js';
+import { uploadedPath } from '../uploads.js';
 
 export type DataFormat = 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET';
 export const MAX_JSON_ROWS = 100_000;
@@ -28,6 +29,9 @@ export async function readWriteInput(
   const format = args.format ?? formatFromName(file.name);
   if (!format) throw new InvalidInput('format is required when the file name does not say (.ndjson, .jsonl, .json, .csv, .parquet)', 'format');
   if (file.size === 0) throw new InvalidInput('the uploaded file is empty', 'file');
+  // An upload the HTTP layer already streamed to disk is read where it is.
+  const onDisk = uploadedPath(file);
+  if (onDisk) return { kind: 'file', localPath: onDisk, format };
   const localPath = path.join(scratchDir, `upload.${format.toLowerCase()}`);
   // Stream to disk chunk by chunk (yoga's File is a ponyfill, so no Readable.fromWeb).
   const reader = file.stream().getReader();

@@ -59,6 +59,28 @@ describe('limits: rate limit, timeout, cost, uploads', () => {
     expect(r.json.errors[0].extensions.requestId).toBe(r.requestId);
   });
 
+  it('streams uploads to scratch files that are removed once the response is sent, refused or not', async () => {
+    const scratch = path.join(g.home, 'warehouse', '.scratch');
+    const left = async () => (await fs.readdir(scratch).catch(() => [] as string[])).length;
+    const upload = (size: number) => {
+      const form = new FormData();
+      form.append('operations', JSON.stringify({ query: 'mutation($f: File) { appendRows(branch: "dev", table: "raw.nope", file: $f) { __typename ... on Error { code } } }', variables: { f: null } }));
+      form.append('map', JSON.stringify({ 0: ['variables.f'] }));
+      form.append('0', new Blob([Buffer.alloc(size, '{"sgv": 1}\n')]), 'rows.ndjson');
+      return new Response(form);
+    };
+    // chunked (no Content-Length): the limit applies while the body streams in
+    const over = upload(150_000);
+    const r = await send(g.url, over.body, { headers: { 'content-type': over.headers.get('content-type')! } });
+    expect(r.status).toBe(413);
+    expect(codes(r)).toEqual(['LIMIT_EXCEEDED']);
+    const ok = upload(50_000);
+    const done = await send(g.url, ok.body, { headers: { 'content-type': ok.headers.get('content-type')! } });
+    expect(done.json.data.appendRows).toEqual({ __typename: 'NotFound', code: 'NOT_FOUND' });
+    for (let i = 0; i < 50 && (await left()) > 0; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(await left()).toBe(0);
+  });
+
   it('limits requests per subject: HTTP 429 with Retry-After, an error result over graphql-ws', async () => {
     const replies: Awaited<ReturnType<typeof op>>[] = [];
     for (let i = 0; i < 8 && !replies.some((r) => r.status === 429); i++) {
