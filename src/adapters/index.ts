@@ -1,6 +1,11 @@
 /**
  * Picks the adapters from the validated config. Heavy SDKs load lazily, only for the backend chosen.
  * A configured but unreachable backend surfaces as BackendUnavailable, and `check` tells /readyz.
+ *
+ * One SQL database is opened here and shared: DATABASE_URL (PostgreSQL), else PGlite under
+ * `$CASCADE_HOME/catalog`. It holds the embedded version store (unless NESSIE_URI picks Nessie) and
+ * the runs; it is closed last. On PostgreSQL the event bus is LISTEN/NOTIFY, so every instance on the
+ * database sees every event; on PGlite (one process) it is the in-memory bus.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -8,11 +13,13 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { EventBus } from '../ports/event-bus.js';
+import type { RunStore } from '../ports/run-store.js';
 import type { VersionStore } from '../ports/version-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
 import { createLocalObjectStore } from './local/object-store.js';
 import { createMemoryEventBus } from './memory/event-bus.js';
+import type { SqlDatabase } from './sql/database.js';
 import { withRefCache } from './ref-cache.js';
 import { withEvents } from './version-store-events.js';
 import { withMetrics } from './with-metrics.js';
@@ -23,6 +30,10 @@ export interface Backends {
   objects: ObjectStore;
   engine: QueryEngine;
   bus: EventBus;
+  /** Pipeline runs, their events and audits (timed), in `db`. */
+  runs: RunStore;
+  /** The SQL database of the runs and of the embedded version store, opened once and shared. */
+  db: SqlDatabase;
   /** Readiness of each backend: name → null when fine, or the reason it is not. */
   check(): Promise<Record<string, string | null>>;
   close(): Promise<void>;
@@ -30,9 +41,34 @@ export interface Backends {
 
 export async function createBackends(config: Config, logger: Logger, metrics: Metrics): Promise<Backends> {
   const closers: (() => Promise<void>)[] = [];
-  const raw = await openVersionStore(config, closers);
-  logger.info({ versionStore: raw.kind }, 'version store ready');
-  const bus = createMemoryEventBus();
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch((e) => logger.warn({ err: e }, 'closing a backend failed'));
+  };
+  try {
+    return await open(config, logger, metrics, closers, close);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+async function open(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  closers: (() => Promise<void>)[],
+  close: () => Promise<void>,
+): Promise<Backends> {
+  const db = await openDatabase(config);
+  closers.push(() => db.close());
+  const raw = await openVersionStore(config, db, closers);
+  logger.info({ versionStore: raw.kind, database: db.kind }, 'version store ready');
+  const { createSqlRunStore } = await import('./sql/run-store.js');
+  const rawRuns = await createSqlRunStore(db, { leaseMs: config.runs.leaseMs });
+  closers.push(() => rawRuns.close());
+  const runs = withMetrics(rawRuns, 'RunStore', metrics.backendCalls);
+  const pgBus = db.kind === 'postgres' && config.databaseUrl ? await openPostgresBus(config.databaseUrl, db, logger) : null;
+  const bus = pgBus ?? createMemoryEventBus();
   closers.push(() => bus.close());
   const evented = withEvents(withMetrics(raw, 'VersionStore', metrics.backendCalls), bus, (e) =>
     logger.error({ err: e }, 'publishing a reference event failed'),
@@ -49,41 +85,51 @@ export async function createBackends(config: Config, logger: Logger, metrics: Me
     objects,
     engine,
     bus,
+    runs,
+    db,
     async check() {
       const out: Record<string, string | null> = {};
-      try {
-        await raw.getReference(await raw.defaultBranch());
-        out[raw.kind] = null;
-      } catch (e) {
-        out[raw.kind] = e instanceof Error ? e.message : String(e);
-      }
+      const probe = async (name: string, fn: () => Promise<unknown>) => {
+        try {
+          await fn();
+          out[name] = null;
+        } catch (e) {
+          out[name] = e instanceof Error ? e.message : String(e);
+        }
+      };
+      await probe(raw.kind, async () => raw.getReference(await raw.defaultBranch()));
+      // The embedded store's probe already covers the shared database; with Nessie it is separate.
+      if (!raw.kind.startsWith('embedded')) await probe(`runs-${db.kind}`, () => db.query('SELECT 1'));
+      if (pgBus) out['events-postgres'] = pgBus.status();
       return out;
     },
-    async close() {
-      for (const c of closers.reverse()) await c().catch((e) => logger.warn({ err: e }, 'closing a backend failed'));
-    },
+    close,
   };
 }
 
-async function openVersionStore(config: Config, closers: (() => Promise<void>)[]): Promise<VersionStore> {
+async function openDatabase(config: Config): Promise<SqlDatabase> {
+  const { openPglite, openPostgres } = await import('./sql/database.js');
+  if (config.databaseUrl) return openPostgres(config.databaseUrl);
+  const dir = path.join(config.home, 'catalog');
+  await fs.mkdir(dir, { recursive: true });
+  return openPglite(dir);
+}
+
+async function openVersionStore(config: Config, db: SqlDatabase, closers: (() => Promise<void>)[]): Promise<VersionStore> {
   if (config.nessieUri) {
     const { createNessieVersionStore } = await import('./nessie/index.js');
     const store = await createNessieVersionStore({ uri: config.nessieUri });
     closers.push(() => store.close());
     return store;
   }
-  const { openPglite, openPostgres } = await import('./sql/database.js');
   const { createEmbeddedVersionStore } = await import('./embedded/index.js');
-  let db;
-  if (config.databaseUrl) {
-    db = await openPostgres(config.databaseUrl);
-  } else {
-    const dir = path.join(config.home, 'catalog');
-    await fs.mkdir(dir, { recursive: true });
-    db = await openPglite(dir);
-  }
-  // The store closes its database when it is closed.
-  const store = await createEmbeddedVersionStore(db, { defaultBranch: config.defaultBranch });
+  // The database belongs to the backends (the run store shares it): the store must not close it.
+  const store = await createEmbeddedVersionStore(db, { defaultBranch: config.defaultBranch, closeDatabase: false });
   closers.push(() => store.close());
   return store;
+}
+
+async function openPostgresBus(url: string, db: SqlDatabase, logger: Logger) {
+  const { createPostgresEventBus } = await import('./postgres/event-bus.js');
+  return createPostgresEventBus({ url, db, onError: (e) => logger.warn({ err: e }, 'event bus (LISTEN/NOTIFY)') });
 }

@@ -15,6 +15,7 @@ export interface NewRun {
 
 export interface RunQuery {
   pipeline?: string | null;
+  /** Any of these statuses; null or empty: any status. */
   status?: readonly RunStatus[] | null;
   /** Page size (already validated). */
   limit: number;
@@ -48,19 +49,22 @@ export interface RunStore {
   lastRuns(pipelines: readonly string[]): Promise<Map<string, PipelineRun>>;
 
   /**
-   * Claims the oldest QUEUED run for `owner`, marking it RUNNING with a lease, or returns null.
+   * Claims the oldest QUEUED run for `owner`, marking it RUNNING with a lease (and `startedAt`, if
+   * unset), or returns null. Appends no event: the caller records RUN_STARTED.
    * At most one caller ever gets a given run (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL).
    * Runs of the same target are claimed one at a time only if `oneRunPerTarget` (not used yet).
    */
   claimNext(owner: string): Promise<PipelineRun | null>;
 
-  /** Extends the lease of the owner's RUNNING runs. */
+  /** Renews the lease of the owner's RUNNING runs (their last-renewed time becomes now). */
   heartbeat(owner: string): Promise<void>;
 
   /**
-   * Marks RUNNING runs FAILED with `reason` when their lease ran out (`staleBefore`), or all RUNNING
-   * runs when `staleBefore` is null (a single-process database after a restart). Appends each one's
-   * RUN_FAILED event. @returns the runs it failed.
+   * Marks RUNNING runs FAILED with `reason` when their lease ran out, i.e. their owner last claimed or
+   * renewed them before `staleBefore` (callers pass now − lease), or all RUNNING runs when
+   * `staleBefore` is null (a single-process database after a restart). Sets `error` and `finishedAt`
+   * and appends each one's RUN_FAILED event; safe to call from several instances at once.
+   * @returns the runs it failed.
    */
   failAbandoned(reason: string, staleBefore: Date | null): Promise<PipelineRun[]>;
 
@@ -73,10 +77,14 @@ export interface RunStore {
   /** Events with seq > after, in seq order, at most `limit`. */
   events(runId: string, after: number, limit: number): Promise<RunEvent[]>;
 
-  /** Flags a QUEUED or RUNNING run for cancelling. A QUEUED run becomes CANCELED at once. */
+  /**
+   * Flags a QUEUED or RUNNING run for cancelling. A QUEUED run becomes CANCELED at once, with its
+   * RUN_CANCELED event; a RUNNING one only gets `cancelRequested` (event null), and a finished one is
+   * returned unchanged. @throws NotFound for an unknown run.
+   */
   requestCancel(runId: string): Promise<{ run: PipelineRun; event: RunEvent | null }>;
 
-  /** Records (replaces) the audit results of a run. */
+  /** Records (replaces) the audit results of a run, in the given order. @throws NotFound for an unknown run. */
   saveAudits(runId: string, audits: readonly AuditResult[]): Promise<void>;
   audits(runId: string): Promise<AuditResult[]>;
 

@@ -1,8 +1,15 @@
+import { afterAll } from 'vitest';
 import { createSqlRunStore } from '../../src/adapters/sql/run-store.js';
-import { openPglite } from '../../src/adapters/sql/database.js';
+import { openPglite, type SqlDatabase } from '../../src/adapters/sql/database.js';
 import { describeRunStore } from './run-store.contract.js';
 
+// One in-memory PGlite for the file (starting one takes seconds), emptied for every test.
+let shared: Promise<SqlDatabase> | undefined;
+afterAll(async () => (await shared)?.close());
+
 describeRunStore('sql-pglite', async (opts) => {
-  const db = await openPglite();
-  return { store: await createSqlRunStore(db, opts), second: () => createSqlRunStore(db, opts), cleanup: () => db.close() };
+  const db = await (shared ??= openPglite());
+  const store = await createSqlRunStore(db, opts);
+  await db.query('TRUNCATE runs CASCADE');
+  return { store, second: () => createSqlRunStore(db, opts), cleanup: async () => undefined };
 });

@@ -229,7 +229,7 @@ export function describeRunStore(name: string, make: MakeRunStore): void {
       await expectCode(store.requestCancel('00000000-0000-4000-8000-000000000000'), 'NOT_FOUND');
     });
 
-    it('fails RUNNING runs whose lease ran out (or all of them after a restart), with RUN_FAILED', async () => {
+    it('fails RUNNING runs not renewed since staleBefore (or all of them after a restart), with RUN_FAILED', async () => {
       const clock = manualClock();
       const { store } = await open({ now: clock.now, leaseMs: 1000 });
       const a = (await newRun(store, 'a')).run;
@@ -240,17 +240,18 @@ export function describeRunStore(name: string, make: MakeRunStore): void {
       expect((await store.claimNext('instance-a'))!.runId).toBe(a.runId);
       expect((await store.claimNext('instance-b'))!.runId).toBe(b.runId);
       clock.advance(800);
-      await store.heartbeat('instance-a'); // leases now end at +1802 (a) and +1002 (b)
+      await store.heartbeat('instance-a'); // renewed at +802 (a) and +2 (b)
       clock.advance(700);
+      const staleBefore = () => new Date(clock.now().getTime() - 1000); // +502
 
-      const failed = await store.failAbandoned('instance lost', clock.now());
+      const failed = await store.failAbandoned('instance lost', staleBefore());
       expect(failed.map((r) => r.runId)).toEqual([b.runId]);
       expect(failed[0]).toMatchObject({ status: 'FAILED', error: 'instance lost' });
       expect(failed[0]!.finishedAt).toEqual(clock.now());
       const events = await store.events(b.runId, 0, 10);
       expect(events.at(-1)).toMatchObject({ seq: 2, type: 'RUN_FAILED', level: 'ERROR' });
       expect(await store.getRun(a.runId)).toMatchObject({ status: 'RUNNING' });
-      expect(await store.failAbandoned('instance lost', clock.now())).toEqual([]);
+      expect(await store.failAbandoned('instance lost', staleBefore())).toEqual([]);
 
       const restart = await store.failAbandoned('gateway restarted', null);
       expect(restart.map((r) => r.runId)).toEqual([a.runId]);

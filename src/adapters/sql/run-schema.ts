@@ -1,7 +1,8 @@
 /**
  * Tables of the SQL run store (PGlite or PostgreSQL), created by versioned, idempotent migrations.
  *
- *   runs        id pk (UUID text), the run's fields, owner + lease_until of the instance running it,
+ *   runs        id pk (UUID text), the run's fields; owner, renewed_at (last claim or heartbeat) and
+ *               lease_until (renewed_at + the owner's lease) of the instance running it;
  *               next_seq (the next event number, taken with UPDATE … RETURNING under the row lock)
  *   run_events  (run_id, seq) pk, at, type, step, level, message, data
  *   run_audits  (run_id, ord) pk, one row per audit result (failing_rows bigint)
@@ -33,6 +34,7 @@ export const RUN_MIGRATIONS: Migration[] = [
          cancel_requested boolean NOT NULL DEFAULT false,
          retry_of text,
          owner text,
+         renewed_at timestamptz,
          lease_until timestamptz,
          next_seq integer NOT NULL DEFAULT 1)`,
       `CREATE INDEX IF NOT EXISTS runs_newest ON runs (queued_at DESC, id DESC)`,

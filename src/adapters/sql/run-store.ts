@@ -17,7 +17,7 @@ import type { SqlDatabase, SqlExecutor } from './database.js';
 import { migrateRunStore } from './run-schema.js';
 
 export interface SqlRunStoreOptions {
-  /** How long a claim or heartbeat keeps a run leased to its owner (default 30 s). */
+  /** How long a claim or heartbeat leases a run to its owner (default 30 s; shown as lease_until). */
   leaseMs?: number;
   /** Clock (tests). */
   now?: () => Date;
@@ -70,7 +70,6 @@ export async function createSqlRunStore(db: SqlDatabase, opts: SqlRunStoreOption
   await migrateRunStore(db);
   const leaseMs = opts.leaseMs ?? 30_000;
   const now = opts.now ?? (() => new Date());
-  const leaseEnd = () => new Date(now().getTime() + leaseMs);
 
   /** Applies `sets` (may be empty) to the run, takes a seq when `event` is given, appends it. */
   async function change(
@@ -155,7 +154,7 @@ export async function createSqlRunStore(db: SqlDatabase, opts: SqlRunStoreOption
     async claimNext(owner) {
       const at = now();
       const r = await db.query<RunRow>(
-        `UPDATE runs SET status = 'RUNNING', owner = $1, lease_until = $2, started_at = COALESCE(started_at, $3)
+        `UPDATE runs SET status = 'RUNNING', owner = $1, lease_until = $2, renewed_at = $3, started_at = COALESCE(started_at, $3)
          WHERE status = 'QUEUED' AND id = (
            SELECT id FROM runs WHERE status = 'QUEUED' ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
@@ -165,14 +164,17 @@ export async function createSqlRunStore(db: SqlDatabase, opts: SqlRunStoreOption
     },
 
     async heartbeat(owner) {
-      await db.query(`UPDATE runs SET lease_until = $2 WHERE owner = $1 AND status = 'RUNNING'`, [owner, leaseEnd()]);
+      const at = now();
+      await db.query(`UPDATE runs SET renewed_at = $2, lease_until = $3 WHERE owner = $1 AND status = 'RUNNING'`, [
+        owner, at, new Date(at.getTime() + leaseMs),
+      ]);
     },
 
     async failAbandoned(reason, staleBefore) {
       return db.transaction(async (tx) => {
         const stale = await tx.query<{ id: string }>(
           `SELECT id FROM runs WHERE status = 'RUNNING'
-             AND ($1::timestamptz IS NULL OR lease_until IS NULL OR lease_until < $1::timestamptz)
+             AND ($1::timestamptz IS NULL OR renewed_at IS NULL OR renewed_at < $1::timestamptz)
            ORDER BY queued_at, id FOR UPDATE SKIP LOCKED`,
           [staleBefore],
         );
