@@ -21,6 +21,8 @@ import { runAudit } from '../../src/runs/steps/audit.js';
 import { runIngest } from '../../src/runs/steps/ingest.js';
 import { runModel } from '../../src/runs/steps/model.js';
 import type { StepContext, StepCounts } from '../../src/runs/step-context.js';
+import type { RefName } from '../../src/domain/refs.js';
+import { seedDemoTables } from '../../src/services/demo-tables.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import glucose from '../../pipelines/glucose.js';
 
@@ -333,5 +335,22 @@ describe('the glucose demo pipeline', () => {
     const good = await runSteps({ ...ctx, params: { days: 2, badReadings: 0 } });
     expect([...good.values()].every((r) => r.passed)).toBe(true);
     expect(await query(ctx, 'SELECT count(*) FROM raw.entries')).toEqual([['576']]);
+  });
+
+  it('overwrites the seeded demo tables in place: its models produce the same columns', async () => {
+    const out = buildPipeline(glucose, 'glucose.ts');
+    if (!('pipeline' in out)) throw new Error(JSON.stringify(out.errors));
+    const branch = `demo-${++branchNo}`;
+    await services.catalog.createBranch(branch, 'main', actor);
+    for (const ns of ['bronze', 'silver', 'gold', 'marts']) await services.catalog.createNamespace(branch, ns, null, actor);
+    await seedDemoTables(services.tables, branch as RefName, 1);
+    const { ctx } = await context(out.pipeline, { days: 2 }, branch);
+    await runSteps(ctx);
+    for (const t of ['bronze.stg_entries', 'silver.fct_glucose_readings', 'gold.dim_date', 'marts.mrt_glucose_overview']) {
+      const view = await services.tables.table(branch, t, actor);
+      const m = await services.tables.metadata(view!.content.metadataLocation);
+      expect([t, m.snapshots.map((s) => s.summary.operation)]).toEqual([t, ['append', 'overwrite']]);
+    }
+    expect(await query(ctx, 'SELECT count(*) FROM marts.mrt_glucose_overview')).toEqual([['2']]);
   });
 });
