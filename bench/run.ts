@@ -9,6 +9,8 @@
  *   npm run bench -- --only=catalog.ops.merge,catalog.ops.commit   just those operations
  *   npm run bench -- --only=tables       just the tables benchmark (bench/tables-run.ts; its report goes
  *                                        to bench/results/tables-latest.md and tables-latest.json)
+ *   npm run bench -- --only=tables.append   one tables scenario (also tables.aggregate, tables.history,
+ *                                        tables.listing; report: bench/results/tables-append-latest.*)
  *   npm run bench -- --only=http         just the HTTP benchmark (bench/http-run.ts: gateway vs bare yoga vs
  *                                        bare node:http; bench/results/http-latest.md and http-latest.json)
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
@@ -29,10 +31,10 @@ import { createTestDatabase, startNessie, startPostgres, type RunningService } f
 import { BACKENDS, labelOf, nessieDirectDriver, portDriver, type BackendName, type Driver, type OpenedStore } from './drivers.js';
 import { fixtureRates, growthRows, machine, opRows, toMarkdown, writeReport, type BenchReport } from './report.js';
 import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type GrowthResult, type OpName, type OpResult } from './scenarios.js';
-import { runTablesBench } from './tables-run.js';
+import { runTablesBench, TABLES_SCENARIOS, type TablesScenario } from './tables-run.js';
 import { runHttpBench } from './http-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', 'http'] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'http'] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -52,6 +54,8 @@ interface Options {
   opNames: OpName[];
   growth: boolean;
   tables: boolean;
+  /** The tables scenarios run (all for `tables`). */
+  tablesScenarios: TablesScenario[];
   http: boolean;
   backends: BackendName[];
   growthBackends: BackendName[];
@@ -98,7 +102,8 @@ function parseOptions(argv: string[]): Options {
     ops: opNames.length > 0,
     opNames,
     growth: (only.includes('catalog') || only.includes('catalog.growth')) && growthBackends.length > 0,
-    tables: only.includes('tables'),
+    tables: only.some((s) => s === 'tables' || s.startsWith('tables.')),
+    tablesScenarios: only.includes('tables') ? [...TABLES_SCENARIOS] : TABLES_SCENARIOS.filter((s) => only.includes(`tables.${s}`)),
     http: only.includes('http'),
     backends: backends as BackendName[],
     growthBackends: growthBackends as BackendName[],
@@ -205,7 +210,7 @@ async function main(): Promise<number> {
   const errors: string[] = [];
   const notes: string[] = [];
   if (opts.tables) {
-    errors.push(...(await runTablesBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `tables: ${e}`));
+    errors.push(...(await runTablesBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.tablesScenarios })).map((e) => `tables: ${e}`));
     if (!opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;
   }
   if (opts.http) {

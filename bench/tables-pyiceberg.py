@@ -5,8 +5,13 @@ line, one JSON answer per stdout line:
   {"op": "append", "name": "t1", "path": "/x.parquet"}
     -> creates bench.t1 from the file's Arrow schema (untimed), then times separately
        pyarrow.parquet.read_table(path) (readMs) and table.append(arrow_table) (appendMs).
+  {"op": "files", "name": "t1"} -> {"paths": [...]}: the data files of bench.t1's current snapshot.
+  {"op": "parquet", "paths": [...]} -> {"files": [...]}: per Parquet file its size, rows, row groups,
+       compression codecs, writer and whether every column carries a field id (untimed; the bench
+       reports what each side wrote).
 """
 import json
+import os
 import sys
 import time
 
@@ -14,6 +19,22 @@ import pyarrow
 import pyarrow.parquet as pq
 import pyiceberg
 from pyiceberg.catalog.sql import SqlCatalog
+
+
+def describe(path: str) -> dict:
+    local = path[len("file://"):] if path.startswith("file://") else path
+    meta = pq.ParquetFile(local).metadata
+    codecs = sorted({meta.row_group(g).column(c).compression for g in range(meta.num_row_groups) for c in range(meta.num_columns)})
+    schema = meta.schema.to_arrow_schema()
+    field_ids = all(f.metadata is not None and b"PARQUET:field_id" in f.metadata for f in schema)
+    return {
+        "bytes": os.path.getsize(local),
+        "rows": meta.num_rows,
+        "rowGroups": meta.num_row_groups,
+        "codecs": codecs,
+        "createdBy": meta.created_by,
+        "fieldIds": field_ids,
+    }
 
 
 def main() -> None:
@@ -26,6 +47,13 @@ def main() -> None:
             continue
         try:
             cmd = json.loads(line)
+            if cmd["op"] == "files":
+                table = catalog.load_table(f"bench.{cmd['name']}")
+                print(json.dumps({"paths": [t.file.file_path for t in table.scan().plan_files()]}), flush=True)
+                continue
+            if cmd["op"] == "parquet":
+                print(json.dumps({"files": [describe(p) for p in cmd["paths"]]}), flush=True)
+                continue
             if cmd["op"] != "append":
                 raise ValueError(f"unknown op {cmd['op']}")
             path = cmd["path"]

@@ -6,7 +6,7 @@ import { notesAndErrors, table, writeReportFiles } from './markdown.js';
  */
 import { machine } from './report.js';
 import { summarize } from './stats.js';
-import { callRanges, type Breakdown, type CallRange } from './tables-support.js';
+import { callRanges, type Breakdown, type CallRange, type ParquetFacts } from './tables-support.js';
 import type { AggregateResult, AppendResult, Comparison, HistoryResult, ListingResult, TablesSizes } from './tables-scenarios.js';
 
 export interface TablesReport {
@@ -131,6 +131,11 @@ export function toMarkdown(r: TablesReport): string {
     out.push('');
     out.push(`Append: the same ${(a.inputBytes / 2 ** 20).toFixed(1)} MiB Parquet file (written by DuckDB) for both, a fresh table per call on both sides; ${a.pyiceberg}, SqlCatalog on SQLite with a local warehouse; pyarrow's read_table of the file: median ${ms(a.pyReadMedianMs)} ms.`);
     out.push(`- one profiled gateway call (an extra, untimed table): ${formatBreakdown([a.profile])}`);
+    if (a.written) {
+      const facts = (fs: ParquetFacts[]) =>
+        fs.map((f) => `${(f.bytes / 2 ** 20).toFixed(1)} MiB, ${int(f.rows)} rows in ${f.rowGroups} row group(s), ${f.codecs.join('/')}, field ids ${f.fieldIds ? 'on every column' : 'missing'}, written by ${f.createdBy}`).join('; ');
+      out.push(`- written (pyarrow reads the footers): gateway ${a.written.gateway.length} file(s): ${facts(a.written.gateway)}; PyIceberg ${a.written.pyiceberg.length} file(s): ${facts(a.written.pyiceberg)}; the input: ${facts([a.written.input])}.`);
+    }
   }
   if (r.history) {
     const h = r.history;
@@ -178,6 +183,6 @@ export function toMarkdown(r: TablesReport): string {
   return out.join('\n');
 }
 
-export async function writeTablesReport(dir: string, r: TablesReport): Promise<{ md: string; json: string }> {
-  return writeReportFiles(dir, 'tables-latest', toMarkdown(r), r);
+export async function writeTablesReport(dir: string, r: TablesReport, name = 'tables-latest'): Promise<{ md: string; json: string }> {
+  return writeReportFiles(dir, name, toMarkdown(r), r);
 }

@@ -11,10 +11,17 @@ import { machine } from './report.js';
 import { toMarkdown, writeTablesReport, type TablesReport } from './tables-report.js';
 import { runAggregate, runAppend, runHistory, runListing, TABLES_FULL, TABLES_QUICK, type Env } from './tables-scenarios.js';
 
-export type TablesRunOptions = SuiteRunOptions;
+export const TABLES_SCENARIOS = ['aggregate', 'append', 'history', 'listing'] as const;
+export type TablesScenario = (typeof TABLES_SCENARIOS)[number];
 
-/** Runs the four scenarios, prints and writes the report; returns the errors (empty when all ran). */
+export interface TablesRunOptions extends SuiteRunOptions {
+  /** Only these scenarios (default: all four); a subset's report goes to tables-<names>-latest.*. */
+  scenarios?: readonly TablesScenario[];
+}
+
+/** Runs the scenarios, prints and writes the report; returns the errors (empty when all ran). */
 export async function runTablesBench(opts: TablesRunOptions): Promise<string[]> {
+  const only = new Set(opts.scenarios ?? TABLES_SCENARIOS);
   const sizes = opts.quick ? TABLES_QUICK : TABLES_FULL;
   const { progress } = opts;
   const startedAt = new Date();
@@ -41,7 +48,8 @@ export async function runTablesBench(opts: TablesRunOptions): Promise<string[]> 
       `rows(first: 100) over ${sizes.history.snapshots} snapshots, listing ${sizes.listing.tables} tables`,
   );
 
-  const scenario = async <T>(name: string, run: (env: Env) => Promise<T>): Promise<T | null> => {
+  const scenario = async <T>(name: TablesScenario, run: (env: Env) => Promise<T>): Promise<T | null> => {
+    if (!only.has(name)) return null;
     const mine: (() => Promise<unknown>)[] = [];
     const all = async () => {
       for (const c of mine.splice(0).reverse()) await c().catch((e: unknown) => progress(`cleanup failed: ${(e as Error).message}`));
@@ -79,7 +87,8 @@ export async function runTablesBench(opts: TablesRunOptions): Promise<string[]> 
   report.durationSec = (Date.now() - startedAt.getTime()) / 1000;
   report.machine.loadAvgEnd = os.loadavg()[0] ?? 0;
   process.stdout.write(`\n${toMarkdown(report)}`);
-  const files = await writeTablesReport(opts.outDir, report);
+  const subset = only.size < TABLES_SCENARIOS.length ? TABLES_SCENARIOS.filter((s) => only.has(s)) : null;
+  const files = await writeTablesReport(opts.outDir, report, subset ? `tables-${subset.join('-')}-latest` : 'tables-latest');
   progress(`tables report written to ${path.relative(process.cwd(), files.md)} and ${path.relative(process.cwd(), files.json)}`);
   return errors;
 }

@@ -20,7 +20,7 @@ import type { DataFile } from '../src/domain/iceberg/types.js';
 import { commitSnapshot, dataFileFromWritten, newTableMetadata, writeMetadataFile } from '../src/iceberg/table-writer.js';
 import { schemaFromColumns } from '../src/services/table-writes.js';
 import { now, since, summarize, type Summary } from './stats.js';
-import { BenchGateway, callRanges, COLUMNS, diffCalls, interleaved, PyIcebergWorker, writeReadings, type Breakdown, type CallRange } from './tables-support.js';
+import { BenchGateway, callRanges, COLUMNS, diffCalls, interleaved, PyIcebergWorker, writeReadings, type Breakdown, type CallRange, type ParquetFacts } from './tables-support.js';
 
 export interface TablesSizes {
   mode: 'full' | 'quick';
@@ -249,6 +249,8 @@ export interface AppendResult {
   pyReadMedianMs: number;
   /** One extra gateway append between /metrics scrapes. */
   profile: Breakdown;
+  /** The data files each side wrote (for the first measured call), and the input file. */
+  written: { gateway: ParquetFacts[]; pyiceberg: ParquetFacts[]; input: ParquetFacts };
 }
 
 export async function runAppend(sizes: TablesSizes['append'], env: Env): Promise<AppendResult> {
@@ -293,6 +295,13 @@ export async function runAppend(sizes: TablesSizes['append'], env: Env): Promise
     (d, n) => progress(`    round ${d}/${n}`),
   );
   const profile = await g.profile(() => g.appendFile('main', `bench.append_${total}`, input));
+  // What each side wrote for the first measured call, read the same way (pyarrow's footer).
+  const t = await g.data(`{ table(name: "bench.append_${sizes.warmup}", ref: "main") { currentSnapshot { dataFiles(first: 100) { nodes { path } } } } }`);
+  const written = {
+    gateway: await worker.parquet((t.table.currentSnapshot.dataFiles.nodes as { path: string }[]).map((f) => f.path)),
+    pyiceberg: await worker.parquet(await worker.files(`append_${sizes.warmup}`)),
+    input: (await worker.parquet([input]))[0]!,
+  };
   await worker.close();
   await g.stop();
   const gatewaySide: Side = {
@@ -330,6 +339,7 @@ export async function runAppend(sizes: TablesSizes['append'], env: Env): Promise
     pyiceberg: version,
     pyReadMedianMs: summarize(py.map((p) => p.readMs)).medianMs,
     profile,
+    written,
   };
 }
 

@@ -194,6 +194,16 @@ export interface PyAppend {
   addedRows: number;
 }
 
+/** One Parquet file as pyarrow sees it. */
+export interface ParquetFacts {
+  bytes: number;
+  rows: number;
+  rowGroups: number;
+  codecs: string[];
+  createdBy: string;
+  fieldIds: boolean;
+}
+
 /** A long-lived Python process (bench/tables-pyiceberg.py) so interpreter start and imports are not timed. */
 export class PyIcebergWorker {
   private readonly lines: AsyncIterator<string>;
@@ -228,6 +238,18 @@ export class PyIcebergWorker {
   async append(name: string, file: string): Promise<PyAppend> {
     this.child.stdin.write(`${JSON.stringify({ op: 'append', name, path: file })}\n`);
     return this.next<PyAppend>();
+  }
+
+  /** The data files of bench.<name>'s current snapshot. */
+  async files(name: string): Promise<string[]> {
+    this.child.stdin.write(`${JSON.stringify({ op: 'files', name })}\n`);
+    return (await this.next<{ paths: string[] }>()).paths;
+  }
+
+  /** What is in Parquet files (read by pyarrow): size, rows, row groups, codecs, writer, field ids. */
+  async parquet(paths: string[]): Promise<ParquetFacts[]> {
+    this.child.stdin.write(`${JSON.stringify({ op: 'parquet', paths })}\n`);
+    return (await this.next<{ files: ParquetFacts[] }>()).files;
   }
 
   async close(): Promise<void> {
