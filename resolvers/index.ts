@@ -10,5 +10,6 @@ import './tables.js';
 import './table-queries.js';
 import './table-mutations.js';
 import './subscriptions.js';
+import './runs.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

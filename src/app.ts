@@ -25,6 +25,9 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { seedDemo } from './services/demo.js';
 import { createServices, type Services } from './services/index.js';
+import { PipelineRegistry } from './pipelines/registry.js';
+import { RunEngine } from './runs/engine.js';
+import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { limitPlugins, rateKeyFor } from './limits/index.js';
@@ -54,6 +57,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
   const metrics = createMetrics();
   let backends: Backends | undefined;
   let services: Services | undefined;
+  let engine: RunEngine | undefined;
   let server: Server | undefined;
   let wss: WebSocketServer | undefined;
   let url = '';
@@ -82,7 +86,16 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
     logger,
     async start() {
       backends = await createBackends(config, logger, metrics);
-      services = createServices({ ...backends, protectedBranches: config.protectedBranches });
+      const pipelines = new PipelineRegistry(config.runs.pipelinesDir, logger);
+      await pipelines.load();
+      services = createServices({ ...backends, protectedBranches: config.protectedBranches, pipelines, logger });
+      engine = new RunEngine(
+        { runs: backends.runs, bus: backends.bus, services, pipelines, config: config.runs, logger, singleProcess: backends.db.kind === 'pglite' },
+        `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      );
+      const runEngine = engine;
+      services.runs.onQueued = () => runEngine.wake();
+      await engine.start();
       if (config.demo) await seedDemo(services, logger);
       const allowList = config.limits.persistedOperationsFile ? loadAllowList(config.limits.persistedOperationsFile) : undefined;
       // Uploads stream to the object store's local scratch space, beside the files written from them.
@@ -119,7 +132,9 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
         server.closeAllConnections();
         await new Promise<void>((r) => server!.close(() => r()));
       }
+      await engine?.stop();
       await backends?.close();
+      engine = undefined;
       server = undefined;
       wss = undefined;
     },

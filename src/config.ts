@@ -66,6 +66,11 @@ const EnvSchema = LimitsEnvSchema.extend({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   CASCADE_DEFAULT_BRANCH: z.string().default('main'),
+  PIPELINES_DIR: z.string().trim().min(1).default('./pipelines'),
+  RUN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  RUN_LEASE_MS: z.coerce.number().int().min(1000).default(15_000),
+  RUN_POLL_MS: z.coerce.number().int().min(50).default(1000),
+  RUN_WORKER: bool.default(true),
 });
 
 export interface Config {
@@ -87,6 +92,20 @@ export interface Config {
   defaultBranch: string;
   limits: Limits;
   http: { corsOrigins: string[]; hstsMaxAge?: number };
+  runs: RunsConfig;
+}
+
+export interface RunsConfig {
+  /** Folder of pipeline files (YAML or TypeScript). */
+  pipelinesDir: string;
+  /** Runs this instance executes at once; more wait QUEUED. */
+  concurrency: number;
+  /** A RUNNING run whose owner has not renewed its lease for this long is failed as abandoned. */
+  leaseMs: number;
+  /** How often an idle worker looks for queued runs (it is also woken by new runs). */
+  pollMs: number;
+  /** Whether this instance executes runs (false: it only queues and serves them). */
+  worker: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -128,6 +147,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       introspection: e.INTROSPECTION,
     },
     http: { corsOrigins: e.CORS_ORIGINS, hstsMaxAge: e.HSTS_MAX_AGE },
+    runs: {
+      pipelinesDir: path.resolve(e.PIPELINES_DIR),
+      concurrency: e.RUN_CONCURRENCY,
+      leaseMs: e.RUN_LEASE_MS,
+      pollMs: e.RUN_POLL_MS,
+      worker: e.RUN_WORKER,
+    },
   };
 }
 

@@ -10,8 +10,10 @@ import type { RefName } from '../domain/refs.js';
 import type { Operation, VersionStore } from '../ports/version-store.js';
 import type { Services } from './index.js';
 import { seedDemoTables } from './demo-tables.js';
+import { systemActor } from '../auth/actor.js';
 
 const DEMO_DAYS = 3;
+const DEMO_PIPELINE = 'glucose';
 
 const LAYERS: Record<string, string> = {
   raw: 'Landing zone: Nightscout-style glucose entries as ingested',
@@ -64,13 +66,45 @@ export async function seedDemo(services: Services, logger: Logger): Promise<bool
   await store.commit(dev, undefined, { message: 'Document the bronze staging conventions', author: 'carol@example.com' }, [
     await update(dev, 'bronze', { ...attrs('bronze'), conventions: 'snake_case columns, one row per source record' }),
   ]);
-  await seedDemoTables(services.tables, dev, DEMO_DAYS);
-  await mergeInto(store, dev, main, 'Publish dev to main after audits passed', 'alice@example.com');
+  await buildGlucoseTables(services, logger, dev, main);
   await store.commit(dev, undefined, { message: 'Start the next ingestion window', author: 'ingest-bot' }, [
     put('raw.staging', { description: 'Landing area for the next batch' }),
   ]);
   logger.info('demo history seeded');
   return true;
+}
+
+/**
+ * The glucose tables come from the `glucose` pipeline: one run that passes its audits and merges
+ * into main, then one with injected null readings that fails the not_null audit and leaves main
+ * untouched, so GraphiQL shows runs, events, audits and WAP branches. Without the pipeline file
+ * (another PIPELINES_DIR) the tables are built directly on dev and merged.
+ */
+async function buildGlucoseTables(services: Services, logger: Logger, dev: RefName, main: RefName): Promise<void> {
+  if (!services.runs.pipelines.get(DEMO_PIPELINE)) {
+    logger.warn({ dir: services.runs.pipelines.dir }, `the demo pipeline '${DEMO_PIPELINE}' is not in the pipelines folder; building the demo tables without a run`);
+    await seedDemoTables(services.tables, dev, DEMO_DAYS);
+    await mergeInto(services.store, dev, main, 'Publish dev to main after audits passed', 'alice@example.com');
+    return;
+  }
+  const actor = systemActor('alice@example.com');
+  const good = await services.runs.startRun({ pipeline: DEMO_PIPELINE, params: { days: 14, badReadings: 0 }, target: main }, actor);
+  const ok = await waitForRun(services, good.runId);
+  logger.info({ runId: ok.runId, status: ok.status, error: ok.error }, 'demo run finished');
+  const bad = await services.runs.startRun({ pipeline: DEMO_PIPELINE, params: { days: 1, badReadings: 5 }, target: main }, actor);
+  const failed = await waitForRun(services, bad.runId);
+  logger.info({ runId: failed.runId, status: failed.status }, 'demo run with bad readings finished (its audit fails by design)');
+}
+
+async function waitForRun(services: Services, runId: string, timeoutMs = 600_000) {
+  const actor = systemActor('demo');
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await services.runs.run(runId, actor);
+    if (run && (run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELED')) return run;
+    if (Date.now() > until) throw new Error(`demo run ${runId} did not finish within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function attrs(layer: string): Record<string, string> {

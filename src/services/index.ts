@@ -3,12 +3,17 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
 import type { VersionStore } from '../ports/version-store.js';
+import type { RunStore } from '../ports/run-store.js';
+import type { Logger } from '../logger.js';
+import type { PipelineRegistry } from '../pipelines/registry.js';
+import { RunService } from './runs.js';
 import { CatalogService } from './catalog.js';
 import { TableService } from './table-writes.js';
 
 export interface Services {
   catalog: CatalogService;
   tables: TableService;
+  runs: RunService;
   store: VersionStore;
   objects: ObjectStore;
   engine: QueryEngine;
@@ -21,11 +26,15 @@ export function createServices(deps: {
   engine: QueryEngine;
   bus: EventBus;
   protectedBranches: string[];
+  runs: RunStore;
+  pipelines: PipelineRegistry;
+  logger: Logger;
 }): Services {
   const catalog = new CatalogService(deps.store, deps.protectedBranches);
   return {
     catalog,
     tables: new TableService(catalog, deps.store, deps.objects, deps.engine),
+    runs: new RunService(deps.pipelines, deps.runs, deps.bus, catalog, deps.store, deps.logger),
     store: deps.store,
     objects: deps.objects,
     engine: deps.engine,

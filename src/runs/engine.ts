@@ -1,0 +1,394 @@
+/**
+ * The run engine: claims QUEUED runs from the RunStore (each run executes on exactly one instance),
+ * and executes Write-Audit-Publish: branch `runs/<pipeline>/<runId>` from the target's head, ingest
+ * and models there, audits there, then one merge commit into the target guarded by the head the run
+ * started from (three-way if the target moved; a conflict fails the run). Every step is an event.
+ */
+import type { Logger } from '../logger.js';
+import type { RunsConfig } from '../config.js';
+import { DomainError, MergeConflict, ReferenceConflict } from '../domain/errors.js';
+import { refName, type CommitHash, type RefName } from '../domain/refs.js';
+import type { AuditResult, NewRunEvent, PipelineRun } from '../domain/runs.js';
+import type { Actor } from '../auth/actor.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { RunStore } from '../ports/run-store.js';
+import type { Pipeline } from '../pipelines/spec.js';
+import type { PipelineRegistry } from '../pipelines/registry.js';
+import type { Services } from '../services/index.js';
+import { RunRecorder } from './recorder.js';
+import { runAudit } from './steps/audit.js';
+import { runIngest } from './steps/ingest.js';
+import { runModel } from './steps/model.js';
+import type { StepContext, StepCounts, StepOutcome } from './step-context.js';
+
+/** STEP_PROGRESS cadence during a step (the issue asks for at least every 2 s). */
+const PROGRESS_EVERY_MS = 1500;
+
+/** The identity a run acts with: engineer on its own branch, and the run's right to merge. */
+export function runActor(run: PipelineRun): Actor {
+  return { subject: run.startedBy, roles: ['engineer'], kind: 'run', expiresAt: null };
+}
+
+export function runBranchName(run: Pick<PipelineRun, 'pipeline' | 'runId'>): string {
+  return `runs/${run.pipeline}/${run.runId}`;
+}
+
+class RunCanceled extends Error {}
+
+export class RunEngine {
+  readonly owner: string;
+  private readonly recorder: RunRecorder;
+  private readonly active = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private repoll = false;
+  private started = false;
+
+  constructor(
+    private readonly deps: {
+      runs: RunStore;
+      bus: EventBus;
+      services: Services;
+      pipelines: PipelineRegistry;
+      config: RunsConfig;
+      logger: Logger;
+      /** True when the database is private to this process (PGlite): every RUNNING run at start is abandoned. */
+      singleProcess: boolean;
+    },
+    owner: string,
+  ) {
+    this.owner = owner;
+    this.recorder = new RunRecorder(deps.runs, deps.bus, deps.logger);
+  }
+
+  /** Fails runs a crashed gateway left RUNNING, then starts polling for queued runs. */
+  async start(): Promise<void> {
+    await this.failAbandoned(true);
+    if (!this.deps.config.worker) return;
+    this.started = true;
+    this.timer = setInterval(() => void this.poll(), this.deps.config.pollMs);
+    this.timer.unref();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(500, Math.floor(this.deps.config.leaseMs / 3)));
+    this.heartbeatTimer.unref();
+    void this.listenForQueuedRuns();
+    void this.poll();
+  }
+
+  /** Runs queued through any instance wake this worker at once (polling is the fallback). */
+  private async listenForQueuedRuns(): Promise<void> {
+    const { events } = this.deps.bus.subscribe('runUpdated', this.stopping.signal);
+    try {
+      for await (const n of events) if (n.status === 'QUEUED') this.wake();
+    } catch (e) {
+      this.deps.logger.warn({ err: e }, 'listening for queued runs stopped');
+    }
+  }
+
+  /** Looks for queued runs now (called when a run is queued on any instance). */
+  wake(): void {
+    if (this.started) void this.poll();
+  }
+
+  /** Stops taking runs; runs in flight stop at once and are marked FAILED. */
+  async stop(): Promise<void> {
+    this.started = false;
+    clearInterval(this.timer);
+    clearInterval(this.heartbeatTimer);
+    this.stopping.abort();
+    await Promise.allSettled([...this.active.values()]);
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      if (this.active.size > 0) await this.deps.runs.heartbeat(this.owner);
+      await this.failAbandoned(false);
+    } catch (e) {
+      this.deps.logger.warn({ err: e }, 'run heartbeat failed');
+    }
+  }
+
+  private async failAbandoned(atStart: boolean): Promise<void> {
+    const { runs, config, singleProcess, logger } = this.deps;
+    const staleBefore = atStart && singleProcess ? null : new Date(Date.now() - config.leaseMs);
+    const reason = atStart && singleProcess
+      ? 'the gateway stopped while the run was running (it was restarted); the target was not changed by this run'
+      : 'the gateway instance running it stopped renewing its lease; the target was not changed by this run';
+    const failed = await runs.failAbandoned(reason, staleBefore);
+    for (const run of failed) {
+      logger.warn({ runId: run.runId, pipeline: run.pipeline }, 'marked an abandoned run FAILED');
+      await this.recorder.noticeRun(run);
+      const last = await runs.events(run.runId, 0, 100_000);
+      const tail = last[last.length - 1];
+      if (tail) await this.recorder.noticeEvent(tail);
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) {
+      this.repoll = true;
+      return;
+    }
+    this.polling = true;
+    try {
+      do {
+        this.repoll = false;
+        while (this.started && this.active.size < this.deps.config.concurrency) {
+          const run = await this.deps.runs.claimNext(this.owner);
+          if (!run) break;
+          const done = this.execute(run).finally(() => {
+            this.active.delete(run.runId);
+            this.wake();
+          });
+          this.active.set(run.runId, done);
+        }
+      } while (this.repoll && this.started);
+    } catch (e) {
+      this.deps.logger.error({ err: e }, 'claiming a queued run failed');
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async execute(claimed: PipelineRun): Promise<void> {
+    const { runs, logger } = this.deps;
+    const log = logger.child({ runId: claimed.runId, pipeline: claimed.pipeline });
+    let run = claimed;
+    try {
+      await this.recorder.noticeRun(run);
+      await this.event(run, { type: 'RUN_STARTED', step: null, level: 'INFO', message: `Run started on ${this.owner}`, data: { owner: this.owner } });
+      const pipeline = this.deps.pipelines.get(run.pipeline);
+      if (!pipeline) throw new Error(`pipeline '${run.pipeline}' is no longer loaded`);
+      run = await this.createBranch(run);
+      const outcome = await this.runSteps(run, pipeline);
+      if (outcome === 'audits-failed') return;
+      if (pipeline.spec.publish.merge) run = await this.publish(run, pipeline);
+      await this.cleanup(run, pipeline);
+      await this.recorder.update(run.runId, { status: 'SUCCEEDED', finishedAt: new Date() }, {
+        type: 'RUN_SUCCEEDED', step: null, level: 'INFO', message: 'Run succeeded', data: { mergedHash: run.mergedHash },
+      });
+      log.info('run succeeded');
+    } catch (e) {
+      if (e instanceof RunCanceled) {
+        await this.recorder.update(run.runId, { status: 'CANCELED', finishedAt: new Date() }, {
+          type: 'RUN_CANCELED', step: null, level: 'WARN', message: 'Run canceled; the target was not changed', data: null,
+        });
+        log.info('run canceled');
+        return;
+      }
+      const message = this.stopping.signal.aborted
+        ? 'the gateway stopped while the run was running; the target was not changed by this run'
+        : errorText(e);
+      if (!(e instanceof DomainError)) log.warn({ err: e }, 'run failed');
+      await this.recorder
+        .update(run.runId, { status: 'FAILED', finishedAt: new Date(), error: message }, {
+          type: 'RUN_FAILED', step: null, level: 'ERROR', message: `Run failed: ${message}`, data: errorData(e),
+        })
+        .catch((err) => log.error({ err }, 'recording a failed run failed'));
+    }
+    void runs;
+  }
+
+  private event(run: PipelineRun, e: NewRunEvent) {
+    return this.recorder.event(run.runId, e);
+  }
+
+  private async createBranch(run: PipelineRun): Promise<PipelineRun> {
+    const { store } = this.deps.services;
+    const target = refName(run.target, 'target');
+    const head = await store.getReference(target);
+    if (head.type !== 'BRANCH') throw new Error(`target '${run.target}' is not a branch`);
+    const branch = refName(runBranchName(run), 'branch');
+    await store.createReference(branch, 'BRANCH', head.hash);
+    return this.recorder.update(run.runId, { branch, baseHash: head.hash }, {
+      type: 'BRANCH_CREATED', step: null, level: 'INFO', message: `Created branch ${branch} from ${run.target} at ${head.hash}`,
+      data: { branch, from: run.target, hash: head.hash },
+    });
+  }
+
+  private async assertNotCanceled(run: PipelineRun): Promise<void> {
+    if (this.stopping.signal.aborted) throw new Error('the gateway is stopping');
+    const now = await this.deps.runs.getRun(run.runId);
+    if (now?.cancelRequested) throw new RunCanceled();
+  }
+
+  /** Ingest and models in order, then every audit. */
+  private async runSteps(run: PipelineRun, pipeline: Pipeline): Promise<'ok' | 'audits-failed'> {
+    const ctx = this.stepContext(run, pipeline);
+    for (const info of pipeline.steps) {
+      if (info.kind !== 'ingest' && info.kind !== 'model') continue;
+      await this.assertNotCanceled(run);
+      const ingest = pipeline.spec.ingest.find((s) => s.name === info.name);
+      const model = pipeline.spec.models.find((s) => s.name === info.name);
+      await this.step(run, info.name, info.kind, ctx, (c) => (ingest ? runIngest(ingest, c) : runModel(model!, c)));
+    }
+    const results: AuditResult[] = [];
+    for (const audit of pipeline.spec.audits) {
+      await this.assertNotCanceled(run);
+      const result = await this.withStepEvents(run, audit.name, 'audit', ctx, async (c) => {
+        const r = await runAudit(audit, c);
+        results.push(r);
+        return r;
+      }, (r) => ({
+        type: r.passed ? 'AUDIT_PASSED' : 'AUDIT_FAILED',
+        level: r.passed ? 'INFO' : r.severity === 'error' ? 'ERROR' : 'WARN',
+        message: `${r.name} (${r.check} on ${r.table}) ${r.passed ? 'passed' : `failed: ${r.failingRows ?? '?'} failing row(s)`}`,
+        data: { table: r.table, check: r.check, severity: r.severity, passed: r.passed, failingRows: r.failingRows === null ? null : Number(r.failingRows), message: r.message },
+      }));
+      void result;
+    }
+    await this.deps.runs.saveAudits(run.runId, results);
+    const blocking = results.filter((r) => !r.passed && r.severity === 'error');
+    if (blocking.length === 0) return 'ok';
+    const message = `${blocking.length} error-level audit(s) failed: ${blocking.map((r) => `${r.name} (${r.failingRows ?? '?'} failing rows)`).join(', ')}; the target was not changed and branch ${run.branch} keeps the data`;
+    await this.recorder.update(run.runId, { status: 'FAILED', finishedAt: new Date(), error: message }, {
+      type: 'RUN_FAILED', step: null, level: 'ERROR', message: `Run failed: ${message}`,
+      data: { code: 'AUDIT_FAILED', audits: blocking.map((r) => ({ name: r.name, failingRows: r.failingRows === null ? null : Number(r.failingRows) })) },
+    });
+    return 'audits-failed';
+  }
+
+  /** One ingest or model step: STEP_STARTED, progress, COMMIT_CREATED per commit, STEP_SUCCEEDED. */
+  private async step(run: PipelineRun, name: string, kind: string, ctx: Omit<StepContext, 'progress'>, work: (c: StepContext) => Promise<StepOutcome>) {
+    await this.withStepEvents(run, name, kind, ctx, async (c) => {
+      const out = await work(c);
+      for (const commit of out.commits) {
+        await this.recorder.update(run.runId, { addCommit: commit.hash }, {
+          type: 'COMMIT_CREATED', step: name, level: 'INFO', message: commit.message, data: { hash: commit.hash },
+        });
+      }
+      return out;
+    }, (out) => ({
+      type: 'STEP_SUCCEEDED', level: 'INFO', message: out.message,
+      data: { kind, rowsRead: out.rowsRead, rowsWritten: out.rowsWritten },
+    }));
+  }
+
+  private async withStepEvents<T>(
+    run: PipelineRun,
+    name: string,
+    kind: string,
+    ctx: Omit<StepContext, 'progress'>,
+    work: (c: StepContext) => Promise<T>,
+    done: (out: T) => Omit<NewRunEvent, 'step'>,
+  ): Promise<T> {
+    await this.event(run, { type: 'STEP_STARTED', step: name, level: 'INFO', message: `${kind} ${name} started`, data: { kind } });
+    const counts: Required<StepCounts> = { rowsRead: 0, rowsWritten: 0 };
+    const started = Date.now();
+    let chain = Promise.resolve();
+    const ticker = setInterval(() => {
+      chain = chain.then(() =>
+        this.event(run, {
+          type: 'STEP_PROGRESS', step: name, level: 'DEBUG',
+          message: `${kind} ${name}: ${counts.rowsRead} rows read, ${counts.rowsWritten} written`,
+          data: { ...counts, elapsedMs: Date.now() - started },
+        }).then(() => undefined, () => undefined),
+      );
+    }, PROGRESS_EVERY_MS);
+    try {
+      const out = await work({
+        ...ctx,
+        progress: (c) => {
+          if (c.rowsRead !== undefined) counts.rowsRead = c.rowsRead;
+          if (c.rowsWritten !== undefined) counts.rowsWritten = c.rowsWritten;
+        },
+      });
+      clearInterval(ticker);
+      await chain;
+      const ev = done(out);
+      await this.event(run, { ...ev, step: name, data: { ...(ev.data ?? {}), elapsedMs: Date.now() - started } });
+      return out;
+    } catch (e) {
+      clearInterval(ticker);
+      await chain;
+      if (!(e instanceof RunCanceled)) {
+        await this.event(run, { type: 'STEP_FAILED', step: name, level: 'ERROR', message: `${kind} ${name} failed: ${errorText(e)}`, data: errorData(e) });
+      }
+      throw e;
+    }
+  }
+
+  private stepContext(run: PipelineRun, pipeline: Pipeline): Omit<StepContext, 'progress'> {
+    const { services } = this.deps;
+    return {
+      run,
+      pipeline,
+      branch: run.branch!,
+      params: run.params,
+      actor: runActor(run),
+      tables: services.tables,
+      engine: services.engine,
+      pipelinesDir: this.deps.config.pipelinesDir,
+      signal: this.stopping.signal,
+      log: async (level, message, data) => {
+        await this.event(run, { type: 'LOG', step: null, level, message, data: data ?? null });
+      },
+    };
+  }
+
+  /**
+   * One merge commit into the target, guarded by the head the run started from; when the target
+   * moved meanwhile, a three-way merge onto its new head (a conflict fails the run).
+   */
+  private async publish(run: PipelineRun, pipeline: Pipeline): Promise<PipelineRun> {
+    await this.assertNotCanceled(run);
+    const { services } = this.deps;
+    const actor = runActor(run);
+    const into = refName(run.target, 'target') as RefName;
+    services.catalog.policy.assertCanChangeBranch(actor, into, 'merge');
+    const source = await services.store.getReference(refName(run.branch!, 'branch'));
+    let expected = run.baseHash as CommitHash;
+    await this.event(run, { type: 'STEP_STARTED', step: 'publish', level: 'INFO', message: `Merging ${run.branch} into ${run.target}`, data: { kind: 'publish' } });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await services.store.merge({
+          fromHash: source.hash,
+          fromRefName: source.name,
+          into,
+          expectedHash: expected,
+          noFastForward: true,
+          meta: {
+            message: `Publish run ${run.runId} of pipeline ${pipeline.spec.name}`,
+            author: run.startedBy,
+            properties: { run_id: run.runId, pipeline: pipeline.spec.name, run_branch: run.branch! },
+          },
+        });
+        const threeWay = expected !== run.baseHash;
+        return await this.recorder.update(run.runId, { mergedHash: out.hash }, {
+          type: 'MERGED', step: 'publish', level: 'INFO',
+          message: `Merged ${run.branch} into ${run.target} as ${out.hash}${threeWay ? ' (three-way: the target had moved)' : ''}`,
+          data: { hash: out.hash, previousHash: out.previousHash, threeWay, changedKeys: out.changedKeys },
+        });
+      } catch (e) {
+        if (e instanceof ReferenceConflict && attempt < 5) {
+          expected = (await services.store.getReference(into)).hash;
+          continue;
+        }
+        if (e instanceof MergeConflict) {
+          await this.event(run, { type: 'STEP_FAILED', step: 'publish', level: 'ERROR', message: `merge into ${run.target} conflicts`, data: errorData(e) });
+        }
+        throw e;
+      }
+    }
+  }
+
+  private async cleanup(run: PipelineRun, pipeline: Pipeline): Promise<void> {
+    if (pipeline.spec.cleanup !== 'delete-on-success' || !run.branch) return;
+    const { store } = this.deps.services;
+    const ref = await store.getReference(refName(run.branch, 'branch'));
+    await store.deleteReference(ref.name, 'BRANCH', ref.hash);
+    await this.event(run, { type: 'LOG', step: null, level: 'INFO', message: `Deleted branch ${run.branch}`, data: null });
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message.slice(0, 2000);
+  return String(e).slice(0, 2000);
+}
+
+function errorData(e: unknown): Record<string, unknown> | null {
+  if (e instanceof MergeConflict) return { code: e.code, conflicts: e.conflicts.map((c) => ({ ...c })) };
+  if (e instanceof DomainError) return { code: e.code };
+  return null;
+}

@@ -1,0 +1,100 @@
+/**
+ * SIGKILL of the gateway process in the middle of a run, then a restart on the same home: the run
+ * is FAILED with a reason, the target is unchanged, and new runs work.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/services.js';
+import { pipelinesDir, SLOW_PIPELINE } from '../support/pipelines.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+async function startProcess(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; url: string }> {
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', CASCADE_DEMO: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const until = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${output}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > until) throw new Error(`gateway did not become ready:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url };
+}
+
+async function gql(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const body = await res.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+const START = `mutation($p: JSON) { startRun(pipeline: "slow", params: $p) { ... on StartRunSuccess { run { runId } } } }`;
+const RUN = `query($id: ID!) { run(id: $id) { status error mergedHash events { seq type } } defaultBranch { hash } }`;
+
+async function waitFor(url: string, runId: string, done: (run: any) => boolean, ms = 60_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const d = await gql(url, RUN, { id: runId });
+    if (done(d.run)) return d;
+    if (Date.now() > until) throw new Error(`run ${runId}: ${JSON.stringify(d.run)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('runs survive a crash of the gateway', () => {
+  const dirs: string[] = [];
+  let child: ChildProcess | undefined;
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+  });
+
+  it('marks the killed run FAILED with a reason at restart, leaves the target unchanged, and runs again', { timeout: 300_000 }, async () => {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-run-crash-'));
+    const pipelines = await pipelinesDir({ 'slow.ts': SLOW_PIPELINE });
+    dirs.push(home, pipelines);
+    const env = { CASCADE_HOME: home, PIPELINES_DIR: pipelines };
+    const port = await freePort();
+
+    let gw = await startProcess(env, port);
+    child = gw.child;
+    const before = (await gql(gw.url, `{ defaultBranch { hash } }`)).defaultBranch.hash;
+    const runId = (await gql(gw.url, START, { p: { batches: 20, delayMs: 500 } })).startRun.run.runId;
+    // Kill it while the ingest step is running (after it committed at least one batch to its branch).
+    await waitFor(gw.url, runId, (r) => r.events.filter((e: any) => e.type === 'STEP_PROGRESS').length >= 2);
+    gw.child.kill('SIGKILL');
+    await new Promise((r) => gw.child.once('exit', r));
+
+    gw = await startProcess(env, port);
+    child = gw.child;
+    const after = await waitFor(gw.url, runId, (r) => r.status !== 'RUNNING');
+    expect(after.run.status).toBe('FAILED');
+    expect(after.run.error).toMatch(/restarted|stopped/);
+    expect(after.run.mergedHash).toBeNull();
+    expect(after.run.events.at(-1).type).toBe('RUN_FAILED');
+    expect(after.run.events.map((e: any) => e.seq)).toEqual(after.run.events.map((_: any, i: number) => i + 1));
+    expect(after.defaultBranch.hash).toBe(before);
+
+    const next = (await gql(gw.url, START, { p: { batches: 2, delayMs: 10 } })).startRun.run.runId;
+    const ok = await waitFor(gw.url, next, (r) => r.status === 'SUCCEEDED' || r.status === 'FAILED');
+    expect(ok.run.status).toBe('SUCCEEDED');
+    expect(ok.defaultBranch.hash).toBe(ok.run.mergedHash);
+    gw.child.kill('SIGTERM');
+    await new Promise((r) => gw.child.once('exit', r));
+  });
+});
