@@ -102,7 +102,7 @@ builder.queryFields((t) => ({
     description: 'Read-only SQL (one SELECT or WITH) in which dotted table names resolve at `ref`',
     authScopes: { role: 'analyst' },
     args: { ref: t.arg.string({ required: true }), query: t.arg.string({ required: true }), maxRows: t.arg.int() },
-    resolve: (_r, args, ctx) => ctx.services.tables.sql(args.ref, args.query, args.maxRows ?? null, ctx.actor),
+    resolve: (_r, args, ctx) => ctx.services.tables.sql(args.ref, args.query, args.maxRows ?? null, ctx.actor, ctx.deadline),
   }),
 }));
 

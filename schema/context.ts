@@ -10,4 +10,6 @@ export interface Context {
   services: Services;
   loaders: Loaders;
   logger: Logger;
+  /** When the query timeout applies: the performance.now() by which the operation must finish (src/util/deadline.ts). */
+  deadline?: number;
 }

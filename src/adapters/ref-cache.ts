@@ -1,6 +1,8 @@
 /**
  * withRefCache(store): answers getReference, and resolve of a plain ref name, from memory.
  *
+ * The default branch's name is remembered too (the embedded store fixes it when it opens).
+ *
  * Only exact when this wrapper sees every ref move on the store's database. That holds for the
  * embedded store on PGlite: PGlite is one database in one process, and every ref move is one of
  * the VersionStore methods wrapped here (createReference, deleteReference, assignReference, commit,
@@ -69,9 +71,15 @@ export function withRefCache(store: VersionStore): RefCachedStore {
     return ref;
   };
 
+  let defaultBranch: Promise<RefName> | undefined;
   const wrapped: RefCachedStore = {
     ...bindAll(store),
     refCacheStats: stats,
+    // The default branch's name is fixed when the store is opened; a failed lookup is not kept.
+    defaultBranch: () => (defaultBranch ??= store.defaultBranch().catch((e: unknown) => {
+      defaultBranch = undefined;
+      throw e;
+    })),
     getReference: (name) => read(name),
     async resolve(expr): Promise<ResolvedRef> {
       // Only a plain name is a ref read; anything with @hash, *time or ~n goes to the store.

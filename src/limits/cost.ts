@@ -3,7 +3,8 @@
  * cost of its selection by the page size it asks for (the default page when omitted). So
  * `references(first: 1000) { nodes { name } }` costs about 1,000, while two nested `first: 1000`
  * connections cost about 1,000,000. Checked before execution with the coerced variables;
- * fragment costs are memoised, so a fragment bomb is measured in linear time.
+ * fragment costs are memoised, so a fragment bomb is measured in linear time. A document whose page
+ * sizes are all literals is measured once (its cost cannot change).
  */
 import {
   Kind,
@@ -34,10 +35,22 @@ export function operationCost(
   variables: Record<string, unknown> | null | undefined,
   max = Infinity,
 ): number {
+  return measure(schema, document, operationName, variables, max).cost;
+}
+
+/** The cost, and whether it depends on the variables (a `first: $n`); when not, it is the document's. */
+function measure(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  max: number,
+): { cost: number; usesVariables: boolean } {
+  let usesVariables = false;
   const op = getOperationAST(document, operationName);
-  if (!op) return 0;
+  if (!op) return { cost: 0, usesVariables };
   const root = schema.getRootType(op.operation);
-  if (!root) return 0;
+  if (!root) return { cost: 0, usesVariables };
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const memo = new Map<string, number>();
@@ -49,7 +62,10 @@ export function operationCost(
     const arg = node.arguments?.find((a) => a.name.value === 'first');
     let n: unknown = DEFAULT_PAGE;
     if (arg?.value.kind === Kind.INT) n = Number(arg.value.value);
-    else if (arg?.value.kind === Kind.VARIABLE) n = variables?.[arg.value.name.value] ?? DEFAULT_PAGE;
+    else if (arg?.value.kind === Kind.VARIABLE) {
+      usesVariables = true;
+      n = variables?.[arg.value.name.value] ?? DEFAULT_PAGE;
+    }
     return typeof n === 'number' && Number.isFinite(n) ? Math.max(1, n) : DEFAULT_PAGE;
   };
 
@@ -94,15 +110,33 @@ export function operationCost(
   try {
     total = selectionCost(op.selectionSet, root);
   } catch (e) {
-    if (e instanceof TooExpensive) return Infinity;
+    if (e instanceof TooExpensive) return { cost: Infinity, usesVariables };
     throw e;
   }
-  return total;
+  return { cost: total, usesVariables };
 }
 
 export function costLimit(max: number): Plugin {
+  // The cost of a document whose page sizes are all literals, by operation name. Documents are the
+  // parsed objects yoga's parser cache hands out again for the same query text.
+  const known = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
+  const costOf = (args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null }) => {
+    let bySchema = known.get(args.schema);
+    if (!bySchema) known.set(args.schema, (bySchema = new WeakMap()));
+    let byName = bySchema.get(args.document);
+    const name = args.operationName ?? '';
+    const cached = byName?.get(name);
+    if (cached !== undefined) return cached;
+    const { cost, usesVariables } = measure(args.schema, args.document, args.operationName, args.variableValues, max);
+    if (!usesVariables) {
+      if (!byName) bySchema.set(args.document, (byName = new Map()));
+      // Operation names come from the request: keep the map small for a document sent with many.
+      if (byName.size < 16) byName.set(name, cost);
+    }
+    return cost;
+  };
   const check = (args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null }) => {
-    const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues, max);
+    const cost = costOf(args);
     return cost > max ? limitError(`the operation's estimated cost exceeds the limit of ${max} (connections count as many items as \`first\` asks for)`) : null;
   };
   return {

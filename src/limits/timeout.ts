@@ -1,30 +1,49 @@
 /**
- * Query timeout: a query that has not finished after `ms` answers LIMIT_EXCEEDED. Execution runs
- * under that deadline (src/util/deadline.ts), so long-running work such as DuckDB `sql` is
+ * Query timeout: a query that has not finished after `ms` answers LIMIT_EXCEEDED. The deadline is
+ * put on the context (`deadline`), so long-running work such as DuckDB `sql` is given it and
  * interrupted at the same moment instead of running on unseen. Mutations are not cut short: each
  * is one atomic catalog commit, and answering "timed out" while it still commits would mislead.
+ *
+ * Cheap per operation: a query that completes synchronously costs nothing more, and every other
+ * one is watched by one shared timer (Deadlines) rather than a timer each.
  */
-import { getOperationAST, type ExecutionArgs } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { withDeadline } from '../util/deadline.js';
+import { Deadlines } from '../util/deadline.js';
 import { limitError } from './errors.js';
 
 export function queryTimeout(ms: number): Plugin {
+  const deadlines = new Deadlines();
+  const timedOut = () => ({ errors: [limitError(`the query took longer than ${ms} ms and was stopped`)] });
   return {
-    onExecute({ args, executeFn, setExecuteFn }) {
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
-      const deadline = Date.now() + ms;
-      setExecuteFn(async (a: ExecutionArgs) => {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise((resolve) => {
-          timer = setTimeout(() => resolve({ errors: [limitError(`the query took longer than ${ms} ms and was stopped`)] }), ms);
-        });
-        try {
-          return await Promise.race([withDeadline(deadline, () => executeFn(a)), timedOut]);
-        } finally {
-          clearTimeout(timer);
-        }
+    onExecute({ args, executeFn, setExecuteFn, extendContext }) {
+      if (!isQuery(args.document, args.operationName)) return;
+      const deadline = performance.now() + ms;
+      extendContext({ deadline } as never);
+      setExecuteFn((a: ExecutionArgs) => {
+        const result = executeFn(a);
+        return isPromiseLike(result) ? deadlines.race(result, deadline, timedOut) : result;
       });
     },
   };
+}
+
+/** Operation kind by document and operation name (documents are cached by yoga's parser cache). */
+const queries = new WeakMap<DocumentNode, Map<string, boolean>>();
+
+function isQuery(document: DocumentNode, operationName: string | null | undefined): boolean {
+  let byName = queries.get(document);
+  if (!byName) queries.set(document, (byName = new Map()));
+  const key = operationName ?? '';
+  let query = byName.get(key);
+  if (query === undefined) {
+    query = getOperationAST(document, operationName)?.operation === 'query';
+    // Operation names come from the request: keep the map small for a document sent with many.
+    if (byName.size < 16) byName.set(key, query);
+  }
+  return query;
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as PromiseLike<unknown> | null)?.then === 'function';
 }

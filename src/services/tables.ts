@@ -14,6 +14,7 @@ import type { ObjectStore } from '../ports/object-store.js';
 import type { LocalScanPlan, QueryEngine, RowPage } from '../ports/query-engine.js';
 import type { VersionStore } from '../ports/version-store.js';
 import { Lru, WeightedLru } from '../util/lru.js';
+import { remainingMs } from '../util/deadline.js';
 import type { Actor, CatalogService } from './catalog.js';
 import { paginate, type Connection, type PageArgs } from './pagination.js';
 import type { TableView } from './table-view.js';
@@ -228,7 +229,8 @@ export class TableReads {
     return out;
   }
 
-  async sql(ref: string, query: string, maxRows: number | null, actor: Actor) {
+  /** `deadline`: the operation's (a performance.now() value, see util/deadline.ts); the query stops then at the latest. */
+  async sql(ref: string, query: string, maxRows: number | null, actor: Actor, deadline?: number) {
     this.catalog.policy.require(actor, 'analyst', 'sql');
     if (typeof query !== 'string' || query.length === 0 || query.length > 100_000) throw new InvalidInput('query must be 1..100000 characters', 'query');
     const rows = maxRows ?? 1000;
@@ -241,7 +243,7 @@ export class TableReads {
       if (!view) throw new InvalidInput(`unknown table '${name}' at ${ref}`, 'query');
       plans.set(name, await this.localPlan(await this.metadata(view.content.metadataLocation), null, null));
     }
-    return this.engine.sql(query, plans, { maxRows: rows, timeoutMs: SQL_TIMEOUT_MS });
+    return this.engine.sql(query, plans, { maxRows: rows, timeoutMs: remainingMs(deadline, SQL_TIMEOUT_MS) });
   }
 
   /** Schema difference by field id and data difference (in the engine) of two versions of a table. */

@@ -12,7 +12,6 @@ import { userError } from './errors.js';
 import { instanceConfig, type EngineOptions } from './instance.js';
 import { toJsonValue } from './json-values.js';
 import { quoteIdent, sqlStringList } from './sql-text.js';
-import { remainingMs } from '../../util/deadline.js';
 
 export interface SandboxTable {
   /** Dotted table key: `t`, `ns.t` or `catalog.ns.t`. */
@@ -90,8 +89,8 @@ export async function runSandboxed(
   prepared?: Promise<DuckDBInstance>,
 ): Promise<SqlResult> {
   const started = performance.now();
-  // The operation's own deadline (query timeout) stops the query too, if it comes first.
-  const timeoutMs = remainingMs(limits.timeoutMs);
+  // The caller has already shortened this to the operation's own deadline (query timeout), if any.
+  const timeoutMs = limits.timeoutMs;
   const instance = await (prepared ?? createSandboxInstance(opts));
   const conn = await instance.connect();
   let timedOut = false;
