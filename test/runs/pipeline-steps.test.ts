@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbEngine } from '../../src/adapters/duckdb/index.js';
 import { createEmbeddedVersionStore } from '../../src/adapters/embedded/index.js';
 import { createLocalObjectStore } from '../../src/adapters/local/object-store.js';
-import { createMemoryEventBus } from '../../src/adapters/memory/event-bus.js';
 import { openPglite } from '../../src/adapters/sql/database.js';
 import type { Actor } from '../../src/auth/actor.js';
 import type { AuditResult, PipelineRun } from '../../src/domain/runs.js';
@@ -23,12 +22,14 @@ import { runModel } from '../../src/runs/steps/model.js';
 import type { StepContext, StepCounts } from '../../src/runs/step-context.js';
 import type { RefName } from '../../src/domain/refs.js';
 import { seedDemoTables } from '../../src/services/demo-tables.js';
-import { createServices, type Services } from '../../src/services/index.js';
+import { CatalogService } from '../../src/services/catalog.js';
+import type { QueryEngine } from '../../src/ports/query-engine.js';
+import { TableService } from '../../src/services/table-writes.js';
 import glucose from '../../pipelines/glucose.js';
 
 const actor: Actor = { subject: 'run:test', roles: ['engineer'], kind: 'run', expiresAt: null };
 let dir: string;
-let services: Services;
+let services: { catalog: CatalogService; tables: TableService; engine: QueryEngine };
 let closeAll: () => Promise<void>;
 let branchNo = 0;
 
@@ -37,8 +38,8 @@ beforeAll(async () => {
   const db = await openPglite(join(dir, 'catalog'));
   const store = await createEmbeddedVersionStore(db);
   const engine = await createDuckDbEngine({ threads: 2 });
-  const bus = createMemoryEventBus();
-  services = createServices({ store, objects: createLocalObjectStore(join(dir, 'warehouse')), engine, bus, protectedBranches: [] });
+  const catalog = new CatalogService(store, []);
+  services = { catalog, tables: new TableService(catalog, store, createLocalObjectStore(join(dir, 'warehouse')), engine), engine };
   await services.catalog.createNamespace('main', 'raw', null, actor);
   closeAll = async () => {
     await engine.close();
