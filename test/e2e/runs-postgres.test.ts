@@ -4,6 +4,8 @@
  * SELECT … FOR UPDATE SKIP LOCKED).
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../support/services.js';
 import { eventually, startGateway, subscribe, type Gateway } from '../support/gateway.js';
@@ -13,10 +15,13 @@ describe('runs across two gateway instances on one PostgreSQL', () => {
   let a: Gateway;
   let b: Gateway;
   let dir: string;
+  let warehouse: string;
   beforeAll(async () => {
     const url = await createTestDatabase(inject('databaseUrl'), 'runs');
     dir = await pipelinesDir({ 'slow.ts': SLOW_PIPELINE });
-    const env = { DATABASE_URL: url, PIPELINES_DIR: dir, RUN_POLL_MS: '200', RUN_CONCURRENCY: '2' };
+    // Instances behind one load balancer share the catalog database and the warehouse.
+    warehouse = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-shared-warehouse-'));
+    const env = { DATABASE_URL: url, PIPELINES_DIR: dir, WAREHOUSE: `file://${warehouse}`, RUN_POLL_MS: '200', RUN_CONCURRENCY: '2' };
     a = await startGateway(env);
     b = await startGateway(env);
   });
@@ -24,6 +29,7 @@ describe('runs across two gateway instances on one PostgreSQL', () => {
     await a?.stop();
     await b?.stop();
     await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(warehouse, { recursive: true, force: true });
   });
 
   it('a subscriber on B receives every event of a run started through A, in order, exactly once', async () => {
@@ -45,7 +51,7 @@ describe('runs across two gateway instances on one PostgreSQL', () => {
       Array.from({ length: 10 }, (_, i) => startRun(i % 2 ? b : a, 'slow', { batches: 1, delayMs: 0 }, `target-${i}`)),
     );
     const runs = await Promise.all(ids.map((id) => waitForRun(b, id)));
-    expect(runs.map((r) => r.status)).toEqual(Array(10).fill('SUCCEEDED'));
+    expect(runs.map((r) => [r.status, r.error])).toEqual(Array(10).fill(['SUCCEEDED', null]));
     const owners = new Set<string>();
     for (const id of ids) {
       const events = await allEvents(a, id);
