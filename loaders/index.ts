@@ -1,6 +1,7 @@
 /**
  * Per-request DataLoaders, keyed by immutable coordinates (commit hash, metadata location), so a
  * cached value can never be stale and a page of N items costs a constant number of backend calls.
+ * Each is created when a request first uses it.
  */
 import DataLoader from 'dataloader';
 import { NotFound } from '../src/domain/errors.js';
@@ -33,24 +34,31 @@ export function createLoaders(
   onBatch: (loader: string) => void = () => {},
 ): Loaders {
   const store = services.store;
+  // Made on first use: most operations need none of them.
+  let metadata: Loaders['metadata'] | undefined;
+  let commit: Loaders['commit'] | undefined;
   return {
-    metadata: new DataLoader(async (locations) => {
-      onBatch('metadata');
-      return Promise.all(locations.map((l) => services.tables.metadata(l).catch((e: Error) => e)));
-    }),
-    commit: new DataLoader(async (hashes) => {
-      onBatch('commit');
-      return Promise.all(
-        hashes.map(async (h) => {
-          if (h === store.noAncestorHash) return rootCommit(h as CommitHash);
-          try {
-            return await store.getCommit(h as CommitHash);
-          } catch (e) {
-            if (e instanceof NotFound) return null;
-            throw e;
-          }
-        }),
-      );
-    }),
+    get metadata() {
+      return (metadata ??= new DataLoader(async (locations) => {
+        onBatch('metadata');
+        return Promise.all(locations.map((l) => services.tables.metadata(l).catch((e: Error) => e)));
+      }));
+    },
+    get commit() {
+      return (commit ??= new DataLoader(async (hashes) => {
+        onBatch('commit');
+        return Promise.all(
+          hashes.map(async (h) => {
+            if (h === store.noAncestorHash) return rootCommit(h as CommitHash);
+            try {
+              return await store.getCommit(h as CommitHash);
+            } catch (e) {
+              if (e instanceof NotFound) return null;
+              throw e;
+            }
+          }),
+        );
+      }));
+    },
   };
 }

@@ -14,8 +14,15 @@ import type { Authenticator, Credentials } from './authenticate.js';
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 const REALM = 'cascade-gateway';
 
+/** The actor of each authenticated request (a request belongs to one server, so to one gate). */
+const actors = new WeakMap<IncomingMessage, Actor>();
+
+/** The actor a gate admitted `req` as, when authentication is on (the rate limit keys on it). */
+export function admittedActor(req: IncomingMessage): Actor | undefined {
+  return actors.get(req);
+}
+
 export class HttpAuthGate {
-  private readonly actors = new WeakMap<IncomingMessage, Actor>();
 
   constructor(
     readonly auth: Authenticator,
@@ -26,7 +33,7 @@ export class HttpAuthGate {
   async admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (!this.auth.enabled || isPublic(req)) return true;
     try {
-      this.actors.set(req, await this.auth.authenticate(this.credentials(req.headers)));
+      actors.set(req, await this.auth.authenticate(this.credentials(req.headers)));
       return true;
     } catch (e) {
       sendAuthError(res, e, this.logger);
@@ -36,13 +43,13 @@ export class HttpAuthGate {
 
   /** Registers the actor of a connection or request authenticated elsewhere (graphql-ws). */
   remember(req: IncomingMessage, actor: Actor): void {
-    this.actors.set(req, actor);
+    actors.set(req, actor);
   }
 
   /** The actor of an admitted request; with authentication on, an unknown request has no access. */
   actorOf(req: IncomingMessage | undefined): Actor {
     if (!this.auth.enabled) return OPEN_ACTOR;
-    return (req && this.actors.get(req)) ?? NO_ACCESS;
+    return (req && actors.get(req)) ?? NO_ACCESS;
   }
 
   credentials(headers: IncomingMessage['headers']): Credentials {

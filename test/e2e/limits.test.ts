@@ -90,6 +90,11 @@ describe('limits: rate limit, timeout, cost, uploads', () => {
     expect(limited.length).toBeGreaterThan(0);
     expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(codes(limited[0]!)).toEqual(['LIMIT_EXCEEDED']);
+    expect(limited[0]!.json.errors[0].extensions.requestId).toBe(limited[0]!.requestId);
+    // Refused before the body is read: a body that would be a 400 is a 429 as well.
+    const broken = await send(g.url, '{"query": ');
+    expect(broken.status).toBe(429);
+    expect(codes(broken)).toEqual(['LIMIT_EXCEEDED']);
     const s = subscribe(g.ws(), '{ __typename }');
     await eventually(() => s.errors.length > 0 || s.events.length > 0);
     expect(s.errors.flat().map((e: any) => e.extensions?.code)).toEqual(['LIMIT_EXCEEDED']);
