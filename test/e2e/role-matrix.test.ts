@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET, post, sign, sse, wsClient } from '../support/auth.js';
 import { eventually, startGateway, subscribe, type Gateway } from '../support/gateway.js';
+import { COUNTER_PIPELINE, EVENTS_SUB, pipelinesDir } from '../support/pipelines.js';
 
 type Role = 'viewer' | 'analyst' | 'engineer' | 'admin';
 const ROLES: Role[] = ['viewer', 'analyst', 'engineer', 'admin'];
@@ -187,7 +188,8 @@ function expected(c: Case, role: Role, protectedTarget: boolean): string {
 
 beforeAll(async () => {
   // The matrix fires hundreds of calls per token; the rate limit has its own tests (limits.test.ts).
-  g = await startGateway({ AUTH_JWT_SECRET: SECRET, PROTECTED_BRANCHES: 'main,release/**', RATE_LIMIT_PER_SECOND: '0' });
+  const pipelines = await pipelinesDir({ 'counter.yaml': COUNTER_PIPELINE });
+  g = await startGateway({ AUTH_JWT_SECRET: SECRET, PROTECTED_BRANCHES: 'main,release/**', RATE_LIMIT_PER_SECOND: '0', PIPELINES_DIR: pipelines, RUN_CONCURRENCY: '1' });
   for (const role of ROLES) tokens[role] = await sign({ sub: `${role}@example.com`, roles: [role], expiresIn: 3600 });
   // Fixtures on main: namespace m, table m.events with two snapshots, a tag at the start, a dev branch.
   await admin('mutation { createTag(name: "v-base", from: "main") { __typename } }');
@@ -241,6 +243,72 @@ describe('role matrix: every mutation × role × protected/unprotected branch', 
     }
     const done = await as('admin', 'mutation { createNamespace(branch: "main", name: "x_main") { __typename } }');
     expect(done.data.createNamespace.__typename).toBe('CreateNamespaceSuccess');
+  });
+});
+
+describe('role matrix: runs', () => {
+  const START = `mutation { startRun(pipeline: "counter") { __typename ... on StartRunSuccess { run { runId } } ... on Error { code } } }`;
+  const waitEnded = async (runId: string) => {
+    for (let i = 0; i < 600; i++) {
+      const d = await admin(`query($id: ID!) { run(id: $id) { status mergedHash } }`, { id: runId });
+      if (['SUCCEEDED', 'FAILED', 'CANCELED'].includes(d.run.status)) return d.run;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`run ${runId} did not end`);
+  };
+
+  it('startRun, cancelRun and retryRun need engineer; a run started by an engineer merges into protected main, which the engineer cannot do directly', async () => {
+    for (const role of ['viewer', 'analyst'] as const) {
+      const before = await heads();
+      const body = await as(role, START);
+      expect(body.data.startRun, role).toEqual({ __typename: 'Forbidden', code: 'FORBIDDEN' });
+      expect(await heads()).toEqual(before);
+      expect((await admin('{ runs(first: 1000) { nodes { runId } } }')).runs.nodes).toHaveLength(0);
+    }
+    const mainBefore = await head('main');
+    const started = (await as('engineer', START)).data.startRun;
+    expect(started.__typename).toBe('StartRunSuccess');
+    const run = await waitEnded(started.run.runId);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(await head('main')).toBe(run.mergedHash);
+    expect(run.mergedHash).not.toBe(mainBefore);
+    const direct = await as('engineer', `mutation { merge(from: "runs/counter/${started.run.runId}", into: "main") { __typename ... on Error { code } } }`);
+    expect(direct.data.merge.code).toBe('PROTECTED_BRANCH');
+
+    const queued = [(await as('admin', START)).data.startRun.run.runId, (await as('admin', START)).data.startRun.run.runId];
+    const target = queued[1]!;
+    for (const role of ['viewer', 'analyst'] as const) {
+      for (const m of ['cancelRun', 'retryRun']) {
+        const body = await as(role, `mutation { ${m}(id: "${target}") { __typename ... on Error { code } } }`);
+        expect(body.data[m], `${m} as ${role}`).toEqual({ __typename: 'Forbidden', code: 'FORBIDDEN' });
+      }
+    }
+    const cancel = await as('engineer', `mutation { cancelRun(id: "${target}") { __typename ... on CancelRunSuccess { run { status } } } }`);
+    expect(cancel.data.cancelRun.__typename).toBe('CancelRunSuccess');
+    await waitEnded(queued[0]!);
+    expect((await waitEnded(target)).status).toBe('CANCELED');
+    const retry = await as('engineer', `mutation { retryRun(id: "${target}") { __typename ... on StartRunSuccess { run { runId } } } }`);
+    expect(retry.data.retryRun.__typename).toBe('StartRunSuccess');
+    expect((await waitEnded(retry.data.retryRun.run.runId)).status).toBe('SUCCEEDED');
+  });
+
+  it('a viewer reads runs and follows runEvents and runUpdated; a token without a role does not', async () => {
+    const runId = (await admin('{ runs(first: 1) { nodes { runId } } }')).runs.nodes[0].runId;
+    expect((await as('viewer', `{ pipelines { name } run(id: "${runId}") { status events { seq } } }`)).errors).toBeUndefined();
+    const viewer = wsClient(g.url, { Authorization: `Bearer ${tokens.viewer}` });
+    const events = subscribe(viewer.client, EVENTS_SUB, { id: runId });
+    await eventually(() => events.isCompleted(), 10_000);
+    expect(events.errors).toEqual([]);
+    expect(events.events.at(-1).runEvents.type).toBe('RUN_SUCCEEDED');
+    const nobody = await sign({ sub: 'nobody', roles: [], expiresIn: 600 });
+    const none = wsClient(g.url, { Authorization: `Bearer ${nobody}` });
+    const denied = subscribe(none.client, 'subscription { runUpdated { runId } }');
+    await eventually(() => denied.errors.length > 0 || denied.isCompleted());
+    // Without a role the connection itself is refused (4403), or the operation is FORBIDDEN.
+    const e = denied.errors[0] as { code?: number; extensions?: { code?: string } };
+    expect(e.code === 4403 || e.extensions?.code === 'FORBIDDEN', JSON.stringify(e)).toBe(true);
+    await viewer.client.dispose();
+    await none.client.dispose();
   });
 });
 
