@@ -71,6 +71,7 @@ const EnvSchema = LimitsEnvSchema.extend({
   RUN_LEASE_MS: z.coerce.number().int().min(1000).default(15_000),
   RUN_POLL_MS: z.coerce.number().int().min(50).default(1000),
   RUN_WORKER: bool.default(true),
+  RUN_PROGRESS_MS: z.coerce.number().int().min(100).max(2000).default(1500),
 });
 
 export interface Config {
@@ -106,6 +107,8 @@ export interface RunsConfig {
   pollMs: number;
   /** Whether this instance executes runs (false: it only queues and serves them). */
   worker: boolean;
+  /** STEP_PROGRESS cadence during a step (100–2000 ms; default 1500). */
+  progressMs?: number;
 }
 
 export class ConfigError extends Error {}
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: e.RUN_LEASE_MS,
       pollMs: e.RUN_POLL_MS,
       worker: e.RUN_WORKER,
+      progressMs: e.RUN_PROGRESS_MS,
     },
   };
 }

@@ -21,7 +21,7 @@ import { runIngest } from './steps/ingest.js';
 import { runModel } from './steps/model.js';
 import type { StepContext, StepCounts, StepOutcome } from './step-context.js';
 
-/** STEP_PROGRESS cadence during a step (the issue asks for at least every 2 s). */
+/** STEP_PROGRESS cadence during a step unless RUN_PROGRESS_MS says otherwise (the issue asks for at least every 2 s). */
 const PROGRESS_EVERY_MS = 1500;
 
 /** The identity a run acts with: engineer on its own branch, and the run's right to merge. */
@@ -285,7 +285,7 @@ export class RunEngine {
           data: { ...counts, elapsedMs: Date.now() - started },
         }).then(() => undefined, () => undefined),
       );
-    }, PROGRESS_EVERY_MS);
+    }, this.deps.config.progressMs ?? PROGRESS_EVERY_MS);
     try {
       const out = await work({
         ...ctx,

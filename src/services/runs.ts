@@ -7,7 +7,7 @@ import type { Actor } from '../auth/actor.js';
 import { InvalidInput, NotFound } from '../domain/errors.js';
 import { decodeCursor, encodeCursor, pageSize } from '../domain/paging.js';
 import { refName } from '../domain/refs.js';
-import { TERMINAL_EVENTS, TERMINAL_STATUSES, type AuditResult, type PipelineRun, type RunEvent, type RunStatus } from '../domain/runs.js';
+import { TERMINAL_EVENTS, TERMINAL_STATUSES, type AuditResult, type PipelineRun, type RunEvent, type RunEventNotice, type RunStatus } from '../domain/runs.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { RunStore } from '../ports/run-store.js';
 import type { VersionStore } from '../ports/version-store.js';
@@ -23,6 +23,7 @@ const RUN_ID = /^[0-9a-fA-F-]{1,64}$/;
 
 export class RunService {
   private readonly recorder: RunRecorder;
+  private readonly tails: RunTails;
   /** Set by the app once the engine exists: pokes it when a run is queued here. */
   onQueued: () => void = () => undefined;
 
@@ -35,6 +36,7 @@ export class RunService {
     logger: Logger,
   ) {
     this.recorder = new RunRecorder(runs, bus, logger);
+    this.tails = new RunTails(runs, bus);
   }
 
   private assertCanRead(actor: Actor) {
@@ -132,42 +134,44 @@ export class RunService {
   /**
    * The run's events with seq > after (null: from the start; -1: only events after now), then
    * live ones, ending after the terminal event. Checks its arguments before it returns, so a bad
-   * call is an error result, not a broken stream. Subscribes to notices before reading the store,
-   * so an event written in between is found by one or the other, and delivered once.
+   * call is an error result, not a broken stream. Joins the run's tail (notices live) before
+   * reading the store, so an event written in between is found by one or the other, and delivered
+   * once. Every subscriber of a run shares the tail's store reads: a notice costs one read, not
+   * one per subscriber.
    */
   async streamEvents(runId: string, after: number | null | undefined, actor: Actor): Promise<AsyncIterableIterator<RunEvent>> {
     this.assertCanRead(actor);
     if (after != null && (!Number.isInteger(after) || after < -1)) throw new InvalidInput('after must be -1, 0 or a positive integer', 'after');
     const run = await this.requireRun(runId);
-    const notices = this.bus.subscribe('runEvent');
-    await notices.ready;
-    return closable(this.eventsAfter(run.runId, after ?? 0, notices.events), notices.events);
+    const member = await this.tails.join(run.runId);
+    return closable(this.eventsAfter(member, after ?? 0), () => member.leave());
   }
 
-  private async *eventsAfter(runId: string, after: number, notices: AsyncIterableIterator<{ runId: string; seq: number }>): AsyncGenerator<RunEvent> {
-    let last = after;
-    if (after === -1) {
-      const all = await this.runs.events(runId, 0, 1_000_000);
-      last = all.length ? all[all.length - 1]!.seq : 0;
-      if (all.some((e) => TERMINAL_EVENTS.includes(e.type))) return;
-    }
-    for (;;) {
-      // Drain everything the store has after `last`.
+  private async *eventsAfter(member: TailMember, after: number): AsyncGenerator<RunEvent> {
+    const { tail } = member;
+    try {
+      let last = after;
+      if (after === -1) {
+        const all = await this.runs.events(tail.runId, 0, 1_000_000);
+        last = all.length ? all[all.length - 1]!.seq : 0;
+        if (all.some((e) => TERMINAL_EVENTS.includes(e.type))) return;
+      }
       for (;;) {
-        const batch = await this.runs.events(runId, last, EVENT_BATCH);
-        for (const e of batch) {
-          last = e.seq;
-          yield e;
-          if (TERMINAL_EVENTS.includes(e.type)) return;
+        // Drain everything the store has after `last` (reads shared with the run's other subscribers).
+        for (;;) {
+          const batch = await tail.read(last);
+          for (const e of batch) {
+            last = e.seq;
+            yield e;
+            if (TERMINAL_EVENTS.includes(e.type)) return;
+          }
+          if (batch.length < EVENT_BATCH) break;
         }
-        if (batch.length < EVENT_BATCH) break;
+        // Wait for a notice of a newer event of this run.
+        if (!(await member.waitPast(last))) return;
       }
-      // Wait for a notice of a newer event of this run.
-      for (;;) {
-        const n = await notices.next();
-        if (n.done) return;
-        if (n.value.runId === runId && n.value.seq > last) break;
-      }
+    } finally {
+      member.leave();
     }
   }
 
@@ -188,24 +192,161 @@ export class RunService {
         if (run) yield { ...run, status };
       }
     }
-    return closable(updates(), notices.events);
+    return closable(updates(), () => notices.events.return?.());
   }
 }
 
 /**
- * An iterator over `gen` whose return() first ends `source` (waking a generator parked on it), so
- * an unsubscribe never waits for the next notice.
+ * An iterator over `gen` whose return() first calls `stop` (which wakes a generator parked on its
+ * notices), so an unsubscribe never waits for the next notice.
  */
-function closable<T>(gen: AsyncGenerator<T>, source: AsyncIterableIterator<unknown>): AsyncIterableIterator<T> {
+function closable<T>(gen: AsyncGenerator<T>, stop: () => unknown): AsyncIterableIterator<T> {
   const it: AsyncIterableIterator<T> = {
     [Symbol.asyncIterator]: () => it,
     next: () => gen.next(),
     async return() {
-      await source.return?.();
+      await stop();
       return gen.return(undefined);
     },
   };
   return it;
+}
+
+/**
+ * One bus subscription to `runEvent` for the whole service (held while anyone streams a run), and
+ * per streamed run a tail that its subscribers share: notices raise the tail's high-water mark and
+ * wake its members; a store read for "events after n" is made once and handed to every member that
+ * asks for the same n while it still covers every notice seen — a read started after a notice
+ * arrived sees that event (the recorder publishes notices after the event is durable).
+ */
+class RunTails {
+  private readonly tails = new Map<string, RunTail>();
+  private members = 0;
+  private sub: { events: AsyncIterableIterator<RunEventNotice>; ready: Promise<void> } | null = null;
+
+  constructor(
+    private readonly runs: RunStore,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** A member of the run's tail; resolves once notices are live, so a store read after it misses nothing. */
+  async join(runId: string): Promise<TailMember> {
+    let tail = this.tails.get(runId);
+    if (!tail) {
+      tail = new RunTail(runId, this.runs);
+      this.tails.set(runId, tail);
+    }
+    const member = new TailMember(tail, (m) => this.left(m));
+    tail.members.add(member);
+    this.members++;
+    const sub = this.sub ?? this.listen();
+    try {
+      await sub.ready;
+    } catch (e) {
+      member.leave();
+      throw e;
+    }
+    return member;
+  }
+
+  private listen() {
+    const sub = this.bus.subscribe('runEvent');
+    this.sub = sub;
+    void (async () => {
+      try {
+        for await (const n of sub.events) this.tails.get(n.runId)?.notice(n.seq);
+      } catch {
+        // The bus failed: the streams end, as they would on their own subscriptions.
+      }
+      if (this.sub !== sub) return;
+      this.sub = null;
+      for (const tail of this.tails.values()) tail.close();
+      this.tails.clear();
+    })();
+    return sub;
+  }
+
+  private left(member: TailMember) {
+    const { tail } = member;
+    if (!tail.members.delete(member)) return;
+    this.members--;
+    if (tail.members.size === 0 && this.tails.get(tail.runId) === tail) this.tails.delete(tail.runId);
+    if (this.members === 0 && this.sub) {
+      const sub = this.sub;
+      this.sub = null;
+      void sub.events.return?.();
+    }
+  }
+}
+
+class RunTail {
+  /** Highest seq of this run noticed since the tail exists. */
+  noticed = 0;
+  closed = false;
+  readonly members = new Set<TailMember>();
+  /** Shared reads by `after`, with the `noticed` they were started at (oldest first, a few kept). */
+  private readonly reads = new Map<number, { covers: number; events: Promise<RunEvent[]> }>();
+
+  constructor(
+    readonly runId: string,
+    private readonly runs: RunStore,
+  ) {}
+
+  notice(seq: number) {
+    if (seq <= this.noticed) return;
+    this.noticed = seq;
+    for (const m of this.members) m.wake();
+  }
+
+  close() {
+    this.closed = true;
+    for (const m of this.members) m.wake();
+  }
+
+  /** Up to EVENT_BATCH events with seq > after, including every event noticed so far. */
+  read(after: number): Promise<RunEvent[]> {
+    const want = this.noticed;
+    const shared = this.reads.get(after);
+    if (shared && shared.covers >= want) return shared.events;
+    const events = this.runs.events(this.runId, after, EVENT_BATCH);
+    const entry = { covers: want, events };
+    this.reads.delete(after);
+    this.reads.set(after, entry);
+    if (this.reads.size > 32) this.reads.delete(this.reads.keys().next().value!);
+    events.catch(() => {
+      if (this.reads.get(after) === entry) this.reads.delete(after);
+    });
+    return events;
+  }
+}
+
+class TailMember {
+  private closed = false;
+  private waker: (() => void) | undefined;
+
+  constructor(
+    readonly tail: RunTail,
+    private readonly onLeave: (m: TailMember) => void,
+  ) {}
+
+  wake() {
+    const w = this.waker;
+    this.waker = undefined;
+    w?.();
+  }
+
+  /** Resolves true once an event after `seq` was noticed; false when the stream must end. */
+  async waitPast(seq: number): Promise<boolean> {
+    while (!this.closed && !this.tail.closed && this.tail.noticed <= seq) await new Promise<void>((r) => (this.waker = r));
+    return !this.closed && !this.tail.closed;
+  }
+
+  leave() {
+    if (this.closed) return;
+    this.closed = true;
+    this.onLeave(this);
+    this.wake();
+  }
 }
 
 function cursorOf(run: PipelineRun): string {
