@@ -3,7 +3,8 @@
  * demo-data.ts) → bronze → silver → gold → marts, the same SQL as the seeded demo tables, audited
  * before the merge. `badReadings` injects readings without a glucose value, which the error-level
  * not_null audit on raw.entries.sgv catches (the run then leaves main untouched). Column types
- * match the seeded demo tables, so a run overwrites them rather than recreating them.
+ * match the seeded demo tables, so a run overwrites them rather than recreating them. Raw appends
+ * one snapshot per day; bronze drops readings ingested twice.
  */
 import { demoDay } from '../src/services/demo-data.js';
 import type { z } from 'zod';
@@ -32,9 +33,8 @@ const pipeline = {
     {
       name: 'entries',
       table: 'raw.entries',
-      // Idempotent: a reading replaces the one with the same timestamp, so re-runs do not duplicate.
-      mode: 'merge',
-      key: ['date'],
+      // Raw is an append-only landing table (one snapshot per day); bronze deduplicates re-ingested readings.
+      mode: 'append',
       columns: [
         { name: 'type', type: 'string' },
         { name: 'sgv', type: 'int' },

@@ -15,7 +15,8 @@ describe('embedded demo', () => {
     expect(d.defaultBranch.hash).toMatch(/^[0-9a-f]{64}$/);
     const log = d.defaultBranch.log.nodes;
     expect(log.length).toBeGreaterThanOrEqual(2);
-    expect(log[0]).toEqual({ message: 'Publish dev to main after audits passed', author: 'alice@example.com' });
+    expect(log[0].message).toMatch(/^Publish run [0-9a-f-]{36} of pipeline glucose$/);
+    expect(log[0].author).toBe('alice@example.com');
     expect(log.at(-1)).toEqual({ message: 'Create the lakehouse layers', author: 'alice@example.com' });
   });
 
@@ -30,30 +31,51 @@ describe('embedded demo', () => {
     const keys = d.defaultBranch.entries.nodes.map((e: any) => e.key);
     expect(keys).toEqual(expect.arrayContaining(['raw', 'bronze', 'silver', 'gold', 'marts', 'raw.nightscout', 'gold.calendar']));
     expect(d.defaultBranch.head.parentHashes).toHaveLength(2); // a merge commit
-    expect(d.dev.aheadBehind).toEqual({ ahead: 1, behind: 3 });
+    expect(d.dev.aheadBehind.ahead).toBe(2);
   });
 
-  it('holds the glucose tables built on dev and published to main', async () => {
+  it('holds the glucose tables built by a WAP run of the glucose pipeline and published to main', async () => {
     const d = await g.data(`{
       defaultBranch { tables(first: 50) { nodes { namespace name currentSnapshot { totalRows } } } }
       raw: table(name: "raw.entries") { snapshots { nodes { operation addedRows } } schema { fields { name type } } }
-      mart: table(name: "marts.mrt_glucose_overview") { rows(orderBy: [{ column: "reading_date" }]) { rows } }
+      mart: table(name: "marts.mrt_glucose_overview") { rows(orderBy: [{ column: "reading_date" }], first: 100) { rows } }
       cats: sql(ref: "main", query: "SELECT glucose_category, count(*) AS n FROM silver.fct_glucose_readings GROUP BY 1 ORDER BY 1") { rows }
     }`);
     const names = d.defaultBranch.tables.nodes.map((t: any) => `${t.namespace}.${t.name}`);
     expect(names).toEqual(['bronze.stg_entries', 'gold.dim_date', 'marts.mrt_glucose_overview', 'raw.entries', 'silver.fct_glucose_readings']);
-    expect(d.raw.snapshots.nodes).toHaveLength(3);
+    // One append per day of the 14 ingested.
+    expect(d.raw.snapshots.nodes).toHaveLength(14);
     expect(d.raw.snapshots.nodes.every((s: any) => s.operation === 'append' && s.addedRows === '288')).toBe(true);
     expect(d.raw.schema.fields.map((f: any) => f.name)).toEqual(['type', 'sgv', 'date', 'dateString', 'direction', 'device']);
     const mart = d.mart.rows.rows;
-    expect(mart.map((r: any) => r.reading_date)).toEqual(['2026-11-01', '2026-11-02', '2026-11-03']);
+    expect(mart).toHaveLength(14);
+    expect(mart[0].reading_date).toBe('2026-11-01');
     for (const r of mart) {
       expect(r.reading_count).toBe('288');
       expect(r.pct_low + r.pct_in_range + r.pct_high).toBeCloseTo(100, 0);
     }
     expect(d.cats.rows.map((r: any) => r[0])).toEqual(['High', 'Low', 'Normal']);
-    const dev = await g.data(`{ branch(name: "dev") { table(name: "raw.entries") { stats { rowCount } } } }`);
-    expect(dev.branch.table.stats.rowCount).toBe('864');
+  });
+
+  it('shows a passing run merged into main and a run with bad readings that failed its audit and left main alone', async () => {
+    const d = await g.data(`{
+      defaultBranch { hash }
+      runs(pipeline: "glucose") { nodes { runId status params branch mergedHash error
+        audits { name passed failingRows } events { type } } }
+      pipeline(name: "glucose") { steps { name kind } lastRun { status } }
+    }`);
+    const [bad, good] = d.runs.nodes;
+    expect(good.status).toBe('SUCCEEDED');
+    expect(good.mergedHash).toBe(d.defaultBranch.hash);
+    expect(good.audits.every((a: any) => a.passed)).toBe(true);
+    expect(bad.status).toBe('FAILED');
+    expect(bad.params).toMatchObject({ badReadings: 5 });
+    expect(bad.audits.find((a: any) => a.name === 'sgv_not_null')).toEqual({ name: 'sgv_not_null', passed: false, failingRows: '5' });
+    expect(bad.events.at(-1).type).toBe('RUN_FAILED');
+    expect(d.pipeline.lastRun.status).toBe('FAILED');
+    // The failed run's branch keeps the bad readings for inspection.
+    const onBranch = await g.data(`query($r: String!) { sql(ref: $r, query: "SELECT count(*) FROM raw.entries WHERE sgv IS NULL") { rows } }`, { r: bad.branch });
+    expect(onBranch.sql.rows).toEqual([['5']]);
   });
 
   it('does not seed twice on restart of the same home', async () => {
