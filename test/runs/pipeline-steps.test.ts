@@ -332,10 +332,12 @@ describe('the glucose demo pipeline', () => {
       'bronze.stg_entries', 'gold.dim_date', 'marts.mrt_glucose_overview', 'raw.entries', 'silver.fct_glucose_readings',
     ]);
 
-    // A second run with good readings on the same branch replaces the bad ones (merge by date).
-    const good = await runSteps({ ...ctx, params: { days: 2, badReadings: 0 } });
-    expect([...good.values()].every((r) => r.passed)).toBe(true);
-    expect(await query(ctx, 'SELECT count(*) FROM raw.entries')).toEqual([['576']]);
+    // Raw is append-only: ingesting the same days again appends, and bronze drops the duplicates.
+    const again = await runSteps({ ...ctx, params: { days: 2, badReadings: 0 } });
+    expect(again.get('stg_unique_reading_ts')!.passed).toBe(true);
+    expect(again.get('sgv_not_null')!.failingRows).toBe(3n);
+    expect(await query(ctx, 'SELECT count(*) FROM raw.entries')).toEqual([['1152']]);
+    expect(await query(ctx, 'SELECT count(*) FROM bronze.stg_entries')).toEqual([['576']]);
   });
 
   it('overwrites the seeded demo tables in place: its models produce the same columns', async () => {
