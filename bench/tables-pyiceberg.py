@@ -4,7 +4,8 @@ A SqlCatalog on SQLite with a local file:// warehouse under argv[1]. One JSON co
 line, one JSON answer per stdout line:
   {"op": "append", "name": "t1", "path": "/x.parquet"}
     -> creates bench.t1 from the file's Arrow schema (untimed), then times separately
-       pyarrow.parquet.read_table(path) (readMs) and table.append(arrow_table) (appendMs).
+       pyarrow.parquet.read_table(path) (readMs) and table.append(arrow_table) (appendMs, and the
+       process's CPU time in it, every thread: appendCpuMs).
   {"op": "files", "name": "t1"} -> {"paths": [...]}: the data files of bench.t1's current snapshot.
   {"op": "parquet", "paths": [...]} -> {"files": [...]}: per Parquet file its size, rows, row groups,
        compression codecs, writer and whether every column carries a field id (untimed; the bench
@@ -61,10 +62,12 @@ def main() -> None:
             t0 = time.perf_counter()
             data = pq.read_table(path)
             t1 = time.perf_counter()
+            c1 = time.process_time()
             table.append(data)
+            c2 = time.process_time()
             t2 = time.perf_counter()
             summary = table.current_snapshot().summary
-            out = {"readMs": (t1 - t0) * 1000, "appendMs": (t2 - t1) * 1000, "addedRows": int(summary["added-records"])}
+            out = {"readMs": (t1 - t0) * 1000, "appendMs": (t2 - t1) * 1000, "appendCpuMs": (c2 - c1) * 1000, "addedRows": int(summary["added-records"])}
         except Exception as e:  # reported to the bench, which fails the scenario
             out = {"error": f"{type(e).__name__}: {e}"}
         print(json.dumps(out), flush=True)

@@ -131,6 +131,9 @@ export function toMarkdown(r: TablesReport): string {
     out.push('');
     out.push(`Append: the same ${(a.inputBytes / 2 ** 20).toFixed(1)} MiB Parquet file (written by DuckDB) for both, a fresh table per call on both sides; ${a.pyiceberg}, SqlCatalog on SQLite with a local warehouse; pyarrow's read_table of the file: median ${ms(a.pyReadMedianMs)} ms.`);
     out.push(`- one profiled gateway call (an extra, untimed table): ${formatBreakdown([a.profile])}`);
+    if (a.cpuMedianMs) {
+      out.push(`- CPU time per call, median (every thread; less sensitive to other load than wall time): gateway process ${ms(a.cpuMedianMs.gateway)} ms, PyIceberg process ${ms(a.cpuMedianMs.pyiceberg)} ms in table.append (${(a.cpuMedianMs.gateway / a.cpuMedianMs.pyiceberg).toFixed(2)}×).`);
+    }
     if (a.written) {
       const facts = (fs: ParquetFacts[]) =>
         fs.map((f) => `${(f.bytes / 2 ** 20).toFixed(1)} MiB, ${int(f.rows)} rows in ${f.rowGroups} row group(s), ${f.codecs.join('/')}, field ids ${f.fieldIds ? 'on every column' : 'missing'}, written by ${f.createdBy}`).join('; ');

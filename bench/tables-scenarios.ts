@@ -249,6 +249,8 @@ export interface AppendResult {
   pyReadMedianMs: number;
   /** One extra gateway append between /metrics scrapes. */
   profile: Breakdown;
+  /** Median CPU time per measured call: the gateway's process (DuckDB threads included) and PyIceberg's (table.append). */
+  cpuMedianMs: { gateway: number; pyiceberg: number };
   /** The data files each side wrote (for the first measured call), and the input file. */
   written: { gateway: ParquetFacts[]; pyiceberg: ParquetFacts[]; input: ParquetFacts };
 }
@@ -269,15 +271,28 @@ export async function runAppend(sizes: TablesSizes['append'], env: Env): Promise
   const total = sizes.warmup + sizes.iterations;
   // Fresh tables on both sides for every call (created untimed beforehand / by the worker).
   for (let i = 0; i <= total; i++) await createTable(g, `bench.append_${i}`);
-  const py: { readMs: number; appendMs: number }[] = [];
+  for (let i = 0; i < total; i++) await createTable(g, `bench.append_inproc_${i}`);
+  const py: { readMs: number; appendMs: number; appendCpuMs: number }[] = [];
+  // CPU time of this process (the gateway and its DuckDB threads; the upload client is another process) per measured call.
+  const gatewayCpu: number[] = [];
   const loadAvg = load();
-  progress(`  append: ${sizes.warmup} warm-up + ${sizes.iterations} measured rounds, gateway / PyIceberg interleaved`);
+  progress(`  append: ${sizes.warmup} warm-up + ${sizes.iterations} measured rounds, gateway / PyIceberg / gateway with the client in this process interleaved`);
   const s = await interleaved(
     [
       {
         name: 'gateway',
         run: async (i) => {
+          const c0 = process.cpuUsage();
           const out = await g.appendFile('main', `bench.append_${i}`, input);
+          const c = process.cpuUsage(c0);
+          if (i >= sizes.warmup) gatewayCpu.push((c.user + c.system) / 1000);
+          if (out.addedRows !== String(sizes.rows)) throw new Error(`appendRows added ${out.addedRows} rows, expected ${sizes.rows}`);
+        },
+      },
+      {
+        name: 'gateway-inproc',
+        run: async (i) => {
+          const out = await g.appendFile('main', `bench.append_inproc_${i}`, input, { inProcess: true });
           if (out.addedRows !== String(sizes.rows)) throw new Error(`appendRows added ${out.addedRows} rows, expected ${sizes.rows}`);
         },
       },
@@ -307,10 +322,15 @@ export async function runAppend(sizes: TablesSizes['append'], env: Env): Promise
   const gatewaySide: Side = {
     label: 'gateway: appendRows, Parquet upload',
     includes:
-      'multipart HTTP upload of the Parquet file from disk, streaming it to scratch, rewriting it as zstd (level 1) Parquet with field ids while validating every value in the same pass, column metrics from the footer, manifest + manifest list + metadata JSON, the catalog commit',
+      'multipart HTTP upload of the Parquet file from disk by a client process of its own (fetch with FormData, bench/upload-client.mjs), streaming it to scratch, rewriting it as zstd (level 1) Parquet with field ids while validating every value in the same pass, column metrics from the footer, manifest + manifest list + metadata JSON, the catalog commit',
     summary: s.get('gateway')!,
   };
   const label = `append ${int(sizes.rows)} rows to a new table`;
+  const pyAppend: Side = {
+    label: 'PyIceberg table.append (Arrow table in memory)',
+    includes: 'table.append of an Arrow table already read: zstd Parquet write with metrics, manifest + list, metadata JSON, SQLite catalog commit',
+    summary: summarize(py.map((p) => p.appendMs)),
+  };
   return {
     comparisons: [
       comparison(
@@ -318,8 +338,22 @@ export async function runAppend(sizes: TablesSizes['append'], env: Env): Promise
           scenario: 'append',
           label,
           subject: gatewaySide,
-          peer: { label: 'PyIceberg table.append (Arrow table in memory)', includes: 'table.append of an Arrow table already read: zstd Parquet write with metrics, manifest + list, metadata JSON, SQLite catalog commit', summary: summarize(py.map((p) => p.appendMs)) },
+          peer: pyAppend,
           goal: { max: 1.0, text: '≤ 1.0×' },
+        },
+        loadAvg,
+      ),
+      comparison(
+        {
+          scenario: 'append',
+          label,
+          subject: {
+            label: 'gateway, client in the bench process',
+            includes: 'the same call with the client (fetch with FormData) in the gateway\'s own process, as the bench sent it before: its encoding work runs on the gateway\'s event loop (informational)',
+            summary: s.get('gateway-inproc')!,
+          },
+          peer: pyAppend,
+          goal: null,
         },
         loadAvg,
       ),
@@ -338,6 +372,7 @@ export async function runAppend(sizes: TablesSizes['append'], env: Env): Promise
     inputBytes,
     pyiceberg: version,
     pyReadMedianMs: summarize(py.map((p) => p.readMs)).medianMs,
+    cpuMedianMs: { gateway: summarize(gatewayCpu).medianMs, pyiceberg: summarize(py.map((p) => p.appendCpuMs)).medianMs },
     profile,
     written,
   };

@@ -76,16 +76,29 @@ export class BenchGateway {
     return out;
   }
 
-  /** appendRows with a multipart upload of a local file (streamed from disk by fetch). */
-  async appendFile(branch: string, table: string, file: string): Promise<{ addedRows: string }> {
+  private uploader: UploadClient | undefined;
+
+  /**
+   * appendRows with a multipart upload of a local file (streamed from disk by fetch), sent from a
+   * client process of its own (UploadClient) unless `inProcess`.
+   */
+  async appendFile(branch: string, table: string, file: string, opts: { inProcess?: boolean } = {}): Promise<{ addedRows: string }> {
     const query = `mutation($b: String!, $t: String!, $file: File) { appendRows(branch: $b, table: $t, file: $file) {
       __typename ... on WriteSuccess { addedRows } ... on Error { code message } } }`;
-    const form = new FormData();
-    form.append('operations', JSON.stringify({ query, variables: { b: branch, t: table, file: null } }));
-    form.append('map', JSON.stringify({ 0: ['variables.file'] }));
-    form.append('0', await openAsBlob(file), path.basename(file));
-    const res = await fetch(`${this.url}/graphql`, { method: 'POST', body: form });
-    const body = (await res.json()) as { data?: { appendRows?: { __typename: string; addedRows: string } }; errors?: unknown[] };
+    const operations = { query, variables: { b: branch, t: table, file: null } };
+    const map = { 0: ['variables.file'] };
+    let body: { data?: { appendRows?: { __typename: string; addedRows: string } }; errors?: unknown[] };
+    if (opts.inProcess) {
+      const form = new FormData();
+      form.append('operations', JSON.stringify(operations));
+      form.append('map', JSON.stringify(map));
+      form.append('0', await openAsBlob(file), path.basename(file));
+      const res = await fetch(`${this.url}/graphql`, { method: 'POST', body: form });
+      body = (await res.json()) as typeof body;
+    } else {
+      this.uploader ??= UploadClient.start();
+      body = (await this.uploader.post(`${this.url}/graphql`, operations, map, { 0: file })).body as typeof body;
+    }
     const out = body.data?.appendRows;
     if (body.errors?.length || out?.__typename !== 'WriteSuccess') throw new Error(`appendRows upload failed: ${JSON.stringify(body).slice(0, 500)}`);
     return out;
@@ -128,6 +141,8 @@ export class BenchGateway {
 
   /** Stops the app and removes its home (once; later calls wait for the first). */
   stop(): Promise<void> {
+    this.uploader?.close();
+    this.uploader = undefined;
     this.stopped ??= this.g.stop();
     return this.stopped;
   }
@@ -184,6 +199,35 @@ export async function interleaved(contenders: Contender[], warmup: number, itera
   return new Map([...samples].map(([k, v]) => [k, summarize(v)]));
 }
 
+/** A long-lived client process (bench/upload-client.mjs) sending multipart uploads, one at a time. */
+export class UploadClient {
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    child.stderr.on('data', (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-4000)));
+  }
+
+  static start(): UploadClient {
+    return new UploadClient(spawn(process.execPath, [path.join(HERE, 'upload-client.mjs')], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  }
+
+  async post(url: string, operations: unknown, map: unknown, files: Record<string, string>): Promise<{ status: number; body: unknown }> {
+    this.child.stdin.write(`${JSON.stringify({ url, operations, map, files })}\n`);
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`the upload client exited: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    const out = JSON.parse(r.value) as { status: number; body: unknown; error?: string };
+    if (out.error) throw new Error(`upload client: ${out.error}`);
+    return out;
+  }
+
+  close(): void {
+    this.child.stdin.end();
+    setTimeout(() => this.child.exitCode === null && this.child.kill(), 2000).unref();
+  }
+}
+
 // ───────────────────────────── PyIceberg ─────────────────────────────
 
 export interface PyAppend {
@@ -191,6 +235,8 @@ export interface PyAppend {
   readMs: number;
   /** table.append(arrow_table): Parquet write, manifest, manifest list, metadata, SQLite catalog commit. */
   appendMs: number;
+  /** CPU time of the Python process (every thread) during table.append. */
+  appendCpuMs: number;
   addedRows: number;
 }
 
