@@ -13,6 +13,9 @@
  *                                        tables.listing; report: bench/results/tables-append-latest.*)
  *   npm run bench -- --only=http         just the HTTP benchmark (bench/http-run.ts: gateway vs bare yoga vs
  *                                        bare node:http; bench/results/http-latest.md and http-latest.json)
+ *   npm run bench -- --only=runs         just the runs benchmark (bench/runs-run.ts: run-event fan-out vs a bare
+ *                                        ws broadcast, a 1M-row WAP run vs DuckDB; bench/results/runs-latest.*;
+ *                                        not in the default run), or one scenario: --only=runs.fanout / runs.wap
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
  *
  * Services (PostgreSQL, Nessie) are started here from test/support/services.ts on 127.0.0.1 and
@@ -33,8 +36,9 @@ import { fixtureRates, growthRows, machine, opRows, toMarkdown, writeReport, typ
 import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type GrowthResult, type OpName, type OpResult } from './scenarios.js';
 import { runTablesBench, TABLES_SCENARIOS, type TablesScenario } from './tables-run.js';
 import { runHttpBench } from './http-run.js';
+import { runRunsBench, RUNS_SCENARIOS, type RunsScenario } from './runs-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'http'] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const)] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -57,6 +61,8 @@ interface Options {
   /** The tables scenarios run (all for `tables`). */
   tablesScenarios: TablesScenario[];
   http: boolean;
+  /** The runs scenarios run (none unless --only names runs or runs.<scenario>). */
+  runs: RunsScenario[];
   backends: BackendName[];
   growthBackends: BackendName[];
   outDir: string;
@@ -105,6 +111,7 @@ function parseOptions(argv: string[]): Options {
     tables: only.some((s) => s === 'tables' || s.startsWith('tables.')),
     tablesScenarios: only.includes('tables') ? [...TABLES_SCENARIOS] : TABLES_SCENARIOS.filter((s) => only.includes(`tables.${s}`)),
     http: only.includes('http'),
+    runs: only.includes('runs') ? [...RUNS_SCENARIOS] : RUNS_SCENARIOS.filter((s) => only.includes(`runs.${s}`)),
     backends: backends as BackendName[],
     growthBackends: growthBackends as BackendName[],
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
@@ -209,6 +216,10 @@ async function main(): Promise<number> {
   const loadStart = os.loadavg()[0] ?? 0;
   const errors: string[] = [];
   const notes: string[] = [];
+  if (opts.runs.length > 0) {
+    errors.push(...(await runRunsBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.runs })).map((e) => `runs: ${e}`));
+    if (!opts.tables && !opts.http && !opts.ops && !opts.growth) return errors.length > 0 ? 1 : 0;
+  }
   if (opts.tables) {
     errors.push(...(await runTablesBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.tablesScenarios })).map((e) => `tables: ${e}`));
     if (!opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;
