@@ -67,6 +67,7 @@ export async function seedDemo(services: Services, logger: Logger): Promise<bool
     await update(dev, 'bronze', { ...attrs('bronze'), conventions: 'snake_case columns, one row per source record' }),
   ]);
   await buildGlucoseTables(services, logger, dev, main);
+  await mergeInto(store, main, dev, 'Bring the published glucose tables into dev', 'carol@example.com');
   await store.commit(dev, undefined, { message: 'Start the next ingestion window', author: 'ingest-bot' }, [
     put('raw.staging', { description: 'Landing area for the next batch' }),
   ]);

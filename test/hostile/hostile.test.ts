@@ -221,6 +221,39 @@ describe('hostile input over HTTP and graphql-ws', () => {
     await attack(gql(`mutation($l: String!) { registerTable(branch: "dev", name: "../raw.entries2", metadataLocation: $l) { ${ERR} } }`, { l: entries.metadataLocation }));
   });
 
+  it('refuses hostile pipeline names, params, targets and run ids without starting, cancelling or changing any run', async () => {
+    const start = `mutation($p: String!, $params: JSON, $t: String) { startRun(pipeline: $p, params: $params, target: $t) { ${ERR} } }`;
+    for (const p of [...TRAVERSAL, '', 'glucose; DROP TABLE runs', "glucose' OR '1'='1", '__proto__', 'constructor', 'glucose.ts', '../pipelines/glucose']) {
+      await attack(gql(start, { p }));
+    }
+    let deep: unknown = 1;
+    for (let i = 0; i < 1000; i++) deep = { a: deep };
+    const badParams: unknown[] = [
+      { days: 'x' }, { days: 1.5 }, { days: -1 }, { days: 1e12 }, { days: [14] }, { days: { $gt: 1 } }, { days: "1; DROP TABLE runs" },
+      { badReadings: '5 OR 1=1' }, { unknown: 1 }, JSON.parse('{"__proto__": {"days": 1}}'), { constructor: { prototype: { x: 1 } } }, 'days=14', 42, [1, 2], true, deep,
+      Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`p${i}`, i])), { days: 'x'.repeat(1_000_000) },
+    ];
+    for (const params of badParams) await attack(gql(start, { p: 'glucose', params }));
+    for (const t of ['no-such-branch', 'v1.0', '../main', 'main~1', 'main@' + '0'.repeat(64), '', 'a'.repeat(300), 'main; DROP']) {
+      await attack(gql(start, { p: 'glucose', t }));
+    }
+    const ids = ['', 'nope', '../../etc/passwd', "' OR '1'='1", '0'.repeat(10_000), '00000000-0000-0000-0000-000000000000', '%00', '-1'];
+    for (const id of ids) {
+      await attack(gql(`mutation($id: ID!) { cancelRun(id: $id) { ${ERR} } }`, { id }));
+      await attack(gql(`mutation($id: ID!) { retryRun(id: $id) { ${ERR} } }`, { id }));
+      await attack(gql(`query($id: ID!) { run(id: $id) { runId } }`, { id }), { rejected: false });
+    }
+    const ended = before.runs[0]!.runId;
+    for (const after of [-2, -1000, 2 ** 31 - 1, 1.5]) {
+      await attack(gql(`query($id: ID!, $a: Int) { run(id: $id) { events(after: $a) { seq } } }`, { id: ended, a: after }), { rejected: after < -1 || !Number.isInteger(after) });
+    }
+    await attack(gql(`{ runs(status: [EXPLODED]) { nodes { runId } } }`));
+    await attack(gql(`{ runs(first: -1) { nodes { runId } } }`));
+    await attack(gql(`{ runs(after: "%%%") { nodes { runId } } }`));
+    await attack(gql(`{ runs(after: "${Buffer.from("x' OR 1=1 --|y").toString('base64url')}") { nodes { runId } } }`));
+    await attack(gql(`{ runs(pipeline: "${"' OR 1=1 --"}") { nodes { runId } } }`), { rejected: false });
+  });
+
   it('refuses SQL injection through sql', async () => {
     const statements = [
       'DROP TABLE raw.entries', 'DELETE FROM raw.entries', "INSERT INTO raw.entries (sgv) VALUES (1)", 'UPDATE raw.entries SET sgv = 0', 'CREATE TABLE x AS SELECT 1',

@@ -76,9 +76,10 @@ export function expectClean(r: Reply, serverPaths: string[], opts: { rejected?: 
 export interface State {
   refs: { name: string; hash: string }[];
   tables: Record<string, { key: string; snapshot: string | null; metadataLocation: string }[]>;
+  runs: { runId: string; status: string; mergedHash: string | null }[];
 }
 
-/** Every ref head and, on main and dev, every table's current snapshot and metadata file. */
+/** Every ref head, on main and dev every table's current snapshot and metadata file, and every run. */
 export async function snapshotState(g: Gateway): Promise<State> {
   const refs = (await g.data(`{ references(first: 1000) { nodes { name hash } } }`)).references.nodes as State['refs'];
   const tables: State['tables'] = {};
@@ -88,5 +89,6 @@ export async function snapshotState(g: Gateway): Promise<State> {
       .map((t: any) => ({ key: `${t.namespace}.${t.name}`, snapshot: t.currentSnapshot?.snapshotId ?? null, metadataLocation: t.metadataLocation }))
       .sort((a: any, b: any) => a.key.localeCompare(b.key));
   }
-  return { refs: [...refs].sort((a, b) => a.name.localeCompare(b.name)), tables };
+  const runs = (await g.data(`{ runs(first: 1000) { nodes { runId status mergedHash } } }`)).runs.nodes as State['runs'];
+  return { refs: [...refs].sort((a, b) => a.name.localeCompare(b.name)), tables, runs };
 }
