@@ -45,7 +45,7 @@ describe('limits: rate limit, timeout, cost, uploads', () => {
     expect((used.user + used.system) / 1000).toBeLessThan(600);
     // and the gateway still answers sql
     const ok = await op(g.url, '{ sql(ref: "dev", query: "SELECT count(*) FROM raw.entries") { rows } }');
-    expect(ok.json.data.sql.rows).toEqual([['864']]);
+    expect(ok.json.data.sql.rows).toEqual([['4032']]);
   });
 
   it('refuses an upload over the limit with 413 and LIMIT_EXCEEDED', async () => {
