@@ -18,6 +18,12 @@ export interface Topics {
   /** A run event is durable in the run store (subscribers read it from there, by seq). */
   runEvent: RunEventNotice;
   runUpdated: RunUpdatedNotice;
+  /** A mart was (re)published with new rows or columns; subscribers read it from the mart store. */
+  martUpdated: MartUpdatedNotice;
+}
+
+export interface MartUpdatedNotice {
+  name: string;
 }
 
 export type Topic = keyof Topics;

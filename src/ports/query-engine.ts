@@ -78,6 +78,16 @@ export interface WrittenFile {
   upperBounds: Map<number, unknown>;
 }
 
+/** Where exportCsv writes. */
+export interface CsvExportTarget {
+  /** A file or FIFO written once from start to end; with `splitBytes`, a directory the engine creates. */
+  path: string;
+  /** Split into files `data_<n>.csv` of about this many bytes inside `path`. */
+  splitBytes?: number;
+  /** Append a 1-based row number as the last column. */
+  rowNumber?: boolean;
+}
+
 export interface DataComparison {
   fromRows: bigint;
   toRows: bigint;
@@ -115,6 +125,14 @@ export interface QueryEngine {
    * new files holding their rows that do not match (copy-on-write).
    */
   rewriteWithout(plan: LocalScanPlan, where: Where, target: { schema: Schema; spec: PartitionSpec; dir: string }): Promise<{ replaced: DataFile[]; written: WrittenFile[]; deletedRows: number }>;
+
+  /**
+   * Writes the plan's rows (top-level columns in schema order) as headerless CSV that PostgreSQL's
+   * `COPY … (FORMAT csv)` reads back exactly: NULL an unquoted empty field, empty string `""`,
+   * binary `\x<hex>`, nested values JSON text, everything else in a text form PostgreSQL parses to
+   * the same value. Never passes rows through JS. Resolves with the number of rows written.
+   */
+  exportCsv(plan: LocalScanPlan, target: CsvExportTarget): Promise<number>;
 
   /** Row-level difference of two plans over the columns (field ids) they share, computed in the engine. */
   compare(from: LocalScanPlan, to: LocalScanPlan, sampleSize: number): Promise<DataComparison>;

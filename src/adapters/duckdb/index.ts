@@ -3,16 +3,17 @@
  * One concern per file: instance.ts (instance + pool), layout.ts / projection.ts / scan-sql.ts
  * (reading plans by field id with deletes), rows.ts + cursor.ts (paging), sql-safety.ts +
  * sandbox.ts (user SQL), writer.ts + write-input.ts + metrics.ts (Parquet out), query-input.ts
- * (query results straight to Parquet), describe.ts + iceberg-types.ts (inferred columns), compare.ts,
+ * (query results straight to Parquet), export-csv.ts (rows as CSV for PostgreSQL COPY), describe.ts + iceberg-types.ts (inferred columns), compare.ts,
  * json-values.ts (values out).
  */
 import { fileURLToPath } from 'node:url';
 import type { Where } from '../../domain/filters.js';
 import type { DataFile, PartitionSpec, Schema } from '../../domain/iceberg/types.js';
-import type { LocalScanPlan, QueryEngine, RowQuery, WriteInput } from '../../ports/query-engine.js';
+import type { CsvExportTarget, LocalScanPlan, QueryEngine, RowQuery, WriteInput } from '../../ports/query-engine.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { compareScans } from './compare.js';
 import { describeInput } from './describe.js';
+import { exportCsv } from './export-csv.js';
 import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
 import { LayoutCache } from './layout.js';
 import { readRows } from './rows.js';
@@ -87,6 +88,8 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
 
     rewriteWithout: (plan: LocalScanPlan, where: Where, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
       pool.use(async (conn) => rewriteWithout(conn, plan, await buildScan(conn, layouts, localPlan(plan)), where, target)),
+
+    exportCsv: (plan: LocalScanPlan, target: CsvExportTarget) => pool.use((conn) => exportCsv(conn, layouts, localPlan(plan), target)),
 
     compare: (from: LocalScanPlan, to: LocalScanPlan, sampleSize: number) =>
       pool.use(async (conn) => compareScans(conn, await buildScan(conn, layouts, localPlan(from)), await buildScan(conn, layouts, localPlan(to)), sampleSize)),

@@ -25,6 +25,11 @@ export interface SqlDatabase extends SqlExecutor {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction (BEGIN … COMMIT; ROLLBACK when it throws). */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * PGlite only: runs one `COPY … FROM '/dev/blob'` statement reading `data` (in the queue like any
+   * query); resolves with the rows copied. PostgreSQL streams COPY through its own clients instead.
+   */
+  copyFromBlob?(sql: string, data: Blob): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -98,6 +103,8 @@ export async function openPglite(dir?: string): Promise<SqlDatabase> {
           return fn(tx);
         }),
       ),
+    copyFromBlob: async (sql: string, data: Blob) =>
+      (await enqueue(() => exec((s) => pg.query(s, [], { blob: data }), sql))).rowCount,
     close: async () => {
       if (closed) return;
       await enqueue(async () => undefined);
