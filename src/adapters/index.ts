@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { RunStore } from '../ports/run-store.js';
+import type { MartStore } from '../ports/mart-store.js';
 import type { VersionStore } from '../ports/version-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
@@ -32,6 +33,11 @@ export interface Backends {
   bus: EventBus;
   /** Pipeline runs, their events and audits (timed), in `db`. */
   runs: RunStore;
+  /**
+   * Marts (timed): PostgreSQL at MARTS_DATABASE_URL, else DATABASE_URL (own pool, for COPY), else
+   * schema `marts` in the embedded PGlite `db`.
+   */
+  marts: MartStore;
   /** The SQL database of the runs and of the embedded version store, opened once and shared. */
   db: SqlDatabase;
   /** Readiness of each backend: name → null when fine, or the reason it is not. */
@@ -80,12 +86,16 @@ async function open(
   const { createDuckDbEngine } = await import('./duckdb/index.js');
   const engine = withMetrics(await createDuckDbEngine(), 'QueryEngine', metrics.backendCalls);
   closers.push(() => engine.close());
+  const rawMarts = await openMartStore(config, db);
+  closers.push(() => rawMarts.close());
+  const marts = withMetrics(rawMarts, 'MartStore', metrics.backendCalls);
   return {
     store,
     objects,
     engine,
     bus,
     runs,
+    marts,
     db,
     async check() {
       const out: Record<string, string | null> = {};
@@ -101,6 +111,7 @@ async function open(
       // The embedded store's probe already covers the shared database; with Nessie it is separate.
       if (!raw.kind.startsWith('embedded')) await probe(`runs-${db.kind}`, () => db.query('SELECT 1'));
       if (pgBus) out['events-postgres'] = pgBus.status();
+      if (rawMarts.kind === 'postgres') await probe('marts-postgres', () => rawMarts.list());
       return out;
     },
     close,
@@ -113,6 +124,16 @@ async function openDatabase(config: Config): Promise<SqlDatabase> {
   const dir = path.join(config.home, 'catalog');
   await fs.mkdir(dir, { recursive: true });
   return openPglite(dir);
+}
+
+async function openMartStore(config: Config, db: SqlDatabase): Promise<MartStore> {
+  const url = config.martsDatabaseUrl ?? config.databaseUrl;
+  if (url) {
+    const { createPostgresMartStore } = await import('./marts/postgres.js');
+    return createPostgresMartStore(url);
+  }
+  const { createPgliteMartStore } = await import('./marts/pglite.js');
+  return createPgliteMartStore(db);
 }
 
 async function openVersionStore(config: Config, db: SqlDatabase, closers: (() => Promise<void>)[]): Promise<VersionStore> {

@@ -4,16 +4,19 @@ import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
 import type { VersionStore } from '../ports/version-store.js';
 import type { RunStore } from '../ports/run-store.js';
+import type { MartStore } from '../ports/mart-store.js';
 import type { Logger } from '../logger.js';
 import type { PipelineRegistry } from '../pipelines/registry.js';
 import { RunService } from './runs.js';
 import { CatalogService } from './catalog.js';
+import { MartService } from './marts.js';
 import { TableService } from './table-writes.js';
 
 export interface Services {
   catalog: CatalogService;
   tables: TableService;
   runs: RunService;
+  marts: MartService;
   store: VersionStore;
   objects: ObjectStore;
   engine: QueryEngine;
@@ -27,13 +30,16 @@ export function createServices(deps: {
   bus: EventBus;
   protectedBranches: string[];
   runs: RunStore;
+  marts: MartStore;
   pipelines: PipelineRegistry;
   logger: Logger;
 }): Services {
   const catalog = new CatalogService(deps.store, deps.protectedBranches);
+  const tables = new TableService(catalog, deps.store, deps.objects, deps.engine);
   return {
     catalog,
-    tables: new TableService(catalog, deps.store, deps.objects, deps.engine),
+    tables,
+    marts: new MartService(catalog, tables, deps.engine, deps.marts, deps.bus),
     runs: new RunService(deps.pipelines, deps.runs, deps.bus, catalog, deps.store, deps.logger),
     store: deps.store,
     objects: deps.objects,

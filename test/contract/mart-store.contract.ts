@@ -135,8 +135,7 @@ export function describeMartStore(name: string, make: MakeMartStore): void {
       expect(m!.publishedFrom.publishedAt).toBeInstanceOf(Date);
       expect((await store.list()).map((x) => x.name)).toContain('readings');
       expect(await store.get('nope')).toBeNull();
-      const [{ n }] = await f.sql<{ n: string }>(`SELECT count(*)::text AS n FROM marts.readings`);
-      expect(n).toBe('1000');
+      expect(await f.sql(`SELECT count(*)::text AS n FROM marts.readings`)).toEqual([{ n: '1000' }]);
       // Staging tables are gone once published.
       expect(await f.sql(`SELECT 1 FROM pg_tables WHERE schemaname = 'marts_staging'`)).toEqual([]);
     });
