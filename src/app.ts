@@ -15,6 +15,7 @@ import type { Context } from '../schema/context.js';
 import { createBackends, type Backends } from './adapters/index.js';
 import { Authenticator } from './auth/authenticate.js';
 import { useSubscriptionsEndAtExpiry } from './auth/expiry.js';
+import { useSharedSubscriptionExecution } from '../subscriptions/shared-execution.js';
 import { HttpAuthGate } from './auth/http-gate.js';
 import { authEnabled } from './auth/config.js';
 import { wsAuthHooks } from './auth/ws.js';
@@ -169,6 +170,7 @@ function createYogaServer(
       makeContext(init.requestId ?? init.request?.headers.get('x-request-id') ?? randomUUID(), init.req),
     plugins: [
       useSubscriptionsEndAtExpiry(),
+      useSharedSubscriptionExecution(), // one execution per event for subscribers of the same document, variables and role
       graphiqlCsp(),
       requestIdOnErrors(),
       ...limitPlugins(config.limits, { allowList, rateKey: rateKeyFor(authEnabled(config.auth)), uploadDir }),

@@ -19,6 +19,8 @@ import { RunRecorder } from '../runs/recorder.js';
 import type { Logger } from '../logger.js';
 
 const EVENT_BATCH = 500;
+/** Event instances a run's tail remembers by seq (two batches). */
+const CANONICAL_EVENTS = 2 * EVENT_BATCH;
 const RUN_ID = /^[0-9a-fA-F-]{1,64}$/;
 
 export class RunService {
@@ -286,6 +288,12 @@ class RunTail {
   readonly members = new Set<TailMember>();
   /** Shared reads by `after`, with the `noticed` they were started at (oldest first, a few kept). */
   private readonly reads = new Map<number, { covers: number; events: Promise<RunEvent[]> }>();
+  /**
+   * The event objects handed out, by seq (the newest CANONICAL_EVENTS): a read that is not shared
+   * (a member that fell behind a notice) still yields the instances the others got, so shared
+   * subscription execution (subscriptions/shared-execution.ts) keys every subscriber's event alike.
+   */
+  private readonly handedOut = new Map<number, RunEvent>();
 
   constructor(
     readonly runId: string,
@@ -308,7 +316,7 @@ class RunTail {
     const want = this.noticed;
     const shared = this.reads.get(after);
     if (shared && shared.covers >= want) return shared.events;
-    const events = this.runs.events(this.runId, after, EVENT_BATCH);
+    const events = this.runs.events(this.runId, after, EVENT_BATCH).then((batch) => batch.map((e) => this.canonical(e)));
     const entry = { covers: want, events };
     this.reads.delete(after);
     this.reads.set(after, entry);
@@ -317,6 +325,20 @@ class RunTail {
       if (this.reads.get(after) === entry) this.reads.delete(after);
     });
     return events;
+  }
+
+  /** The instance of this event already handed out, if any (events never change once stored). */
+  private canonical(e: RunEvent): RunEvent {
+    const known = this.handedOut.get(e.seq);
+    if (known) return known;
+    this.handedOut.set(e.seq, e);
+    if (this.handedOut.size > CANONICAL_EVENTS) {
+      // Forget the lowest seq (a replay of old events does not push out the live ones).
+      let low = e.seq;
+      for (const s of this.handedOut.keys()) if (s < low) low = s;
+      this.handedOut.delete(low);
+    }
+    return e;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   startRun, waitForRun,
 } from '../support/pipelines.js';
 import { readSse } from '../support/sse.js';
+import { sharedExecutionStats } from '../../subscriptions/shared-execution.js';
 
 const TERMINAL = ['RUN_SUCCEEDED', 'RUN_FAILED', 'RUN_CANCELED'];
 
@@ -222,6 +223,31 @@ describe('pipeline runs (embedded)', () => {
     const events = await allEvents(g, runId);
     expect(events.map((e) => e.type)).toContain('STEP_FAILED');
     expect(await mainHead()).toBe(before);
+  });
+
+  it('subscribers share an event\'s execution only with the same document and variables: two runs, other fields, other after', async () => {
+    const before = { ...sharedExecutionStats };
+    const runA = await startRun(g, 'counter');
+    const runB = await startRun(g, 'counter');
+    const a1 = subscribe(g.ws(), EVENTS_SUB, { id: runA });
+    const a2 = subscribe(g.ws(), EVENTS_SUB, { id: runA });
+    const b1 = subscribe(g.ws(), EVENTS_SUB, { id: runB });
+    const b2 = subscribe(g.ws(), EVENTS_SUB, { id: runB });
+    const aFewer = subscribe(g.ws(), `subscription($id: ID!) { runEvents(runId: $id) { seq type } }`, { id: runA });
+    const aAfter = subscribe(g.ws(), EVENTS_SUB, { id: runA, after: 2 });
+    await waitForRun(g, runA);
+    await waitForRun(g, runB);
+    const all = [a1, a2, b1, b2, aFewer, aAfter];
+    await eventually(() => all.every((s) => s.isCompleted()), 20_000);
+    const [refA, refB] = [await allEvents(g, runA), await allEvents(g, runB)];
+    for (const s of [a1, a2]) expectCompleteStream(s.events.map((e) => e.runEvents), refA);
+    for (const s of [b1, b2]) expectCompleteStream(s.events.map((e) => e.runEvents), refB);
+    expect(aFewer.events.map((e) => e.runEvents)).toEqual(refA.map((e) => ({ seq: e.seq, type: e.type })));
+    expect(aAfter.events.map((e) => e.runEvents)).toEqual(refA.filter((e) => e.seq > 2));
+    for (const s of all) expect(s.errors).toEqual([]);
+    // Some executions were shared (a1/a2, b1/b2), and not all: every distinct stream executed its own.
+    expect(sharedExecutionStats.shared).toBeGreaterThan(before.shared);
+    expect(sharedExecutionStats.executed - before.executed).toBeGreaterThanOrEqual(refA.length + refB.length + refA.length + (refA.length - 2));
   });
 
   it('runUpdated streams status changes of the filtered pipeline', async () => {

@@ -1,0 +1,161 @@
+/**
+ * Shared subscription execution (subscriptions/shared-execution.ts): subscribers of the same
+ * document, variables and role get one execution and the same result object per source event;
+ * different variables, roles or documents never get each other's results; errors stay shared
+ * but unmutated; return() reaches the source.
+ */
+import { GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { resultWithRequestId } from '../../src/limits/request-id.js';
+import { sharedExecutionStats, sharedSubscribe, sharingKey } from '../../subscriptions/shared-execution.js';
+
+interface Tick {
+  n: number;
+}
+
+/** A source that hands every subscriber the same tick objects; counts resolver calls and closes. */
+function hub() {
+  const subs = new Set<(t: Tick | null) => void>();
+  let closed = 0;
+  let resolved = 0;
+  const stream = (): AsyncIterableIterator<Tick> => {
+    const queue: (Tick | null)[] = [];
+    let wake: (() => void) | null = null;
+    const push = (t: Tick | null) => {
+      queue.push(t);
+      wake?.();
+    };
+    subs.add(push);
+    const it: AsyncIterableIterator<Tick> = {
+      [Symbol.asyncIterator]: () => it,
+      async next() {
+        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        const t = queue.shift()!;
+        return t === null ? { value: undefined, done: true } : { value: t, done: false };
+      },
+      async return() {
+        subs.delete(push);
+        closed++;
+        return { value: undefined, done: true };
+      },
+    };
+    return it;
+  };
+  const Tick = new GraphQLObjectType<Tick, { actor: { roles: string[] } }>({
+    name: 'Tick',
+    fields: {
+      n: { type: GraphQLInt, resolve: (t) => (resolved++, t.n) },
+      scaled: { type: GraphQLInt, args: { by: { type: GraphQLInt } }, resolve: (t, a: { by: number }) => t.n * a.by },
+      role: { type: GraphQLString, resolve: (_t, _a, ctx) => ctx.actor.roles.join(',') },
+      boom: { type: GraphQLString, resolve: () => { throw new Error('boom'); } },
+      list: { type: new GraphQLList(GraphQLInt), resolve: (t) => [t.n, t.n] },
+    },
+  });
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { x: { type: GraphQLInt } } }),
+    subscription: new GraphQLObjectType({ name: 'Subscription', fields: { tick: { type: Tick, subscribe: () => stream(), resolve: (t: Tick) => t } } }),
+  });
+  return {
+    schema,
+    emit: (t: Tick | null) => [...subs].forEach((s) => s(t)),
+    get subscribers() {
+      return subs.size;
+    },
+    get closed() {
+      return closed;
+    },
+    get resolved() {
+      return resolved;
+    },
+  };
+}
+
+const ctx = (roles: string[]) => ({ actor: { subject: 's', roles, kind: 'user' as const } });
+
+async function open(h: ReturnType<typeof hub>, query: string, variables: Record<string, unknown> | undefined, roles: string[], document = parse(query)) {
+  const out = await sharedSubscribe({ schema: h.schema, document, variableValues: variables, contextValue: ctx(roles) });
+  if (!(Symbol.asyncIterator in out)) throw new Error(`no stream: ${JSON.stringify(out)}`);
+  return out;
+}
+
+describe('shared subscription execution', () => {
+  it('executes each event once for subscribers of the same document, variables and role, and hands out one result object', async () => {
+    const h = hub();
+    const doc = parse('subscription($by: Int) { tick { n scaled(by: $by) } }');
+    const subs = await Promise.all([1, 2, 3].map(() => open(h, '', { by: 2 }, ['viewer'], doc)));
+    const before = h.resolved;
+    const tick = { n: 7 };
+    h.emit(tick);
+    const results = await Promise.all(subs.map((s) => s.next()));
+    expect(results.map((r) => r.value)).toEqual(Array(3).fill({ data: { tick: { n: 7, scaled: 14 } } }));
+    expect(results[1]!.value).toBe(results[0]!.value);
+    expect(results[2]!.value).toBe(results[0]!.value);
+    expect(h.resolved - before).toBe(1);
+  });
+
+  it('never shares across different variables, roles or documents', async () => {
+    const h = hub();
+    const q = 'subscription($by: Int) { tick { scaled(by: $by) role } }';
+    const doc = parse(q);
+    const a = await open(h, q, { by: 2 }, ['viewer'], doc);
+    const b = await open(h, q, { by: 3 }, ['viewer'], doc);
+    const c = await open(h, q, { by: 2 }, ['admin'], doc);
+    const d = await open(h, 'subscription { tick { n } }', undefined, ['viewer']);
+    h.emit({ n: 5 });
+    const [ra, rb, rc, rd] = await Promise.all([a, b, c, d].map((s) => s.next()));
+    expect(ra!.value).toEqual({ data: { tick: { scaled: 10, role: 'viewer' } } });
+    expect(rb!.value).toEqual({ data: { tick: { scaled: 15, role: 'viewer' } } });
+    expect(rc!.value).toEqual({ data: { tick: { scaled: 10, role: 'admin' } } });
+    expect(rd!.value).toEqual({ data: { tick: { n: 5 } } });
+    expect(sharingKey({ schema: h.schema, document: doc, variableValues: { by: 2 }, contextValue: ctx(['viewer']) })).not.toBe(
+      sharingKey({ schema: h.schema, document: doc, variableValues: { by: 2 }, contextValue: ctx(['analyst']) }),
+    );
+  });
+
+  it('does not share when the variables are not plain JSON', () => {
+    const h = hub();
+    const doc = parse('subscription($by: Int) { tick { n } }');
+    expect(sharingKey({ schema: h.schema, document: doc, variableValues: { f: new Blob(['x']) }, contextValue: ctx(['viewer']) })).toBeNull();
+    expect(sharingKey({ schema: h.schema, document: doc, variableValues: { by: 1n } as never, contextValue: ctx(['viewer']) })).toBeNull();
+  });
+
+  it('shares a result with errors without letting a subscriber’s request id reach another', async () => {
+    const h = hub();
+    const doc = parse('subscription { tick { n boom } }');
+    const [a, b] = await Promise.all([open(h, '', undefined, ['viewer'], doc), open(h, '', undefined, ['viewer'], doc)]);
+    h.emit({ n: 1 });
+    const [ra, rb] = await Promise.all([a.next(), b.next()]);
+    const shared = ra.value as ExecutionResult;
+    expect(rb.value).toBe(shared);
+    const withA = resultWithRequestId(shared, 'req-a', { ws: true });
+    const withB = resultWithRequestId(shared, 'req-b', { ws: true });
+    expect(withA.errors![0]!.extensions.requestId).toBe('req-a');
+    expect(withB.errors![0]!.extensions.requestId).toBe('req-b');
+    expect(shared.errors![0]!.extensions.requestId).toBeUndefined();
+    expect(shared.errors![0]!.message).toBe('boom');
+  });
+
+  it('return() closes the source; the source ending completes the stream', async () => {
+    const h = hub();
+    const doc = parse('subscription { tick { n } }');
+    const a = await open(h, '', undefined, ['viewer'], doc);
+    const b = await open(h, '', undefined, ['viewer'], doc);
+    expect(h.subscribers).toBe(2);
+    await a.return!();
+    expect(h.closed).toBe(1);
+    expect(h.subscribers).toBe(1);
+    h.emit(null);
+    expect(await b.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('bad variables are an error result, as the default executor gives them', async () => {
+    const h = hub();
+    const out = (await sharedSubscribe({ schema: h.schema, document: parse('subscription($by: Int!) { tick { scaled(by: $by) } }'), variableValues: {}, contextValue: ctx(['viewer']) })) as ExecutionResult;
+    expect(out.errors?.[0]?.message).toMatch(/\$by/);
+    expect(out.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', http: { status: 400 } });
+  });
+
+  it('counts shared executions', () => {
+    expect(sharedExecutionStats.shared).toBeGreaterThan(0);
+  });
+});
