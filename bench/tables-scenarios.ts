@@ -322,7 +322,7 @@ export async function runAppend(sizes: TablesSizes['append'], env: Env): Promise
   const gatewaySide: Side = {
     label: 'gateway: appendRows, Parquet upload',
     includes:
-      'multipart HTTP upload of the Parquet file from disk by a client process of its own (fetch with FormData, bench/upload-client.mjs), streaming it to scratch, rewriting it as zstd (level 1) Parquet with field ids while validating every value in the same pass, column metrics from the footer, manifest + manifest list + metadata JSON, the catalog commit',
+      'multipart HTTP upload of the Parquet file from disk by a client process of its own (fetch with FormData, bench/upload-client.mjs), streaming it to scratch; the file matches the table exactly, so it is kept as it is (pass-through: footer and pages checked, bloom filters dropped from the footer, one parallel DuckDB read of every value checking NULLs and the footer statistics per row group, column metrics from that read) and moved into the table, else it would be rewritten as zstd Parquet with field ids; manifest + manifest list + metadata JSON (with the name mapping), the catalog commit',
     summary: s.get('gateway')!,
   };
   const label = `append ${int(sizes.rows)} rows to a new table`;

@@ -8,6 +8,7 @@ import type { DataFile, ManifestEntry, ManifestFile, ScanPlan, Schema, Snapshot,
 import type { ObjectStore } from '../ports/object-store.js';
 import { readManifestList } from './manifest-list.js';
 import { readManifest, type ManifestContents } from './manifests.js';
+import { NAME_MAPPING_PROPERTY, parseNameMapping } from './name-mapping.js';
 import { WeightedLru } from '../util/lru.js';
 
 export interface ScanOptions {
@@ -128,7 +129,14 @@ function schemaFor(metadata: TableMetadata, snapshot: Snapshot | null, timeTrave
 export async function planScan(store: ObjectStore, metadata: TableMetadata, opts: ScanOptions = {}): Promise<ScanPlan> {
   const snapshot = selectSnapshot(metadata, opts);
   const schema = schemaFor(metadata, snapshot, opts.snapshotId !== undefined || opts.asOfMs !== undefined);
-  const plan: ScanPlan = { schema, snapshotId: snapshot?.snapshotId ?? null, dataFiles: [], deleteFiles: [], partitionSpecs: metadata.partitionSpecs };
+  const plan: ScanPlan = {
+    schema,
+    snapshotId: snapshot?.snapshotId ?? null,
+    dataFiles: [],
+    deleteFiles: [],
+    partitionSpecs: metadata.partitionSpecs,
+    nameMapping: parseNameMapping(metadata.properties[NAME_MAPPING_PROPERTY]),
+  };
   if (!snapshot) return plan;
   for (const { entries } of await readSnapshotEntries(store, snapshot, opts.concurrency, opts.cache)) {
     for (const { status, dataFile } of entries) {

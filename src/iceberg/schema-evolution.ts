@@ -6,6 +6,7 @@
 import { InvalidInput } from '../domain/errors.js';
 import { canPromote, fieldsById, formatType, maxFieldId, parseType } from '../domain/iceberg/type-strings.js';
 import type { NestedField, Schema, TableMetadata } from '../domain/iceberg/types.js';
+import { NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping, updateNameMapping } from './name-mapping.js';
 
 /** One change, shaped like the API's SchemaChangeInput: exactly one member set. */
 export interface SchemaChange {
@@ -121,8 +122,12 @@ export function evolveSchema(metadata: TableMetadata, changes: SchemaChange[], n
   const ids = new Set(fieldsById({ schemaId: schema.schemaId, fields }).keys());
   const keptIdentifiers = (base.identifierFieldIds ?? []).filter((i) => ids.has(i));
   if (keptIdentifiers.length) schema.identifierFieldIds = keptIdentifiers;
+  // Files without field ids are read through the name mapping: renames add their new name to it.
+  const mapping = parseNameMapping(metadata.properties[NAME_MAPPING_PROPERTY]);
+  const properties = mapping ? { ...metadata.properties, [NAME_MAPPING_PROPERTY]: serializeNameMapping(updateNameMapping(mapping, base, schema)) } : metadata.properties;
   return {
     ...metadata,
+    properties,
     lastUpdatedMs: Math.max(now, metadata.lastUpdatedMs),
     lastColumnId,
     schemas: [...metadata.schemas, schema],

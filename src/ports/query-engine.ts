@@ -51,7 +51,19 @@ export interface SqlResult {
 export type WriteInput =
   | { kind: 'rows'; rows: Record<string, unknown>[] }
   /** A local file, or a glob of files of one format (trusted callers only: pipelines, uploads in scratch). */
-  | { kind: 'file'; localPath: string; format: 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET' }
+  | {
+      kind: 'file';
+      localPath: string;
+      format: 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET';
+      /**
+       * The caller owns this one Parquet file and lets the engine keep it as the data file as it is
+       * (WrittenFile.localPath is then this path, its footer possibly trimmed) when it matches the
+       * target exactly (unpartitioned, same column names, exact types, values consistent with the
+       * footer's statistics); otherwise it is rewritten as usual. The file has no field ids, so the
+       * table must read it through its name mapping (see WrittenFile.passedThrough).
+       */
+      passThrough?: boolean;
+    }
   /**
    * The result of a read-only query (checked as `sql` checks it) in which each dotted name in
    * `tables` reads that plan: written straight from the engine to Parquet, never through JS rows.
@@ -76,6 +88,8 @@ export interface WrittenFile {
   /** Typed min/max per leaf field id (JS values: number, bigint, string, boolean, Date, Uint8Array…). */
   lowerBounds: Map<number, unknown>;
   upperBounds: Map<number, unknown>;
+  /** The input file kept as it is (WriteInput passThrough): its columns are found by name, not field id. */
+  passedThrough?: boolean;
 }
 
 /** Where exportCsv writes. */

@@ -13,6 +13,7 @@ import { parseType } from '../domain/iceberg/type-strings.js';
 import { parseTransform, transformResultType } from '../domain/iceberg/transforms.js';
 import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../domain/iceberg/types.js';
 import { expectedHash, refName } from '../domain/refs.js';
+import { mappingFromSchema, mappingResolvesCurrentNames, NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping } from '../iceberg/name-mapping.js';
 import { commitSnapshot, dataFileFromWritten, evolveSchema, newTableMetadata, rollbackTo, writeMetadataFile, type SchemaChange } from '../iceberg/table-writer.js';
 import type { LocalScanPlan, WriteInput, WrittenFile } from '../ports/query-engine.js';
 import type { Commit, Operation, Reference } from '../ports/version-store.js';
@@ -151,7 +152,9 @@ export class TableService extends TableReads {
     const scratch = await this.objects.scratchDir();
     try {
       const input = args.input ?? (await readWriteInput(args, scratch.path));
-      let written: { files: WrittenFile[]; uploaded: DataFile[]; forMetadata: string } | null = null;
+      // An uploaded Parquet file is ours (scratch): an append may keep it as the data file as it is.
+      const ownParquet = args.input === undefined && input.kind === 'file' && input.format === 'PARQUET' && mode === 'append';
+      let written: { files: WrittenFile[]; uploaded: DataFile[]; forMetadata: string; forSchema: string } | null = null;
       const out = await this.commitOnHead(args.branch, args.expectedHash, async (head) => {
         const { view, m } = await this.headTable(head, key);
         const schema = currentSchema(m);
@@ -174,12 +177,22 @@ export class TableService extends TableReads {
         } else {
           added = [];
         }
-        if (!written || written.forMetadata !== m.location) {
-          const files = await this.engine.writeDataFiles(input, { schema, spec, dir: scratch.path });
-          written = { files, uploaded: await this.upload(m, files, spec.specId), forMetadata: m.location };
+        const mappingText = m.properties[NAME_MAPPING_PROPERTY];
+        const mapping = parseNameMapping(mappingText);
+        const forSchema = JSON.stringify([schema.fields.map((f) => [f.id, f.name, f.type, f.required]), spec.fields, mappingText ?? null]);
+        const passedThrough = written?.files.some((f) => f.passedThrough) ?? false;
+        if (!written || written.forMetadata !== m.location || (passedThrough && written.forSchema !== forSchema)) {
+          // A file kept as it was on an earlier attempt now lies in the table folder: rewrite from there.
+          const source: WriteInput = passedThrough ? { kind: 'file', localPath: await this.objects.localPath(written!.uploaded[0]!.filePath), format: 'PARQUET' } : input;
+          const mayPass = ownParquet && !passedThrough && (mappingText === undefined || (mapping !== null && mappingResolvesCurrentNames(mapping, schema)));
+          const files = await this.engine.writeDataFiles(mayPass ? { ...(source as Extract<WriteInput, { kind: 'file' }>), passThrough: true } : source, { schema, spec, dir: scratch.path });
+          written = { files, uploaded: await this.upload(m, files, spec.specId), forMetadata: m.location, forSchema };
         }
         added = [...added, ...written.uploaded];
-        const next = await commitSnapshot(this.objects, m, {
+        // Files without field ids are read through the name mapping: the first one sets it.
+        const needsMapping = written.files.some((f) => f.passedThrough) && mappingText === undefined;
+        const base = needsMapping ? { ...m, properties: { ...m.properties, [NAME_MAPPING_PROPERTY]: serializeNameMapping(mappingFromSchema(schema)) } } : m;
+        const next = await commitSnapshot(this.objects, base, {
           operation: mode === 'append' ? 'append' : 'overwrite',
           added,
           removed,

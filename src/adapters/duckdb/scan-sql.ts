@@ -11,7 +11,7 @@
  * path) and POS_COL.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { DataFile, NestedField, PartitionSpec, ScanPlan } from '../../domain/iceberg/types.js';
+import type { DataFile, NameMapping, NestedField, PartitionSpec, ScanPlan } from '../../domain/iceberg/types.js';
 import type { FileLayout, LayoutCache } from './layout.js';
 import { missingFieldIds, projectFields } from './projection.js';
 import { FILE_COL, POS_COL, literal, quoteIdent, sqlString, sqlStringList } from './sql-text.js';
@@ -52,11 +52,11 @@ interface Group {
 }
 
 /** Files grouped by layout and partition constants (and `extra`, when given) into one read each. */
-function groupFiles(files: DataFile[], layouts: Map<string, FileLayout>, fields: NestedField[], specs: PartitionSpec[], extra?: (f: DataFile) => unknown[]): Group[] {
+function groupFiles(files: DataFile[], layouts: Map<string, FileLayout>, fields: NestedField[], specs: PartitionSpec[], mapping: NameMapping | null | undefined, extra?: (f: DataFile) => unknown[]): Group[] {
   const groups = new Map<string, Group>();
   for (const f of files) {
     const layout = layouts.get(f.filePath)!;
-    const constants = identityConstants(f, specs, missingFieldIds(layout, fields));
+    const constants = identityConstants(f, specs, missingFieldIds(layout, fields, mapping));
     const more = extra ? `|${JSON.stringify(extra(f))}` : '';
     const key = `${layout.key}|${JSON.stringify([...constants], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}${more}`;
     const g = groups.get(key);
@@ -104,17 +104,18 @@ export async function buildScan(conn: DuckDBConnection, layouts: LayoutCache, pl
 
   // Per-file sequence number and partition as constants of each read (equality deletes only).
   let constantMeta = !positions && posDeletes.length === 0;
-  let groups = groupFiles(dataFiles, all, fields, plan.partitionSpecs, constantMeta && eqDeletes.length > 0 ? (f) => [f.sequenceNumber, partitionKey(f, plan.partitionSpecs)] : undefined);
+  const mapping = plan.nameMapping;
+  let groups = groupFiles(dataFiles, all, fields, plan.partitionSpecs, mapping, constantMeta && eqDeletes.length > 0 ? (f) => [f.sequenceNumber, partitionKey(f, plan.partitionSpecs)] : undefined);
   if (constantMeta && eqDeletes.length > 0 && groups.length > MAX_CONSTANT_GROUPS) {
     constantMeta = false;
-    groups = groupFiles(dataFiles, all, fields, plan.partitionSpecs);
+    groups = groupFiles(dataFiles, all, fields, plan.partitionSpecs, mapping);
   }
   const ctes: string[] = [];
   let from: string;
   if (constantMeta) {
     const meta = (g: Group) =>
       eqDeletes.length === 0 ? [] : [`${g.files[0]!.sequenceNumber}::BIGINT AS __cg_seq`, `${literal(partitionKey(g.files[0]!, plan.partitionSpecs), 'string')} AS __cg_part`];
-    const branches = groups.map((g) => `SELECT ${[...projectFields(g.layout, fields, g.constants), ...meta(g)].join(', ')} FROM read_parquet(${sqlStringList(g.files.map((f) => f.filePath))})`);
+    const branches = groups.map((g) => `SELECT ${[...projectFields(g.layout, fields, g.constants, undefined, mapping), ...meta(g)].join(', ')} FROM read_parquet(${sqlStringList(g.files.map((f) => f.filePath))})`);
     if (posDeletes.length === 0 && eqDeletes.length === 0) {
       // Nothing to join or filter: the projection itself.
       return { sql: branches.join(' UNION ALL '), fields };
@@ -124,7 +125,7 @@ export async function buildScan(conn: DuckDBConnection, layouts: LayoutCache, pl
   } else {
     const branches = groups.map(
       (g) =>
-        `SELECT ${[...projectFields(g.layout, fields, g.constants), `__cg_f`, `file_row_number AS ${POS_COL}`].join(', ')} ` +
+        `SELECT ${[...projectFields(g.layout, fields, g.constants, undefined, mapping), `__cg_f`, `file_row_number AS ${POS_COL}`].join(', ')} ` +
         `FROM read_parquet(${sqlStringList(g.files.map((f) => f.filePath))}, filename = '__cg_f', file_row_number = true)`,
     );
     ctes.push(`__cg_files AS (${filesTable(dataFiles, plan.partitionSpecs)})`, `__cg_data AS (${branches.join(' UNION ALL ')})`);
@@ -157,7 +158,7 @@ export async function buildScan(conn: DuckDBConnection, layouts: LayoutCache, pl
     // A delete on a column the read schema no longer has cannot be evaluated here; such deletes are skipped.
     if (eqFields.some((f) => f === undefined)) continue;
     const present = eqFields as NestedField[];
-    const proj = projectFields(g.layout, present, new Map(), (_f, i) => `__cg_e${i}`);
+    const proj = projectFields(g.layout, present, new Map(), (_f, i) => `__cg_e${i}`, mapping);
     ctes.push(`__cg_edf${n} AS (${filesTable(g.files, plan.partitionSpecs)})`);
     ctes.push(
       `__cg_eq${n} AS (SELECT ${proj.join(', ')}, d.__cg_seq AS __cg_dseq, d.__cg_part AS __cg_dpart FROM read_parquet(${sqlStringList(g.files.map((f) => f.filePath))}, filename = '__cg_f') e ` +

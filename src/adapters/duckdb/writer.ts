@@ -19,6 +19,7 @@ import type { WriteInput, WrittenFile } from '../../ports/query-engine.js';
 import { engineError, userError } from './errors.js';
 import { fileMetrics } from './metrics.js';
 import { partitionColumns, partitionValue, registerBucket } from './partition-sql.js';
+import { tryPassThrough } from './pass-through.js';
 import type { Scan } from './scan-sql.js';
 import { FILE_COL, quoteIdent, sqlString } from './sql-text.js';
 import { isCheckFailure, typedInput } from './write-input.js';
@@ -95,8 +96,15 @@ export async function copyOut(conn: DuckDBConnection, select: string, target: Wr
   }
 }
 
-/** Validates and writes in one pass; when the COPY fails, the full check over the input says why. */
+/**
+ * Validates and writes in one pass; when the COPY fails, the full check over the input says why.
+ * A Parquet file the caller lets pass through is kept as it is when it already fits (pass-through.ts).
+ */
 export async function writeDataFiles(conn: DuckDBConnection, input: WriteInput, target: WriteTarget): Promise<WrittenFile[]> {
+  if (input.kind === 'file' && input.format === 'PARQUET' && input.passThrough) {
+    const kept = await tryPassThrough(conn, input.localPath, target);
+    if (kept) return [kept];
+  }
   const src = await typedInput(conn, input, target.schema);
   try {
     if (src.rowCount === 0) return [];

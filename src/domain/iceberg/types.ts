@@ -146,7 +146,17 @@ export interface ScanPlan {
   deleteFiles: DataFile[];
   /** Identity-partition source fields, for files that lack the column (Hive-style layouts). */
   partitionSpecs: PartitionSpec[];
+  /** The table's `schema.name-mapping.default`: how columns of files without field ids are found. */
+  nameMapping?: NameMapping | null;
 }
+
+/** One entry of a name mapping: the names a field's column may have in files without field ids. */
+export interface MappedField {
+  fieldId?: number;
+  names: string[];
+  fields?: MappedField[];
+}
+export type NameMapping = MappedField[];
 
 /** Manifest entry status (field 0). */
 export type EntryStatus = 'EXISTING' | 'ADDED' | 'DELETED';
