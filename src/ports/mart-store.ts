@@ -4,8 +4,8 @@
  *
  * A mart is named as its Iceberg table without the `marts.` namespace (`mrt_glucose_overview`). Its
  * rows live in `marts."<name>"`: one column per Iceberg column (types mapped exactly, see
- * adapters/marts/sql.ts) plus the hidden `__cascade_row bigint` primary key (1-based row number from
- * the publish), the unique tiebreaker of keyset paging. Publication records live in
+ * adapters/marts/sql.ts) plus the hidden `__cascade_row bigint` primary key (an identity numbering
+ * the rows 1… in load order), the unique tiebreaker of keyset paging. Publication records live in
  * `marts_meta.publications`.
  *
  * Reads take the caller's `where` / `orderBy` as data and validate them against the mart's columns
@@ -60,7 +60,7 @@ export interface MartPublishInput {
   source: MartSource;
   /**
    * Writes the mart's rows as headerless CSV that PostgreSQL's `COPY … (FORMAT csv)` reads back
-   * exactly: one field per `columns` entry in order, then the 1-based row number; NULL is an
+   * exactly: one field per `columns` entry in order; NULL is an
    * unquoted empty field, an empty string is `""`; binary as `\x<hex>`, nested values as JSON text,
    * timestamptz with its offset. Resolves with the number of rows written.
    */

@@ -74,7 +74,7 @@ export class MartService {
       name,
       columns: schema.fields.map((f) => ({ name: f.name, type: formatType(f.type), nullable: !f.required })),
       source: { ref: point.ref, commitHash: point.commitHash, table: view.key, snapshotId: m.currentSnapshotId ?? NO_SNAPSHOT },
-      writeCsv: (sink) => this.engine.exportCsv(plan, { ...sink, rowNumber: true }),
+      writeCsv: (sink) => this.engine.exportCsv(plan, sink),
     };
   }
 

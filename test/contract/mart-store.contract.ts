@@ -47,7 +47,7 @@ function input(name: string, columns: MartColumn[], select: string, snapshotId =
       if (fail) throw fail;
       const opts = sink.splitBytes ? `FILE_SIZE_BYTES ${sink.splitBytes}` : 'USE_TMP_FILE false';
       const path = sink.path.replaceAll("'", "''");
-      const r = await conn.runAndReadAll(`COPY (SELECT *, row_number() OVER () FROM (${select})) TO '${path}' (FORMAT csv, HEADER false, ${opts})`);
+      const r = await conn.runAndReadAll(`COPY (${select}) TO '${path}' (FORMAT csv, HEADER false, ${opts})`);
       return Number(r.getRows()[0]![0]);
     },
   };

@@ -19,7 +19,7 @@ import type { JsonValue, RowPage } from '../../ports/query-engine.js';
 export const MARTS = 'marts';
 export const STAGING = 'marts_staging';
 export const META = 'marts_meta';
-/** Hidden 1-based row number of every mart table: primary key and the keyset tiebreaker. */
+/** Hidden row number of every mart table (identity, 1-based in load order): primary key and the keyset tiebreaker. */
 export const ROW = '__cascade_row';
 /** Prefix reserved for hidden columns: mart columns may not start with it. */
 export const HIDDEN_PREFIX = '__cascade';
@@ -108,11 +108,12 @@ export const table = (schema: string, name: string) => `${schema}.${quoteIdent(n
 
 export function createStagingSql(staging: string, columns: MartColumn[]): string {
   const defs = columns.map((c) => `${quoteIdent(c.name)} ${pgType(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
-  return `CREATE TABLE ${table(STAGING, staging)} (${[...defs, `${quoteIdent(ROW)} bigint NOT NULL`].join(', ')})`;
+  // The row number comes from an identity column: COPY order, no window in the export to wait for.
+  return `CREATE TABLE ${table(STAGING, staging)} (${[...defs, `${quoteIdent(ROW)} bigint GENERATED ALWAYS AS IDENTITY (CACHE 10000) NOT NULL`].join(', ')})`;
 }
 
 export function copySql(staging: string, columns: MartColumn[], from: 'STDIN' | "'/dev/blob'"): string {
-  const cols = [...columns.map((c) => quoteIdent(c.name)), quoteIdent(ROW)].join(', ');
+  const cols = columns.map((c) => quoteIdent(c.name)).join(', ');
   return `COPY ${table(STAGING, staging)} (${cols}) FROM ${from} WITH (FORMAT csv)`;
 }
 
