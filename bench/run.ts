@@ -16,6 +16,9 @@
  *   npm run bench -- --only=runs         just the runs benchmark (bench/runs-run.ts: run-event fan-out vs a bare
  *                                        ws broadcast, a 1M-row WAP run vs DuckDB; bench/results/runs-latest.*;
  *                                        not in the default run), or one scenario: --only=runs.fanout / runs.wap
+ *   npm run bench -- --only=marts        just the marts benchmark (bench/marts-run.ts: mart reads through GraphQL and
+ *                                        MartService vs pg directly, publishing 1M rows vs a plain COPY;
+ *                                        bench/results/marts-latest.*; not in the default run), or --only=marts.query / marts.publish
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
  *
  * Services (PostgreSQL, Nessie) are started here from test/support/services.ts on 127.0.0.1 and
@@ -37,8 +40,9 @@ import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type Gr
 import { runTablesBench, TABLES_SCENARIOS, type TablesScenario } from './tables-run.js';
 import { runHttpBench } from './http-run.js';
 import { runRunsBench, RUNS_SCENARIOS, type RunsScenario } from './runs-run.js';
+import { MARTS_SCENARIOS, runMartsBench, type MartsScenario } from './marts-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const)] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const)] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -63,6 +67,8 @@ interface Options {
   http: boolean;
   /** The runs scenarios run (none unless --only names runs or runs.<scenario>). */
   runs: RunsScenario[];
+  /** The marts scenarios run (none unless --only names marts or marts.<scenario>). */
+  marts: MartsScenario[];
   backends: BackendName[];
   growthBackends: BackendName[];
   outDir: string;
@@ -112,6 +118,7 @@ function parseOptions(argv: string[]): Options {
     tablesScenarios: only.includes('tables') ? [...TABLES_SCENARIOS] : TABLES_SCENARIOS.filter((s) => only.includes(`tables.${s}`)),
     http: only.includes('http'),
     runs: only.includes('runs') ? [...RUNS_SCENARIOS] : RUNS_SCENARIOS.filter((s) => only.includes(`runs.${s}`)),
+    marts: only.includes('marts') ? [...MARTS_SCENARIOS] : MARTS_SCENARIOS.filter((s) => only.includes(`marts.${s}`)),
     backends: backends as BackendName[],
     growthBackends: growthBackends as BackendName[],
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
@@ -216,6 +223,10 @@ async function main(): Promise<number> {
   const loadStart = os.loadavg()[0] ?? 0;
   const errors: string[] = [];
   const notes: string[] = [];
+  if (opts.marts.length > 0) {
+    errors.push(...(await runMartsBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.marts })).map((e) => `marts: ${e}`));
+    if (opts.runs.length === 0 && !opts.tables && !opts.http && !opts.ops && !opts.growth) return errors.length > 0 ? 1 : 0;
+  }
   if (opts.runs.length > 0) {
     errors.push(...(await runRunsBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.runs })).map((e) => `runs: ${e}`));
     if (!opts.tables && !opts.http && !opts.ops && !opts.growth) return errors.length > 0 ? 1 : 0;
