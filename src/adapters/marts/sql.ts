@@ -328,7 +328,6 @@ export function rowsStatement(name: string, martColumns: MartColumn[], q: MartQu
     return f ? [[n, f] as const] : [];
   });
   const keyFinish = hiddenKeys.map((n) => [keyAlias(n), finisher(cols.get(n)!.kind)] as const);
-  const strip = [...hiddenKeys.map(keyAlias), ROW, ...(withMetaTotal ? [TOTAL] : [])];
   return {
     sql,
     params: p.values,
@@ -348,11 +347,14 @@ export function rowsStatement(name: string, martColumns: MartColumn[], q: MartQu
         });
       }
       const last = pageRows[pageRows.length - 1];
-      for (const r of pageRows) {
+      // Fresh objects of the requested columns only (deleting the hidden keys would be slower).
+      const out = pageRows.map((r) => {
         if (r !== last || nextCursor === null) for (const [n, f] of finishers) r[n] = f(r[n]);
-        for (const k of strip) delete r[k];
-      }
-      return { columns: q.columns, rows: pageRows as Record<string, JsonValue>[], totalCount, nextCursor };
+        const o: Record<string, JsonValue> = {};
+        for (const c of q.columns) o[c] = r[c] as JsonValue;
+        return o;
+      });
+      return { columns: q.columns, rows: out, totalCount, nextCursor };
     },
   };
 }
