@@ -11,5 +11,6 @@ import './table-queries.js';
 import './table-mutations.js';
 import './subscriptions.js';
 import './runs.js';
+import './marts.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

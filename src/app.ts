@@ -10,8 +10,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { ExecutionArgs } from 'graphql';
 import { schema } from '../resolvers/index.js';
+import { LiveSchema } from '../schema/live-schema.js';
 import { createLoaders } from '../loaders/index.js';
 import type { Context } from '../schema/context.js';
+import type { SqlDatabase } from './adapters/sql/database.js';
 import { createBackends, type Backends } from './adapters/index.js';
 import { Authenticator } from './auth/authenticate.js';
 import { useSubscriptionsEndAtExpiry } from './auth/expiry.js';
@@ -30,7 +32,7 @@ import { PipelineRegistry } from './pipelines/registry.js';
 import { RunEngine } from './runs/engine.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { limitPlugins, rateKeyFor } from './limits/index.js';
 import { checkBodySize } from './limits/body-size.js';
 import type { UploadDir } from './limits/upload-size.js';
@@ -46,6 +48,8 @@ export interface App {
   readonly url: string;
   /** Available once started (tests and scripts use it to reach the services directly). */
   readonly services: Services;
+  /** The SQL database of the catalog, runs and embedded marts (available once started; tests use it). */
+  readonly database: SqlDatabase;
   readonly logger: Logger;
 }
 
@@ -59,6 +63,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
   let backends: Backends | undefined;
   let services: Services | undefined;
   let engine: RunEngine | undefined;
+  let liveSchema: LiveSchema | undefined;
   let server: Server | undefined;
   let wss: WebSocketServer | undefined;
   let url = '';
@@ -80,6 +85,10 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
     get url() {
       return url;
     },
+    get database() {
+      if (!backends) throw new Error('app not started');
+      return backends.db;
+    },
     get services() {
       if (!services) throw new Error('app not started');
       return services;
@@ -97,10 +106,14 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       const runEngine = engine;
       services.runs.onQueued = () => runEngine.wake();
       await engine.start();
+      const martStore = services.marts.store;
+      liveSchema = new LiveSchema(schema, () => martStore.list(), logger);
+      await liveSchema.start(backends.bus);
       if (config.demo) await seedDemo(services, logger);
       const allowList = config.limits.persistedOperationsFile ? loadAllowList(config.limits.persistedOperationsFile) : undefined;
       // Uploads stream to the object store's local scratch space, beside the files written from them.
-      const yoga = createYogaServer(config, logger, metrics, makeContext, allowList, () => backends!.objects.scratchDir());
+      const served = liveSchema;
+      const yoga = createYogaServer(config, logger, metrics, makeContext, allowList, () => backends!.objects.scratchDir(), () => served.current);
       server = createServer(async (req, res) => {
         const requestId = assignRequestId(req, res);
         setSecurityHeaders(req, res, { hstsMaxAge: config.http.hstsMaxAge });
@@ -133,6 +146,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
         server.closeAllConnections();
         await new Promise<void>((r) => server!.close(() => r()));
       }
+      liveSchema?.stop();
       await engine?.stop();
       await backends?.close();
       engine = undefined;
@@ -151,6 +165,7 @@ function createYogaServer(
   makeContext: (requestId: string, req?: IncomingMessage) => Context,
   allowList: AllowList | undefined,
   uploadDir: UploadDir,
+  currentSchema: () => GraphQLSchema,
 ): Yoga {
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -169,6 +184,9 @@ function createYogaServer(
     context: (init: { request?: Request; req?: IncomingMessage; requestId?: string }) =>
       makeContext(init.requestId ?? init.request?.headers.get('x-request-id') ?? randomUUID(), init.req),
     plugins: [
+      // The static schema plus the typed mart fields, as of the operation's start (schema/live-schema.ts);
+      // set per operation, over HTTP and graphql-ws alike.
+      { onEnveloped: ({ setSchema }: { setSchema: (s: GraphQLSchema) => void }) => setSchema(currentSchema()) },
       useSubscriptionsEndAtExpiry(),
       useSharedSubscriptionExecution(), // one execution per event for subscribers of the same document, variables and role
       graphiqlCsp(),

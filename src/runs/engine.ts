@@ -164,6 +164,7 @@ export class RunEngine {
       const outcome = await this.runSteps(run, pipeline);
       if (outcome === 'audits-failed') return;
       if (pipeline.spec.publish.merge) run = await this.publish(run, pipeline);
+      if (pipeline.spec.publish.merge && pipeline.spec.publish.marts) await this.publishMarts(run);
       await this.cleanup(run, pipeline);
       await this.recorder.update(run.runId, { status: 'SUCCEEDED', finishedAt: new Date() }, {
         type: 'RUN_SUCCEEDED', step: null, level: 'INFO', message: 'Run succeeded', data: { mergedHash: run.mergedHash },
@@ -370,6 +371,23 @@ export class RunEngine {
         }
         throw e;
       }
+    }
+  }
+
+  /** Copies the marts namespace at the merge commit into the mart store (all marts atomically). */
+  private async publishMarts(run: PipelineRun): Promise<void> {
+    const started = Date.now();
+    await this.event(run, { type: 'STEP_STARTED', step: 'publish_marts', level: 'INFO', message: `Publishing the marts of ${run.target} at ${run.mergedHash}`, data: { kind: 'publish' } });
+    try {
+      const marts = await this.deps.services.marts.publish({ from: `${run.target}@${run.mergedHash}` }, runActor(run));
+      await this.event(run, {
+        type: 'MARTS_PUBLISHED', step: 'publish_marts', level: 'INFO',
+        message: marts.length ? `Published ${marts.map((m) => `${m.name} (${m.rowCount} rows)`).join(', ')}` : 'No marts to publish',
+        data: { marts: marts.map((m) => ({ name: m.name, rowCount: String(m.rowCount), snapshotId: m.publishedFrom.snapshotId })), elapsedMs: Date.now() - started },
+      });
+    } catch (e) {
+      // The merge stands (it is the target's history now); the run fails so the stale marts are seen.
+      throw new Error(`merged into ${run.target} as ${run.mergedHash}, but publishing the marts failed: ${errorText(e)}`);
     }
   }
 
