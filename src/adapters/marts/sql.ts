@@ -318,10 +318,14 @@ export function rowsStatement(name: string, martColumns: MartColumn[], q: MartQu
   if (withMetaTotal) select.push(`(SELECT row_count::text FROM ${META}.publications WHERE name = ${p.add(name, 'text')}) AS ${quoteIdent(TOTAL)}`);
   // Qualified: a bare name in ORDER BY would mean the output column (often its ::text form).
   const order = [...q.orderBy.map((o) => `m.${quoteIdent(o.column)} ${o.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`), `m.${quoteIdent(ROW)} ASC`];
-  const sql =
-    `SELECT ${select.join(', ')} FROM ${table(MARTS, name)} AS m` +
+  // The page is picked on the raw columns first; the output conversions then run on its rows only,
+  // not on every row the sort reads.
+  const raw = [...new Set([...q.columns, ...q.orderBy.map((o) => o.column), ROW])].map((c) => `m.${quoteIdent(c)}`);
+  const page =
+    `SELECT ${raw.join(', ')} FROM ${table(MARTS, name)} AS m` +
     (conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '') +
     ` ORDER BY ${order.join(', ')} LIMIT ${q.first + 1}`;
+  const sql = `SELECT ${select.join(', ')} FROM (${page}) AS m ORDER BY ${order.join(', ')}`;
 
   const finishers = q.columns.flatMap((n) => {
     const f = finisher(cols.get(n)!.kind);
