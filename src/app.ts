@@ -18,6 +18,7 @@ import { createBackends, type Backends } from './adapters/index.js';
 import { Authenticator } from './auth/authenticate.js';
 import { useSubscriptionsEndAtExpiry } from './auth/expiry.js';
 import { useSharedSubscriptionExecution } from '../subscriptions/shared-execution.js';
+import { sharedPayloadReplacer, spliceSharedPayloads } from '../subscriptions/ws-shared-json.js';
 import { HttpAuthGate } from './auth/http-gate.js';
 import { authEnabled } from './auth/config.js';
 import { wsAuthHooks } from './auth/ws.js';
@@ -220,8 +221,11 @@ function createYogaServer(
  * operation gets a request id (its context and log lines carry it, and so does every error it gets).
  */
 function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<typeof wsAuthHooks>, logger: Logger, allowList: AllowList | undefined) {
+  spliceSharedPayloads(wss);
   useServer(
     {
+      // A payload shared by many subscribers is serialised once (subscriptions/ws-shared-json.ts).
+      jsonMessageReplacer: sharedPayloadReplacer,
       onConnect: (ctx) => auth.onConnect(ctx),
       onNext: (_ctx, _id, _payload, args, result) => {
         const requestId = (args.contextValue as Context | undefined)?.requestId;

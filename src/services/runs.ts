@@ -154,9 +154,9 @@ export class RunService {
     try {
       let last = after;
       if (after === -1) {
-        const all = await this.runs.events(tail.runId, 0, 1_000_000);
-        last = all.length ? all[all.length - 1]!.seq : 0;
-        if (all.some((e) => TERMINAL_EVENTS.includes(e.type))) return;
+        const head = await tail.latest();
+        if (head.ended) return;
+        last = head.seq;
       }
       for (;;) {
         // Drain everything the store has after `last` (reads shared with the run's other subscribers).
@@ -294,6 +294,13 @@ class RunTail {
    * subscription execution (subscriptions/shared-execution.ts) keys every subscriber's event alike.
    */
   private readonly handedOut = new Map<number, RunEvent>();
+  /**
+   * The run's newest stored seq as of a complete read through this tail, and whether it ended:
+   * `after: -1` subscribers start from it instead of each reading the whole run (a reconnect storm
+   * of live-only subscribers costs one store read, not one per subscriber).
+   */
+  private known: { seq: number; ended: boolean } | null = null;
+  private latestRead: { covers: number; head: Promise<{ seq: number; ended: boolean }> } | null = null;
 
   constructor(
     readonly runId: string,
@@ -311,12 +318,49 @@ class RunTail {
     for (const m of this.members) m.wake();
   }
 
+  /**
+   * The newest stored seq (and whether the run ended), covering every event noticed so far: from
+   * what this tail already read when nothing newer was noticed, else one shared read of the events
+   * after that.
+   */
+  latest(): Promise<{ seq: number; ended: boolean }> {
+    const want = this.noticed;
+    const known = this.known;
+    if (known && (known.ended || known.seq >= want)) return Promise.resolve(known);
+    const pending = this.latestRead;
+    if (pending && pending.covers >= want) return pending.head;
+    const from = known?.seq ?? 0;
+    const head = this.runs.events(this.runId, from, 1_000_000).then((events) => {
+      this.learn(from, events, true);
+      return this.known ?? { seq: from, ended: false };
+    });
+    const entry = { covers: want, head };
+    this.latestRead = entry;
+    const clear = () => {
+      if (this.latestRead === entry) this.latestRead = null;
+    };
+    head.then(clear, clear);
+    return head;
+  }
+
+  /** Notes what a read of the events after `after` returned; `complete`: it reached the end of the run's events then. */
+  private learn(after: number, events: readonly RunEvent[], complete: boolean) {
+    if (!complete) return;
+    const seq = events.length ? events[events.length - 1]!.seq : after;
+    const ended = events.some((e) => TERMINAL_EVENTS.includes(e.type));
+    const k = this.known;
+    if (!k || seq > k.seq || (ended && !k.ended)) this.known = { seq: Math.max(seq, k?.seq ?? 0), ended: ended || (k?.ended ?? false) };
+  }
+
   /** Up to EVENT_BATCH events with seq > after, including every event noticed so far. */
   read(after: number): Promise<RunEvent[]> {
     const want = this.noticed;
     const shared = this.reads.get(after);
     if (shared && shared.covers >= want) return shared.events;
-    const events = this.runs.events(this.runId, after, EVENT_BATCH).then((batch) => batch.map((e) => this.canonical(e)));
+    const events = this.runs.events(this.runId, after, EVENT_BATCH).then((batch) => {
+      this.learn(after, batch, batch.length < EVENT_BATCH);
+      return batch.map((e) => this.canonical(e));
+    });
     const entry = { covers: want, events };
     this.reads.delete(after);
     this.reads.set(after, entry);

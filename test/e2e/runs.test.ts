@@ -250,6 +250,25 @@ describe('pipeline runs (embedded)', () => {
     expect(sharedExecutionStats.executed - before.executed).toBeGreaterThanOrEqual(refA.length + refB.length + refA.length + (refA.length - 2));
   });
 
+  it('after: -1 joining a run others follow starts after the newest event, then every later one once, to the end', async () => {
+    const runId = await startRun(g, 'slow', { batches: 4, delayMs: 400 });
+    const early = subscribe(g.ws(), EVENTS_SUB, { id: runId });
+    await eventually(() => early.events.some((e) => e.runEvents.type === 'STEP_PROGRESS'), 30_000);
+    const seenBefore = early.events.at(-1).runEvents.seq as number;
+    const live = [subscribe(g.ws(), EVENTS_SUB, { id: runId, after: -1 }), subscribe(g.ws(), EVENTS_SUB, { id: runId, after: -1 })];
+    await waitForRun(g, runId);
+    await eventually(() => early.isCompleted() && live.every((s) => s.isCompleted()), 20_000);
+    const reference = await allEvents(g, runId);
+    expectCompleteStream(early.events.map((e) => e.runEvents), reference);
+    for (const s of live) {
+      const got = s.events.map((e) => e.runEvents);
+      expect(got.length).toBeGreaterThan(0);
+      expect(got[0].seq).toBeGreaterThan(seenBefore);
+      expect(got).toEqual(reference.slice(got[0].seq - 1));
+      expect(s.errors).toEqual([]);
+    }
+  });
+
   it('runUpdated streams status changes of the filtered pipeline', async () => {
     const sub = subscribe(g.ws(), `subscription { runUpdated(pipeline: "counter") { runId pipeline status } }`);
     await new Promise((r) => setTimeout(r, 300));

@@ -159,3 +159,21 @@ describe('shared subscription execution', () => {
     expect(sharedExecutionStats.shared).toBeGreaterThan(0);
   });
 });
+
+describe('shared payload serialisation over graphql-ws', () => {
+  it('sends exactly what graphql-ws would, serialising a shared payload once', async () => {
+    const { stringifyMessage, MessageType } = await import('graphql-ws');
+    const { sharedPayloadReplacer, withSharedPayload } = await import('../../subscriptions/ws-shared-json.js');
+    const payload = { data: { runEvents: { seq: 3, type: 'STEP_PROGRESS', message: 'a "quoted" \u0000 and \u2028 text', data: { rows: [1, 2] } } } };
+    const plain = (id: string) => JSON.stringify({ id, type: 'next', payload });
+    const viaMarker = (id: string) => withSharedPayload(stringifyMessage({ id, type: MessageType.Next, payload }, sharedPayloadReplacer));
+    expect(viaMarker('a')).toBe(plain('a'));
+    expect(viaMarker('b-"x"')).toBe(plain('b-"x"'));
+    // Other messages pass unchanged, and a marker not followed by a send does not leak into them.
+    stringifyMessage({ id: 'c', type: MessageType.Next, payload }, sharedPayloadReplacer);
+    const complete = stringifyMessage({ id: 'c', type: MessageType.Complete }, sharedPayloadReplacer);
+    expect(withSharedPayload(complete)).toBe(complete);
+    const err = stringifyMessage({ id: 'e', type: MessageType.Error, payload: [{ message: 'x' }] }, sharedPayloadReplacer);
+    expect(withSharedPayload(err)).toBe(JSON.stringify({ id: 'e', type: 'error', payload: [{ message: 'x' }] }));
+  });
+});

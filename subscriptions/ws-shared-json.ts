@@ -1,0 +1,50 @@
+/**
+ * graphql-ws `next` messages whose payload object many subscribers share (subscriptions/shared-
+ * execution.ts hands them the same ExecutionResult) are serialised once: the payload's JSON is kept
+ * by object (a WeakMap), and each subscriber's message is `{"id":…,"type":"next","payload":` + that
+ * JSON + `}` instead of a fresh JSON.stringify of the whole result.
+ *
+ * graphql-ws builds every message as `socket.send(stringifyMessage(msg, replacer))` — one synchronous
+ * expression — so the replacer swaps the payload for a marker and notes its JSON, and the socket's
+ * send (patched per connection) puts the JSON where the marker ends the message. A message that does
+ * not end with the marker is sent as it is. Payload objects must not change once sent (results are
+ * never mutated here: request ids and masked errors copy the result).
+ */
+import type { WebSocket, WebSocketServer } from 'ws';
+
+const MARK = '\u0000cascade-shared-payload\u0000';
+/** How the marker ends a serialised message: `"payload":"<escaped marker>"}`. */
+const MARK_TAIL = `${JSON.stringify(MARK)}}`;
+
+const serialised = new WeakMap<object, string>();
+let pending: string | null = null;
+
+/** graphql-ws `jsonMessageReplacer`: the payload of a `next` message becomes the marker. */
+export function sharedPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
+  if (key !== 'payload' || value === null || typeof value !== 'object' || (this as { type?: unknown } | null)?.type !== 'next') return value;
+  let json = serialised.get(value);
+  if (json === undefined) {
+    json = JSON.stringify(value);
+    serialised.set(value, json);
+  }
+  pending = json;
+  return MARK;
+}
+
+/** The message as it goes out: the marker replaced by the payload's JSON noted by the replacer. */
+export function withSharedPayload(data: unknown): unknown {
+  const json = pending;
+  pending = null;
+  if (json === null || typeof data !== 'string' || !data.endsWith(MARK_TAIL)) return data;
+  return `${data.slice(0, data.length - MARK_TAIL.length)}${json}}`;
+}
+
+/** Patches the send of every socket of `wss` (register before graphql-ws sends anything). */
+export function spliceSharedPayloads(wss: WebSocketServer): void {
+  wss.on('connection', (socket: WebSocket) => {
+    const send = socket.send;
+    socket.send = function (this: WebSocket, data: unknown, ...rest: unknown[]) {
+      return (send as (...a: unknown[]) => void).call(this, withSharedPayload(data), ...rest);
+    } as WebSocket['send'];
+  });
+}
