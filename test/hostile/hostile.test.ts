@@ -254,6 +254,29 @@ describe('hostile input over HTTP and graphql-ws', () => {
     await attack(gql(`{ runs(pipeline: "${"' OR 1=1 --"}") { nodes { runId } } }`), { rejected: false });
   });
 
+  it('refuses hostile mart names, filters, orderings and publishes without touching any mart', async () => {
+    expect(before.marts.map((m) => m.name)).toContain('mrt_glucose_overview');
+    for (const n of [...TRAVERSAL, 'mrt_glucose_overview; DROP TABLE marts.mrt_glucose_overview', '"mrt_glucose_overview"', 'pg_catalog.pg_user', 'marts_meta.publications']) {
+      await attack(gql('query($n: String!) { mart(name: $n) { name rows { rows } } }', { n }), { rejected: false });
+      await attack(gql(`mutation($n: [String!]) { publishMarts(marts: $n) { ${ERR} } }`, { n: [n] }));
+    }
+    const wheres: unknown[] = [
+      { "reading_date\" = reading_date OR 1=1 --": { _eq: 'x' } }, { reading_date: { '_eq) OR (1=1': 'x' } }, { reading_date: { _eq: "x' OR '1'='1" } },
+      { reading_count: { _in: ['1', "2); DROP TABLE marts.mrt_glucose_overview; --"] } }, { _and: 'x' }, { avg_glucose: { _gt: 'NaN' } },
+      { reading_date: { _like: 5 } }, { avg_glucose: { _eq: 1e400 } }, { pct_low: { _is_null: 'yes' } }, [], 'x', 1,
+    ];
+    for (const w of wheres) {
+      await attack(gql('query($w: JSON) { mart(name: "mrt_glucose_overview") { rows(where: $w) { rows } aggregate(where: $w) } }', { w }));
+    }
+    for (const column of ['nope', 'reading_date DESC; DROP TABLE x', '__cascade_row', 'ctid', '1']) {
+      await attack(gql('query($c: String!) { mart(name: "mrt_glucose_overview") { rows(orderBy: [{ column: $c }]) { rows } } }', { c: column }));
+    }
+    for (const from of ['no-such-ref', '../main', 'main; DROP', '@' + '0'.repeat(64)]) {
+      await attack(gql(`mutation($f: String) { publishMarts(from: $f) { ${ERR} } }`, { f: from }));
+    }
+    await attack(gql('{ mrtGlucoseOverview(where: { reading_count: { _eq: "1 OR 1=1" } }) { nodes { reading_date } } }'));
+  });
+
   it('refuses SQL injection through sql', async () => {
     const statements = [
       'DROP TABLE raw.entries', 'DELETE FROM raw.entries', "INSERT INTO raw.entries (sgv) VALUES (1)", 'UPDATE raw.entries SET sgv = 0', 'CREATE TABLE x AS SELECT 1',

@@ -77,9 +77,10 @@ export interface State {
   refs: { name: string; hash: string }[];
   tables: Record<string, { key: string; snapshot: string | null; metadataLocation: string }[]>;
   runs: { runId: string; status: string; mergedHash: string | null }[];
+  marts: { name: string; rowCount: string; publishedFrom: { commitHash: string; snapshotId: string; publishedAt: string } }[];
 }
 
-/** Every ref head, on main and dev every table's current snapshot and metadata file, and every run. */
+/** Every ref head, on main and dev every table's current snapshot and metadata file, every run and every mart. */
 export async function snapshotState(g: Gateway): Promise<State> {
   const refs = (await g.data(`{ references(first: 1000) { nodes { name hash } } }`)).references.nodes as State['refs'];
   const tables: State['tables'] = {};
@@ -90,5 +91,6 @@ export async function snapshotState(g: Gateway): Promise<State> {
       .sort((a: any, b: any) => a.key.localeCompare(b.key));
   }
   const runs = (await g.data(`{ runs(first: 1000) { nodes { runId status mergedHash } } }`)).runs.nodes as State['runs'];
-  return { refs: [...refs].sort((a, b) => a.name.localeCompare(b.name)), tables, runs };
+  const marts = (await g.data(`{ marts { name rowCount publishedFrom { commitHash snapshotId publishedAt } } }`)).marts as State['marts'];
+  return { refs: [...refs].sort((a, b) => a.name.localeCompare(b.name)), tables, runs, marts };
 }
