@@ -312,6 +312,31 @@ describe('role matrix: runs', () => {
   });
 });
 
+describe('role matrix: marts', () => {
+  it('publishMarts needs engineer; viewers read marts, their typed fields and martUpdated', async () => {
+    await admin('mutation { createNamespace(branch: "main", name: "marts") { __typename } }');
+    await admin('mutation { createTable(branch: "main", name: "marts.role_mart", columns: [{ name: "id", type: "long" }, { name: "label", type: "string" }]) { __typename } }');
+    await admin('mutation { appendRows(branch: "main", table: "marts.role_mart", rows: [{ id: 1, label: "x" }]) { __typename } }');
+    const viewer = wsClient(g.url, { Authorization: `Bearer ${tokens.viewer}` });
+    const updates = subscribe(viewer.client, 'subscription { martUpdated(name: "role_mart") { name rowCount } }');
+    await new Promise((r) => setTimeout(r, 300));
+    const PUBLISH = 'mutation { publishMarts { __typename ... on PublishMartsSuccess { marts { name } } ... on Error { code } } }';
+    for (const role of ['viewer', 'analyst'] as const) {
+      expect((await as(role, PUBLISH)).data.publishMarts, role).toEqual({ __typename: 'Forbidden', code: 'FORBIDDEN' });
+      expect((await admin('{ marts { name } }')).marts).toEqual([]);
+    }
+    const published = (await as('engineer', PUBLISH)).data.publishMarts;
+    expect(published).toEqual({ __typename: 'PublishMartsSuccess', marts: [{ name: 'role_mart' }] });
+    await eventually(() => updates.events.length > 0, 10_000);
+    expect(updates.errors).toEqual([]);
+    expect(updates.events[0].martUpdated).toEqual({ name: 'role_mart', rowCount: '1' });
+    const read = await as('viewer', '{ marts { name } mart(name: "role_mart") { rows { rows } aggregate } roleMart { nodes { id label } } }');
+    expect(read.errors).toBeUndefined();
+    expect(read.data.roleMart.nodes).toEqual([{ id: '1', label: 'x' }]);
+    await viewer.client.dispose();
+  });
+});
+
 describe('query rules', () => {
   const code = (body: { errors?: any[] }) => body.errors?.[0]?.extensions?.code ?? null;
 
