@@ -29,36 +29,44 @@ export function rootCommit(hash: CommitHash): Commit {
   };
 }
 
-export function createLoaders(
-  services: { store: VersionStore; tables: { metadata(location: string): Promise<TableMetadata> } },
-  onBatch: (loader: string) => void = () => {},
-): Loaders {
-  const store = services.store;
-  // Made on first use: most operations need none of them.
-  let metadata: Loaders['metadata'] | undefined;
-  let commit: Loaders['commit'] | undefined;
-  return {
-    get metadata() {
-      return (metadata ??= new DataLoader(async (locations) => {
-        onBatch('metadata');
-        return Promise.all(locations.map((l) => services.tables.metadata(l).catch((e: Error) => e)));
-      }));
-    },
-    get commit() {
-      return (commit ??= new DataLoader(async (hashes) => {
-        onBatch('commit');
-        return Promise.all(
-          hashes.map(async (h) => {
-            if (h === store.noAncestorHash) return rootCommit(h as CommitHash);
-            try {
-              return await store.getCommit(h as CommitHash);
-            } catch (e) {
-              if (e instanceof NotFound) return null;
-              throw e;
-            }
-          }),
-        );
-      }));
-    },
-  };
+type LoaderServices = { store: VersionStore; tables: { metadata(location: string): Promise<TableMetadata> } };
+
+export function createLoaders(services: LoaderServices, onBatch: (loader: string) => void = () => {}): Loaders {
+  return new RequestLoaders(services, onBatch);
+}
+
+/** Made on first use: most operations need none of them (and a class costs no closures per request). */
+class RequestLoaders implements Loaders {
+  #metadata: Loaders['metadata'] | undefined;
+  #commit: Loaders['commit'] | undefined;
+
+  constructor(
+    private readonly services: LoaderServices,
+    private readonly onBatch: (loader: string) => void,
+  ) {}
+
+  get metadata(): Loaders['metadata'] {
+    return (this.#metadata ??= new DataLoader(async (locations) => {
+      this.onBatch('metadata');
+      return Promise.all(locations.map((l) => this.services.tables.metadata(l).catch((e: Error) => e)));
+    }));
+  }
+
+  get commit(): Loaders['commit'] {
+    const store = this.services.store;
+    return (this.#commit ??= new DataLoader(async (hashes) => {
+      this.onBatch('commit');
+      return Promise.all(
+        hashes.map(async (h) => {
+          if (h === store.noAncestorHash) return rootCommit(h as CommitHash);
+          try {
+            return await store.getCommit(h as CommitHash);
+          } catch (e) {
+            if (e instanceof NotFound) return null;
+            throw e;
+          }
+        }),
+      );
+    }));
+  }
 }

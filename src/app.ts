@@ -25,7 +25,8 @@ import { wsAuthHooks } from './auth/ws.js';
 import type { Config } from './config.js';
 import { createMaskError } from './graphql-errors.js';
 import { assignRequestId, handleOpsRoute } from './http.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, lazyChild, type Logger } from './logger.js';
+import { useOperationLog } from './operation-log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { seedDemo } from './services/demo.js';
 import { createServices, type Services } from './services/index.js';
@@ -71,14 +72,15 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
 
   const gate = new HttpAuthGate(new Authenticator(config.auth), logger);
 
+  const onLoaderBatch = (loader: string) => metrics.loaderBatches.inc({ loader });
   const makeContext = (requestId: string, req?: IncomingMessage): Context => {
     if (!services) throw new Error('app not started');
     return {
       requestId,
       actor: gate.actorOf(req),
       services,
-      loaders: createLoaders(services, (loader) => metrics.loaderBatches.inc({ loader })),
-      logger: logger.child({ requestId }),
+      loaders: createLoaders(services, onLoaderBatch),
+      logger: lazyChild(logger, { requestId }), // made when something is logged
     };
   };
 
@@ -119,8 +121,9 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
         const requestId = assignRequestId(req, res);
         setSecurityHeaders(req, res, { hstsMaxAge: config.http.hstsMaxAge });
         try {
-          if (!(await gate.admit(req, res))) return;
-          if (await handleOpsRoute(req, res, { metrics, check: backends!.check })) return;
+          const admitted = gate.admit(req, res); // a boolean for remembered credentials
+          if (admitted !== true && !(await admitted)) return;
+          if ((req.method === 'GET' || req.method === 'HEAD') && (await handleOpsRoute(req, res, { metrics, check: backends!.check }))) return;
           if (await checkBodySize(req, res, config.limits)) return;
           await yoga(req, res);
         } catch (e) {
@@ -193,25 +196,7 @@ function createYogaServer(
       graphiqlCsp(),
       requestIdOnErrors(),
       ...limitPlugins(config.limits, { allowList, rateKey: rateKeyFor(authEnabled(config.auth)), uploadDir }),
-      {
-        // One log line and one timing per operation, carrying the request id.
-        onExecute({ args }: { args: ExecutionArgs }) {
-          const op = args.operationName ?? 'anonymous';
-          const started = performance.now();
-          const end = metrics.graphqlOperations.startTimer({ operation: op, type: 'query-or-mutation' });
-          return {
-            onExecuteDone({ result }: { result: unknown }) {
-              const errors = (result as { errors?: { extensions?: { code?: unknown } }[] }).errors;
-              const failed = Array.isArray(errors) && errors.length > 0;
-              end({ outcome: failed ? 'error' : 'ok' });
-              const log = (args.contextValue as Context).logger;
-              const ms = Math.round((performance.now() - started) * 10) / 10;
-              if (failed) log.info({ operation: op, ms, errors: errors.map((e) => e.extensions?.code) }, 'operation finished with errors');
-              else log.debug({ operation: op, ms }, 'operation finished');
-            },
-          };
-        },
-      },
+      useOperationLog(metrics, logger), // one log line and one timing per operation, carrying the request id
     ],
   });
 }

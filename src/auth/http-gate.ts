@@ -29,16 +29,33 @@ export class HttpAuthGate {
     private readonly logger: Logger,
   ) {}
 
-  /** True when the request may go on; otherwise the response has been sent. */
-  async admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  /**
+   * True when the request may go on; otherwise the response has been sent. Answers at once (no
+   * promise) for credentials the authenticator remembers.
+   */
+  admit(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean> {
     if (!this.auth.enabled || isPublic(req)) return true;
+    const credentials = this.credentials(req.headers);
     try {
-      actors.set(req, await this.auth.authenticate(this.credentials(req.headers)));
-      return true;
+      const known = this.auth.remembered(credentials);
+      if (known) {
+        actors.set(req, known);
+        return true;
+      }
     } catch (e) {
       sendAuthError(res, e, this.logger);
       return false;
     }
+    return this.auth.authenticate(credentials).then(
+      (actor) => {
+        actors.set(req, actor);
+        return true;
+      },
+      (e: unknown) => {
+        sendAuthError(res, e, this.logger);
+        return false;
+      },
+    );
   }
 
   /** Registers the actor of a connection or request authenticated elsewhere (graphql-ws). */
@@ -53,7 +70,8 @@ export class HttpAuthGate {
   }
 
   credentials(headers: IncomingMessage['headers']): Credentials {
-    const role = this.auth.roleHeaders.map((h) => headers[h]).find((v) => v !== undefined);
+    let role: string | string[] | undefined;
+    for (const h of this.auth.roleHeaders) if ((role = headers[h]) !== undefined) break;
     return { authorization: one(headers.authorization), role: one(role) };
   }
 }
@@ -63,8 +81,9 @@ function one(v: string | string[] | undefined): string | undefined {
 }
 
 function isPublic(req: IncomingMessage): boolean {
-  const pathname = (req.url ?? '/').split('?')[0]!;
   if (req.method === 'OPTIONS') return true;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const pathname = (req.url ?? '/').split('?')[0]!;
   if ((req.method === 'GET' || req.method === 'HEAD') && OPEN_PATHS.has(pathname)) return true;
   // graphql-yoga renders GraphiQL (never executes) for a GET that accepts HTML on the endpoint.
   return req.method === 'GET' && (pathname === '/graphql' || pathname === '/graphql/') && String(req.headers.accept ?? '').includes('text/html');

@@ -12,9 +12,19 @@ export interface AuthScopes {
   role: Role;
 }
 
-export function authScopesFor(ctx: { actor: Actor }) {
+type ScopeLoaders = { role: (min: Role) => boolean };
+
+/** The scope loaders of each active role (they depend on nothing else), made once. */
+const scopesByRole = new Map<Role | null, ScopeLoaders>();
+
+export function authScopesFor(ctx: { actor: Actor }): ScopeLoaders {
   const role = activeRole(ctx.actor);
-  return { role: (min: Role) => role !== null && roleRank(role) >= roleRank(min) };
+  let scopes = scopesByRole.get(role);
+  if (!scopes) {
+    scopes = { role: (min: Role) => role !== null && roleRank(role) >= roleRank(min) };
+    scopesByRole.set(role, scopes);
+  }
+  return scopes;
 }
 
 interface Failure {

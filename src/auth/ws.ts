@@ -43,7 +43,7 @@ export function wsAuthHooks(gate: HttpAuthGate, logger: Logger) {
 function wsCredentials(gate: HttpAuthGate, ctx: WsCtx) {
   const params = ctx.connectionParams ?? {};
   const nested = params.headers && typeof params.headers === 'object' ? (params.headers as Record<string, unknown>) : {};
-  const pick = (names: string[]): string | undefined => {
+  const pick = (names: readonly string[]): string | undefined => {
     for (const source of [params, nested]) {
       for (const [k, v] of Object.entries(source)) if (typeof v === 'string' && names.includes(k.toLowerCase())) return v;
     }

@@ -43,12 +43,18 @@ async function* mapIterable(it: AsyncIterable<ExecutionResult>, requestId: strin
 export function requestIdOnErrors(): Plugin {
   return {
     onResultProcess({ request, result, setResult }) {
+      // A single result without errors (the common case) stays as it is: no header lookup.
+      if (!Array.isArray(result) && !((result as ExecutionResult | undefined)?.errors?.length) && !isAsyncIterable(result)) return;
       const id = request.headers.get('x-request-id');
       if (!id) return;
       if (Array.isArray(result)) setResult(result.map((r) => resultWithRequestId(r, id)));
-      else if (result && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+      else if (isAsyncIterable(result)) {
         setResult(mapIterable(result as AsyncIterable<ExecutionResult>, id) as never);
       } else setResult(resultWithRequestId(result as ExecutionResult, id));
     },
   };
+}
+
+function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
+  return !!v && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }

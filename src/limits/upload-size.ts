@@ -45,41 +45,47 @@ export function uploadLimits(limits: { maxBodyBytes: number; maxUploadBytes: num
     if (e instanceof Error && 'extensions' in e) throw e; // our own counter (body-size.ts)
     throw limitError('malformed multipart request', { code: 'INVALID_INPUT', status: 400 });
   };
-  return {
-    async onRequestParse({ request, serverContext, setRequestParser }) {
-      if (!(request.headers.get('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) return;
-      const { req, res } = serverContext as { req?: IncomingMessage & { body?: unknown }; res?: ServerResponse };
-      if (request.method === 'POST' && req && res && !req.readableEnded) {
-        const dir = await uploadDir();
-        let cleaned = false;
-        const cleanup = () => {
-          if (cleaned) return;
-          cleaned = true;
-          void dir.cleanup().catch(() => {});
-        };
-        // The files live as long as the response: removed once it is sent or the client left.
-        res.once('close', cleanup);
-        let form: MultipartForm;
-        try {
-          // A chunked body comes through the byte counter body-size.ts put on the request.
-          const body = (req.body as AsyncIterable<Uint8Array> | undefined) ?? (req as Readable);
-          form = await readMultipart(body, req.headers, multipartLimits, dir.path);
-        } catch (e) {
-          cleanup();
-          return refuse(e);
-        }
-        const params = graphqlParams(form);
-        setRequestParser(() => params);
-        return;
-      }
+  // Not async itself: a request that is not multipart (nearly all) goes on without a promise.
+  const onMultipart = async ({ request, serverContext, setRequestParser }: RequestParseArgs) => {
+    const { req, res } = serverContext as { req?: IncomingMessage & { body?: unknown }; res?: ServerResponse };
+    if (request.method === 'POST' && req && res && !req.readableEnded) {
+      const dir = await uploadDir();
+      let cleaned = false;
+      const cleanup = () => {
+        if (cleaned) return;
+        cleaned = true;
+        void dir.cleanup().catch(() => {});
+      };
+      // The files live as long as the response: removed once it is sent or the client left.
+      res.once('close', cleanup);
+      let form: MultipartForm;
       try {
-        await (request as Request & { formData(o: unknown): Promise<FormData> }).formData({ formDataLimits });
+        // A chunked body comes through the byte counter body-size.ts put on the request.
+        const body = (req.body as AsyncIterable<Uint8Array> | undefined) ?? (req as Readable);
+        form = await readMultipart(body, req.headers, multipartLimits, dir.path);
       } catch (e) {
-        refuse(e);
+        cleanup();
+        return refuse(e);
       }
+      const params = graphqlParams(form);
+      setRequestParser(() => params);
+      return;
+    }
+    try {
+      await (request as Request & { formData(o: unknown): Promise<FormData> }).formData({ formDataLimits });
+    } catch (e) {
+      refuse(e);
+    }
+  };
+  return {
+    onRequestParse(args) {
+      if (!(args.request.headers.get('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) return;
+      return onMultipart(args);
     },
   };
 }
+
+type RequestParseArgs = Parameters<NonNullable<Plugin['onRequestParse']>>[0];
 
 const invalid = (message: string) => limitError(message, { code: 'INVALID_INPUT', status: 400 });
 
