@@ -73,6 +73,11 @@ describe('embedded demo', () => {
     expect(bad.audits.find((a: any) => a.name === 'sgv_not_null')).toEqual({ name: 'sgv_not_null', passed: false, failingRows: '5' });
     expect(bad.events.at(-1).type).toBe('RUN_FAILED');
     expect(d.pipeline.lastRun.status).toBe('FAILED');
+    // The passing run published the mart to the database; GraphiQL shows its typed field.
+    const mart = await g.data(`{ mart(name: "mrt_glucose_overview") { rowCount publishedFrom { ref commitHash } }
+      mrtGlucoseOverview(orderBy: [{ reading_date: DESC }], first: 1) { nodes { reading_date reading_count } } }`);
+    expect(mart.mart).toEqual({ rowCount: '14', publishedFrom: { ref: 'main', commitHash: good.mergedHash } });
+    expect(mart.mrtGlucoseOverview.nodes).toEqual([{ reading_date: '2026-11-14', reading_count: '288' }]);
     // The failed run's branch keeps the bad readings for inspection.
     const onBranch = await g.data(`query($r: String!) { sql(ref: $r, query: "SELECT count(*) FROM raw.entries WHERE sgv IS NULL") { rows } }`, { r: bad.branch });
     expect(onBranch.sql.rows).toEqual([['5']]);
