@@ -6,7 +6,7 @@
  * match the seeded demo tables, so a run overwrites them rather than recreating them. Raw appends
  * one snapshot per day; bronze drops readings ingested twice.
  */
-import { demoDay } from '../src/services/demo-data.js';
+import { demoDay, ENTRY_COLUMNS } from '../src/services/demo-data.js';
 import type { z } from 'zod';
 import type { pipelineSchema } from '../src/pipelines/spec.js';
 
@@ -35,14 +35,7 @@ const pipeline = {
       table: 'raw.entries',
       // Raw is an append-only landing table (one snapshot per day); bronze deduplicates re-ingested readings.
       mode: 'append',
-      columns: [
-        { name: 'type', type: 'string' },
-        { name: 'sgv', type: 'int' },
-        { name: 'date', type: 'long', required: true },
-        { name: 'dateString', type: 'string' },
-        { name: 'direction', type: 'string' },
-        { name: 'device', type: 'string' },
-      ],
+      columns: ENTRY_COLUMNS,
       source: { kind: 'rows', rows: entries },
     },
   ],

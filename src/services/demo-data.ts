@@ -52,3 +52,13 @@ export function demoDay(day: number): NightscoutEntry[] {
   }
   return out;
 }
+
+/** The columns of raw.entries, as Nightscout names them (the demo tables and the glucose pipeline). */
+export const ENTRY_COLUMNS = [
+  { name: 'type', type: 'string' },
+  { name: 'sgv', type: 'int' },
+  { name: 'date', type: 'long', required: true },
+  { name: 'dateString', type: 'string' },
+  { name: 'direction', type: 'string' },
+  { name: 'device', type: 'string' },
+];

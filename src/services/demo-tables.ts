@@ -5,7 +5,7 @@
  */
 import type { RefName } from '../domain/refs.js';
 import { systemActor } from '../auth/actor.js';
-import { demoDay } from './demo-data.js';
+import { demoDay, ENTRY_COLUMNS } from './demo-data.js';
 import type { TableService } from './table-writes.js';
 
 type Column = { name: string; type: string; required?: boolean };
@@ -88,14 +88,7 @@ export async function seedDemoTables(tables: TableService, branch: RefName, days
       branch,
       name: 'raw.entries',
       message: 'Create raw.entries for Nightscout readings',
-      columns: [
-        { name: 'type', type: 'string' },
-        { name: 'sgv', type: 'int' },
-        { name: 'date', type: 'long', required: true },
-        { name: 'dateString', type: 'string' },
-        { name: 'direction', type: 'string' },
-        { name: 'device', type: 'string' },
-      ],
+      columns: ENTRY_COLUMNS,
     },
     bot,
   );

@@ -2,39 +2,16 @@
  * SIGKILL of the gateway process in the middle of a run, then a restart on the same home: the run
  * is FAILED with a reason, the target is unchanged, and new runs work.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/services.js';
+import { startGatewayProcess } from '../support/process.js';
 import { pipelinesDir, SLOW_PIPELINE } from '../support/pipelines.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
-
-async function startProcess(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; url: string }> {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', CASCADE_DEMO: '0', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > until) throw new Error(`gateway did not become ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, url };
-}
+const startProcess = (env: Record<string, string>, port: number) => startGatewayProcess(env, port);
 
 async function gql(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
   const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
