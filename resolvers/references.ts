@@ -74,7 +74,9 @@ const ReferenceConnection = builder.connectionObject(
 builder.queryFields((t) => ({
   defaultBranch: t.field({
     type: BranchNode,
-    resolve: (_r, _a, ctx) => ctx.services.catalog.defaultBranch(),
+    // From the ref cache without a promise when it holds the branch (a synchronous result keeps
+    // the whole request off the promise path), else from the store.
+    resolve: (_r, _a, ctx) => ctx.services.catalog.cachedDefaultBranch() ?? ctx.services.catalog.defaultBranch(),
   }),
   references: t.field({
     type: ReferenceConnection,

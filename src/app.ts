@@ -124,7 +124,8 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
           const admitted = gate.admit(req, res); // a boolean for remembered credentials
           if (admitted !== true && !(await admitted)) return;
           if ((req.method === 'GET' || req.method === 'HEAD') && (await handleOpsRoute(req, res, { metrics, check: backends!.check }))) return;
-          if (await checkBodySize(req, res, config.limits)) return;
+          const refused = checkBodySize(req, res, config.limits); // a boolean unless a chunked body is read
+          if (refused === true || (refused !== false && (await refused))) return;
           await yoga(req, res);
         } catch (e) {
           logger.error({ err: e, requestId }, 'request failed');

@@ -72,14 +72,25 @@ export function withRefCache(store: VersionStore): RefCachedStore {
   };
 
   let defaultBranch: Promise<RefName> | undefined;
+  /** The default branch's name once the lookup above has answered. */
+  let defaultName: RefName | undefined;
   const wrapped: RefCachedStore = {
     ...bindAll(store),
     refCacheStats: stats,
     // The default branch's name is fixed when the store is opened; a failed lookup is not kept.
-    defaultBranch: () => (defaultBranch ??= store.defaultBranch().catch((e: unknown) => {
-      defaultBranch = undefined;
-      throw e;
-    })),
+    defaultBranch: () => (defaultBranch ??= store.defaultBranch().then(
+      (name) => (defaultName = name),
+      (e: unknown) => {
+        defaultBranch = undefined;
+        throw e;
+      },
+    )),
+    cachedDefaultReference() {
+      const hit = defaultName === undefined ? undefined : heads.get(defaultName);
+      if (!hit) return undefined;
+      stats.hits++;
+      return { ...hit };
+    },
     getReference: (name) => read(name),
     async resolve(expr): Promise<ResolvedRef> {
       // Only a plain name is a ref read; anything with @hash, *time or ~n goes to the store.

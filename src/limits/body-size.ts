@@ -14,8 +14,11 @@ export interface BodyLimits {
 
 const isMultipart = (req: IncomingMessage) => (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/');
 
-/** Returns true when it answered the request (413); otherwise the request may go on to GraphQL. */
-export async function checkBodySize(req: IncomingMessage, res: ServerResponse, limits: BodyLimits): Promise<boolean> {
+/**
+ * Returns true when it answered the request (413); otherwise the request may go on to GraphQL.
+ * Answers at once (no promise) unless a chunked JSON body has to be collected.
+ */
+export function checkBodySize(req: IncomingMessage, res: ServerResponse, limits: BodyLimits): boolean | Promise<boolean> {
   if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return false;
   const multipart = isMultipart(req);
   const max = multipart ? limits.maxUploadBytes : limits.maxBodyBytes;
@@ -30,11 +33,15 @@ export async function checkBodySize(req: IncomingMessage, res: ServerResponse, l
     (req as { body?: unknown }).body = counted(req, max);
     return false;
   }
+  return collectChunked(req, res, max);
+}
+
+async function collectChunked(req: IncomingMessage, res: ServerResponse, max: number): Promise<boolean> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > max) return tooLarge(req, res, max, multipart);
+    if (size > max) return tooLarge(req, res, max, false);
     chunks.push(chunk);
   }
   // whatwg-node (under yoga) takes a Buffer `body` on the node request instead of the stream.

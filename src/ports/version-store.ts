@@ -147,6 +147,13 @@ export interface VersionStore {
   /** Name of the default branch (usually "main"). */
   defaultBranch(): Promise<RefName>;
 
+  /**
+   * The default branch as getReference(defaultBranch()) would give it, when a cache in front of
+   * the store holds it (src/adapters/ref-cache.ts); undefined otherwise (then ask the store).
+   * Lets a read answered from memory finish without a promise.
+   */
+  cachedDefaultReference?(): Reference | undefined;
+
   /** Hash of the empty commit every history starts from ("no ancestor"). */
   readonly noAncestorHash: CommitHash;
 

@@ -73,6 +73,11 @@ export class CatalogService {
     return this.store.getReference(await this.store.defaultBranch());
   }
 
+  /** The default branch when a ref cache holds it (no promise), else undefined: use defaultBranch(). */
+  cachedDefaultBranch(): Reference | undefined {
+    return this.store.cachedDefaultReference?.();
+  }
+
   /** Resolves a ref expression (`main`, `main@hash`, `@hash`, `main*time`, `main~n`). */
   async resolve(expr: string, field = 'ref'): Promise<ResolvedRef> {
     return this.store.resolve(parseRefExpression(expr, field));
