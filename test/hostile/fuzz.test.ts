@@ -105,20 +105,24 @@ function scalarValue(r: Rng, type: GraphQLNamedType, argName: string, ctx: { has
   }
 }
 
+const MAX_INPUT_DEPTH = 6;
+
 function inputValue(r: Rng, type: GraphQLInputType, argName: string, ctx: { hashes: string[] }, depth = 0): unknown {
   if (isNonNullType(type)) {
     const v = inputValue(r, type.ofType, argName, ctx, depth);
     return v === null ? inputValue(r, type.ofType, argName, ctx, depth + 1) ?? scalarValue(r, getNamedType(type) as GraphQLNamedType, argName, ctx) : v;
   }
   if (depth > 0 && r.chance(0.1)) return null;
+  // Recursive inputs (the typed mart filters' _and/_or/_not) stop growing here.
+  const deep = depth >= MAX_INPUT_DEPTH;
   if (isListType(type)) {
-    const n = r.pick([0, 1, 2, 3, r.chance(0.05) ? 1000 : 1]);
+    const n = deep ? 0 : r.pick([0, 1, 2, 3, r.chance(0.05) ? 1000 : 1]);
     return Array.from({ length: n }, () => inputValue(r, type.ofType, argName, ctx, depth + 1));
   }
   if (isInputObjectType(type)) {
     const out: Record<string, unknown> = {};
     for (const f of Object.values(type.getFields())) {
-      if (isNonNullType(f.type) || r.chance(0.4)) out[f.name] = inputValue(r, f.type, f.name, ctx, depth + 1);
+      if (isNonNullType(f.type) || (!deep && r.chance(0.4))) out[f.name] = inputValue(r, f.type, f.name, ctx, depth + 1);
     }
     return out;
   }
