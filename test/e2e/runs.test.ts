@@ -251,9 +251,11 @@ describe('pipeline runs (embedded)', () => {
   });
 
   it('after: -1 joining a run others follow starts after the newest event, then every later one once, to the end', async () => {
-    const runId = await startRun(g, 'slow', { batches: 4, delayMs: 400 });
+    // Long enough (about 5 s of ingest) that the live-only subscribers join while the run is running.
+    const runId = await startRun(g, 'slow', { batches: 8, delayMs: 600 });
     const early = subscribe(g.ws(), EVENTS_SUB, { id: runId });
     await eventually(() => early.events.some((e) => e.runEvents.type === 'STEP_PROGRESS'), 30_000);
+    expect(early.events.some((e) => e.runEvents.type === 'STEP_PROGRESS'), 'the run reported progress').toBe(true);
     const seenBefore = early.events.at(-1).runEvents.seq as number;
     const live = [subscribe(g.ws(), EVENTS_SUB, { id: runId, after: -1 }), subscribe(g.ws(), EVENTS_SUB, { id: runId, after: -1 })];
     await waitForRun(g, runId);
