@@ -17,8 +17,8 @@ import { exportCsv } from './export-csv.js';
 import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
 import { LayoutCache } from './layout.js';
 import { readRows } from './rows.js';
-import { describeQuery, QUERY_WRITE_TIMEOUT_MS, withQuerySandbox } from './query-input.js';
-import { runSandboxed, SpareSandbox } from './sandbox.js';
+import { describeQuery, QUERY_WRITE_TIMEOUT_MS } from './query-input.js';
+import { runSandboxed, SpareSandbox, withSandbox } from './sandbox.js';
 import { buildScan } from './scan-sql.js';
 import { checkQuery, resolveTables } from './sql-safety.js';
 import { quoteIdent } from './sql-text.js';
@@ -58,7 +58,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
   const querySandbox = async <T>(input: Extract<WriteInput, { kind: 'query' }>, writableDir: string | null, fn: (conn: DuckDBConnection) => Promise<T>) => {
     const views = await viewsFor(input.sql, input.tables);
     const files = views.flatMap((v) => v.files);
-    return withQuerySandbox(opts, { tables: views, files }, writableDir, input.timeoutMs ?? QUERY_WRITE_TIMEOUT_MS, fn);
+    return withSandbox(opts, { tables: views, files }, writableDir, input.timeoutMs ?? QUERY_WRITE_TIMEOUT_MS, fn);
   };
 
   return {

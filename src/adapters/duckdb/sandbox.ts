@@ -79,6 +79,45 @@ export class SpareSandbox {
   }
 }
 
+/**
+ * Runs `fn` on a fresh locked-down instance: it sees only `views.files` (through the views), may
+ * write only under `writableDir` (if any), cannot change its configuration, and is interrupted
+ * after `timeoutMs` (LimitExceeded). The one sandbox both `sql` and query inputs run in.
+ */
+export async function withSandbox<T>(
+  opts: EngineOptions,
+  views: { tables: SandboxTable[]; files: string[] },
+  writableDir: string | null,
+  timeoutMs: number,
+  fn: (conn: DuckDBConnection) => Promise<T>,
+  /** A fresh, unused instance from createSandboxInstance (SpareSandbox), else one is created here. */
+  prepared?: Promise<DuckDBInstance>,
+): Promise<T> {
+  const instance = await (prepared ?? createSandboxInstance(opts));
+  const conn = await instance.connect();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.interrupt();
+  }, timeoutMs);
+  try {
+    const writable = writableDir ? [writableDir.endsWith('/') ? writableDir : `${writableDir}/`] : [];
+    await conn.run(`SET allowed_directories = ${sqlStringList(writable)}`);
+    await conn.run(`SET allowed_paths = ${sqlStringList([...new Set(views.files)])}`);
+    await conn.run(`SET enable_external_access = false`);
+    await defineViews(conn, views.tables);
+    await conn.run(`SET lock_configuration = true`);
+    return await fn(conn);
+  } catch (e) {
+    if (timedOut) throw new LimitExceeded(`the query took longer than ${timeoutMs} ms and was stopped`);
+    throw userError(e, 'query');
+  } finally {
+    clearTimeout(timer);
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
 export async function runSandboxed(
   opts: EngineOptions,
   tables: SandboxTable[],
@@ -89,22 +128,8 @@ export async function runSandboxed(
   prepared?: Promise<DuckDBInstance>,
 ): Promise<SqlResult> {
   const started = performance.now();
-  // The caller has already shortened this to the operation's own deadline (query timeout), if any.
-  const timeoutMs = limits.timeoutMs;
-  const instance = await (prepared ?? createSandboxInstance(opts));
-  const conn = await instance.connect();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    conn.interrupt();
-  }, timeoutMs);
-  try {
-    await conn.run(`SET allowed_directories = []`);
-    await conn.run(`SET allowed_paths = ${sqlStringList([...new Set(files)])}`);
-    await conn.run(`SET enable_external_access = false`);
-    await defineViews(conn, tables);
-    await conn.run(`SET lock_configuration = true`);
-
+  // The caller has already shortened limits.timeoutMs to the operation's own deadline, if any.
+  return withSandbox(opts, { tables, files }, null, limits.timeoutMs, async (conn) => {
     const result = await conn.stream(query);
     const names = result.columnNames();
     const types = result.columnTypes();
@@ -128,12 +153,5 @@ export async function runSandboxed(
       truncated,
       elapsedMs: Math.round(performance.now() - started),
     };
-  } catch (e) {
-    if (timedOut) throw new LimitExceeded(`the query took longer than ${timeoutMs} ms and was stopped`);
-    throw userError(e, 'query');
-  } finally {
-    clearTimeout(timer);
-    conn.closeSync();
-    instance.closeSync();
-  }
+  }, prepared);
 }
