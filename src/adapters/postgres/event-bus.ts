@@ -16,6 +16,7 @@
  *   statement); receivers read it back before delivering, in arrival order. Rows older than ten
  *   minutes are deleted by later big publishes.
  */
+import { subscriberQueue } from '../subscriber-queue.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { BackendUnavailable } from '../../domain/errors.js';
@@ -242,42 +243,15 @@ export async function createPostgresEventBus(opts: PostgresEventBusOptions): Pro
       return done;
     },
     subscribe<T extends Topic>(topic: T, signal?: AbortSignal) {
-      const queue: string[] = [];
-      let wake: (() => void) | null = null;
-      let done = closed;
       const set = subscribers.get(topic) ?? new Set<Subscriber>();
       subscribers.set(topic, set);
-      const finish = () => {
-        done = true;
-        set.delete(subscriber);
-        wake?.();
-      };
-      const subscriber: Subscriber = {
-        since: published,
-        push(json) {
-          queue.push(json);
-          wake?.();
-        },
-        finish,
-      };
-      if (!closed) set.add(subscriber);
-      if (signal?.aborted) finish();
-      signal?.addEventListener('abort', finish, { once: true });
-      const events: AsyncIterableIterator<Topics[T]> = {
-        [Symbol.asyncIterator]() {
-          return this;
-        },
-        async next() {
-          while (!done && queue.length === 0) await new Promise<void>((r) => (wake = r));
-          wake = null;
-          if (queue.length > 0) return { value: JSON.parse(queue.shift()!) as Topics[T], done: false };
-          return { value: undefined, done: true };
-        },
-        async return() {
-          finish();
-          return { value: undefined, done: true };
-        },
-      };
+      const q = subscriberQueue<string, Topics[T]>((json) => JSON.parse(json) as Topics[T], () => set.delete(subscriber));
+      const subscriber: Subscriber = { since: published, push: q.push, finish: q.finish };
+      if (closed) q.finish();
+      else set.add(subscriber);
+      if (signal?.aborted) q.finish();
+      signal?.addEventListener('abort', q.finish, { once: true });
+      const events = q.events;
       return { events, ready: ensureListening(topic) };
     },
     async close() {
