@@ -152,7 +152,7 @@ export class RunEngine {
   }
 
   private async execute(claimed: PipelineRun): Promise<void> {
-    const { runs, logger } = this.deps;
+    const { logger } = this.deps;
     const log = logger.child({ runId: claimed.runId, pipeline: claimed.pipeline });
     let run = claimed;
     try {
@@ -188,7 +188,6 @@ export class RunEngine {
         })
         .catch((err) => log.error({ err }, 'recording a failed run failed'));
     }
-    void runs;
   }
 
   private event(run: PipelineRun, e: NewRunEvent) {
@@ -227,17 +226,12 @@ export class RunEngine {
     const results: AuditResult[] = [];
     for (const audit of pipeline.spec.audits) {
       await this.assertNotCanceled(run);
-      const result = await this.withStepEvents(run, audit.name, 'audit', ctx, async (c) => {
-        const r = await runAudit(audit, c);
-        results.push(r);
-        return r;
-      }, (r) => ({
+      results.push(await this.withStepEvents(run, audit.name, 'audit', ctx, (c) => runAudit(audit, c), (r) => ({
         type: r.passed ? 'AUDIT_PASSED' : 'AUDIT_FAILED',
         level: r.passed ? 'INFO' : r.severity === 'error' ? 'ERROR' : 'WARN',
         message: `${r.name} (${r.check} on ${r.table}) ${r.passed ? 'passed' : `failed: ${r.failingRows ?? '?'} failing row(s)`}`,
         data: { table: r.table, check: r.check, severity: r.severity, passed: r.passed, failingRows: r.failingRows === null ? null : Number(r.failingRows), message: r.message },
-      }));
-      void result;
+      })));
     }
     await this.deps.runs.saveAudits(run.runId, results);
     const blocking = results.filter((r) => !r.passed && r.severity === 'error');
