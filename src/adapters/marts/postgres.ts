@@ -10,17 +10,16 @@
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { MartStore } from '../../ports/mart-store.js';
 import { mapError, type QueryResult, type SqlDatabase, type SqlExecutor } from '../sql/database.js';
+import { loadCsvChunks } from './csv-chunks.js';
 import { copySql } from './sql.js';
 import { createSqlMartStore } from './store.js';
 
 /** CSV chunk size: small enough that the sessions share the work evenly. */
-const CHUNK_BYTES = 16 * 1024 * 1024;
 
 export interface PostgresMartOptions {
   /** Pool size (default 10). */
@@ -95,11 +94,7 @@ export async function createPostgresMartStore(url: string, opts: PostgresMartOpt
     kind: 'postgres',
     db,
     async load(staging, input) {
-      const dir = await fs.mkdtemp(path.join(opts.tmpDir ?? os.tmpdir(), 'cascade-mart-'));
-      try {
-        const out = path.join(dir, 'csv');
-        const written = await input.writeCsv({ path: out, splitBytes: CHUNK_BYTES });
-        const files = (await fs.readdir(out).catch(() => [] as string[])).filter((f) => f.endsWith('.csv')).map((f) => path.join(out, f));
+      return loadCsvChunks(input, opts.tmpDir, async (files) => {
         const sql = copySql(staging, input.columns, 'STDIN');
         let next = 0;
         let loaded = 0;
@@ -127,11 +122,8 @@ export async function createPostgresMartStore(url: string, opts: PostgresMartOpt
         const results = await Promise.allSettled(Array.from({ length: Math.min(parallel, files.length) }, worker));
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
-        if (loaded !== written) throw new Error(`mart '${input.name}': ${written} rows written as CSV but ${loaded} loaded`);
         return loaded;
-      } finally {
-        await fs.rm(dir, { recursive: true, force: true });
-      }
+      });
     },
     close: () => pool.end(),
   });
