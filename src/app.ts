@@ -6,9 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { ExecutionArgs } from 'graphql';
 import { schema } from '../resolvers/index.js';
 import { LiveSchema } from '../schema/live-schema.js';
 import { createLoaders } from '../loaders/index.js';
@@ -18,7 +16,7 @@ import { createBackends, type Backends } from './adapters/index.js';
 import { Authenticator } from './auth/authenticate.js';
 import { useSubscriptionsEndAtExpiry } from './auth/expiry.js';
 import { useSharedSubscriptionExecution } from '../subscriptions/shared-execution.js';
-import { sharedPayloadReplacer, spliceSharedPayloads } from '../subscriptions/ws-shared-json.js';
+import { useGraphqlWs } from '../subscriptions/ws-server.js';
 import { HttpAuthGate } from './auth/http-gate.js';
 import { authEnabled } from './auth/config.js';
 import { wsAuthHooks } from './auth/ws.js';
@@ -34,12 +32,12 @@ import { PipelineRegistry } from './pipelines/registry.js';
 import { RunEngine } from './runs/engine.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { limitPlugins, rateKeyFor } from './limits/index.js';
 import { checkBodySize } from './limits/body-size.js';
 import type { UploadDir } from './limits/upload-size.js';
-import { loadAllowList, resolveWsOperation, type AllowList } from './limits/persisted.js';
-import { requestIdOnErrors, resultWithRequestId, withRequestId } from './limits/request-id.js';
+import { loadAllowList, type AllowList } from './limits/persisted.js';
+import { requestIdOnErrors } from './limits/request-id.js';
 import { graphiqlCsp, setSecurityHeaders } from './security/headers.js';
 import { corsOptions } from './security/cors.js';
 
@@ -200,70 +198,6 @@ function createYogaServer(
       useOperationLog(metrics, logger), // one log line and one timing per operation, carrying the request id
     ],
   });
-}
-
-/**
- * graphql-ws on the same server and path, executing through yoga's envelop so plugins apply. Each
- * operation gets a request id (its context and log lines carry it, and so does every error it gets).
- */
-function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<typeof wsAuthHooks>, logger: Logger, allowList: AllowList | undefined) {
-  spliceSharedPayloads(wss);
-  useServer(
-    {
-      // A payload shared by many subscribers is serialised once (subscriptions/ws-shared-json.ts).
-      jsonMessageReplacer: sharedPayloadReplacer,
-      onConnect: (ctx) => auth.onConnect(ctx),
-      onNext: (_ctx, _id, _payload, args, result) => {
-        const requestId = (args.contextValue as Context | undefined)?.requestId;
-        return requestId ? (resultWithRequestId(result as never, requestId, { ws: true }) as never) : result;
-      },
-      execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args) as never,
-      subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, params) => {
-        const requestId = randomUUID();
-        const refuse = (errors: readonly unknown[]) => {
-          logger.info({ requestId, errors: errors.map((e) => (e as GraphQLError).extensions?.code) }, 'graphql-ws operation refused');
-          return errors.map((e) => withRequestId(e, requestId, { ws: true }));
-        };
-        const expired = auth.checkOperation(ctx);
-        if (expired) return refuse(expired);
-        if (allowList) {
-          const allowed = resolveWsOperation(allowList, params);
-          if ('error' in allowed) return refuse([allowed.error]);
-          params = { ...params, query: allowed.query };
-        }
-        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-          requestId,
-        });
-        let document;
-        try {
-          document = parse(params.query);
-        } catch (e) {
-          return refuse([e instanceof GraphQLError ? e : new GraphQLError('Syntax Error', { extensions: { code: 'INVALID_INPUT' } })]);
-        }
-        const errors = validate(s, document);
-        if (errors.length > 0) return refuse(errors);
-        return {
-          schema: s,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe } satisfies EnvelopedRoot,
-        };
-      },
-    },
-    wss,
-  );
-}
-
-interface EnvelopedRoot {
-  execute: (args: ExecutionArgs) => unknown;
-  subscribe: (args: ExecutionArgs) => unknown;
 }
 
 const DEFAULT_QUERY = `# Welcome to Cascade Gateway: branches, commits and merges of a Git-like lakehouse.
