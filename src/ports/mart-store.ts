@@ -117,8 +117,12 @@ export interface MartStore {
   /** Every published mart, by name. */
   list(): Promise<PublishedMart[]>;
 
-  /** The mart, or null when none is published under that name. */
-  get(name: string): Promise<PublishedMart | null>;
+  /**
+   * The mart, or null when none is published under that name. With `cached`, the answer may come
+   * from the read cache the row queries use (at most a second old; dropped by a publish here and
+   * renewed by list(), which the live schema calls on every martUpdated notice).
+   */
+  get(name: string, opts?: { cached?: boolean }): Promise<PublishedMart | null>;
 
   /**
    * A page of rows (JSON-safe values as API.md says: 64-bit and decimals as strings, timestamps

@@ -110,9 +110,10 @@ export class MartService {
     return this.store.list();
   }
 
-  async get(name: string, actor: Actor): Promise<PublishedMart | null> {
+  /** With `cached`, possibly the store's cached copy (see MartStore.get): for reads, not after a publish elsewhere. */
+  async get(name: string, actor: Actor, opts?: { cached?: boolean }): Promise<PublishedMart | null> {
     this.canRead(actor);
-    return this.store.get(name);
+    return this.store.get(name, opts);
   }
 
   /** @throws NotFound (no such mart), InvalidInput (where, orderBy, columns, first, after) */

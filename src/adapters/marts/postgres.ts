@@ -93,6 +93,13 @@ export async function createPostgresMartStore(url: string, opts: PostgresMartOpt
   return createSqlMartStore({
     kind: 'postgres',
     db,
+    async queryArrays(sql, params) {
+      try {
+        return (await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows;
+      } catch (e) {
+        throw mapError(e, 'postgres');
+      }
+    },
     async load(staging, input) {
       return loadCsvChunks(input, opts.tmpDir, async (files) => {
         const sql = copySql(staging, input.columns, 'STDIN');

@@ -229,10 +229,15 @@ function outputExpr(c: Col): string {
 
 /** `YYYY-MM-DD HH:MM:SS[.f]` (PostgreSQL) → `YYYY-MM-DDTHH:MM:SS[.ffffff]`. */
 function isoTimestamp(text: string): string {
+  // The common shape (four-digit year, up to six fraction digits) by slicing; anything else by the general pattern.
+  const n = text.length;
+  if (COMMON_TIMESTAMP.test(text)) return n === 19 ? `${text.slice(0, 10)}T${text.slice(11)}` : `${text.slice(0, 10)}T${text.slice(11)}${ZEROS[26 - n]}`;
   const m = /^(\d{4,}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?$/.exec(text);
   if (!m) return text;
   return m[3] ? `${m[1]}T${m[2]}.${m[3].padEnd(6, '0')}` : `${m[1]}T${m[2]}`;
 }
+const COMMON_TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?$/;
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000'];
 
 function isoTime(text: string): string {
   const m = /^(\d{2}:\d{2}:\d{2})\.(\d+)$/.exec(text);
@@ -240,16 +245,26 @@ function isoTime(text: string): string {
 }
 
 const finite = (v: unknown): JsonValue => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : (v as JsonValue));
+const startsWithDigit = (v: string) => {
+  const c = v.charCodeAt(0);
+  return c >= 48 && c <= 57;
+};
+
+type Finisher = (v: unknown) => JsonValue;
+
+const finishTime: Finisher = (v) => (typeof v === 'string' ? isoTime(v) : (v as JsonValue));
+const finishTimestamp: Finisher = (v) => (typeof v === 'string' ? isoTimestamp(v) : (v as JsonValue));
+const finishTimestamptz: Finisher = (v) => (typeof v === 'string' ? (startsWithDigit(v) ? `${isoTimestamp(v)}Z` : v) : (v as JsonValue));
 
 /** The JS step that finishes a value, or null when the driver's value is already right. */
-function finisher(kind: MartKind): ((v: unknown) => JsonValue) | null {
+function finisher(kind: MartKind): Finisher | null {
   switch (kind) {
     case 'time':
-      return (v) => (typeof v === 'string' ? isoTime(v) : (v as JsonValue));
+      return finishTime;
     case 'timestamp':
-      return (v) => (typeof v === 'string' ? isoTimestamp(v) : (v as JsonValue));
+      return finishTimestamp;
     case 'timestamptz':
-      return (v) => (typeof v === 'string' ? (/^\d/.test(v) ? `${isoTimestamp(v)}Z` : v) : (v as JsonValue));
+      return finishTimestamptz;
     case 'float':
     case 'double':
       return finite;
@@ -266,15 +281,53 @@ function cursorText(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
 }
 
+type RowBuilder = (row: readonly unknown[]) => Record<string, JsonValue>;
+
+const builders = new Map<string, RowBuilder>();
+const MAX_BUILDERS = 1000;
+
+/**
+ * Turns a driver row (an array in select order) into the output object of `names` (the first
+ * `names.length` entries), each value finished. Compiled once per column list: an object literal
+ * of fixed shape is several times cheaper per row than filling an empty object key by key. Keys
+ * are JSON string literals (exact for any column name); a column named `__proto__` (which a literal
+ * would take as the prototype) gets the generic builder.
+ */
+function rowBuilder(names: readonly string[], kinds: readonly MartKind[]): RowBuilder {
+  const finishers = kinds.map(finisher);
+  if (names.includes('__proto__')) {
+    return (row) => {
+      const o: Record<string, JsonValue> = {};
+      names.forEach((n, i) => {
+        const f = finishers[i];
+        Object.defineProperty(o, n, { value: f ? f(row[i]) : (row[i] as JsonValue), enumerable: true, writable: true, configurable: true });
+      });
+      return o;
+    };
+  }
+  // The finishers depend on the kinds only, so the compiled builder is shared by every query of these columns.
+  const key = JSON.stringify([names, kinds]);
+  let b = builders.get(key);
+  if (!b) {
+    const body = names.map((n, i) => `${JSON.stringify(n)}: ${finishers[i] ? `f[${i}](r[${i}])` : `r[${i}]`}`).join(', ');
+    b = new Function('f', `'use strict'; return (r) => ({ ${body} });`)(finishers) as RowBuilder;
+    if (builders.size >= MAX_BUILDERS) builders.clear();
+    builders.set(key, b);
+  }
+  return b;
+}
+
 export interface RowsStatement {
   sql: string;
   params: unknown[];
   /**
-   * Turns the driver's rows into the page. With `withMetaTotal` the statement also read the row
-   * count recorded with the publication (same snapshot as the rows), which wins over `totalCount`
-   * unless the page is empty.
+   * Turns the driver's rows (arrays of the selected values, in select order) into the page. With
+   * `withMetaTotal` the statement also read the row count recorded with the publication (same
+   * snapshot as the rows), which wins over `totalCount` unless the page is empty.
    */
-  page(rows: Record<string, unknown>[], totalCount: bigint | null): RowPage;
+  page(rows: readonly (readonly unknown[])[], totalCount: bigint | null): RowPage;
+  /** The select list's output names, in order (to read rows a driver returned as objects). */
+  fields: string[];
 }
 
 const TOTAL = `${HIDDEN_PREFIX}_total`;
@@ -315,7 +368,11 @@ export function rowsStatement(name: string, martColumns: MartColumn[], q: MartQu
     ...hiddenKeys.map((n) => `${outputExpr(cols.get(n)!)} AS ${quoteIdent(keyAlias(n))}`),
     `${quoteIdent(ROW)}::text AS ${quoteIdent(ROW)}`,
   ];
-  if (withMetaTotal) select.push(`(SELECT row_count::text FROM ${META}.publications WHERE name = ${p.add(name, 'text')}) AS ${quoteIdent(TOTAL)}`);
+  const fields = [...q.columns, ...hiddenKeys.map(keyAlias), ROW];
+  if (withMetaTotal) {
+    select.push(`(SELECT row_count::text FROM ${META}.publications WHERE name = ${p.add(name, 'text')}) AS ${quoteIdent(TOTAL)}`);
+    fields.push(TOTAL);
+  }
   // Qualified: a bare name in ORDER BY would mean the output column (often its ::text form).
   const order = [...q.orderBy.map((o) => `m.${quoteIdent(o.column)} ${o.desc ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`), `m.${quoteIdent(ROW)} ASC`];
   // The page is picked on the raw columns first; the output conversions then run on its rows only,
@@ -327,37 +384,30 @@ export function rowsStatement(name: string, martColumns: MartColumn[], q: MartQu
     ` ORDER BY ${order.join(', ')} LIMIT ${q.first + 1}`;
   const sql = `SELECT ${select.join(', ')} FROM (${page}) AS m ORDER BY ${order.join(', ')}`;
 
-  const finishers = q.columns.flatMap((n) => {
-    const f = finisher(cols.get(n)!.kind);
-    return f ? [[n, f] as const] : [];
-  });
-  const keyFinish = hiddenKeys.map((n) => [keyAlias(n), finisher(cols.get(n)!.kind)] as const);
+  const build = rowBuilder(q.columns, q.columns.map((n) => cols.get(n)!.kind));
+  // Where each sort key's value sits in a row, and how it is finished for the cursor.
+  const keys = q.orderBy.map((o) => ({ at: fields.indexOf(keyAlias(o.column)), finish: finisher(cols.get(o.column)!.kind) }));
+  const rowAt = fields.indexOf(ROW);
+  const totalAt = withMetaTotal ? fields.indexOf(TOTAL) : -1;
   return {
     sql,
     params: p.values,
+    fields,
     page(rows, totalCount) {
-      const t = withMetaTotal ? rows[0]?.[TOTAL] : undefined;
+      const t = totalAt >= 0 ? rows[0]?.[totalAt] : undefined;
       if (typeof t === 'string') totalCount = BigInt(t);
       const more = rows.length > q.first;
-      const pageRows = more ? rows.slice(0, q.first) : rows;
+      const n = more ? q.first : rows.length;
       let nextCursor: string | null = null;
-      if (more && pageRows.length > 0) {
-        const last = pageRows[pageRows.length - 1]!;
-        for (const [alias, f] of keyFinish) if (f) last[alias] = f(last[alias]);
-        for (const [n, f] of finishers) last[n] = f(last[n]);
+      if (more && n > 0) {
+        const last = rows[n - 1]!;
         nextCursor = encodeMartCursor(q.orderBy, {
-          values: q.orderBy.map((o) => cursorText(last[keyAlias(o.column)])),
-          row: String(last[ROW]),
+          values: keys.map((k) => cursorText(k.finish ? k.finish(last[k.at]) : last[k.at])),
+          row: String(last[rowAt]),
         });
       }
-      const last = pageRows[pageRows.length - 1];
-      // Fresh objects of the requested columns only (deleting the hidden keys would be slower).
-      const out = pageRows.map((r) => {
-        if (r !== last || nextCursor === null) for (const [n, f] of finishers) r[n] = f(r[n]);
-        const o: Record<string, JsonValue> = {};
-        for (const c of q.columns) o[c] = r[c] as JsonValue;
-        return o;
-      });
+      const out = new Array<Record<string, JsonValue>>(n);
+      for (let i = 0; i < n; i++) out[i] = build(rows[i]!);
       return { columns: q.columns, rows: out, totalCount, nextCursor };
     },
   };

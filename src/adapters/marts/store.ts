@@ -35,6 +35,8 @@ export interface MartBackend {
   db: SqlDatabase;
   /** Loads the input's CSV into the (empty, existing) staging table; resolves with the rows loaded. */
   load(staging: string, input: MartPublishInput): Promise<number>;
+  /** Runs a read returning each row as an array in select order (cheaper than objects); else `db.query` is used. */
+  queryArrays?(sql: string, params: unknown[]): Promise<unknown[][]>;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,13 @@ export async function createSqlMartStore(backend: MartBackend): Promise<MartStor
   const db = backend.db;
   await migrate(db, 'marts', MIGRATIONS);
   const cache = new Map<string, { mart: PublishedMart; at: number }>();
+  /** Bumped by every publish: a lookup that started before one must not cache what it read. */
+  let generation = 0;
+  const remember = (marts: PublishedMart[], asOf: number) => {
+    if (asOf !== generation) return;
+    const at = Date.now();
+    for (const mart of marts) cache.set(mart.name, { mart, at });
+  };
 
   const readPublications = async (exec: SqlExecutor, names: string[] | null): Promise<PublicationRow[]> => {
     const r = await exec.query<PublicationRow>(
@@ -79,22 +88,25 @@ export async function createSqlMartStore(backend: MartBackend): Promise<MartStor
     return r.rows;
   };
 
-  const get = async (name: string): Promise<PublishedMart | null> => {
+  const get = async (name: string, opts?: { cached?: boolean }): Promise<PublishedMart | null> => {
     if (typeof name !== 'string' || name.length > 200) return null;
+    if (opts?.cached) {
+      const hit = cache.get(name);
+      if (hit && Date.now() - hit.at < META_TTL_MS) return hit.mart;
+    }
+    const asOf = generation;
     const [row] = await readPublications(db, [name]);
     if (!row || !row.present) {
       cache.delete(name);
       return null;
     }
     const mart = toMart(row);
-    cache.set(name, { mart, at: Date.now() });
+    remember([mart], asOf);
     return mart;
   };
 
   const meta = async (name: string, fresh = false): Promise<PublishedMart> => {
-    const hit = cache.get(name);
-    if (!fresh && hit && Date.now() - hit.at < META_TTL_MS) return hit.mart;
-    const mart = await get(name);
+    const mart = await get(name, { cached: !fresh });
     if (!mart) throw new NotFound(`no mart named '${String(name).slice(0, 100)}'`);
     return mart;
   };
@@ -201,6 +213,7 @@ export async function createSqlMartStore(backend: MartBackend): Promise<MartStor
         }
         throw e;
       } finally {
+        generation++;
         for (const n of names) cache.delete(n);
       }
       // Staged tables another publisher made unnecessary.
@@ -212,7 +225,11 @@ export async function createSqlMartStore(backend: MartBackend): Promise<MartStor
     },
 
     async list() {
-      return (await readPublications(db, null)).filter((r) => r.present).map(toMart);
+      const asOf = generation;
+      const marts = (await readPublications(db, null)).filter((r) => r.present).map(toMart);
+      // The live schema lists the marts on every martUpdated notice (from any instance): that refreshes the cache too.
+      remember(marts, asOf);
+      return marts;
     },
 
     get,
@@ -223,15 +240,17 @@ export async function createSqlMartStore(backend: MartBackend): Promise<MartStor
         // Without a filter the total is the published row count, read in the same statement as the rows.
         const metaTotal = q.withTotal === true && !parsed.where;
         const st = rowsStatement(name, mart.columns, parsed, metaTotal);
-        const r = await db.query<Record<string, unknown>>(st.sql, st.params);
+        const rows = backend.queryArrays
+          ? await backend.queryArrays(st.sql, st.params)
+          : (await db.query<Record<string, unknown>>(st.sql, st.params)).rows.map((r) => st.fields.map((f) => r[f]));
         let total: bigint | null = null;
         if (q.withTotal && parsed.where) {
           const c = countStatement(name, mart.columns, parsed.where);
           total = BigInt((await db.query<{ n: string }>(c.sql, c.params)).rows[0]!.n);
-        } else if (metaTotal && r.rows.length === 0) {
+        } else if (metaTotal && rows.length === 0) {
           total = parsed.after === null ? 0n : ((await get(name))?.rowCount ?? 0n);
         }
-        return st.page(r.rows, total);
+        return st.page(rows, total);
       });
     },
 
