@@ -34,8 +34,9 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import { limitPlugins, rateKeyFor } from './limits/index.js';
+import { RateLimit } from './limits/rate-limit.js';
+import { answerPost, mayAnswerDirectly } from './graphql-post.js';
 import { checkBodySize } from './limits/body-size.js';
-import type { UploadDir } from './limits/upload-size.js';
 import { loadAllowList, type AllowList } from './limits/persisted.js';
 import { requestIdOnErrors } from './limits/request-id.js';
 import { graphiqlCsp, setSecurityHeaders } from './security/headers.js';
@@ -114,7 +115,11 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       const allowList = config.limits.persistedOperationsFile ? loadAllowList(config.limits.persistedOperationsFile) : undefined;
       // Uploads stream to the object store's local scratch space, beside the files written from them.
       const served = liveSchema;
-      const yoga = createYogaServer(config, logger, metrics, makeContext, allowList, () => backends!.objects.scratchDir(), () => served.current);
+      const rateLimit = config.limits.rateLimit.perSecond > 0 ? new RateLimit(config.limits.rateLimit, rateKeyFor(authEnabled(config.auth))) : undefined;
+      const yoga = createYogaServer(config, logger, metrics, makeContext, { allowList, rateLimit, uploadDir: () => backends!.objects.scratchDir() }, () => served.current);
+      // Plain JSON POSTs skip yoga's fetch layer (src/graphql-post.ts); persisted-operation mode leaves every request to yoga.
+      const direct = !allowList;
+      const posts = { direct: metrics.graphqlPosts.labels('direct'), yoga: metrics.graphqlPosts.labels('yoga') };
       server = createServer(async (req, res) => {
         const requestId = assignRequestId(req, res);
         setSecurityHeaders(req, res, { hstsMaxAge: config.http.hstsMaxAge });
@@ -122,9 +127,14 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
           const admitted = gate.admit(req, res); // a boolean for remembered credentials
           if (admitted !== true && !(await admitted)) return;
           if ((req.method === 'GET' || req.method === 'HEAD') && (await handleOpsRoute(req, res, { metrics, check: backends!.check }))) return;
+          if (rateLimit?.refuseHttp(req, res)) return; // before the body is read: a client over its limit costs next to nothing
           const refused = checkBodySize(req, res, config.limits); // a boolean unless a chunked body is read
           if (refused === true || (refused !== false && (await refused))) return;
-          await yoga(req, res);
+          if (direct && mayAnswerDirectly(req)) await answerPost(yoga, req, res, requestId, posts);
+          else {
+            if (req.method === 'POST') posts.yoga.inc();
+            await yoga(req, res);
+          }
         } catch (e) {
           logger.error({ err: e, requestId }, 'request failed');
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -166,8 +176,7 @@ function createYogaServer(
   logger: Logger,
   metrics: Metrics,
   makeContext: (requestId: string, req?: IncomingMessage) => Context,
-  allowList: AllowList | undefined,
-  uploadDir: UploadDir,
+  limitDeps: Parameters<typeof limitPlugins>[1],
   currentSchema: () => GraphQLSchema,
 ): Yoga {
   return createYoga<Record<string, unknown>, Context>({
@@ -194,7 +203,7 @@ function createYogaServer(
       useSharedSubscriptionExecution(), // one execution per event for subscribers of the same document, variables and role
       graphiqlCsp(),
       requestIdOnErrors(),
-      ...limitPlugins(config.limits, { allowList, rateKey: rateKeyFor(authEnabled(config.auth)), uploadDir }),
+      ...limitPlugins(config.limits, limitDeps),
       useOperationLog(metrics, logger), // one log line and one timing per operation, carrying the request id
     ],
   });

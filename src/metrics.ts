@@ -7,6 +7,8 @@ export interface Metrics {
   graphqlOperations: Histogram<'operation' | 'type' | 'outcome'>;
   backendCalls: Histogram<'port' | 'method' | 'outcome'>;
   loaderBatches: Counter<'loader'>;
+  /** GraphQL POSTs by who answered them: `direct` (src/graphql-post.ts) or `yoga`. */
+  graphqlPosts: Counter<'path'>;
 }
 
 export function createMetrics(): Metrics {
@@ -38,6 +40,12 @@ export function createMetrics(): Metrics {
       name: 'cascade_loader_batches_total',
       help: 'DataLoader batch loads (one backend round of work each)',
       labelNames: ['loader'],
+      registers: [registry],
+    }),
+    graphqlPosts: new Counter({
+      name: 'cascade_graphql_posts_total',
+      help: 'GraphQL POST requests by path: answered directly, or handed to yoga (uploads, CORS, SSE, errors before execution, ...)',
+      labelNames: ['path'],
       registers: [registry],
     }),
   };

@@ -5,7 +5,7 @@ import { costLimit } from './cost.js';
 import { depthLimit } from './depth.js';
 import { disableIntrospection } from './introspection.js';
 import { persistedOperations, type AllowList } from './persisted.js';
-import { rateLimit } from './rate-limit.js';
+import type { RateLimit } from './rate-limit.js';
 import { queryTimeout } from './timeout.js';
 import { tokenLimit } from './tokens.js';
 import { uploadLimits, type UploadDir } from './upload-size.js';
@@ -24,7 +24,7 @@ export interface Limits {
 }
 
 /** Every limit set to 0 is off. */
-export function limitPlugins(limits: Limits, deps: { allowList?: AllowList; rateKey: (context: unknown) => string; uploadDir?: UploadDir }): Plugin[] {
+export function limitPlugins(limits: Limits, deps: { allowList?: AllowList; rateLimit?: RateLimit; uploadDir?: UploadDir }): Plugin[] {
   const plugins: Plugin[] = [];
   if (deps.allowList) plugins.push(persistedOperations(deps.allowList));
   plugins.push(uploadLimits(limits, deps.uploadDir));
@@ -32,7 +32,7 @@ export function limitPlugins(limits: Limits, deps: { allowList?: AllowList; rate
   if (limits.maxDepth > 0) plugins.push(depthLimit(limits.maxDepth));
   if (limits.maxAliases > 0) plugins.push(aliasLimit(limits.maxAliases));
   if (!limits.introspection) plugins.push(...disableIntrospection());
-  if (limits.rateLimit.perSecond > 0) plugins.push(rateLimit(limits.rateLimit, deps.rateKey));
+  if (deps.rateLimit) plugins.push(deps.rateLimit.plugin());
   if (limits.maxCost > 0) plugins.push(costLimit(limits.maxCost));
   if (limits.queryTimeoutMs > 0) plugins.push(queryTimeout(limits.queryTimeoutMs));
   return plugins;

@@ -3,11 +3,11 @@
  * address when the gateway runs open). Both carry LIMIT_EXCEEDED.
  *
  * Over HTTP one request takes one token when it arrives, after authentication and before its body
- * is read or parsed (yoga's onRequest), and an exhausted bucket is 429 with Retry-After: a client
+ * is read or parsed (in the HTTP handler, RateLimit.refuseHttp), and an exhausted bucket is 429 with Retry-After: a client
  * over its limit costs next to nothing. Over graphql-ws each operation takes one and gets an error
- * result (the upgrade request never passes onRequest).
+ * result (the upgrade request is not charged).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { admittedActor } from '../auth/http-gate.js';
 import { errorBody, limitError } from './errors.js';
@@ -44,36 +44,51 @@ export class TokenBuckets {
   }
 }
 
-export function rateLimit(opts: RateLimitOptions, keyOf: (context: unknown) => string): Plugin {
-  const buckets = new TokenBuckets(opts);
-  const message = (wait: number) => `rate limit exceeded: retry in ${wait} s`;
-  /** HTTP requests that took their token in onRequest (their operations take none). */
-  const counted = new WeakSet<IncomingMessage>();
-  const check = (context: unknown) => {
-    const req = (context as { req?: IncomingMessage } | undefined)?.req;
-    if (req && counted.has(req)) return null;
-    const wait = buckets.take(keyOf(context));
-    if (wait === 0) return null;
-    return limitError(message(wait), { status: 429, headers: { 'Retry-After': String(wait) } });
-  };
-  return {
-    onRequest({ request, serverContext, endResponse, fetchAPI }) {
-      const req = (serverContext as { req?: IncomingMessage }).req;
-      // CORS preflights and the GraphiQL page execute nothing.
-      if (!req || request.method === 'OPTIONS' || (request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html'))) return;
-      counted.add(req);
-      const wait = buckets.take(keyOf({ req, actor: admittedActor(req) }));
-      if (wait === 0) return;
-      const body = errorBody(message(wait), 'LIMIT_EXCEEDED', request.headers.get('x-request-id') ?? '');
-      endResponse(new fetchAPI.Response(body, { status: 429, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(wait) } }));
-    },
-    onExecute({ args, setResultAndStopExecution }) {
-      const err = check(args.contextValue);
-      if (err) setResultAndStopExecution({ errors: [err] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const err = check(args.contextValue);
-      if (err) setResultAndStopExecution({ errors: [err] });
-    },
-  };
+/**
+ * The per-subject limit. Over HTTP the gateway's request handler calls `refuseHttp` once per request
+ * (so GraphQL over HTTP, answered by yoga or by the direct path, takes one token per request);
+ * `plugin()` charges operations that did not arrive that way (graphql-ws).
+ */
+export class RateLimit {
+  private readonly buckets: TokenBuckets;
+  /** HTTP requests that took their token on arrival (their operations take none). */
+  private readonly counted = new WeakSet<IncomingMessage>();
+
+  constructor(opts: RateLimitOptions, private readonly keyOf: (context: unknown) => string) {
+    this.buckets = new TokenBuckets(opts);
+  }
+
+  /** Takes the request's token; true when it answered 429 (Retry-After) instead. */
+  refuseHttp(req: IncomingMessage, res: ServerResponse): boolean {
+    // CORS preflights and the GraphiQL page execute nothing.
+    if (req.method === 'OPTIONS' || (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html'))) return false;
+    this.counted.add(req);
+    const wait = this.buckets.take(this.keyOf({ req, actor: admittedActor(req) }));
+    if (wait === 0) return false;
+    res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(wait) });
+    res.end(errorBody(message(wait), 'LIMIT_EXCEEDED', String(req.headers['x-request-id'] ?? '')));
+    return true;
+  }
+
+  plugin(): Plugin {
+    const check = (context: unknown) => {
+      const req = (context as { req?: IncomingMessage } | undefined)?.req;
+      if (req && this.counted.has(req)) return null;
+      const wait = this.buckets.take(this.keyOf(context));
+      if (wait === 0) return null;
+      return limitError(message(wait), { status: 429, headers: { 'Retry-After': String(wait) } });
+    };
+    return {
+      onExecute({ args, setResultAndStopExecution }) {
+        const err = check(args.contextValue);
+        if (err) setResultAndStopExecution({ errors: [err] });
+      },
+      onSubscribe({ args, setResultAndStopExecution }) {
+        const err = check(args.contextValue);
+        if (err) setResultAndStopExecution({ errors: [err] });
+      },
+    };
+  }
 }
+
+const message = (wait: number) => `rate limit exceeded: retry in ${wait} s`;

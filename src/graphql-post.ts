@@ -1,0 +1,125 @@
+/**
+ * GraphQL over HTTP, the common case answered directly: a POST of a JSON body `{ query, variables?,
+ * operationName? }` to /graphql, without an Origin header (so no CORS) or a content encoding, that
+ * accepts application/json (Accept absent, `*∕*` or application/json), whose document parses,
+ * validates and names a query or mutation.
+ *
+ * It runs through the same envelop as yoga (`yoga.getEnveloped`: the schema of the moment, the
+ * parse and validation caches, every limit, error masking, the operation log) and answers what yoga
+ * would: the same status, headers and bytes; results with errors go through yoga's own
+ * `processRegularResult`. What it skips is yoga's fetch layer (a whatwg Request and Response per
+ * request and the promise chains around its hooks), which is most of yoga's cost per request.
+ *
+ * Anything else (GET, uploads, SSE, batches, persisted operations, CORS, odd bodies, documents
+ * that fail to parse or validate, subscriptions) is handed to yoga with the body already read, so
+ * those answers stay yoga's own.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
+import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
+import type { Context } from '../schema/context.js';
+import { resultWithRequestId } from './limits/request-id.js';
+
+type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
+
+interface Params {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+/** Counters of who answered (cascade_graphql_posts_total). */
+export interface PostCounters {
+  direct: { inc(): void };
+  yoga: { inc(): void };
+}
+
+const PARAM_NAMES = new Set(['query', 'variables', 'operationName']);
+
+/** Whether the request's headers allow the direct path (its body is not read yet). */
+export function mayAnswerDirectly(req: IncomingMessage): boolean {
+  const h = req.headers;
+  if (req.method !== 'POST' || req.url !== '/graphql' || h.origin !== undefined || h['content-encoding'] !== undefined) return false;
+  const type = h['content-type'];
+  if (type !== 'application/json' && !type?.startsWith('application/json;')) return false;
+  const accept = h.accept;
+  if (accept === undefined || accept === '*/*' || accept === 'application/json') return true;
+  // yoga answers application/json to these too; anything richer (graphql-response+json, SSE, multipart) goes to yoga.
+  const normalized = accept.replace(/\s/g, '').toLowerCase();
+  return normalized === '*/*' || normalized === 'application/json' || normalized === 'application/json;charset=utf-8';
+}
+
+/**
+ * Answers an eligible POST (see mayAnswerDirectly): reads the body (already checked against the size
+ * limit), then either answers it or hands it to yoga. `requestId` is the id assignRequestId set.
+ */
+export async function answerPost(yoga: Yoga, req: IncomingMessage, res: ServerResponse, requestId: string, counted: PostCounters): Promise<void> {
+  const body = await readBody(req);
+  const params = paramsOf(body);
+  const enveloped = params && yoga.getEnveloped({ req, res, params, requestId });
+  let document: DocumentNode | undefined;
+  if (enveloped) {
+    try {
+      document = enveloped.parse(params.query);
+      if (enveloped.validate(enveloped.schema, document).length > 0) document = undefined;
+    } catch {
+      document = undefined; // a syntax error or a limit: yoga says which
+    }
+  }
+  const operation = document && getOperationAST(document, params!.operationName);
+  if (!enveloped || !document || !operation || operation.operation === 'subscription') {
+    (req as { body?: unknown }).body = body; // whatwg-node (under yoga) reads a Buffer `body` instead of the stream
+    counted.yoga.inc();
+    return yoga(req, res);
+  }
+  counted.direct.inc();
+  const result = (await enveloped.execute({
+    schema: enveloped.schema,
+    document,
+    contextValue: await enveloped.contextFactory(),
+    variableValues: params!.variables,
+    operationName: params!.operationName,
+  })) as ExecutionResult;
+  if (!result.errors?.length && !result.extensions && !(Symbol.asyncIterator in result)) {
+    const json = JSON.stringify(result);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+    res.end(json);
+    return;
+  }
+  const response = await processRegularResult(resultWithRequestId(result, requestId), yoga.fetchAPI, 'application/json');
+  const text = await response.text();
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  res.writeHead(response.status, { ...headers, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const already = (req as { body?: unknown }).body;
+  if (Buffer.isBuffer(already)) return Promise.resolve(already); // a chunked body checkBodySize collected
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/** The body's parameters when they are plainly well formed; undefined sends the request to yoga. */
+function paramsOf(body: Buffer): Params | undefined {
+  if (!isUtf8(body)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const p = parsed as Record<string, unknown>;
+  for (const key in p) if (!PARAM_NAMES.has(key)) return undefined;
+  if (typeof p.query !== 'string' || p.query.length === 0) return undefined;
+  if (p.variables != null && (typeof p.variables !== 'object' || Array.isArray(p.variables))) return undefined;
+  if (p.operationName != null && typeof p.operationName !== 'string') return undefined;
+  return p as unknown as Params;
+}
