@@ -17,7 +17,7 @@ interface Answer {
 const VOLATILE_HEADERS = new Set(['date', 'x-request-id', 'content-length', 'connection', 'keep-alive']);
 
 async function send(url: string, body: string | Buffer, headers: Record<string, string>): Promise<Answer> {
-  const res = await fetch(url, { method: 'POST', headers, body });
+  const res = await fetch(url, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
   const text = await res.text();
   const requestId = res.headers.get('x-request-id') ?? '';
   const kept: Record<string, string> = {};
