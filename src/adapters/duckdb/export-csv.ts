@@ -2,7 +2,7 @@
  * A plan's rows as CSV for PostgreSQL's `COPY … (FORMAT csv)` (publishing marts): written by DuckDB
  * straight from the Parquet files, never through JS rows. DuckDB's CSV text is what PostgreSQL
  * reads back exactly for every primitive (decimals at full scale, timestamps to the microsecond,
- * timestamptz with its offset, shortest round-trip floats, `nan`/`inf`); NULL is an unquoted empty
+ * timestamptz in UTC with `+00`, shortest round-trip floats, `nan`/`inf`); NULL is an unquoted empty
  * field and an empty string `""`. Binary becomes `\x<hex>` (bytea's hex input) and nested values
  * JSON text (jsonb). An optional last column numbers the rows from 1.
  */
@@ -13,10 +13,14 @@ import type { LayoutCache } from './layout.js';
 import { buildScan } from './scan-sql.js';
 import { quoteIdent, sqlString } from './sql-text.js';
 
-function csvExpr(f: NestedField): string {
+export function csvExpr(f: NestedField): string {
   const col = `s.${quoteIdent(f.name)}`;
   if (typeof f.type !== 'string') return `CAST(to_json(${col}) AS VARCHAR)`;
   if (f.type === 'binary' || f.type.startsWith('fixed')) return `'\\x' || hex(${col})`;
+  // The same text as DuckDB's own timestamptz output in UTC (`… (BC)`, `infinity` included), but
+  // without its ICU calendar per value: a timestamp's text plus '+00' is several times cheaper and
+  // was the largest single cost of a publish's export (1M rows: ~0.4 of ~1.1 CPU-seconds).
+  if (f.type === 'timestamptz') return `CASE WHEN isinf(${col}) THEN CAST(${col} AS VARCHAR) ELSE CAST(make_timestamp(epoch_us(${col})) AS VARCHAR) || '+00' END`;
   return col;
 }
 

@@ -118,12 +118,20 @@ export function copySql(staging: string, columns: MartColumn[], from: 'STDIN' | 
 }
 
 /** After the load: the row number becomes the primary key (built once, after COPY), and statistics. */
-export function finishStagingSql(staging: string): string[] {
-  return [
-    `ALTER TABLE ${table(STAGING, staging)} ADD CONSTRAINT ${quoteIdent(`${staging}_pkey`)} PRIMARY KEY (${quoteIdent(ROW)})`,
-    `ANALYZE ${table(STAGING, staging)}`,
-  ];
+export function finishStagingSql(staging: string): { primaryKey: string; analyze: string } {
+  return {
+    primaryKey: `ALTER TABLE ${table(STAGING, staging)} ADD CONSTRAINT ${quoteIdent(`${staging}_pkey`)} PRIMARY KEY (${quoteIdent(ROW)})`,
+    analyze: `ANALYZE ${table(STAGING, staging)}`,
+  };
 }
+
+/**
+ * For the primary key build on a real PostgreSQL (in its own transaction, so transaction-local):
+ * the default 64MB is split between a parallel build's participants, so a million-row key already
+ * spilled to disk and was merged; with 256MB it sorts in memory (A/B on 1M rows: ~20% less CPU
+ * for the build, on a noisy machine).
+ */
+export const PRIMARY_KEY_BUILD_SETTINGS = [`SET LOCAL maintenance_work_mem = '256MB'`];
 
 /** Inside the publish transaction: the old mart goes, the staged table takes its place. */
 export function swapSql(name: string, staging: string): string[] {

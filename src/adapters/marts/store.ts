@@ -26,7 +26,7 @@ import type { RowPage } from '../../ports/query-engine.js';
 import { migrate, type SqlDatabase, type SqlExecutor } from '../sql/database.js';
 import {
   aggregateStatement, checkColumns, checkMartName, countStatement, createStagingSql, finishStagingSql, MARTS, META, MIGRATIONS,
-  publicationColumns, rowsStatement, STAGING, swapSql, table, UPSERT_PUBLICATION, type PublicationRow,
+  PRIMARY_KEY_BUILD_SETTINGS, publicationColumns, rowsStatement, STAGING, swapSql, table, UPSERT_PUBLICATION, type PublicationRow,
 } from './sql.js';
 
 /** What an adapter supplies: its database and the one step that differs, getting CSV into COPY. */
@@ -203,7 +203,16 @@ export async function createSqlMartStore(backend: MartBackend): Promise<MartStor
           await db.query(createStagingSql(staging, input.columns));
           staged.push({ input, staging, rows: 0 });
           staged[staged.length - 1]!.rows = await backend.load(staging, input);
-          for (const s of finishStagingSql(staging)) await db.query(s);
+          const finish = finishStagingSql(staging);
+          if (backend.kind === 'postgres') {
+            await db.transaction(async (tx) => {
+              for (const set of PRIMARY_KEY_BUILD_SETTINGS) await tx.query(set);
+              await tx.query(finish.primaryKey);
+            });
+          } else {
+            await db.query(finish.primaryKey);
+          }
+          await db.query(finish.analyze);
         }
         if (staged.length > 0) swapped = await swap(staged);
       } catch (e) {
