@@ -15,6 +15,7 @@
  * Writes bench/results/marts-latest.md and marts-latest.json (one scenario: marts-<name>-latest.*).
  */
 import { createReadStream } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -121,6 +122,8 @@ export interface MartsReport {
   machine: ReturnType<typeof machine> & { loadAvgStart: number; loadAvgEnd: number };
   graphql: boolean;
   query: { name: string; graphql: Stat | null; service: Stat; pgSame: Stat; pg: Stat; ratioGraphql: number | null; ratioService: number; ratioHandWritten: number; goal: number }[];
+  /** `{ __typename }` over the same HTTP client and `SELECT 1` through the pg client: each side's fixed cost per request. */
+  floor?: { graphql: Stat; pg: Stat };
   publish: { rows: number; publish: Stat; copy: Stat; ratio: number; goal: number | null }[];
   notes: string[];
   errors: string[];
@@ -162,15 +165,42 @@ export async function runMartsBench(opts: SuiteRunOptions & { scenarios?: readon
       await makeTable('bench_100', 100);
       await makeTable('bench_100k', 100_000);
       await marts.publish({ marts: ['bench_100', 'bench_100k'] }, actor);
-      const gql = async (query: string) => {
-        const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-        const body = (await res.json()) as { data?: unknown; errors?: { message: string }[] };
-        if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
-        return body.data;
-      };
+      // One kept-alive connection, like the pg side's one client: node:http, not fetch, whose WHATWG
+      // Request/Response/stream layers cost the client ~0.7-1 ms a request here (measured), more
+      // than pg's client spends on a whole small query.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      opts.cleanups.push(async () => agent.destroy());
+      const endpoint = new URL(`${app.url}/graphql`);
+      const gql = (query: string) =>
+        new Promise<unknown>((resolve, reject) => {
+          const payload = JSON.stringify({ query });
+          const req = http.request(
+            { host: endpoint.hostname, port: endpoint.port, path: endpoint.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(payload) } },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('error', reject);
+              res.on('end', () => {
+                try {
+                  const body = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')) as { data?: unknown; errors?: { message: string }[] };
+                  if (body.errors?.length) reject(new Error(body.errors.map((e) => e.message).join('; ')));
+                  else resolve(body.data);
+                } catch (e) {
+                  reject(new Error(`HTTP ${res.statusCode}: ${(e as Error).message}`));
+                }
+              });
+            },
+          );
+          req.on('error', reject);
+          req.end(payload);
+        });
       try {
         await gql(queries()[0]!.gql);
         report.graphql = true;
+        report.notes.push(
+          'GraphQL client: node:http over one kept-alive connection, in the bench process (as the pg side is one pg client there). Runs before 2026-11-22 used fetch (undici), ' +
+            'whose Request/Response/stream layers added ~0.7–1 ms of client work to every GraphQL request: a heavier client than the pg side had, so not like for like.',
+        );
       } catch (e) {
         report.notes.push(`The GraphQL side was not measured: this build does not answer \`mart(name) { rows }\` (${(e as Error).message.slice(0, 200)}). Service = MartService in process.`);
       }
@@ -210,6 +240,20 @@ export async function runMartsBench(opts: SuiteRunOptions & { scenarios?: readon
           `  ${q.name}: ${row.graphql ? `graphql ${row.graphql.medianMs.toFixed(2)} ms, ` : ''}service ${row.service.medianMs.toFixed(2)} ms, ` +
             `pg (same SQL) ${sameStat.medianMs.toFixed(2)} ms, pg (hand-written) ${row.pg.medianMs.toFixed(2)} ms`,
         );
+      }
+      if (report.graphql) {
+        // The fixed cost of one request on each side, for reading the small queries' ratios.
+        const floor = { graphql: [] as number[], pg: [] as number[] };
+        for (let i = 0; i < sizes.warmup + sizes.queryIterations; i++) {
+          let t0 = performance.now();
+          await gql('{ __typename }');
+          if (i >= sizes.warmup) floor.graphql.push(performance.now() - t0);
+          t0 = performance.now();
+          await client.query('SELECT 1');
+          if (i >= sizes.warmup) floor.pg.push(performance.now() - t0);
+        }
+        report.floor = { graphql: stat(floor.graphql), pg: stat(floor.pg) };
+        progress(`  floor: { __typename } over HTTP ${report.floor.graphql.medianMs.toFixed(2)} ms, SELECT 1 through pg ${report.floor.pg.medianMs.toFixed(2)} ms`);
       }
     }
 
@@ -301,6 +345,13 @@ export function toMarkdown(r: MartsReport): string {
         '"hand-written" is what one would type in psql (`SELECT … ORDER BY id LIMIT n`, casts on every row the sort reads). Goals are judged against the same SQL (GraphQL when served, else MartService); ' +
         '"front" is GraphQL when served, else MartService.',
     );
+    if (r.floor) {
+      out.push(
+        '',
+        `Fixed cost of a request (medians): \`{ __typename }\` through the same HTTP client ${ms(r.floor.graphql.medianMs)}, \`SELECT 1\` through the pg client ${ms(r.floor.pg.medianMs)}. ` +
+          'A GraphQL read pays both (client → gateway, gateway → PostgreSQL), the pg side only the second.',
+      );
+    }
   }
   if (r.publish.length > 0) {
     out.push('', '## marts.publish: publishing an Iceberg table vs a plain COPY of the same rows (medians)', '');
