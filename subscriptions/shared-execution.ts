@@ -145,28 +145,38 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
 /**
  * `source` mapped through `fn`, pulled one at a time. return() and throw() reach the source; an
  * error of `fn` closes the source and is thrown; an error of the source goes through `onSourceError`.
+ * One promise step per item when `fn` answers synchronously (the shared result is usually known):
+ * this runs once per subscriber per event.
  */
 export function mapSource<T, R>(source: AsyncIterable<T>, fn: (v: T) => MaybePromise<R>, onSourceError: (e: unknown) => never): AsyncIterableIterator<R> {
   const it = source[Symbol.asyncIterator]();
   const close = async () => {
     await it.return?.();
   };
+  const fail = async (e: unknown): Promise<never> => {
+    await close().catch(() => undefined);
+    throw e;
+  };
+  const step = (r: IteratorResult<T>): MaybePromise<IteratorResult<R>> => {
+    if (r.done) return { value: undefined, done: true };
+    let value: MaybePromise<R>;
+    try {
+      value = fn(r.value);
+    } catch (e) {
+      return fail(e);
+    }
+    return value instanceof Promise ? value.then((v) => ({ value: v, done: false }), fail) : { value, done: false };
+  };
   const out: AsyncIterableIterator<R> = {
     [Symbol.asyncIterator]: () => out,
-    async next() {
-      let r: IteratorResult<T>;
+    next() {
+      let pulled: Promise<IteratorResult<T>>;
       try {
-        r = await it.next();
+        pulled = it.next();
       } catch (e) {
-        onSourceError(e);
+        pulled = Promise.reject(e);
       }
-      if (r.done) return { value: undefined, done: true };
-      try {
-        return { value: await fn(r.value), done: false };
-      } catch (e) {
-        await close().catch(() => undefined);
-        throw e;
-      }
+      return pulled.then(step, onSourceError);
     },
     async return() {
       await close();
