@@ -1,6 +1,7 @@
 /** graphql-ws on the gateway's HTTP server and /graphql path. */
-import { useServer } from 'graphql-ws/use/ws';
-import type { WebSocketServer } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -9,7 +10,7 @@ import type { wsAuthHooks } from '../src/auth/ws.js';
 import type { Logger } from '../src/logger.js';
 import { resolveWsOperation, type AllowList } from '../src/limits/persisted.js';
 import { resultWithRequestId, withRequestId } from '../src/limits/request-id.js';
-import { sharedPayloadReplacer, spliceSharedPayloads } from './ws-shared-json.js';
+import { sharedPayloadReplacer, withSharedPayload } from './ws-shared-json.js';
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 
@@ -18,8 +19,9 @@ type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
  * operation gets a request id (its context and log lines carry it, and so does every error it gets).
  */
 export function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<typeof wsAuthHooks>, logger: Logger, allowList: AllowList | undefined) {
-  spliceSharedPayloads(wss);
-  useServer(
+  serve(
+    wss,
+    logger,
     {
       // A payload shared by many subscribers is serialised once (subscriptions/ws-shared-json.ts).
       jsonMessageReplacer: sharedPayloadReplacer,
@@ -68,11 +70,77 @@ export function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<
         };
       },
     },
-    wss,
   );
 }
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
+}
+
+type Extra = { socket: WebSocket; request: IncomingMessage };
+
+/** Bytes a socket may have waiting to be written before a send waits for its write (a slow client). */
+const SEND_BACKLOG = 256 * 1024;
+/** As graphql-ws/use/ws: a ping every 12 s, and a socket that does not answer within the next 12 s is dropped. */
+const KEEP_ALIVE_MS = 12_000;
+
+/**
+ * graphql-ws's server on `wss`: what graphql-ws/use/ws does (subprotocol check, keep-alive, errors
+ * close the socket with 1011), except how a message is sent. use/ws waits for every message's write
+ * callback (a promise and a callback per subscriber per event, the hot path of a fan-out); here a
+ * send returns at once while the socket keeps up, and waits for the write only once a backlog builds
+ * up, so a slow client's subscriptions are still paced by its socket. The send also splices shared
+ * payload JSON into the message (subscriptions/ws-shared-json.ts).
+ */
+function serve(wss: WebSocketServer, logger: Logger, options: ServerOptions<Record<string, unknown>, Extra>) {
+  const server = makeServer(options);
+  wss.options.handleProtocols = handleProtocols;
+  wss.once('error', (err) => {
+    logger.error({ err }, 'graphql-ws: the WebSocket server failed');
+    for (const client of wss.clients) client.close(CloseCode.InternalServerError, 'Internal server error');
+  });
+  wss.on('connection', (socket, request) => {
+    socket.once('error', (err) => {
+      logger.debug({ err }, 'graphql-ws: socket error');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    let pongWait: NodeJS.Timeout | null = null;
+    const pingInterval = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
+      socket.once('pong', () => {
+        if (pongWait) clearTimeout(pongWait);
+        pongWait = null;
+      });
+      socket.ping();
+    }, KEEP_ALIVE_MS);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          const message = withSharedPayload(data) as string;
+          if (socket.readyState !== socket.OPEN) return;
+          if (socket.bufferedAmount < SEND_BACKLOG) return void socket.send(message);
+          return new Promise<void>((resolve, reject) => socket.send(message, (err) => (err ? reject(err) : resolve())));
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', async (data) => {
+            try {
+              await cb(String(data));
+            } catch (err) {
+              logger.error({ err }, 'graphql-ws: handling a message failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      if (pongWait) clearTimeout(pongWait);
+      clearInterval(pingInterval);
+      void closed(code, String(reason));
+    });
+  });
 }

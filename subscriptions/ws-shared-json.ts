@@ -5,12 +5,11 @@
  * JSON + `}` instead of a fresh JSON.stringify of the whole result.
  *
  * graphql-ws builds every message as `socket.send(stringifyMessage(msg, replacer))` — one synchronous
- * expression — so the replacer swaps the payload for a marker and notes its JSON, and the socket's
- * send (patched per connection) puts the JSON where the marker ends the message. A message that does
+ * expression — so the replacer swaps the payload for a marker and notes its JSON, and the send of
+ * subscriptions/ws-server.ts puts the JSON where the marker ends the message. A message that does
  * not end with the marker is sent as it is. Payload objects must not change once sent (results are
  * never mutated here: request ids and masked errors copy the result).
  */
-import type { WebSocket, WebSocketServer } from 'ws';
 
 const MARK = '\u0000cascade-shared-payload\u0000';
 /** How the marker ends a serialised message: `"payload":"<escaped marker>"}`. */
@@ -37,14 +36,4 @@ export function withSharedPayload(data: unknown): unknown {
   pending = null;
   if (json === null || typeof data !== 'string' || !data.endsWith(MARK_TAIL)) return data;
   return `${data.slice(0, data.length - MARK_TAIL.length)}${json}}`;
-}
-
-/** Patches the send of every socket of `wss` (register before graphql-ws sends anything). */
-export function spliceSharedPayloads(wss: WebSocketServer): void {
-  wss.on('connection', (socket: WebSocket) => {
-    const send = socket.send;
-    socket.send = function (this: WebSocket, data: unknown, ...rest: unknown[]) {
-      return (send as (...a: unknown[]) => void).call(this, withSharedPayload(data), ...rest);
-    } as WebSocket['send'];
-  });
 }
