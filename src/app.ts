@@ -14,6 +14,7 @@ import type { Context } from '../schema/context.js';
 import type { SqlDatabase } from './adapters/sql/database.js';
 import { createBackends, type Backends } from './adapters/index.js';
 import { Authenticator } from './auth/authenticate.js';
+import type { Actor } from './auth/actor.js';
 import { useSubscriptionsEndAtExpiry } from './auth/expiry.js';
 import { useSharedSubscriptionExecution } from '../subscriptions/shared-execution.js';
 import { useGraphqlWs } from '../subscriptions/ws-server.js';
@@ -72,11 +73,11 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
   const gate = new HttpAuthGate(new Authenticator(config.auth), logger);
 
   const onLoaderBatch = (loader: string) => metrics.loaderBatches.inc({ loader });
-  const makeContext = (requestId: string, req?: IncomingMessage): Context => {
+  const makeContext = (requestId: string, req?: IncomingMessage, actor?: Actor): Context => {
     if (!services) throw new Error('app not started');
     return {
       requestId,
-      actor: gate.actorOf(req),
+      actor: actor ?? gate.actorOf(req),
       services,
       loaders: createLoaders(services, onLoaderBatch),
       logger: lazyChild(logger, { requestId }), // made when something is logged
@@ -130,7 +131,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
           if (rateLimit?.refuseHttp(req, res)) return; // before the body is read: a client over its limit costs next to nothing
           const refused = checkBodySize(req, res, config.limits); // a boolean unless a chunked body is read
           if (refused === true || (refused !== false && (await refused))) return;
-          if (direct && mayAnswerDirectly(req)) await answerPost(yoga, req, res, requestId, posts);
+          if (direct && mayAnswerDirectly(req)) await answerPost(yoga, req, res, { requestId, actor: gate.actorOf(req), counters: posts });
           else {
             if (req.method === 'POST') posts.yoga.inc();
             await yoga(req, res);
@@ -175,7 +176,7 @@ function createYogaServer(
   config: Config,
   logger: Logger,
   metrics: Metrics,
-  makeContext: (requestId: string, req?: IncomingMessage) => Context,
+  makeContext: (requestId: string, req?: IncomingMessage, actor?: Actor) => Context,
   limitDeps: Parameters<typeof limitPlugins>[1],
   currentSchema: () => GraphQLSchema,
 ): Yoga {
@@ -193,8 +194,8 @@ function createYogaServer(
       error: (...a) => logger.error(a.map(String).join(' ')),
     },
     // Over HTTP the request carries the id assignRequestId set; a graphql-ws subscription gets its own.
-    context: (init: { request?: Request; req?: IncomingMessage; requestId?: string }) =>
-      makeContext(init.requestId ?? init.request?.headers.get('x-request-id') ?? randomUUID(), init.req),
+    context: (init: { request?: Request; req?: IncomingMessage; requestId?: string; actor?: Actor }) =>
+      makeContext(init.requestId ?? init.request?.headers.get('x-request-id') ?? randomUUID(), init.req, init.actor),
     plugins: [
       // The static schema plus the typed mart fields, as of the operation's start (schema/live-schema.ts);
       // set per operation, over HTTP and graphql-ws alike.

@@ -19,6 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
 import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../schema/context.js';
+import type { Actor } from './auth/actor.js';
 import { resultWithRequestId } from './limits/request-id.js';
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -27,6 +28,16 @@ interface Params {
   query: string;
   variables?: Record<string, unknown> | null;
   operationName?: string | null;
+}
+
+/** What a direct operation's context starts from (app.ts makes the rest; the rate limit reads the last two). */
+export interface DirectContext {
+  params: Params;
+  requestId: string;
+  actor: Actor;
+  remoteAddress: string | undefined;
+  /** The request took its rate-limit token on arrival. */
+  httpRateCounted: true;
 }
 
 /** Counters of who answered (cascade_graphql_posts_total). */
@@ -54,10 +65,15 @@ export function mayAnswerDirectly(req: IncomingMessage): boolean {
  * Answers an eligible POST (see mayAnswerDirectly): reads the body (already checked against the size
  * limit), then either answers it or hands it to yoga. `requestId` is the id assignRequestId set.
  */
-export async function answerPost(yoga: Yoga, req: IncomingMessage, res: ServerResponse, requestId: string, counted: PostCounters): Promise<void> {
+export async function answerPost(yoga: Yoga, req: IncomingMessage, res: ServerResponse, opts: { requestId: string; actor: Actor; counters: PostCounters }): Promise<void> {
+  const { requestId, actor, counters: counted } = opts;
   const body = await readBody(req);
   const params = paramsOf(body);
-  const enveloped = params && yoga.getEnveloped({ req, res, params, requestId });
+  // The operation's context holds plain values, not the node request and response: a context can
+  // outlive its request in weakly keyed caches (Pothos keeps one per context) until a major GC,
+  // and it should not drag the request's buffers and sockets along.
+  const enveloped =
+    params && yoga.getEnveloped({ params, requestId, actor, remoteAddress: req.socket.remoteAddress, httpRateCounted: true } satisfies DirectContext);
   let document: DocumentNode | undefined;
   if (enveloped) {
     try {

@@ -14,8 +14,17 @@ import type { Authenticator, Credentials } from './authenticate.js';
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 const REALM = 'cascade-gateway';
 
-/** The actor of each authenticated request (a request belongs to one server, so to one gate). */
-const actors = new WeakMap<IncomingMessage, Actor>();
+/**
+ * The actor of each authenticated request, kept on the request (a request belongs to one server, so
+ * to one gate). A property, not a WeakMap: a weakly held entry per request keeps the request alive
+ * past minor GCs.
+ */
+const ACTOR = Symbol('admitted actor');
+type AdmittedRequest = IncomingMessage & { [ACTOR]?: Actor };
+const actors = {
+  get: (req: IncomingMessage) => (req as AdmittedRequest)[ACTOR],
+  set: (req: IncomingMessage, actor: Actor) => void ((req as AdmittedRequest)[ACTOR] = actor),
+};
 
 /** The actor a gate admitted `req` as, when authentication is on (the rate limit keys on it). */
 export function admittedActor(req: IncomingMessage): Actor | undefined {

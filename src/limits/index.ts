@@ -41,8 +41,8 @@ export function limitPlugins(limits: Limits, deps: { allowList?: AllowList; rate
 /** Rate-limit key: the token's subject when callers authenticate, else the remote address. */
 export function rateKeyFor(authenticated: boolean) {
   return (context: unknown): string => {
-    const c = context as { actor?: { subject?: string }; req?: { socket?: { remoteAddress?: string } } };
+    const c = context as { actor?: { subject?: string }; remoteAddress?: string; req?: { socket?: { remoteAddress?: string } } };
     if (authenticated && c.actor?.subject) return `sub:${c.actor.subject}`;
-    return `addr:${c.req?.socket?.remoteAddress ?? 'unknown'}`;
+    return `addr:${c.remoteAddress ?? c.req?.socket?.remoteAddress ?? 'unknown'}`;
   };
 }

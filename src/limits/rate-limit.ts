@@ -51,8 +51,6 @@ export class TokenBuckets {
  */
 export class RateLimit {
   private readonly buckets: TokenBuckets;
-  /** HTTP requests that took their token on arrival (their operations take none). */
-  private readonly counted = new WeakSet<IncomingMessage>();
 
   constructor(opts: RateLimitOptions, private readonly keyOf: (context: unknown) => string) {
     this.buckets = new TokenBuckets(opts);
@@ -62,7 +60,7 @@ export class RateLimit {
   refuseHttp(req: IncomingMessage, res: ServerResponse): boolean {
     // CORS preflights and the GraphiQL page execute nothing.
     if (req.method === 'OPTIONS' || (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html'))) return false;
-    this.counted.add(req);
+    (req as CountedRequest)[COUNTED] = true;
     const wait = this.buckets.take(this.keyOf({ req, actor: admittedActor(req) }));
     if (wait === 0) return false;
     res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(wait) });
@@ -72,8 +70,8 @@ export class RateLimit {
 
   plugin(): Plugin {
     const check = (context: unknown) => {
-      const req = (context as { req?: IncomingMessage } | undefined)?.req;
-      if (req && this.counted.has(req)) return null;
+      const c = context as { req?: CountedRequest; httpRateCounted?: boolean } | undefined;
+      if (c?.httpRateCounted || c?.req?.[COUNTED]) return null;
       const wait = this.buckets.take(this.keyOf(context));
       if (wait === 0) return null;
       return limitError(message(wait), { status: 429, headers: { 'Retry-After': String(wait) } });
@@ -90,5 +88,12 @@ export class RateLimit {
     };
   }
 }
+
+/**
+ * Marks an HTTP request that took its token on arrival (its operations take none). A property, not
+ * a WeakSet: a weakly held entry per request keeps the request alive past minor GCs.
+ */
+const COUNTED = Symbol('rate-limit counted');
+type CountedRequest = IncomingMessage & { [COUNTED]?: boolean };
 
 const message = (wait: number) => `rate limit exceeded: retry in ${wait} s`;
