@@ -14,7 +14,7 @@
  * MARTS_DATABASE_URL pointing at a PostgreSQL started here). Sides alternate iteration by iteration.
  * Writes bench/results/marts-latest.md and marts-latest.json (one scenario: marts-<name>-latest.*).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,7 +124,8 @@ export interface MartsReport {
   query: { name: string; graphql: Stat | null; service: Stat; pgSame: Stat; pg: Stat; ratioGraphql: number | null; ratioService: number; ratioHandWritten: number; goal: number }[];
   /** `{ __typename }` over the same HTTP client and `SELECT 1` through the pg client: each side's fixed cost per request. */
   floor?: { graphql: Stat; pg: Stat };
-  publish: { rows: number; publish: Stat; copy: Stat; ratio: number; goal: number | null }[];
+  /** cpu: median CPU milliseconds of the bench process (gateway, DuckDB, client) plus the PostgreSQL server, where /proc tells. */
+  publish: { rows: number; publish: Stat; copy: Stat; ratio: number; goal: number | null; cpu?: { publishMs: number; copyMs: number } | null }[];
   notes: string[];
   errors: string[];
 }
@@ -258,6 +259,7 @@ export async function runMartsBench(opts: SuiteRunOptions & { scenarios?: readon
     }
 
     if (only.has('publish')) {
+      const postmaster = postmasterOf(Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid));
       for (const rows of sizes.publishRows) {
         const name = `bench_pub_${rows}`;
         await makeTable(name, rows);
@@ -271,27 +273,39 @@ export async function runMartsBench(opts: SuiteRunOptions & { scenarios?: readon
         const ddl = `CREATE TABLE plain_copy (id bigint NOT NULL, reading_date date, device text, mean_mgdl double precision, tir_pct numeric(5,2), readings integer, updated_at timestamptz)`;
         const publishMs: number[] = [];
         const copyMs: number[] = [];
+        const publishCpu: number[] = [];
+        const copyCpu: number[] = [];
         for (let i = 0; i < sizes.publishIterations; i++) {
           // Forget the publication so the same snapshot is published in full again (replacing the mart).
           await client.query(`DELETE FROM marts_meta.publications WHERE name = $1`, [name]);
+          let cpu = cpuNow(postmaster);
           let t0 = performance.now();
           const out = await marts.publish({ marts: [name] }, actor);
           publishMs.push(performance.now() - t0);
+          publishCpu.push(cpuSince(cpu, postmaster));
           if (out[0]!.rowCount !== BigInt(rows)) throw new Error(`published ${out[0]!.rowCount} rows, expected ${rows}`);
           await client.query(`DROP TABLE IF EXISTS plain_copy`);
           await client.query('CHECKPOINT');
+          cpu = cpuNow(postmaster);
           t0 = performance.now();
           await client.query(ddl);
           const stream = client.query(copyFrom(`COPY plain_copy FROM STDIN WITH (FORMAT csv)`));
           await pipeline(createReadStream(csv, { highWaterMark: 1 << 20 }), stream);
           copyMs.push(performance.now() - t0);
+          copyCpu.push(cpuSince(cpu, postmaster));
           await client.query('CHECKPOINT');
           progress(`  publish ${rows.toLocaleString('en-US')} rows: ${publishMs.at(-1)!.toFixed(0)} ms; plain COPY ${copyMs.at(-1)!.toFixed(0)} ms`);
         }
         await client.query(`DROP TABLE IF EXISTS plain_copy`);
         const p = stat(publishMs);
         const c = stat(copyMs);
-        report.publish.push({ rows, publish: p, copy: c, ratio: p.medianMs / c.medianMs, goal: rows === 1_000_000 ? 1.5 : null });
+        const cpuMedian = (v: number[]) => (v.some(Number.isNaN) ? null : median([...v].sort((a, b) => a - b)));
+        const pc = cpuMedian(publishCpu);
+        const cc = cpuMedian(copyCpu);
+        report.publish.push({
+          rows, publish: p, copy: c, ratio: p.medianMs / c.medianMs, goal: rows === 1_000_000 ? 1.5 : null,
+          cpu: pc !== null && cc !== null ? { publishMs: pc, copyMs: cc } : null,
+        });
       }
       report.notes.push(
         'Publish = MartService.publish of one mart from its Iceberg snapshot: DuckDB writes CSV chunks that several sessions COPY … FROM STDIN (pg-copy-streams) into a fresh staging table, then the primary key on the row number, ANALYZE and the atomic swap transaction. ' +
@@ -316,6 +330,46 @@ export async function runMartsBench(opts: SuiteRunOptions & { scenarios?: readon
   const files = await writeReportFiles(opts.outDir, subset ? `marts-${subset.join('-')}-latest` : 'marts-latest', md, report);
   progress(`marts report written to ${path.relative(process.cwd(), files.md)} and ${path.relative(process.cwd(), files.json)}`);
   return report.errors;
+}
+
+// ── CPU time of a side: this process (gateway, DuckDB's threads, the bench's clients) plus the
+// PostgreSQL server's processes, from /proc (Linux; NaN elsewhere). Unlike wall time it hardly
+// moves with what else the machine runs, so it shows a cost difference that load hides.
+
+function procStat(pid: number): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  } catch {
+    return null;
+  }
+}
+
+function postmasterOf(backendPid: number): number {
+  return Number(procStat(backendPid)?.[1] ?? NaN);
+}
+
+/** CPU ms of the server: the postmaster, its reaped children (parallel workers that exited) and its live ones. */
+function serverCpuMs(postmaster: number): number {
+  if (!Number.isFinite(postmaster)) return NaN;
+  const ticks = (f: string[], from: number, to: number) => f.slice(from, to + 1).reduce((a, v) => a + Number(v), 0);
+  let t = 0;
+  let seen = false;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const f = procStat(Number(d));
+    if (!f) continue;
+    if (Number(d) === postmaster) {
+      t += ticks(f, 11, 14);
+      seen = true;
+    } else if (Number(f[1]) === postmaster) t += ticks(f, 11, 12);
+  }
+  return seen ? t * (1000 / 100) : NaN; // USER_HZ is 100 on Linux
+}
+
+const cpuNow = (postmaster: number) => ({ proc: process.cpuUsage(), server: serverCpuMs(postmaster) });
+function cpuSince(start: ReturnType<typeof cpuNow>, postmaster: number): number {
+  const p = process.cpuUsage(start.proc);
+  return (p.user + p.system) / 1000 + (serverCpuMs(postmaster) - start.server);
 }
 
 const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : v >= 100 ? `${Math.round(v)} ms` : `${v.toFixed(2)} ms`);
@@ -357,15 +411,23 @@ export function toMarkdown(r: MartsReport): string {
     out.push('', '## marts.publish: publishing an Iceberg table vs a plain COPY of the same rows (medians)', '');
     out.push(
       table(
-        ['rows', 'publish', 'plain COPY', 'publish ÷ COPY', 'goal'],
-        r.publish.map((p) => [p.rows.toLocaleString('en-US'), ms(p.publish.medianMs), ms(p.copy.medianMs), `${x(p.ratio)}${goal(p.ratio, p.goal)}`, p.goal ? `≤ ${p.goal}×` : '']),
-        ['r', 'r', 'r', 'r', 'l'],
+        ['rows', 'publish', 'plain COPY', 'publish ÷ COPY', 'goal', 'CPU: publish', 'CPU: COPY', 'CPU ÷'],
+        r.publish.map((p) => [
+          p.rows.toLocaleString('en-US'), ms(p.publish.medianMs), ms(p.copy.medianMs), `${x(p.ratio)}${goal(p.ratio, p.goal)}`, p.goal ? `≤ ${p.goal}×` : '',
+          p.cpu ? ms(p.cpu.publishMs) : '–', p.cpu ? ms(p.cpu.copyMs) : '–', p.cpu ? x(p.cpu.publishMs / p.cpu.copyMs) : '–',
+        ]),
+        ['r', 'r', 'r', 'r', 'l', 'r', 'r', 'r'],
       ),
     );
     if (r.publish.length === 2) {
       const [a, b] = r.publish as [MartsReport['publish'][0], MartsReport['publish'][0]];
       out.push('', `Growth: ${(b.rows / a.rows).toFixed(0)}× the rows cost ${x(b.publish.medianMs / a.publish.medianMs)} the publish time (plain COPY ${x(b.copy.medianMs / a.copy.medianMs)}).`);
     }
+    out.push(
+      '',
+      'CPU = CPU time of the bench process (gateway, DuckDB, clients) plus the PostgreSQL server during the measurement (medians; from /proc). The goal is on wall time; ' +
+        'CPU shows what the work costs whatever else the machine runs: on an idle machine the publish spreads it over the cores (parallel COPY sessions), on a saturated one its wall-time ratio drifts towards the CPU ratio.',
+    );
   }
   notesAndErrors(out, r.notes, r.errors);
   return `${out.join('\n')}\n`;
