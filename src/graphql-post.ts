@@ -16,7 +16,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../schema/context.js';
 import type { Actor } from './auth/actor.js';
@@ -74,15 +74,7 @@ export async function answerPost(yoga: Yoga, req: IncomingMessage, res: ServerRe
   // and it should not drag the request's buffers and sockets along.
   const enveloped =
     params && yoga.getEnveloped({ params, requestId, actor, remoteAddress: req.socket.remoteAddress, httpRateCounted: true } satisfies DirectContext);
-  let document: DocumentNode | undefined;
-  if (enveloped) {
-    try {
-      document = enveloped.parse(params.query);
-      if (enveloped.validate(enveloped.schema, document).length > 0) document = undefined;
-    } catch {
-      document = undefined; // a syntax error or a limit: yoga says which
-    }
-  }
+  const document = enveloped && validDocument(enveloped, params.query);
   const operation = document && getOperationAST(document, params!.operationName);
   if (!enveloped || !document || !operation || operation.operation === 'subscription') {
     (req as { body?: unknown }).body = body; // whatwg-node (under yoga) reads a Buffer `body` instead of the stream
@@ -109,6 +101,38 @@ export async function answerPost(yoga: Yoga, req: IncomingMessage, res: ServerRe
   response.headers.forEach((value, name) => (headers[name] = value));
   res.writeHead(response.status, { ...headers, 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+type Enveloped = ReturnType<Yoga['getEnveloped']>;
+
+/** The parsed document when it parses and validates; undefined for yoga to say what is wrong. */
+function validDocument(enveloped: Enveloped, query: string): DocumentNode | undefined {
+  try {
+    const document = enveloped.parse(query);
+    if (isKnownValid(enveloped.schema, document)) return document;
+    if (enveloped.validate(enveloped.schema, document).length > 0) return undefined;
+    rememberValid(enveloped.schema, document);
+    return document;
+  } catch {
+    return undefined; // a syntax error or a limit
+  }
+}
+
+/**
+ * Documents that validated against a schema (yoga's parse cache hands out one document object per
+ * query text). The validation rules are fixed at start-up, so a pair that passed once passes again;
+ * remembering it skips the validation hooks of every later request with the same text.
+ */
+const valid = new WeakMap<GraphQLSchema, WeakSet<DocumentNode>>();
+
+function isKnownValid(schema: GraphQLSchema, document: DocumentNode): boolean {
+  return valid.get(schema)?.has(document) ?? false;
+}
+
+function rememberValid(schema: GraphQLSchema, document: DocumentNode): void {
+  let documents = valid.get(schema);
+  if (!documents) valid.set(schema, (documents = new WeakSet()));
+  documents.add(document);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
