@@ -125,7 +125,8 @@ export function toMarkdown(r: RunsReport): string {
     out.push('', `## runs.fanout: subscribers of one run at ${f.sizes.ratePerSec} events/s`, '');
     out.push(
       `Largest N with p95 delivery ≤ ${f.goals.p95Ms} ms (every subscriber receiving, the source at ≥ 80% of its rate as seen by the median subscriber, ≥ 95% of events delivered in a ${f.sizes.windowSec} s window, no gaps or duplicates): ` +
-        `**gateway ${f.largest.gateway.toLocaleString('en-US')}**, bare ws ${f.largest.ws.toLocaleString('en-US')}; ratio ${x(f.ratio)} (goal ≥ ${f.goals.vsWs}× ${f.ratio === null ? '–' : yes(f.ratioGoalMet)}); ` +
+        `**gateway ${f.largest.gateway.toLocaleString('en-US')}**, bare ws ${f.wsNAtLeast ? '≥ ' : ''}${f.largest.ws.toLocaleString('en-US')}; ` +
+        `ratio ${f.wsNAtLeast ? '≤ ' : ''}${x(f.ratio)} (goal ≥ ${f.goals.vsWs}× ${f.ratio === null ? '–' : f.ratioGoalMet === null ? 'undetermined: raise the top level until bare ws fails' : yes(f.ratioGoalMet)}); ` +
         `gateway ≥ ${f.goals.minSubscribers.toLocaleString('en-US')} ${yes(f.minGoalMet)}.`,
       '',
     );
