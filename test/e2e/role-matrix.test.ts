@@ -428,20 +428,21 @@ describe('subscription rules', () => {
   });
 
   it('ends a subscription when its token expires, over graphql-ws and SSE', async () => {
-    const shortLived = await sign({ sub: 'brief', roles: ['viewer'], expiresIn: 2 });
+    // Long enough for both streams to start and see one event on a loaded machine, short enough to wait for.
+    const shortLived = await sign({ sub: 'brief', roles: ['viewer'], expiresIn: 4 });
     const { client } = wsClient(g.url, { Authorization: `Bearer ${shortLived}` });
     const started = Date.now();
     const ws = subscribe(client, 'subscription { referenceUpdated(names: ["main"]) { name } }');
     const stream = sse(g.url, 'subscription { referenceUpdated(names: ["main"]) { name } }', { authorization: `Bearer ${shortLived}` });
     await new Promise((r) => setTimeout(r, 300));
     await admin('mutation { createNamespace(branch: "main", name: "before_expiry") { __typename } }');
-    await eventually(() => ws.isCompleted() && stream.ended(), 8000);
+    await eventually(() => ws.isCompleted() && stream.ended(), 12_000);
     expect(ws.events.map((e) => e.referenceUpdated.name)).toEqual(['main']);
     expect(ws.errors).toEqual([]);
     expect(ws.isCompleted()).toBe(true);
     expect(stream.ended()).toBe(true);
     expect(stream.events.filter((e) => e.data).map((e) => e.data.referenceUpdated.name)).toEqual(['main']);
-    expect(Date.now() - started).toBeGreaterThan(1000);
+    expect(Date.now() - started).toBeGreaterThan(2000);
     // The expired connection takes no new operations.
     const late = subscribe(client, '{ __typename }');
     await eventually(() => late.errors.length > 0 || late.isCompleted());
