@@ -41,7 +41,7 @@ import { checkBodySize } from './limits/body-size.js';
 import { loadAllowList, type AllowList } from './limits/persisted.js';
 import { requestIdOnErrors } from './limits/request-id.js';
 import { graphiqlCsp, setSecurityHeaders } from './security/headers.js';
-import { corsOptions } from './security/cors.js';
+import { corsOptions, setCorsHeaders } from './security/cors.js';
 
 export interface App {
   start(): Promise<void>;
@@ -124,6 +124,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       server = createServer(async (req, res) => {
         const requestId = assignRequestId(req, res);
         setSecurityHeaders(req, res, { hstsMaxAge: config.http.hstsMaxAge });
+        setCorsHeaders(req, res, config.http.corsOrigins);
         try {
           const admitted = gate.admit(req, res); // a boolean for remembered credentials
           if (admitted !== true && !(await admitted)) return;

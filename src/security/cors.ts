@@ -1,4 +1,5 @@
 /** CORS for yoga: only the configured origins (CORS_ORIGINS); none configured means no CORS headers. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { YogaServerOptions } from 'graphql-yoga';
 
 type CorsOption = YogaServerOptions<Record<string, unknown>, Record<string, unknown>>['cors'];
@@ -17,4 +18,19 @@ export function corsOptions(origins: string[]): CorsOption {
       maxAge: 600,
     };
   };
+}
+
+/**
+ * The CORS headers of an actual (not preflight) response, set on every response to an allowed
+ * origin before anything answers: the gateway's own early answers (401, 413, 429) are then
+ * readable by the browser app too, not only yoga's (which sets the same values again).
+ */
+export function setCorsHeaders(req: IncomingMessage, res: ServerResponse, origins: string[]): void {
+  if (origins.length === 0) return;
+  const origin = req.headers.origin;
+  if (!origin || !origins.includes(origin)) return;
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('access-control-allow-credentials', 'true');
+  res.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
+  res.setHeader('vary', 'Origin');
 }

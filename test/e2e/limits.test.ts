@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startGateway, subscribe, type Gateway } from '../support/gateway.js';
+import { SECRET, sign } from '../support/auth.js';
 import { op, send } from '../hostile/support.js';
 
 const codes = (r: { json: any }) => (r.json?.errors ?? []).map((e: any) => e.extensions?.code);
@@ -157,6 +158,27 @@ describe('limits: persisted operations, introspection off, CORS and headers', ()
     }
     const plain = await fetch(`${g.url}/healthz`);
     expect(plain.headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('puts the CORS headers on the gateway\'s own early answers too (401, 413), for allowed origins only', async () => {
+    const h = await startGateway({ AUTH_JWT_SECRET: SECRET, CORS_ORIGINS: 'https://app.example.com', MAX_BODY_BYTES: '1000' });
+    try {
+      const token = await sign({ roles: ['viewer'] });
+      const post = (origin: string, body: string, auth?: string) =>
+        fetch(`${h.url}/graphql`, { method: 'POST', headers: { origin, 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body });
+      const unauthenticated = await post('https://app.example.com', JSON.stringify({ query: '{ __typename }' }));
+      expect(unauthenticated.status).toBe(401);
+      expect(unauthenticated.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(unauthenticated.headers.get('access-control-expose-headers')).toContain('x-request-id');
+      const tooLarge = await post('https://app.example.com', JSON.stringify({ query: `{ __typename } # ${'x'.repeat(2000)}` }), token);
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      const foreign = await post('https://evil.example.com', JSON.stringify({ query: '{ __typename }' }));
+      expect(foreign.status).toBe(401);
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await h.stop();
+    }
   });
 });
 
