@@ -16,7 +16,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
 import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../schema/context.js';
 import type { Actor } from './auth/actor.js';
@@ -109,30 +109,10 @@ type Enveloped = ReturnType<Yoga['getEnveloped']>;
 function validDocument(enveloped: Enveloped, query: string): DocumentNode | undefined {
   try {
     const document = enveloped.parse(query);
-    if (isKnownValid(enveloped.schema, document)) return document;
-    if (enveloped.validate(enveloped.schema, document).length > 0) return undefined;
-    rememberValid(enveloped.schema, document);
-    return document;
+    return enveloped.validate(enveloped.schema, document).length > 0 ? undefined : document; // yoga's cache answers a known pair
   } catch {
     return undefined; // a syntax error or a limit
   }
-}
-
-/**
- * Documents that validated against a schema (yoga's parse cache hands out one document object per
- * query text). The validation rules are fixed at start-up, so a pair that passed once passes again;
- * remembering it skips the validation hooks of every later request with the same text.
- */
-const valid = new WeakMap<GraphQLSchema, WeakSet<DocumentNode>>();
-
-function isKnownValid(schema: GraphQLSchema, document: DocumentNode): boolean {
-  return valid.get(schema)?.has(document) ?? false;
-}
-
-function rememberValid(schema: GraphQLSchema, document: DocumentNode): void {
-  let documents = valid.get(schema);
-  if (!documents) valid.set(schema, (documents = new WeakSet()));
-  documents.add(document);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -21,14 +21,14 @@ const REALM = 'cascade-gateway';
  */
 const ACTOR = Symbol('admitted actor');
 type AdmittedRequest = IncomingMessage & { [ACTOR]?: Actor };
-const actors = {
-  get: (req: IncomingMessage) => (req as AdmittedRequest)[ACTOR],
-  set: (req: IncomingMessage, actor: Actor) => void ((req as AdmittedRequest)[ACTOR] = actor),
-};
 
 /** The actor a gate admitted `req` as, when authentication is on (the rate limit keys on it). */
 export function admittedActor(req: IncomingMessage): Actor | undefined {
-  return actors.get(req);
+  return (req as AdmittedRequest)[ACTOR];
+}
+
+function admitAs(req: IncomingMessage, actor: Actor): void {
+  (req as AdmittedRequest)[ACTOR] = actor;
 }
 
 export class HttpAuthGate {
@@ -48,7 +48,7 @@ export class HttpAuthGate {
     try {
       const known = this.auth.remembered(credentials);
       if (known) {
-        actors.set(req, known);
+        admitAs(req, known);
         return true;
       }
     } catch (e) {
@@ -57,7 +57,7 @@ export class HttpAuthGate {
     }
     return this.auth.authenticate(credentials).then(
       (actor) => {
-        actors.set(req, actor);
+        admitAs(req, actor);
         return true;
       },
       (e: unknown) => {
@@ -69,13 +69,13 @@ export class HttpAuthGate {
 
   /** Registers the actor of a connection or request authenticated elsewhere (graphql-ws). */
   remember(req: IncomingMessage, actor: Actor): void {
-    actors.set(req, actor);
+    admitAs(req, actor);
   }
 
   /** The actor of an admitted request; with authentication on, an unknown request has no access. */
   actorOf(req: IncomingMessage | undefined): Actor {
     if (!this.auth.enabled) return OPEN_ACTOR;
-    return (req && actors.get(req)) ?? NO_ACCESS;
+    return (req && admittedActor(req)) ?? NO_ACCESS;
   }
 
   credentials(headers: IncomingMessage['headers']): Credentials {
