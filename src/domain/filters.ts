@@ -102,26 +102,42 @@ export function parseWhere(input: unknown, columns: Map<string, ColumnKind>, fie
   return parse(input, 0);
 }
 
-/** Renders a Where to SQL with the caller's identifier quoting and parameter placeholders. */
-export function whereToSql(w: Where, quote: (column: string) => string, param: (v: FilterValue) => string): string {
+/**
+ * How a SQL dialect renders a Where's leaves: `column` the quoted column (it may reject an unknown
+ * one), `value` a parameter placeholder for a value compared with that column; `likeColumn` and
+ * `pattern` default to them for `_like`/`_ilike`.
+ */
+export interface WhereSql {
+  column: (column: string) => string;
+  value: (v: FilterValue, column: string) => string;
+  likeColumn?: (column: string) => string;
+  pattern?: (pattern: string, column: string) => string;
+}
+
+/** Renders a Where to SQL; parameters are made in the order they appear in the text. */
+export function whereToSql(w: Where, r: WhereSql): string {
   switch (w.kind) {
     case 'and':
-      return w.items.length === 0 ? 'TRUE' : `(${w.items.map((i) => whereToSql(i, quote, param)).join(' AND ')})`;
+      return w.items.length === 0 ? 'TRUE' : `(${w.items.map((i) => whereToSql(i, r)).join(' AND ')})`;
     case 'or':
-      return w.items.length === 0 ? 'FALSE' : `(${w.items.map((i) => whereToSql(i, quote, param)).join(' OR ')})`;
+      return w.items.length === 0 ? 'FALSE' : `(${w.items.map((i) => whereToSql(i, r)).join(' OR ')})`;
     case 'not':
-      return `(NOT ${whereToSql(w.item, quote, param)})`;
+      return `(NOT ${whereToSql(w.item, r)})`;
     case 'compare': {
       const op = { _eq: '=', _neq: '<>', _gt: '>', _gte: '>=', _lt: '<', _lte: '<=' }[w.op];
-      return `(${quote(w.column)} ${op} ${param(w.value)})`;
+      return `(${r.column(w.column)} ${op} ${r.value(w.value, w.column)})`;
     }
-    case 'in':
+    case 'in': {
+      const column = r.column(w.column);
       if (w.values.length === 0) return w.negated ? 'TRUE' : 'FALSE';
-      return `(${quote(w.column)} ${w.negated ? 'NOT IN' : 'IN'} (${w.values.map(param).join(', ')}))`;
-    case 'like':
-      return `(${quote(w.column)} ${w.caseInsensitive ? 'ILIKE' : 'LIKE'} ${param(w.pattern)})`;
+      return `(${column} ${w.negated ? 'NOT IN' : 'IN'} (${w.values.map((v) => r.value(v, w.column)).join(', ')}))`;
+    }
+    case 'like': {
+      const column = (r.likeColumn ?? r.column)(w.column);
+      return `(${column} ${w.caseInsensitive ? 'ILIKE' : 'LIKE'} ${(r.pattern ?? r.value)(w.pattern, w.column)})`;
+    }
     case 'isNull':
-      return `(${quote(w.column)} IS ${w.isNull ? '' : 'NOT '}NULL)`;
+      return `(${r.column(w.column)} IS ${w.isNull ? '' : 'NOT '}NULL)`;
   }
 }
 

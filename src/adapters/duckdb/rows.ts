@@ -73,7 +73,7 @@ function prepare(fields: NestedField[], q: RowQuery): Prepared {
 
 /** The `where` filter (if any) over scan alias `s`, its parameters appended to `params`. */
 function whereFilter(p: Prepared, q: RowQuery, params: Params): string[] {
-  return q.where ? [whereToSql(q.where, (c) => `s.${quoteIdent(fieldOf(p.fields, c, 'where').name)}`, (v) => params.add(v))] : [];
+  return q.where ? [whereToSql(q.where, { column: (c) => `s.${quoteIdent(fieldOf(p.fields, c, 'where').name)}`, value: (v) => params.add(v) })] : [];
 }
 
 /**

@@ -135,7 +135,7 @@ export async function rewriteWithout(
   target: WriteTarget,
 ): Promise<{ replaced: DataFile[]; written: WrittenFile[]; deletedRows: number }> {
   const params: DuckDBValue[] = [];
-  const cond = whereToSql(where, (c) => `s.${quoteIdent(c)}`, (v: FilterValue) => (params.push(v), `$${params.length}`));
+  const cond = whereToSql(where, { column: (c) => `s.${quoteIdent(c)}`, value: (v: FilterValue) => (params.push(v), `$${params.length}`) });
   let counts: [string, number][];
   try {
     const r = await conn.runAndReadAll(`SELECT s.${FILE_COL}, count(*) FROM (${scan.sql}) s WHERE ${cond} GROUP BY 1`, params);

@@ -10,7 +10,7 @@
  * matters) and non-finite floats.
  */
 import { InvalidInput } from '../../domain/errors.js';
-import { quoteIdent, type FilterValue, type Where } from '../../domain/filters.js';
+import { quoteIdent, whereToSql, type Where } from '../../domain/filters.js';
 import { decimalOf, parseType } from '../../domain/iceberg/type-strings.js';
 import { columnKinds, encodeMartCursor, martKind, type MartKind, type MartQuery } from '../../domain/mart-filters.js';
 import type { MartColumn } from '../../ports/mart-store.js';
@@ -187,32 +187,19 @@ function whereSql(w: Where, cols: Map<string, Col>, p: Params): string {
     if (!c) throw new InvalidInput(`where: unknown column '${name.slice(0, 100)}'`, 'where');
     return c;
   };
-  const param = (c: Col, v: FilterValue) => p.add(v, paramType(c.kind, c.type));
-  switch (w.kind) {
-    case 'and':
-      return w.items.length === 0 ? 'TRUE' : `(${w.items.map((i) => whereSql(i, cols, p)).join(' AND ')})`;
-    case 'or':
-      return w.items.length === 0 ? 'FALSE' : `(${w.items.map((i) => whereSql(i, cols, p)).join(' OR ')})`;
-    case 'not':
-      return `(NOT ${whereSql(w.item, cols, p)})`;
-    case 'compare': {
-      const c = col(w.column);
-      const op = { _eq: '=', _neq: '<>', _gt: '>', _gte: '>=', _lt: '<', _lte: '<=' }[w.op];
-      return `(${quoteIdent(c.name)} ${op} ${param(c, w.value)})`;
-    }
-    case 'in': {
-      const c = col(w.column);
-      if (w.values.length === 0) return w.negated ? 'TRUE' : 'FALSE';
-      return `(${quoteIdent(c.name)} ${w.negated ? 'NOT IN' : 'IN'} (${w.values.map((v) => param(c, v)).join(', ')}))`;
-    }
-    case 'like': {
-      const c = col(w.column);
-      const target = c.kind === 'string' ? quoteIdent(c.name) : `${quoteIdent(c.name)}::text`;
-      return `(${target} ${w.caseInsensitive ? 'ILIKE' : 'LIKE'} ${p.add(w.pattern, 'text')})`;
-    }
-    case 'isNull':
-      return `(${quoteIdent(col(w.column).name)} IS ${w.isNull ? '' : 'NOT '}NULL)`;
-  }
+  return whereToSql(w, {
+    column: (name) => quoteIdent(col(name).name),
+    // Each value is cast to its column's type; LIKE matches the text of any column.
+    value: (v, name) => {
+      const c = col(name);
+      return p.add(v, paramType(c.kind, c.type));
+    },
+    likeColumn: (name) => {
+      const c = col(name);
+      return c.kind === 'string' ? quoteIdent(c.name) : `${quoteIdent(c.name)}::text`;
+    },
+    pattern: (pattern) => p.add(pattern, 'text'),
+  });
 }
 
 /** The select-list expression of a column's JSON-ready value. */
