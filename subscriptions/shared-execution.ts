@@ -19,18 +19,35 @@
  *   matter to a read (the roles) is in the key.
  * - Variables that are not plain JSON (uploads, …) disable sharing for that subscription.
  * - return() on the stream reaches the source iterator (bus subscriptions end on unsubscribe).
+ *
+ * Direct delivery: when the transport put a sink on the context (graphql-ws does, see
+ * subscriptions/ws-server.ts) and the source can hand items to a synchronous consumer
+ * (src/util/direct-items.ts, a run's event tail), each event's shared result goes straight to the
+ * sink while the subscriber's stream waits for its next event. Results with errors, results not
+ * known synchronously and anything the sink refuses (a slow socket, an expired token) take the
+ * usual path, through the stream and every plugin's wrappers, in order.
  */
 import { createSourceEventStream, execute, getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Actor } from '../src/auth/actor.js';
+import { DIRECT_ITEMS, isDirectItemSource } from '../src/util/direct-items.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
 /** Results by payload object, then by sharing key. */
 const memo = new WeakMap<object, Map<string, MaybePromise<ExecutionResult>>>();
 
-/** How many executions were shared vs run (tests and metrics). */
-export const sharedExecutionStats = { executed: 0, shared: 0 };
+/** How many executions were shared vs run, and how many results went to a direct sink (tests and metrics). */
+export const sharedExecutionStats = { executed: 0, shared: 0, direct: 0 };
+
+/** Where the transport puts its direct sink on the context. */
+export const DIRECT_SINK = Symbol('cascade.directSink');
+
+/**
+ * Sends a result without errors to the subscriber now, as the transport's own loop would have;
+ * false when it cannot (the result then takes the usual path).
+ */
+export type DirectSink = (result: ExecutionResult) => boolean;
 
 export function useSharedSubscriptionExecution(): Plugin {
   return {
@@ -91,6 +108,15 @@ export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterabl
     }
     return result;
   };
+  const sink = key === null ? undefined : (args.contextValue as { [DIRECT_SINK]?: DirectSink } | null | undefined)?.[DIRECT_SINK];
+  if (sink && isDirectItemSource(source)) {
+    source[DIRECT_ITEMS]((payload) => {
+      const result = mapEvent(payload);
+      if (result instanceof Promise || result.errors !== undefined || !sink(result)) return false;
+      sharedExecutionStats.direct++;
+      return true;
+    });
+  }
   return mapSource(source, mapEvent, (e) => {
     // As @graphql-tools/executor: a failing source is a GraphQL error at the operation.
     throw e instanceof GraphQLError ? e : new GraphQLError((e as Error)?.message ?? String(e), { originalError: e as Error, nodes: operation ? [operation] : undefined });

@@ -1,6 +1,6 @@
 /** graphql-ws on the gateway's HTTP server and /graphql path. */
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer, type Context as WsContext, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,8 @@ import type { wsAuthHooks } from '../src/auth/ws.js';
 import type { Logger } from '../src/logger.js';
 import { resolveWsOperation, type AllowList } from '../src/limits/persisted.js';
 import { resultWithRequestId, withRequestId } from '../src/limits/request-id.js';
-import { sharedPayloadReplacer, withSharedPayload } from './ws-shared-json.js';
+import { payloadJson, sharedPayloadReplacer, withSharedPayload } from './ws-shared-json.js';
+import { DIRECT_SINK, type DirectSink } from './shared-execution.js';
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 
@@ -32,7 +33,7 @@ export function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<
       },
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const requestId = randomUUID();
         const refuse = (errors: readonly unknown[]) => {
           logger.info({ requestId, errors: errors.map((e) => (e as GraphQLError).extensions?.code) }, 'graphql-ws operation refused');
@@ -65,7 +66,7 @@ export function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await contextFactory(),
+          contextValue: withDirectSink(await contextFactory(), ctx, id),
           rootValue: { execute, subscribe } satisfies EnvelopedRoot,
         };
       },
@@ -79,6 +80,25 @@ interface EnvelopedRoot {
 }
 
 type Extra = { socket: WebSocket; request: IncomingMessage };
+
+/**
+ * The operation's context with a direct sink (subscriptions/shared-execution.ts): a result without
+ * errors is sent as graphql-ws's own loop would send it (same message; onNext adds nothing to a
+ * result without errors), while the subscription is open, its socket keeps up and the caller's
+ * token is valid; otherwise the sink refuses and the result takes graphql-ws's loop.
+ */
+function withDirectSink<C extends object>(context: C, ctx: WsContext<Record<string, unknown>, Extra>, id: string): C {
+  const socket = ctx.extra.socket;
+  const expiresAt = (context as Partial<Context>).actor?.expiresAt;
+  const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  const sink: DirectSink = (result) => {
+    if (!(id in ctx.subscriptions) || socket.readyState !== socket.OPEN || socket.bufferedAmount >= SEND_BACKLOG) return false;
+    if (expiresAt != null && Date.now() >= expiresAt) return false;
+    socket.send(`${head}${payloadJson(result)}}`);
+    return true;
+  };
+  return Object.assign(context, { [DIRECT_SINK]: sink });
+}
 
 /** Bytes a socket may have waiting to be written before a send waits for its write (a slow client). */
 const SEND_BACKLOG = 256 * 1024;

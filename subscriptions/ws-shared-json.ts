@@ -21,13 +21,18 @@ let pending: string | null = null;
 /** graphql-ws `jsonMessageReplacer`: the payload of a `next` message becomes the marker. */
 export function sharedPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
   if (key !== 'payload' || value === null || typeof value !== 'object' || (this as { type?: unknown } | null)?.type !== 'next') return value;
+  pending = payloadJson(value);
+  return MARK;
+}
+
+/** The JSON of a payload object, serialised once however many subscribers get it. */
+export function payloadJson(value: object): string {
   let json = serialised.get(value);
   if (json === undefined) {
     json = JSON.stringify(value);
     serialised.set(value, json);
   }
-  pending = json;
-  return MARK;
+  return json;
 }
 
 /** The message as it goes out: the marker replaced by the payload's JSON noted by the replacer. */

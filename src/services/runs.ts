@@ -17,6 +17,7 @@ import type { Pipeline } from '../pipelines/spec.js';
 import type { CatalogService } from './catalog.js';
 import { RunRecorder } from '../runs/recorder.js';
 import type { Logger } from '../logger.js';
+import { DIRECT_ITEMS, type DirectConsumer, type DirectItemSource } from '../util/direct-items.js';
 
 const EVENT_BATCH = 500;
 /** Event instances a run's tail remembers by seq (two batches). */
@@ -429,9 +430,11 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
  * One subscriber's stream of a run's events, as an async iterator: catching up (shared store reads
  * after `last`) until it has read to the end, then live (the tail pushes new events into its
  * queue, or straight to a waiting next()). A gap in what is pushed, or a queue grown past
- * MEMBER_QUEUE (a slow consumer), sends it back to catching up from the store.
+ * MEMBER_QUEUE (a slow consumer), sends it back to catching up from the store. While live with a
+ * next() waiting, a pushed event goes to the direct consumer, if one is set and takes it
+ * (src/util/direct-items.ts): one call per subscriber per event instead of a promise chain.
  */
-class TailMember implements AsyncIterableIterator<RunEvent> {
+class TailMember implements AsyncIterableIterator<RunEvent>, DirectItemSource<RunEvent> {
   /** seq of the newest event queued or handed out (-1 until the run's head is known, for `after: -1`). */
   last: number;
   private queue: RunEvent[] = [];
@@ -444,6 +447,7 @@ class TailMember implements AsyncIterableIterator<RunEvent> {
   private waiter: ((r: IteratorResult<RunEvent> | Promise<IteratorResult<RunEvent>>) => void) | null = null;
   /** The unsettled next(), if any: a further next() waits for it, as an async generator's would. */
   private pending: Promise<IteratorResult<RunEvent>> | null = null;
+  private direct: DirectConsumer<RunEvent> | null = null;
 
   constructor(
     readonly tail: RunTail,
@@ -455,6 +459,10 @@ class TailMember implements AsyncIterableIterator<RunEvent> {
 
   [Symbol.asyncIterator]() {
     return this;
+  }
+
+  [DIRECT_ITEMS](consumer: DirectConsumer<RunEvent> | null) {
+    this.direct = consumer;
   }
 
   next(): Promise<IteratorResult<RunEvent>> {
@@ -489,11 +497,16 @@ class TailMember implements AsyncIterableIterator<RunEvent> {
         break;
       }
       this.last = e.seq;
-      this.queue.push(e);
-      added = true;
+      // A waiting next() means the queue is empty and everything handed out before was consumed.
+      const handed = !added && this.waiter !== null && this.direct !== null && this.direct(e);
+      if (!handed) {
+        this.queue.push(e);
+        added = true;
+      }
       if (TERMINAL_EVENTS.includes(e.type)) {
         this.complete = true;
         this.tail.live.delete(this);
+        if (handed) this.leave(); // the terminal event went directly: the waiting next() ends the stream
       }
     }
     if (added && this.waiter) {
@@ -525,6 +538,7 @@ class TailMember implements AsyncIterableIterator<RunEvent> {
   leave() {
     if (this.left) return;
     this.left = true;
+    this.direct = null;
     this.end();
     this.onLeave(this);
   }

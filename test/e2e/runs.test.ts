@@ -253,6 +253,7 @@ describe('pipeline runs (embedded)', () => {
   it('after: -1 joining a run others follow starts after the newest event, then every later one once, to the end', async () => {
     // Long enough (about 5 s of ingest) that the live-only subscribers join while the run is running.
     const runId = await startRun(g, 'slow', { batches: 8, delayMs: 600 });
+    const directBefore = sharedExecutionStats.direct;
     const early = subscribe(g.ws(), EVENTS_SUB, { id: runId });
     await eventually(() => early.events.some((e) => e.runEvents.type === 'STEP_PROGRESS'), 30_000);
     expect(early.events.some((e) => e.runEvents.type === 'STEP_PROGRESS'), 'the run reported progress').toBe(true);
@@ -269,6 +270,9 @@ describe('pipeline runs (embedded)', () => {
       expect(got).toEqual(reference.slice(got[0].seq - 1));
       expect(s.errors).toEqual([]);
     }
+    // Live events went straight from the run's tail to the sockets (subscriptions/ws-server.ts's
+    // direct sink), and the streams above are still whole, in order and ended by a complete.
+    expect(sharedExecutionStats.direct).toBeGreaterThan(directBefore);
   });
 
   it('runUpdated streams status changes of the filtered pipeline', async () => {

@@ -3,13 +3,15 @@
  * from the store, then the run's tail pushing new events to every caught-up subscriber. Every
  * subscriber gets every event after its `after` once, in order, ending with the terminal event —
  * also a subscriber whose `after` is past the run's events, one that joins while events arrive,
- * and one too slow for the pushes (it falls back to reading the store).
+ * and one too slow for the pushes (it falls back to reading the store) — and, with a direct
+ * consumer set (src/util/direct-items.ts), through the consumer and next() together.
  */
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventBus } from '../../src/adapters/memory/event-bus.js';
 import type { RunEvent } from '../../src/domain/runs.js';
 import type { RunStore } from '../../src/ports/run-store.js';
 import { RunService } from '../../src/services/runs.js';
+import { DIRECT_ITEMS, type DirectItemSource } from '../../src/util/direct-items.js';
 
 const RUN = 'abc123';
 const actor = { subject: 't', roles: ['viewer'] } as never;
@@ -45,6 +47,7 @@ async function collect(it: AsyncIterableIterator<RunEvent>, delayMs = 0): Promis
   return seqs;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('run event streams (shared tail)', () => {
@@ -88,6 +91,47 @@ describe('run event streams (shared tail)', () => {
     await append('RUN_FAILED');
     expect(await fast).toEqual(range(1, 1201));
     expect(await slow).toEqual(range(1, 1201));
+  });
+
+  it('a direct consumer takes pushed events while a next() waits; a refused event and those after it come through next(), in order', async () => {
+    const { service, append } = setup();
+    for (let i = 0; i < 3; i++) await append();
+    const it = await service.streamEvents(RUN, null, actor);
+    const delivered: number[] = [];
+    const direct: number[] = [];
+    const pulled: number[] = [];
+    const refuse = new Set([10, 20]);
+    (it as unknown as DirectItemSource<RunEvent>)[DIRECT_ITEMS]((e) => {
+      if (refuse.has(e.seq)) return false;
+      delivered.push(e.seq);
+      direct.push(e.seq);
+      return true;
+    });
+    const done = (async () => {
+      for await (const e of it) {
+        delivered.push(e.seq);
+        pulled.push(e.seq);
+        if (e.seq === 10) await sleep(40); // busy: what is pushed meanwhile queues up
+      }
+    })();
+    const until = async (n: number) => {
+      while (delivered.length < n) await sleep(2);
+    };
+    await until(3); // caught up from the store, then waiting
+    for (let i = 4; i <= 9; i++) await append(); // direct
+    await until(9);
+    for (let i = 10; i <= 15; i++) await append(); // 10 refused; 11–15 arrive while the loop is busy with 10
+    await until(15);
+    for (let i = 16; i <= 22; i++) await append(); // direct again, except 20 (refused) and what follows it in its batch
+    await until(22);
+    await append('RUN_SUCCEEDED'); // direct, and the waiting next() ends the stream
+    await done;
+    expect(delivered).toEqual(range(1, 23));
+    expect(pulled.slice(0, 4)).toEqual([1, 2, 3, 10]);
+    expect(pulled).toEqual(expect.arrayContaining([11, 12, 13, 14, 15, 20]));
+    expect(direct.slice(0, 6)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(direct).toEqual(expect.arrayContaining([16, 17, 18, 19, 23]));
+    expect(direct[direct.length - 1]).toBe(23);
   });
 
   it('return() ends a waiting stream at once', async () => {
