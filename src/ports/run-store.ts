@@ -60,13 +60,14 @@ export interface RunStore {
   heartbeat(owner: string): Promise<void>;
 
   /**
-   * Marks RUNNING runs FAILED with `reason` when their lease ran out, i.e. their owner last claimed or
-   * renewed them before `staleBefore` (callers pass now − lease), or all RUNNING runs when
-   * `staleBefore` is null (a single-process database after a restart). Sets `error` and `finishedAt`
-   * and appends each one's RUN_FAILED event; safe to call from several instances at once.
+   * Marks RUNNING runs FAILED when their lease ran out, i.e. their owner last claimed or renewed them
+   * before `staleBefore` (callers pass now − lease), or all RUNNING runs when `staleBefore` is null
+   * (a single-process database after a restart). Sets `error` to `reason(run)` (the run as it was:
+   * a recorded mergedHash means the run had merged) and `finishedAt`, and appends each one's
+   * RUN_FAILED event; safe to call from several instances at once.
    * @returns the runs it failed.
    */
-  failAbandoned(reason: string, staleBefore: Date | null): Promise<PipelineRun[]>;
+  failAbandoned(reason: (run: PipelineRun) => string, staleBefore: Date | null): Promise<PipelineRun[]>;
 
   /** Applies a change to the run and, atomically with it, appends `event` (if given). */
   updateRun(runId: string, change: RunChange, event?: NewRunEvent): Promise<{ run: PipelineRun; event: RunEvent | null }>;

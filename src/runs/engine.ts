@@ -112,9 +112,14 @@ export class RunEngine {
   private async failAbandoned(atStart: boolean): Promise<void> {
     const { runs, config, singleProcess, logger } = this.deps;
     const staleBefore = atStart && singleProcess ? null : new Date(Date.now() - config.leaseMs);
-    const reason = atStart && singleProcess
-      ? 'the gateway stopped while the run was running (it was restarted); the target was not changed by this run'
-      : 'the gateway instance running it stopped renewing its lease; the target was not changed by this run';
+    const stopped = atStart && singleProcess
+      ? 'the gateway stopped while the run was running (it was restarted)'
+      : 'the gateway instance running it stopped renewing its lease';
+    // A recorded merge stands: the target has the run's data, what came after it (publishing marts) did not finish.
+    const reason = (run: PipelineRun) =>
+      run.mergedHash
+        ? `${stopped} after the run merged into ${run.target} as ${run.mergedHash}; the steps after the merge did not finish`
+        : `${stopped}; the target was not changed by this run`;
     const failed = await runs.failAbandoned(reason, staleBefore);
     for (const run of failed) {
       logger.warn({ runId: run.runId, pipeline: run.pipeline }, 'marked an abandoned run FAILED');

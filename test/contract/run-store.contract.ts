@@ -244,18 +244,21 @@ export function describeRunStore(name: string, make: MakeRunStore): void {
       clock.advance(700);
       const staleBefore = () => new Date(clock.now().getTime() - 1000); // +502
 
-      const failed = await store.failAbandoned('instance lost', staleBefore());
+      // b had merged: the reason is chosen from the run as it was.
+      await store.updateRun(b.runId, { mergedHash: 'c0ffee' });
+      const reason = (r: { mergedHash: string | null }) => (r.mergedHash ? `instance lost after merging as ${r.mergedHash}` : 'instance lost');
+      const failed = await store.failAbandoned(reason, staleBefore());
       expect(failed.map((r) => r.runId)).toEqual([b.runId]);
-      expect(failed[0]).toMatchObject({ status: 'FAILED', error: 'instance lost' });
+      expect(failed[0]).toMatchObject({ status: 'FAILED', error: 'instance lost after merging as c0ffee', mergedHash: 'c0ffee' });
       expect(failed[0]!.finishedAt).toEqual(clock.now());
       const events = await store.events(b.runId, 0, 10);
-      expect(events.at(-1)).toMatchObject({ seq: 2, type: 'RUN_FAILED', level: 'ERROR' });
+      expect(events.at(-1)).toMatchObject({ seq: 2, type: 'RUN_FAILED', level: 'ERROR', message: 'instance lost after merging as c0ffee' });
       expect(await store.getRun(a.runId)).toMatchObject({ status: 'RUNNING' });
-      expect(await store.failAbandoned('instance lost', staleBefore())).toEqual([]);
+      expect(await store.failAbandoned(reason, staleBefore())).toEqual([]);
 
-      const restart = await store.failAbandoned('gateway restarted', null);
+      const restart = await store.failAbandoned(reason, null);
       expect(restart.map((r) => r.runId)).toEqual([a.runId]);
-      expect(await store.getRun(a.runId)).toMatchObject({ status: 'FAILED', error: 'gateway restarted' });
+      expect(await store.getRun(a.runId)).toMatchObject({ status: 'FAILED', error: 'instance lost', mergedHash: null });
       expect(await store.getRun(queued.runId)).toMatchObject({ status: 'QUEUED' });
     });
 

@@ -172,19 +172,20 @@ export async function createSqlRunStore(db: SqlDatabase, opts: SqlRunStoreOption
 
     async failAbandoned(reason, staleBefore) {
       return db.transaction(async (tx) => {
-        const stale = await tx.query<{ id: string }>(
-          `SELECT id FROM runs WHERE status = 'RUNNING'
+        const stale = await tx.query<RunRow>(
+          `SELECT * FROM runs WHERE status = 'RUNNING'
              AND ($1::timestamptz IS NULL OR renewed_at IS NULL OR renewed_at < $1::timestamptz)
            ORDER BY queued_at, id FOR UPDATE SKIP LOCKED`,
           [staleBefore],
         );
         const failed: PipelineRun[] = [];
-        for (const { id } of stale.rows) {
-          const { run } = await change(tx, id, [`status = 'FAILED'`, 'error = $2', 'finished_at = $3'], [reason, now()], {
+        for (const row of stale.rows) {
+          const why = reason(toRun(row));
+          const { run } = await change(tx, row.id, [`status = 'FAILED'`, 'error = $2', 'finished_at = $3'], [why, now()], {
             type: 'RUN_FAILED',
             step: null,
             level: 'ERROR',
-            message: reason,
+            message: why,
             data: null,
           });
           failed.push(run);
