@@ -65,9 +65,9 @@ export interface RunStore {
    * (a single-process database after a restart). Sets `error` to `reason(run)` (the run as it was:
    * a recorded mergedHash means the run had merged) and `finishedAt`, and appends each one's
    * RUN_FAILED event; safe to call from several instances at once.
-   * @returns the runs it failed.
+   * @returns the runs it failed, each with its RUN_FAILED event.
    */
-  failAbandoned(reason: (run: PipelineRun) => string, staleBefore: Date | null): Promise<PipelineRun[]>;
+  failAbandoned(reason: (run: PipelineRun) => string, staleBefore: Date | null): Promise<{ run: PipelineRun; event: RunEvent }[]>;
 
   /** Applies a change to the run and, atomically with it, appends `event` (if given). */
   updateRun(runId: string, change: RunChange, event?: NewRunEvent): Promise<{ run: PipelineRun; event: RunEvent | null }>;

@@ -121,12 +121,10 @@ export class RunEngine {
         ? `${stopped} after the run merged into ${run.target} as ${run.mergedHash}; the steps after the merge did not finish`
         : `${stopped}; the target was not changed by this run`;
     const failed = await runs.failAbandoned(reason, staleBefore);
-    for (const run of failed) {
+    for (const { run, event } of failed) {
       logger.warn({ runId: run.runId, pipeline: run.pipeline }, 'marked an abandoned run FAILED');
       await this.recorder.noticeRun(run);
-      const last = await runs.events(run.runId, 0, 100_000);
-      const tail = last[last.length - 1];
-      if (tail) await this.recorder.noticeEvent(tail);
+      await this.recorder.noticeEvent(event);
     }
   }
 

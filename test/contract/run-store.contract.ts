@@ -248,16 +248,17 @@ export function describeRunStore(name: string, make: MakeRunStore): void {
       await store.updateRun(b.runId, { mergedHash: 'c0ffee' });
       const reason = (r: { mergedHash: string | null }) => (r.mergedHash ? `instance lost after merging as ${r.mergedHash}` : 'instance lost');
       const failed = await store.failAbandoned(reason, staleBefore());
-      expect(failed.map((r) => r.runId)).toEqual([b.runId]);
-      expect(failed[0]).toMatchObject({ status: 'FAILED', error: 'instance lost after merging as c0ffee', mergedHash: 'c0ffee' });
-      expect(failed[0]!.finishedAt).toEqual(clock.now());
+      expect(failed.map((f) => f.run.runId)).toEqual([b.runId]);
+      expect(failed[0]!.run).toMatchObject({ status: 'FAILED', error: 'instance lost after merging as c0ffee', mergedHash: 'c0ffee' });
+      expect(failed[0]!.run.finishedAt).toEqual(clock.now());
       const events = await store.events(b.runId, 0, 10);
       expect(events.at(-1)).toMatchObject({ seq: 2, type: 'RUN_FAILED', level: 'ERROR', message: 'instance lost after merging as c0ffee' });
+      expect(failed[0]!.event).toEqual(events.at(-1)); // the RUN_FAILED event, as stored
       expect(await store.getRun(a.runId)).toMatchObject({ status: 'RUNNING' });
       expect(await store.failAbandoned(reason, staleBefore())).toEqual([]);
 
       const restart = await store.failAbandoned(reason, null);
-      expect(restart.map((r) => r.runId)).toEqual([a.runId]);
+      expect(restart.map((f) => f.run.runId)).toEqual([a.runId]);
       expect(await store.getRun(a.runId)).toMatchObject({ status: 'FAILED', error: 'instance lost', mergedHash: null });
       expect(await store.getRun(queued.runId)).toMatchObject({ status: 'QUEUED' });
     });

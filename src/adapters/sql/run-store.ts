@@ -178,17 +178,17 @@ export async function createSqlRunStore(db: SqlDatabase, opts: SqlRunStoreOption
            ORDER BY queued_at, id FOR UPDATE SKIP LOCKED`,
           [staleBefore],
         );
-        const failed: PipelineRun[] = [];
+        const failed: { run: PipelineRun; event: RunEvent }[] = [];
         for (const row of stale.rows) {
           const why = reason(toRun(row));
-          const { run } = await change(tx, row.id, [`status = 'FAILED'`, 'error = $2', 'finished_at = $3'], [why, now()], {
+          const { run, event } = await change(tx, row.id, [`status = 'FAILED'`, 'error = $2', 'finished_at = $3'], [why, now()], {
             type: 'RUN_FAILED',
             step: null,
             level: 'ERROR',
             message: why,
             data: null,
           });
-          failed.push(run);
+          failed.push({ run, event: event! });
         }
         return failed;
       });
