@@ -79,7 +79,7 @@ interface EnvelopedRoot {
   subscribe: (args: ExecutionArgs) => unknown;
 }
 
-type Extra = { socket: WebSocket; request: IncomingMessage };
+export type Extra = { socket: WebSocket; request: IncomingMessage };
 
 /**
  * The operation's context with a direct sink (subscriptions/shared-execution.ts): a result without
@@ -87,7 +87,7 @@ type Extra = { socket: WebSocket; request: IncomingMessage };
  * result without errors), while the subscription is open, its socket keeps up and the caller's
  * token is valid; otherwise the sink refuses and the result takes graphql-ws's loop.
  */
-function withDirectSink<C extends object>(context: C, ctx: WsContext<Record<string, unknown>, Extra>, id: string): C {
+export function withDirectSink<C extends object>(context: C, ctx: Pick<WsContext<Record<string, unknown>, Extra>, 'subscriptions' | 'extra'>, id: string): C {
   const socket = ctx.extra.socket;
   const expiresAt = (context as Partial<Context>).actor?.expiresAt;
   const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;

@@ -2,12 +2,14 @@
  * Shared subscription execution (subscriptions/shared-execution.ts): subscribers of the same
  * document, variables and role get one execution and the same result object per source event;
  * different variables, roles or documents never get each other's results; errors stay shared
- * but unmutated; return() reaches the source.
+ * but unmutated; return() reaches the source. Direct delivery: results without errors go to the
+ * transport's sink, the rest through the stream; the graphql-ws sink sends what graphql-ws would.
  */
 import { GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { resultWithRequestId } from '../../src/limits/request-id.js';
-import { sharedExecutionStats, sharedSubscribe, sharingKey } from '../../subscriptions/shared-execution.js';
+import { DIRECT_SINK, sharedExecutionStats, sharedSubscribe, sharingKey } from '../../subscriptions/shared-execution.js';
+import { DIRECT_ITEMS } from '../../src/util/direct-items.js';
 
 interface Tick {
   n: number;
@@ -177,3 +179,100 @@ describe('shared payload serialisation over graphql-ws', () => {
     expect(withSharedPayload(err)).toBe(JSON.stringify({ id: 'e', type: 'error', payload: [{ message: 'x' }] }));
   });
 });
+
+describe('the graphql-ws direct sink (subscriptions/ws-server.ts)', () => {
+  /** A socket that records what it is sent; `bufferedAmount` and `readyState` as a test sets them. */
+  function fakeSocket() {
+    return { OPEN: 1, readyState: 1, bufferedAmount: 0, sent: [] as string[], send(m: string) { this.sent.push(m); } };
+  }
+
+  it('sends the message graphql-ws would send, while the subscription is open, the socket keeps up and the token is valid', async () => {
+    const { stringifyMessage, MessageType } = await import('graphql-ws');
+    const { withDirectSink } = await import('../../subscriptions/ws-server.js');
+    const socket = fakeSocket();
+    const ctx = { subscriptions: { 'op-1': null } as Record<string, null>, extra: { socket, request: {} } };
+    const context = withDirectSink({ actor: { roles: ['viewer'], expiresAt: Date.now() + 60_000 } }, ctx as never, 'op-1');
+    const sink = (context as unknown as Record<symbol, (r: ExecutionResult) => boolean>)[DIRECT_SINK]!;
+    const result: ExecutionResult = { data: { runEvents: { seq: 7, type: 'STEP_PROGRESS', data: { rowsRead: 10, note: 'a "quoted" \u2028 text' } } } };
+
+    expect(sink(result)).toBe(true);
+    expect(socket.sent).toEqual([stringifyMessage({ id: 'op-1', type: MessageType.Next, payload: result })]);
+
+    socket.bufferedAmount = 256 * 1024; // a write backlog: graphql-ws's own loop paces this subscriber
+    expect(sink(result)).toBe(false);
+    socket.bufferedAmount = 0;
+    socket.readyState = 2; // closing
+    expect(sink(result)).toBe(false);
+    socket.readyState = 1;
+    delete ctx.subscriptions['op-1']; // the client completed the subscription
+    expect(sink(result)).toBe(false);
+    expect(socket.sent).toHaveLength(1);
+  });
+
+  it('refuses once the caller’s token has expired, so the stream ends at expiry as before', async () => {
+    const { withDirectSink } = await import('../../subscriptions/ws-server.js');
+    const socket = fakeSocket();
+    const ctx = { subscriptions: { x: null }, extra: { socket, request: {} } };
+    const context = withDirectSink({ actor: { roles: ['viewer'], expiresAt: Date.now() - 1 } }, ctx as never, 'x');
+    const sink = (context as unknown as Record<symbol, (r: ExecutionResult) => boolean>)[DIRECT_SINK]!;
+    expect(sink({ data: { x: 1 } })).toBe(false);
+    expect(socket.sent).toEqual([]);
+  });
+});
+
+describe('direct delivery from a direct-items source (src/util/direct-items.ts)', () => {
+  it('hands results without errors to the sink; a result with errors, and one the sink refuses, come through the stream', async () => {
+    let consumer: ((t: Tick) => boolean) | null = null;
+    const queue: Tick[] = [];
+    let wake: (() => void) | null = null;
+    const source = {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      [DIRECT_ITEMS](c: ((t: Tick) => boolean) | null) {
+        consumer = c;
+      },
+      async next(): Promise<IteratorResult<Tick>> {
+        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        return { value: queue.shift()!, done: false };
+      },
+      async return(): Promise<IteratorResult<Tick>> {
+        return { value: undefined, done: true };
+      },
+    };
+    // As the run tail does: the consumer first, the queue when it refuses.
+    const emit = (t: Tick) => {
+      if (consumer?.(t)) return;
+      queue.push(t);
+      wake?.();
+    };
+    const TickType = new GraphQLObjectType<Tick>({
+      name: 'Tick',
+      fields: {
+        n: { type: GraphQLInt },
+        odd: { type: GraphQLString, resolve: (t) => { if (t.n % 2) throw new Error('odd'); return 'even'; } },
+      },
+    });
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { x: { type: GraphQLInt } } }),
+      subscription: new GraphQLObjectType({ name: 'Subscription', fields: { tick: { type: TickType, subscribe: () => source, resolve: (t: Tick) => t } } }),
+    });
+    const sent: ExecutionResult[] = [];
+    let accept = true;
+    const contextValue = { actor: { roles: ['viewer'] }, [DIRECT_SINK]: (r: ExecutionResult) => accept && (sent.push(r), true) };
+    const stream = (await sharedSubscribe({ schema, document: parse('subscription { tick { n odd } }'), contextValue })) as AsyncIterableIterator<ExecutionResult>;
+    const pulled = stream.next();
+    emit({ n: 2 });
+    expect(sent.map((r) => r.data)).toEqual([{ tick: { n: 2, odd: 'even' } }]);
+    emit({ n: 3 }); // an error: not for the sink
+    const withError = (await pulled).value as ExecutionResult;
+    expect(withError.data).toEqual({ tick: { n: 3, odd: null } });
+    expect(withError.errors?.[0]?.message).toBe('odd');
+    accept = false;
+    emit({ n: 4 }); // refused by the sink (say, a write backlog)
+    expect(((await stream.next()).value as ExecutionResult).data).toEqual({ tick: { n: 4, odd: 'even' } });
+    expect(sent).toHaveLength(1);
+    await stream.return!();
+  });
+});
+
