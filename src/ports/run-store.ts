@@ -59,15 +59,24 @@ export interface RunStore {
   /** Renews the lease of the owner's RUNNING runs (their last-renewed time becomes now). */
   heartbeat(owner: string): Promise<void>;
 
+  /** The RUNNING runs failAbandoned would fail now (same `staleBefore`), without changing them. */
+  abandoned(staleBefore: Date | null): Promise<PipelineRun[]>;
+
   /**
    * Marks RUNNING runs FAILED when their lease ran out, i.e. their owner last claimed or renewed them
    * before `staleBefore` (callers pass now − lease), or all RUNNING runs when `staleBefore` is null
    * (a single-process database after a restart). Sets `error` to `reason(run)` (the run as it was:
    * a recorded mergedHash means the run had merged) and `finishedAt`, and appends each one's
-   * RUN_FAILED event; safe to call from several instances at once.
+   * RUN_FAILED event; safe to call from several instances at once. `merges` names merge commits
+   * found for runs that had not recorded theirs (by run id): such a run gets its mergedHash and a
+   * MERGED event before the RUN_FAILED one.
    * @returns the runs it failed, each with its RUN_FAILED event.
    */
-  failAbandoned(reason: (run: PipelineRun) => string, staleBefore: Date | null): Promise<{ run: PipelineRun; event: RunEvent }[]>;
+  failAbandoned(
+    reason: (run: PipelineRun) => string,
+    staleBefore: Date | null,
+    merges?: ReadonlyMap<string, string>,
+  ): Promise<{ run: PipelineRun; event: RunEvent }[]>;
 
   /** Applies a change to the run and, atomically with it, appends `event` (if given). */
   updateRun(runId: string, change: RunChange, event?: NewRunEvent): Promise<{ run: PipelineRun; event: RunEvent | null }>;

@@ -120,12 +120,41 @@ export class RunEngine {
       run.mergedHash
         ? `${stopped} after the run merged into ${run.target} as ${run.mergedHash}; the steps after the merge did not finish`
         : `${stopped}; the target was not changed by this run`;
-    const failed = await runs.failAbandoned(reason, staleBefore);
+    const abandoned = await runs.abandoned(staleBefore);
+    if (abandoned.length === 0) return;
+    const merges = new Map<string, string>();
+    for (const run of abandoned) {
+      const hash = run.mergedHash ? null : await this.unrecordedMerge(run);
+      if (hash) merges.set(run.runId, hash);
+    }
+    const failed = await runs.failAbandoned(reason, staleBefore, merges);
     for (const { run, event } of failed) {
       logger.warn({ runId: run.runId, pipeline: run.pipeline }, 'marked an abandoned run FAILED');
       await this.recorder.noticeRun(run);
       await this.recorder.noticeEvent(event);
     }
+  }
+
+  /**
+   * The run's merge commit in its target's history since the run's base, if the gateway stopped
+   * between merging and recording the merge (merge commits carry the run id in their properties).
+   */
+  private async unrecordedMerge(run: PipelineRun): Promise<string | null> {
+    if (!run.baseHash || !run.branch) return null;
+    const { store } = this.deps.services;
+    try {
+      const head = await store.getReference(refName(run.target, 'target'));
+      if (head.hash === run.baseHash) return null;
+      // Only the newest commits: a merge recorded by nobody happened moments before the gateway stopped.
+      const page = await store.log(head.hash, { first: 100 });
+      for (const c of page.items) {
+        if (c.hash === run.baseHash) break;
+        if (c.properties.run_id === run.runId) return c.hash;
+      }
+    } catch (e) {
+      this.deps.logger.warn({ err: e, runId: run.runId }, 'could not look for an abandoned run\'s merge commit');
+    }
+    return null;
   }
 
   private async poll(): Promise<void> {

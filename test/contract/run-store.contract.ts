@@ -247,7 +247,9 @@ export function describeRunStore(name: string, make: MakeRunStore): void {
       // b had merged: the reason is chosen from the run as it was.
       await store.updateRun(b.runId, { mergedHash: 'c0ffee' });
       const reason = (r: { mergedHash: string | null }) => (r.mergedHash ? `instance lost after merging as ${r.mergedHash}` : 'instance lost');
-      const failed = await store.failAbandoned(reason, staleBefore());
+      expect((await store.abandoned(staleBefore())).map((r) => r.runId)).toEqual([b.runId]);
+      expect((await store.abandoned(null)).map((r) => r.runId)).toEqual([a.runId, b.runId]);
+      const failed = await store.failAbandoned(reason, staleBefore(), new Map([[b.runId, 'ignored: b recorded its merge']]));
       expect(failed.map((f) => f.run.runId)).toEqual([b.runId]);
       expect(failed[0]!.run).toMatchObject({ status: 'FAILED', error: 'instance lost after merging as c0ffee', mergedHash: 'c0ffee' });
       expect(failed[0]!.run.finishedAt).toEqual(clock.now());
@@ -257,9 +259,16 @@ export function describeRunStore(name: string, make: MakeRunStore): void {
       expect(await store.getRun(a.runId)).toMatchObject({ status: 'RUNNING' });
       expect(await store.failAbandoned(reason, staleBefore())).toEqual([]);
 
-      const restart = await store.failAbandoned(reason, null);
+      // a merged without recording it (found by the caller): MERGED, then RUN_FAILED.
+      const restart = await store.failAbandoned(reason, null, new Map([[a.runId, 'beef01']]));
       expect(restart.map((f) => f.run.runId)).toEqual([a.runId]);
-      expect(await store.getRun(a.runId)).toMatchObject({ status: 'FAILED', error: 'instance lost', mergedHash: null });
+      expect(await store.getRun(a.runId)).toMatchObject({ status: 'FAILED', error: 'instance lost after merging as beef01', mergedHash: 'beef01' });
+      expect((await store.events(a.runId, 0, 10)).slice(-2)).toMatchObject([
+        { type: 'MERGED', data: { hash: 'beef01', recovered: true } },
+        { type: 'RUN_FAILED', message: 'instance lost after merging as beef01' },
+      ]);
+      expect(restart[0]!.event.type).toBe('RUN_FAILED');
+      expect(await store.abandoned(null)).toEqual([]);
       expect(await store.getRun(queued.runId)).toMatchObject({ status: 'QUEUED' });
     });
 

@@ -16,6 +16,9 @@ import type { NewRun, RunChange, RunQuery, RunStore } from '../../ports/run-stor
 import type { SqlDatabase, SqlExecutor } from './database.js';
 import { migrateRunStore } from './run-schema.js';
 
+/** RUNNING runs whose lease ran out before $1 (every RUNNING run when $1 is null). */
+const ABANDONED = `status = 'RUNNING' AND ($1::timestamptz IS NULL OR renewed_at IS NULL OR renewed_at < $1::timestamptz)`;
+
 export interface SqlRunStoreOptions {
   /** How long a claim or heartbeat leases a run to its owner (default 30 s; shown as lease_until). */
   leaseMs?: number;
@@ -170,16 +173,27 @@ export async function createSqlRunStore(db: SqlDatabase, opts: SqlRunStoreOption
       ]);
     },
 
-    async failAbandoned(reason, staleBefore) {
+    async abandoned(staleBefore) {
+      const r = await db.query<RunRow>(`SELECT * FROM runs WHERE ${ABANDONED} ORDER BY queued_at, id`, [staleBefore]);
+      return r.rows.map(toRun);
+    },
+
+    async failAbandoned(reason, staleBefore, merges) {
       return db.transaction(async (tx) => {
-        const stale = await tx.query<RunRow>(
-          `SELECT * FROM runs WHERE status = 'RUNNING'
-             AND ($1::timestamptz IS NULL OR renewed_at IS NULL OR renewed_at < $1::timestamptz)
-           ORDER BY queued_at, id FOR UPDATE SKIP LOCKED`,
-          [staleBefore],
-        );
+        const stale = await tx.query<RunRow>(`SELECT * FROM runs WHERE ${ABANDONED} ORDER BY queued_at, id FOR UPDATE SKIP LOCKED`, [staleBefore]);
         const failed: { run: PipelineRun; event: RunEvent }[] = [];
-        for (const row of stale.rows) {
+        for (let row of stale.rows) {
+          const found = row.merged_hash ? undefined : merges?.get(row.id);
+          if (found) {
+            const merged = await change(tx, row.id, ['merged_hash = $2'], [found], {
+              type: 'MERGED',
+              step: 'publish',
+              level: 'INFO',
+              message: `Merged ${row.branch ?? 'the run branch'} into ${row.target} as ${found} (found in ${row.target}'s history after the gateway stopped)`,
+              data: { hash: found, recovered: true },
+            });
+            row = { ...row, merged_hash: merged.run.mergedHash };
+          }
           const why = reason(toRun(row));
           const { run, event } = await change(tx, row.id, [`status = 'FAILED'`, 'error = $2', 'finished_at = $3'], [why, now()], {
             type: 'RUN_FAILED',
