@@ -46,23 +46,26 @@ describe('runs survive a crash of the gateway', () => {
     for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
   });
 
-  it('marks the killed run FAILED with a reason at restart, leaves the target unchanged, and runs again', { timeout: 300_000 }, async () => {
+  /** A gateway on a fresh home, SIGKILLed while a slow run's ingest step runs (after it committed at least one batch to its branch). */
+  async function killMidRun() {
     const home = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-run-crash-'));
     const pipelines = await pipelinesDir({ 'slow.ts': SLOW_PIPELINE });
     dirs.push(home, pipelines);
     const env = { CASCADE_HOME: home, PIPELINES_DIR: pipelines };
     const port = await freePort();
-
-    let gw = await startProcess(env, port);
+    const gw = await startProcess(env, port);
     child = gw.child;
-    const before = (await gql(gw.url, `{ defaultBranch { hash } }`)).defaultBranch.hash;
-    const runId = (await gql(gw.url, START, { p: { batches: 20, delayMs: 500 } })).startRun.run.runId;
-    // Kill it while the ingest step is running (after it committed at least one batch to its branch).
+    const before: string = (await gql(gw.url, `{ defaultBranch { hash } }`)).defaultBranch.hash;
+    const runId: string = (await gql(gw.url, START, { p: { batches: 20, delayMs: 500 } })).startRun.run.runId;
     await waitFor(gw.url, runId, (r) => r.events.filter((e: any) => e.type === 'STEP_PROGRESS').length >= 2);
     gw.child.kill('SIGKILL');
     await new Promise((r) => gw.child.once('exit', r));
+    return { env, port, runId, before };
+  }
 
-    gw = await startProcess(env, port);
+  it('marks the killed run FAILED with a reason at restart, leaves the target unchanged, and runs again', { timeout: 300_000 }, async () => {
+    const { env, port, runId, before } = await killMidRun();
+    const gw = await startProcess(env, port);
     child = gw.child;
     const after = await waitFor(gw.url, runId, (r) => r.status !== 'RUNNING');
     expect(after.run.status).toBe('FAILED');
@@ -81,18 +84,7 @@ describe('runs survive a crash of the gateway', () => {
   });
 
   it('a run killed between its merge commit and recording it is FAILED at restart with its merge found and named', { timeout: 300_000 }, async () => {
-    const home = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-run-crash-merge-'));
-    const pipelines = await pipelinesDir({ 'slow.ts': SLOW_PIPELINE });
-    dirs.push(home, pipelines);
-    const env = { CASCADE_HOME: home, PIPELINES_DIR: pipelines };
-    const port = await freePort();
-
-    let gw = await startProcess(env, port);
-    child = gw.child;
-    const runId = (await gql(gw.url, START, { p: { batches: 20, delayMs: 500 } })).startRun.run.runId;
-    await waitFor(gw.url, runId, (r) => r.events.filter((e: any) => e.type === 'STEP_PROGRESS').length >= 2);
-    gw.child.kill('SIGKILL');
-    await new Promise((r) => gw.child.once('exit', r));
+    const { env, port, runId } = await killMidRun();
 
     // What the engine's merge leaves when the process dies before it records MERGED: the run's
     // branch merged into the target by a commit carrying the run id, the run still RUNNING.
@@ -116,7 +108,7 @@ describe('runs survive a crash of the gateway', () => {
       await backends.close();
     }
 
-    gw = await startProcess(env, port);
+    const gw = await startProcess(env, port);
     child = gw.child;
     const after = await waitFor(gw.url, runId, (r) => r.status !== 'RUNNING');
     expect(after.run.status).toBe('FAILED');
