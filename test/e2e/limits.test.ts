@@ -160,8 +160,9 @@ describe('limits: persisted operations, introspection off, CORS and headers', ()
     expect(plain.headers.get('strict-transport-security')).toBeNull();
   });
 
-  it('puts the CORS headers on the gateway\'s own early answers too (401, 413), for allowed origins only', async () => {
-    const h = await startGateway({ AUTH_JWT_SECRET: SECRET, CORS_ORIGINS: 'https://app.example.com', MAX_BODY_BYTES: '1000' });
+  it('puts the CORS headers on the gateway\'s own early answers too (401, 413, 429), for allowed origins only', async () => {
+    // One request's worth of rate limit: the second authenticated request is refused with a 429.
+    const h = await startGateway({ AUTH_JWT_SECRET: SECRET, CORS_ORIGINS: 'https://app.example.com', MAX_BODY_BYTES: '1000', RATE_LIMIT_PER_SECOND: '0.01', RATE_LIMIT_BURST: '1' });
     try {
       const token = await sign({ roles: ['viewer'] });
       const post = (origin: string, body: string, auth?: string) =>
@@ -173,6 +174,10 @@ describe('limits: persisted operations, introspection off, CORS and headers', ()
       const tooLarge = await post('https://app.example.com', JSON.stringify({ query: `{ __typename } # ${'x'.repeat(2000)}` }), token);
       expect(tooLarge.status).toBe(413);
       expect(tooLarge.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      const limited = await post('https://app.example.com', JSON.stringify({ query: '{ __typename }' }), token);
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(limited.headers.get('access-control-expose-headers')).toContain('retry-after');
       const foreign = await post('https://evil.example.com', JSON.stringify({ query: '{ __typename }' }));
       expect(foreign.status).toBe(401);
       expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
