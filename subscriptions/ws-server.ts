@@ -10,7 +10,7 @@ import type { wsAuthHooks } from '../src/auth/ws.js';
 import type { Logger } from '../src/logger.js';
 import { resolveWsOperation, type AllowList } from '../src/limits/persisted.js';
 import { resultWithRequestId, withRequestId } from '../src/limits/request-id.js';
-import { payloadJson, sharedPayloadReplacer, withSharedPayload } from './ws-shared-json.js';
+import { nextMessages, sharedPayloadReplacer, withSharedPayload } from './ws-shared-json.js';
 import { DIRECT_SINK, type DirectSink } from './shared-execution.js';
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -79,7 +79,7 @@ interface EnvelopedRoot {
   subscribe: (args: ExecutionArgs) => unknown;
 }
 
-export type Extra = { socket: WebSocket; request: IncomingMessage };
+type Extra = { socket: WebSocket; request: IncomingMessage };
 
 /**
  * The operation's context with a direct sink (subscriptions/shared-execution.ts): a result without
@@ -90,11 +90,11 @@ export type Extra = { socket: WebSocket; request: IncomingMessage };
 export function withDirectSink<C extends object>(context: C, ctx: Pick<WsContext<Record<string, unknown>, Extra>, 'subscriptions' | 'extra'>, id: string): C {
   const socket = ctx.extra.socket;
   const expiresAt = (context as Partial<Context>).actor?.expiresAt;
-  const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  const message = nextMessages(id);
   const sink: DirectSink = (result) => {
-    if (!(id in ctx.subscriptions) || socket.readyState !== socket.OPEN || socket.bufferedAmount >= SEND_BACKLOG) return false;
+    if (!(id in ctx.subscriptions) || !keepsUp(socket)) return false;
     if (expiresAt != null && Date.now() >= expiresAt) return false;
-    socket.send(`${head}${payloadJson(result)}}`);
+    socket.send(message(result));
     return true;
   };
   return Object.assign(context, { [DIRECT_SINK]: sink });
@@ -102,6 +102,11 @@ export function withDirectSink<C extends object>(context: C, ctx: Pick<WsContext
 
 /** Bytes a socket may have waiting to be written before a send waits for its write (a slow client). */
 const SEND_BACKLOG = 256 * 1024;
+
+/** The socket is open and writes as fast as it is sent to: a send need not wait for its write. */
+function keepsUp(socket: WebSocket): boolean {
+  return socket.readyState === socket.OPEN && socket.bufferedAmount < SEND_BACKLOG;
+}
 /** As graphql-ws/use/ws: a ping every 12 s, and a socket that does not answer within the next 12 s is dropped. */
 const KEEP_ALIVE_MS = 12_000;
 
@@ -141,7 +146,7 @@ function serve(wss: WebSocketServer, logger: Logger, options: ServerOptions<Reco
         send: (data) => {
           const message = withSharedPayload(data) as string;
           if (socket.readyState !== socket.OPEN) return;
-          if (socket.bufferedAmount < SEND_BACKLOG) return void socket.send(message);
+          if (keepsUp(socket)) return void socket.send(message);
           return new Promise<void>((resolve, reject) => socket.send(message, (err) => (err ? reject(err) : resolve())));
         },
         close: (code, reason) => socket.close(code, reason),

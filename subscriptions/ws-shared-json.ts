@@ -25,8 +25,18 @@ export function sharedPayloadReplacer(this: unknown, key: string, value: unknown
   return MARK;
 }
 
+/**
+ * The `next` messages of subscription `id` as graphql-ws's stringifyMessage writes them
+ * (`{"id":…,"type":"next","payload":…}`), with the shared payload JSON: for senders that do not go
+ * through graphql-ws's loop (the direct sink in subscriptions/ws-server.ts).
+ */
+export function nextMessages(id: string): (payload: object) => string {
+  const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  return (payload) => `${head}${payloadJson(payload)}}`;
+}
+
 /** The JSON of a payload object, serialised once however many subscribers get it. */
-export function payloadJson(value: object): string {
+function payloadJson(value: object): string {
   let json = serialised.get(value);
   if (json === undefined) {
     json = JSON.stringify(value);
