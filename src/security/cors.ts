@@ -4,17 +4,25 @@ import type { YogaServerOptions } from 'graphql-yoga';
 
 type CorsOption = YogaServerOptions<Record<string, unknown>, Record<string, unknown>>['cors'];
 
+/** Response headers a browser app may read. */
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
+
+/** The request's origin when it is one of the configured ones. */
+function allowedOrigin(origin: string | null | undefined, origins: string[]): string | undefined {
+  return origin && origins.includes(origin) ? origin : undefined;
+}
+
 export function corsOptions(origins: string[]): CorsOption {
   if (origins.length === 0) return false;
   return (request: Request) => {
-    const origin = request.headers.get('origin');
-    if (!origin || !origins.includes(origin)) return false as never;
+    const origin = allowedOrigin(request.headers.get('origin'), origins);
+    if (!origin) return false as never;
     return {
       origin,
       credentials: true,
       methods: ['GET', 'POST', 'OPTIONS'],
       allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'x-hasura-role'],
-      exposedHeaders: ['x-request-id', 'retry-after'],
+      exposedHeaders: EXPOSED_HEADERS,
       maxAge: 600,
     };
   };
@@ -26,11 +34,10 @@ export function corsOptions(origins: string[]): CorsOption {
  * readable by the browser app too, not only yoga's (which sets the same values again).
  */
 export function setCorsHeaders(req: IncomingMessage, res: ServerResponse, origins: string[]): void {
-  if (origins.length === 0) return;
-  const origin = req.headers.origin;
-  if (!origin || !origins.includes(origin)) return;
+  const origin = allowedOrigin(req.headers.origin, origins);
+  if (!origin) return;
   res.setHeader('access-control-allow-origin', origin);
   res.setHeader('access-control-allow-credentials', 'true');
-  res.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
+  res.setHeader('access-control-expose-headers', EXPOSED_HEADERS.join(', '));
   res.setHeader('vary', 'Origin');
 }
