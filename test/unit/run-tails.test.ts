@@ -12,6 +12,7 @@ import type { RunEvent } from '../../src/domain/runs.js';
 import type { RunStore } from '../../src/ports/run-store.js';
 import { RunService } from '../../src/services/runs.js';
 import { DIRECT_ITEMS, type DirectItemSource } from '../../src/util/direct-items.js';
+import { eventually } from '../support/gateway.js';
 
 const RUN = 'abc123';
 const actor = { subject: 't', roles: ['viewer'] } as never;
@@ -114,9 +115,7 @@ describe('run event streams (shared tail)', () => {
         if (e.seq === 10) await sleep(40); // busy: what is pushed meanwhile queues up
       }
     })();
-    const until = async (n: number) => {
-      while (delivered.length < n) await sleep(2);
-    };
+    const until = (n: number) => eventually(() => delivered.length >= n);
     await until(3); // caught up from the store, then waiting
     for (let i = 4; i <= 9; i++) await append(); // direct
     await until(9);
