@@ -74,9 +74,10 @@ function validDate(y: number, m: number, d: number): boolean {
   return dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d;
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+// Years past 9999 are valid in PostgreSQL (and Iceberg) and come back in cursors.
+const DATE = /^(\d{4,6})-(\d{2})-(\d{2})$/;
 const TIME = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$/;
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+const TIMESTAMP = /^(\d{4,6})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 const timeOk = (h: string | undefined, m: string | undefined, s: string | undefined) =>
@@ -105,6 +106,7 @@ export function checkValue(kind: MartKind, v: FilterValue, what: string, field =
     }
     case 'time': {
       const m = TIME.exec(String(v));
+      if (String(v) === '24:00:00') return v; // PostgreSQL's end of day
       if (!m || !timeOk(m[1], m[2], m[3])) throw bad(field, `${what} expects a time (HH:MM:SS[.ffffff])`);
       return v;
     }
