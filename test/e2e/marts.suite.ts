@@ -111,6 +111,26 @@ export function describeMartsE2E(name: string, opts: MartsSuiteOptions): void {
       expect(generic.mart.aggregate.count).toBe(agg.n);
     });
 
+    it('answers the same rows over every transport: a plain POST, yoga (a browser request with an Origin), GET and graphql-ws', async () => {
+      const query = `{ mart(name: "mrt_glucose_overview") { rows(orderBy: [{ column: "reading_date" }], first: 100) { rows } } }`;
+      // The plain POST is answered directly, with the rows' JSON as PostgreSQL wrote it.
+      const direct = (await g.data(query)).mart.rows.rows;
+      expect(direct).toHaveLength(5);
+      const browser = await fetch(`${g.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', origin: 'http://localhost:3000' },
+        body: JSON.stringify({ query }),
+      });
+      expect(((await browser.json()) as any).data.mart.rows.rows).toEqual(direct);
+      const get = await fetch(`${g.url}/graphql?query=${encodeURIComponent(query)}`, { headers: { accept: 'application/json' } });
+      expect(((await get.json()) as any).data.mart.rows.rows).toEqual(direct);
+      const overWs = await new Promise<any>((resolve, reject) => {
+        let last: unknown;
+        g.ws().subscribe({ query }, { next: (v) => (last = v), error: reject, complete: () => resolve(last) });
+      });
+      expect(overWs.data.mart.rows.rows).toEqual(direct);
+    });
+
     it('refuses unknown columns, wrong types and injection attempts with validation errors, and changes nothing', async () => {
       const before = await g.data(`{ mart(name: "mrt_glucose_overview") { rowCount publishedFrom { publishedAt } } }`);
       const bad = [
