@@ -346,6 +346,24 @@ describe('writeDataFiles', () => {
     expect(await engine.writeDataFiles({ kind: 'rows', rows: [] }, t)).toEqual([]);
   });
 
+  it('leaves no temporary file behind when a row is not an object', async () => {
+    const t = { schema: s, spec: unpartitioned, dir: out() };
+    // Rows go through a temporary NDJSON file under TMPDIR: a private one here (this file runs in its own process).
+    const { mkdtemp, readdir } = await import('node:fs/promises');
+    const tmp = await mkdtemp(join(dir, 'tmp-'));
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const rows = [{ id: 1 }, 7, { id: 2 }] as unknown as Record<string, unknown>[];
+      await expect(engine.writeDataFiles({ kind: 'rows', rows }, t)).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+      await expect(engine.describe({ kind: 'rows', rows })).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
+      expect(await readdir(tmp)).toEqual([]);
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+    }
+  });
+
   it('validates Parquet and CSV files while writing them, naming the column', async () => {
     const t = () => ({ schema: s, spec: unpartitioned, dir: out() });
     const pq = (name: string, select: string) => parquet(name, select, null);

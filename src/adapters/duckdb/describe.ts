@@ -3,14 +3,13 @@
  * pipeline creates a raw table nobody declared columns for. JSON numbers without a fraction infer
  * as BIGINT (`long`), text as VARCHAR (`string`), JSON objects as structs.
  */
-import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { InvalidInput } from '../../domain/errors.js';
 import type { ColumnDescription, WriteInput } from '../../ports/query-engine.js';
 import { messageOf } from './errors.js';
 import { describeColumns } from './iceberg-types.js';
 import { sqlString } from './sql-text.js';
-import { ndjsonFile } from './write-input.js';
+import { inputFile } from './write-input.js';
 
 function reader(path: string, format: 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET'): string {
   const p = sqlString(path);
@@ -23,19 +22,8 @@ function reader(path: string, format: 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET'): st
 }
 
 export async function describeInput(conn: DuckDBConnection, input: Exclude<WriteInput, { kind: 'query' }>): Promise<ColumnDescription[]> {
-  let path: string;
-  let format: 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET';
-  let cleanup = async () => {};
-  if (input.kind === 'rows') {
-    if (input.rows.length === 0) throw new InvalidInput('no rows to infer columns from', 'rows');
-    const f = await ndjsonFile(input.rows);
-    cleanup = () => rm(f.dir, { recursive: true, force: true });
-    path = f.path;
-    format = 'NDJSON';
-  } else {
-    path = input.localPath;
-    format = input.format;
-  }
+  if (input.kind === 'rows' && input.rows.length === 0) throw new InvalidInput('no rows to infer columns from', 'rows');
+  const { path, format, cleanup } = await inputFile(input);
   try {
     const r = await conn.run(`SELECT * FROM ${reader(path, format)} LIMIT 0`);
     return describeColumns(r.columnNames(), r.columnTypes());

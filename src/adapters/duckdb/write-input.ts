@@ -34,17 +34,33 @@ export interface TypedInput {
   cleanup: () => Promise<void>;
 }
 
-export async function ndjsonFile(rows: Record<string, unknown>[]): Promise<{ path: string; dir: string }> {
+type InputFormat = 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET';
+
+/** The file DuckDB reads for rows or a file input: the rows go to a temporary NDJSON file, which cleanup removes. */
+export async function inputFile(input: Exclude<WriteInput, { kind: 'query' }>): Promise<{ path: string; format: InputFormat; cleanup: () => Promise<void> }> {
+  if (input.kind !== 'rows') return { path: input.localPath, format: input.format, cleanup: async () => {} };
+  const f = await ndjsonFile(input.rows);
+  return { path: f.path, format: 'NDJSON', cleanup: () => rm(f.dir, { recursive: true, force: true }) };
+}
+
+async function ndjsonFile(rows: Record<string, unknown>[]): Promise<{ path: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'cg-rows-'));
   const path = join(dir, 'rows.ndjson');
   const out = createWriteStream(path);
   const replacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v);
-  for (const r of rows) {
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new InvalidInput('rows must be JSON objects keyed by column name', 'rows');
-    if (!out.write(`${JSON.stringify(r, replacer)}\n`)) await new Promise<void>((res) => out.once('drain', () => res()));
+  try {
+    for (const r of rows) {
+      if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new InvalidInput('rows must be JSON objects keyed by column name', 'rows');
+      if (!out.write(`${JSON.stringify(r, replacer)}\n`)) await new Promise<void>((res) => out.once('drain', () => res()));
+    }
+    out.end();
+    await finished(out);
+  } catch (e) {
+    // A bad row: no temporary file stays behind.
+    out.destroy();
+    await rm(dir, { recursive: true, force: true });
+    throw e;
   }
-  out.end();
-  await finished(out);
   return { path, dir };
 }
 
@@ -80,26 +96,15 @@ interface Source {
 }
 
 async function open(conn: DuckDBConnection, input: WriteInput): Promise<Source> {
-  let cleanup = async () => {};
-  let path: string;
-  let format: string;
   if (input.kind === 'query') {
     // The query's views are defined on `conn` (query-input.ts); its result is typed already.
     const from = `(${input.sql}) AS __cg_q`;
     const r = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowsJS();
     const types = new Map(r.map((row) => [String(row[0]), String(row[1])]));
-    return { kind: 'typed', from, names: r.map((row) => String(row[0])), types, rowCount: null, cleanup };
+    return { kind: 'typed', from, names: r.map((row) => String(row[0])), types, rowCount: null, cleanup: async () => {} };
   }
-  if (input.kind === 'rows') {
-    if (!Array.isArray(input.rows)) throw new InvalidInput('rows must be a JSON array of objects', 'rows');
-    const f = await ndjsonFile(input.rows);
-    cleanup = () => rm(f.dir, { recursive: true, force: true });
-    path = f.path;
-    format = 'NDJSON';
-  } else {
-    path = input.localPath;
-    format = input.format;
-  }
+  if (input.kind === 'rows' && !Array.isArray(input.rows)) throw new InvalidInput('rows must be a JSON array of objects', 'rows');
+  const { path, format, cleanup } = await inputFile(input);
   const p = sqlString(path);
   try {
     if (format === 'JSON' || format === 'NDJSON') {
