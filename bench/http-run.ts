@@ -15,19 +15,17 @@
  * BENCH_HTTP_CPU_PROF=<dir> starts the gateway child with --cpu-prof into that directory.
  */
 import type { SuiteRunOptions } from './suite.js';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../src/config.js';
 import { machine } from './report.js';
+import { startChild } from './runs-support.js';
 import { DEFAULT_BRANCH_QUERY, TYPENAME_QUERY, typenameBody } from './http-servers.js';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 export type HttpRunOptions = SuiteRunOptions;
 
@@ -145,42 +143,11 @@ interface Child {
   stop: () => Promise<void>;
 }
 
-async function startChild(name: ServerName, kind: 'gateway' | 'yoga' | 'node', arg: string, execArgv: string[] = []): Promise<Child> {
-  const proc = fork(path.join(HERE, 'http-servers.ts'), [kind, arg], {
-    execArgv: ['--import', import.meta.resolve('tsx'), ...execArgv],
-    env: { ...process.env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  proc.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    if (proc.connected) proc.send({ type: 'stop' });
-    else proc.kill('SIGTERM');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(t);
-  };
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name}: not ready after 120 s`)), 120_000);
-      proc.on('message', (m: { type?: string; url?: string }) => {
-        if (m?.type === 'ready' && m.url) {
-          clearTimeout(timer);
-          resolve(m.url);
-        }
-      });
-      proc.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`${name}: exited (${signal ?? code}) before it was ready: ${stderr.trim().slice(-1500)}`));
-      });
-    });
-    return { name, url, proc, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+/** Starts one server of bench/http-servers.ts; it is stopped with the suite's cleanups too. */
+async function startServer(opts: HttpRunOptions, name: ServerName, kind: 'gateway' | 'yoga' | 'node', arg: string, execArgv: string[] = []): Promise<Child> {
+  const env = { progress: opts.progress, tempDir: opts.tempDir, onCleanup: (fn: () => Promise<unknown>) => void opts.cleanups.push(fn) };
+  const child = await startChild('http-servers.ts', [kind, arg], name, env, { nodeArgs: execArgv });
+  return { name, url: String(child.ready.url), proc: child.proc, stop: child.stop };
 }
 
 // ───────────────────────────── requests and validation ─────────────────────────────
@@ -272,7 +239,7 @@ export async function runHttpBench(opts: HttpRunOptions): Promise<string[]> {
 
   try {
     // The gateway first: its answer to defaultBranch (the empty store's main hash) is what the bare servers return.
-    const gateway = await startChild('gateway', 'gateway', JSON.stringify(gatewayEnv), gatewayExecArgv);
+    const gateway = await startServer(opts, 'gateway', 'gateway', JSON.stringify(gatewayEnv), gatewayExecArgv);
     children.push(gateway);
     const first = await post(gateway.url, DEFAULT_BRANCH_QUERY, token);
     const parsed = JSON.parse(first.body) as { data?: { defaultBranch?: { name?: string; hash?: string } }; errors?: unknown };
@@ -288,8 +255,8 @@ export async function runHttpBench(opts: HttpRunOptions): Promise<string[]> {
     });
     await unauth.text();
     if (unauth.status !== 401) throw new Error(`auth is not on: a request without a token got status ${unauth.status}, not 401`);
-    children.push(await startChild('yoga', 'yoga', hash));
-    children.push(await startChild('node', 'node', hash));
+    children.push(await startServer(opts, 'yoga', 'yoga', hash));
+    children.push(await startServer(opts, 'node', 'node', hash));
     progress(`servers up: ${children.map((c) => `${c.name} ${c.url}`).join(', ')}`);
 
     // Every server answers both operations exactly before anything is measured.
@@ -379,7 +346,7 @@ export async function runHttpBench(opts: HttpRunOptions): Promise<string[]> {
               `such rows measure rejections and are marked invalid. A second gateway with RATE_LIMIT_PER_SECOND=0 (everything else identical) is measured alongside.`,
           );
           const home2 = await opts.tempDir('cascade-bench-http-norl-');
-          const g2 = await startChild('gateway-no-rate-limit', 'gateway', JSON.stringify({ ...gatewayEnv, CASCADE_HOME: home2, RATE_LIMIT_PER_SECOND: '0' }), gatewayExecArgv);
+          const g2 = await startServer(opts, 'gateway-no-rate-limit', 'gateway', JSON.stringify({ ...gatewayEnv, CASCADE_HOME: home2, RATE_LIMIT_PER_SECOND: '0' }), gatewayExecArgv);
           children.push(g2);
           const check = await post(g2.url, DEFAULT_BRANCH_QUERY, token);
           const h2 = (JSON.parse(check.body) as { data?: { defaultBranch?: { hash?: string } } }).data?.defaultBranch?.hash;

@@ -1,4 +1,4 @@
-/** Child processes and GraphQL calls shared by the runs benchmark's scenarios (bench/runs-*.ts). */
+/** Child processes and GraphQL calls shared by the benchmarks' scenarios (bench/runs-*.ts, bench/http-run.ts). */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
