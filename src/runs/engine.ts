@@ -23,6 +23,8 @@ import type { StepContext, StepCounts, StepOutcome } from './step-context.js';
 
 /** STEP_PROGRESS cadence during a step unless RUN_PROGRESS_MS says otherwise (the issue asks for at least every 2 s). */
 const PROGRESS_EVERY_MS = 1500;
+/** How far back restart looks for a merge commit an abandoned run made but did not record. */
+const MERGE_SCAN_COMMITS = 100_000;
 
 /** The identity a run acts with: engineer on its own branch, and the run's right to merge. */
 export function runActor(run: PipelineRun): Actor {
@@ -145,12 +147,20 @@ export class RunEngine {
     try {
       const head = await store.getReference(refName(run.target, 'target'));
       if (head.hash === run.baseHash) return null;
-      // Only the newest commits: a merge recorded by nobody happened moments before the gateway stopped.
-      const page = await store.log(head.hash, { first: 100 });
-      for (const c of page.items) {
-        if (c.hash === run.baseHash) break;
-        if (c.properties.run_id === run.runId) return c.hash;
-      }
+      // Back to the run's base, among commits made since the run started (an hour's allowance for
+      // clocks), and at most MERGE_SCAN_COMMITS of them.
+      const since = run.startedAt ? new Date(run.startedAt.getTime() - 3_600_000) : undefined;
+      let after: string | null = null;
+      let seen = 0;
+      do {
+        const page = await store.log(head.hash, { first: 1000, after, filter: since ? { since } : undefined });
+        for (const c of page.items) {
+          if (c.hash === run.baseHash) return null;
+          if (c.properties.run_id === run.runId) return c.hash;
+        }
+        seen += page.items.length;
+        after = page.nextCursor;
+      } while (after && seen < MERGE_SCAN_COMMITS);
     } catch (e) {
       this.deps.logger.warn({ err: e, runId: run.runId }, 'could not look for an abandoned run\'s merge commit');
     }
