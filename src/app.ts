@@ -53,6 +53,8 @@ export interface App {
   /** The SQL database of the catalog, runs and embedded marts (available once started; tests use it). */
   readonly database: SqlDatabase;
   readonly logger: Logger;
+  /** Reads the pipelines folder again (SIGHUP in src/main.ts): runs started from now on use what it holds. */
+  reloadPipelines(): Promise<void>;
 }
 
 export interface AppOptions {
@@ -66,6 +68,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
   let services: Services | undefined;
   let engine: RunEngine | undefined;
   let liveSchema: LiveSchema | undefined;
+  let pipelineRegistry: PipelineRegistry | undefined;
   let server: Server | undefined;
   let wss: WebSocketServer | undefined;
   let url = '';
@@ -97,10 +100,15 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       return services;
     },
     logger,
+    async reloadPipelines() {
+      if (!pipelineRegistry) throw new Error('app not started');
+      await pipelineRegistry.load();
+    },
     async start() {
       backends = await createBackends(config, logger, metrics);
       const pipelines = new PipelineRegistry(config.runs.pipelinesDir, logger);
       await pipelines.load();
+      pipelineRegistry = pipelines;
       services = createServices({ ...backends, protectedBranches: config.protectedBranches, pipelines, logger });
       engine = new RunEngine(
         { runs: backends.runs, bus: backends.bus, services, pipelines, config: config.runs, logger, singleProcess: backends.db.kind === 'pglite' },

@@ -35,10 +35,14 @@ const shutdown = async (signal: string) => {
 };
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// Reload the pipelines folder, as servers reload their configuration on SIGHUP.
+process.on('SIGHUP', () => {
+  app.reloadPipelines().catch((e: unknown) => logger.error({ err: e }, 'pipelines could not be reloaded'));
+});
 
 try {
   await app.start();
-  console.log(`Cascade Gateway: GraphiQL at ${app.url.replace('127.0.0.1', 'localhost')}/graphql`);
+  console.log(`Cascade Gateway: GraphiQL at ${app.url.replace('127.0.0.1', 'localhost')}/graphql (pid ${process.pid}; kill -HUP ${process.pid} reloads the pipelines)`);
 } catch (e) {
   logger.fatal({ err: e }, 'the gateway could not start');
   process.exit(1);

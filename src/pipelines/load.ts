@@ -4,7 +4,8 @@
  * with `_` or `.` and `*.d.ts` are skipped (helpers). A file that fails to load becomes a
  * PipelineLoadError naming the file and the dotted path of the bad field; the others load anyway.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
@@ -46,6 +47,37 @@ export async function loadPipelines(dir: string): Promise<{ pipelines: Map<strin
   return { pipelines, errors };
 }
 
+/** Each module file's last successful import, and the files ever tried. */
+const modules = new Map<string, { mtimeMs: number; module: Record<string, unknown> }>();
+const tried = new Set<string>();
+
+/**
+ * Imports a TypeScript or JavaScript pipeline file. An unchanged file (same modification time) is
+ * the module imported before. A file imported, or tried, before is imported afresh in a tsx
+ * namespace of its own: Node's module cache (tsx's too) would otherwise keep answering with what
+ * it read the first time. Each such fresh import keeps a small loader hook registered.
+ */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const file = resolve(path);
+  const { mtimeMs } = await stat(file);
+  const known = modules.get(file);
+  if (known?.mtimeMs === mtimeMs) return known.module;
+  const url = pathToFileURL(file).href;
+  let module: Record<string, unknown>;
+  if (!tried.has(file)) {
+    tried.add(file);
+    module = (await import(url)) as Record<string, unknown>;
+  } else {
+    const { register } = await import('tsx/esm/api');
+    module = (await register({ namespace: `pipeline-${randomUUID()}` }).import(url, import.meta.url)) as Record<string, unknown>;
+    // A file tsx compiles as CommonJS comes back with its exports once more under `default`.
+    const inner = module.default as Record<string, unknown> | undefined;
+    if (inner && typeof inner === 'object' && !('name' in inner) && ('default' in inner || 'pipeline' in inner)) module = inner;
+  }
+  modules.set(file, { mtimeMs, module });
+  return module;
+}
+
 /** One file: the pipeline, or its errors. `file` is how errors name it. */
 export async function loadPipelineFile(path: string, file = path): Promise<{ pipeline: Pipeline } | { errors: PipelineLoadError[] }> {
   let raw: unknown;
@@ -53,7 +85,7 @@ export async function loadPipelineFile(path: string, file = path): Promise<{ pip
     if (YAML_EXT.has(extname(path).toLowerCase())) {
       raw = YAML.parse(await readFile(path, 'utf8'), { prettyErrors: true });
     } else {
-      const mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+      const mod = await importModule(path);
       raw = mod.default ?? mod.pipeline;
       if (raw === undefined) return { errors: [{ file, field: null, message: 'the module exports no pipeline (a default export or `export const pipeline`)' }] };
     }

@@ -1,6 +1,7 @@
 /**
- * The pipelines this gateway knows: loaded from the pipelines folder at start. A file that fails to
- * load does not stop the gateway; its error is kept and reported (logs and the `pipelineErrors` query).
+ * The pipelines this gateway knows: loaded from the pipelines folder at start, and again on each
+ * load() (SIGHUP); a load replaces them all at once. A file that fails to load does not stop the
+ * gateway; its error is kept and reported (logs and the `pipelineErrors` query).
  */
 import type { Logger } from '../logger.js';
 import { loadPipelines } from './load.js';
