@@ -9,18 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/services.js';
-import { startGatewayProcess } from '../support/process.js';
+import { postGraphql, startGatewayProcess } from '../support/process.js';
 
 const startProcess = (home: string, port: number) => startGatewayProcess({ CASCADE_HOME: home }, port, 60_000);
 
-async function gql(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return res.json();
-}
 
 const NS = `mutation($b: String!, $n: String!) { createNamespace(branch: $b, name: $n) { __typename } }`;
 const MERGE = `mutation($f: String!, $i: String!) { merge(from: $f, into: $i) { __typename } }`;
@@ -46,11 +38,11 @@ describe('crash safety (SIGKILL during writes)', () => {
       await verify(gw.url, cycle);
       const writer = async (id: number) => {
         const branch = `w${cycle}-${id}`;
-        await gql(gw.url, BRANCH, { n: branch, f: 'main' });
+        await postGraphql(gw.url, BRANCH, { n: branch, f: 'main' });
         for (;;) {
           n++;
-          await gql(gw.url, NS, { b: branch, n: `n${cycle}_${id}_${n}` });
-          await gql(gw.url, MERGE, { f: branch, i: 'main' });
+          await postGraphql(gw.url, NS, { b: branch, n: `n${cycle}_${id}_${n}` });
+          await postGraphql(gw.url, MERGE, { f: branch, i: 'main' });
         }
       };
       const writers = [0, 1, 2, 3].map((i) => writer(i).catch(() => undefined));
@@ -63,7 +55,7 @@ describe('crash safety (SIGKILL during writes)', () => {
     const gw = await startProcess(home, port);
     current = gw.child;
     await verify(gw.url, 99);
-    const log = await gql(gw.url, `{ log(ref: "main", first: 1000) { nodes { hash } } }`);
+    const log = await postGraphql(gw.url, `{ log(ref: "main", first: 1000) { nodes { hash } } }`);
     expect(log.data.log.nodes.length).toBeGreaterThan(6);
     gw.child.kill('SIGTERM');
     await new Promise((r) => gw.child.once('exit', r));
@@ -71,11 +63,11 @@ describe('crash safety (SIGKILL during writes)', () => {
 });
 
 async function verify(url: string, cycle: number) {
-  const refs = await gql(url, `{ references(first: 1000) { nodes { name hash head { hash parentHashes } } } }`);
+  const refs = await postGraphql(url, `{ references(first: 1000) { nodes { name hash head { hash parentHashes } } } }`);
   expect(refs.errors).toBeUndefined();
   for (const ref of refs.data.references.nodes) {
     expect(ref.head.hash, `ref ${ref.name} points to a commit that can be read`).toBe(ref.hash);
-    const body = await gql(
+    const body = await postGraphql(
       url,
       `query($r: String!) { log(ref: $r, first: 1000) { nodes { hash } } diff(from: "main", to: $r) { entries { key } } reference(ref: $r) { ... on Branch { entries(first: 1000) { nodes { key } } } } }`,
       { r: ref.name },
@@ -83,7 +75,7 @@ async function verify(url: string, cycle: number) {
     expect(body.errors, `log/diff/entries of ${ref.name}`).toBeUndefined();
   }
   const probe = `probe-${cycle}`;
-  expect((await gql(url, BRANCH, { n: probe, f: 'main' })).data.createBranch.__typename).toBe('CreateBranchSuccess');
-  expect((await gql(url, NS, { b: probe, n: `probe${cycle}` })).data.createNamespace.__typename).toBe('CreateNamespaceSuccess');
-  expect((await gql(url, MERGE, { f: probe, i: 'main' })).data.merge.__typename).toBe('MergeSuccess');
+  expect((await postGraphql(url, BRANCH, { n: probe, f: 'main' })).data.createBranch.__typename).toBe('CreateBranchSuccess');
+  expect((await postGraphql(url, NS, { b: probe, n: `probe${cycle}` })).data.createNamespace.__typename).toBe('CreateNamespaceSuccess');
+  expect((await postGraphql(url, MERGE, { f: probe, i: 'main' })).data.merge.__typename).toBe('MergeSuccess');
 }

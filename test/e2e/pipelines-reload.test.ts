@@ -8,18 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COUNTER_PIPELINE, INVALID_PIPELINE, pipelinesDir } from '../support/pipelines.js';
-import { startGatewayProcess } from '../support/process.js';
+import { graphqlData, startGatewayProcess } from '../support/process.js';
 import { freePort } from '../support/services.js';
 import type { ChildProcess } from 'node:child_process';
 
 const tsPipeline = (description: string) => `export default { name: 'typed', description: ${JSON.stringify(description)}, ingest: [{ name: 'one', table: 'raw.typed_one', columns: [{ name: 'id', type: 'long' }], source: { kind: 'rows', rows: [{ id: 1 }] } }] };\n`;
 
-async function gql(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = await res.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
 
 describe('pipelines reload on SIGHUP', () => {
   const dirs: string[] = [];
@@ -36,7 +30,7 @@ describe('pipelines reload on SIGHUP', () => {
     const gw = await startGatewayProcess({ CASCADE_HOME: home, PIPELINES_DIR: dir }, await freePort());
     child = gw.child;
     const LIST = `{ pipelines { name description } pipelineErrors { file message } }`;
-    expect(await gql(gw.url, LIST)).toEqual({
+    expect(await graphqlData(gw.url, LIST)).toEqual({
       pipelines: [{ name: 'counter', description: 'Appends rows and keeps a total that must always match them' }, { name: 'typed', description: 'first version' }],
       pipelineErrors: [],
     });
@@ -53,7 +47,7 @@ describe('pipelines reload on SIGHUP', () => {
     const until = Date.now() + 30_000;
     do {
       await new Promise((r) => setTimeout(r, 100));
-      list = await gql(gw.url, LIST);
+      list = await graphqlData(gw.url, LIST);
     } while (list.pipelineErrors.length === 0 && Date.now() < until);
     expect(list.pipelines).toEqual([
       { name: 'added', description: 'Appends rows and keeps a total that must always match them' },
@@ -68,21 +62,21 @@ describe('pipelines reload on SIGHUP', () => {
     const until2 = Date.now() + 30_000;
     do {
       await new Promise((r) => setTimeout(r, 100));
-      list = await gql(gw.url, LIST);
+      list = await graphqlData(gw.url, LIST);
     } while (list.pipelineErrors.length > 0 && Date.now() < until2);
     expect(list).toEqual({
       pipelines: [{ name: 'added', description: 'Appends rows and keeps a total that must always match them' }, { name: 'typed', description: 'second version' }],
       pipelineErrors: [],
     });
 
-    const runId = (await gql(gw.url, `mutation { startRun(pipeline: "added") { ... on StartRunSuccess { run { runId } } } }`)).startRun.run.runId;
+    const runId = (await graphqlData(gw.url, `mutation { startRun(pipeline: "added") { ... on StartRunSuccess { run { runId } } } }`)).startRun.run.runId;
     let run: any;
     do {
       await new Promise((r) => setTimeout(r, 200));
-      run = (await gql(gw.url, `query($id: ID!) { run(id: $id) { status error } }`, { id: runId })).run;
+      run = (await graphqlData(gw.url, `query($id: ID!) { run(id: $id) { status error } }`, { id: runId })).run;
     } while (!['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(run.status));
     expect(run).toEqual({ status: 'SUCCEEDED', error: null });
-    const removed = await gql(gw.url, `mutation { startRun(pipeline: "counter") { __typename ... on NotFound { message } } }`);
+    const removed = await graphqlData(gw.url, `mutation { startRun(pipeline: "counter") { __typename ... on NotFound { message } } }`);
     expect(removed.startRun.__typename).toBe('NotFound');
   });
 });

@@ -13,17 +13,11 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { freePort } from '../support/services.js';
-import { startGatewayProcess } from '../support/process.js';
+import { graphqlData, startGatewayProcess } from '../support/process.js';
 import { pipelinesDir, SLOW_PIPELINE } from '../support/pipelines.js';
 
 const startProcess = (env: Record<string, string>, port: number) => startGatewayProcess(env, port);
 
-async function gql(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = await res.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
 
 const START = `mutation($p: JSON) { startRun(pipeline: "slow", params: $p) { ... on StartRunSuccess { run { runId } } } }`;
 const RUN = `query($id: ID!) { run(id: $id) { status error mergedHash events { seq type } } defaultBranch { hash } }`;
@@ -31,7 +25,7 @@ const RUN = `query($id: ID!) { run(id: $id) { status error mergedHash events { s
 async function waitFor(url: string, runId: string, done: (run: any) => boolean, ms = 60_000) {
   const until = Date.now() + ms;
   for (;;) {
-    const d = await gql(url, RUN, { id: runId });
+    const d = await graphqlData(url, RUN, { id: runId });
     if (done(d.run)) return d;
     if (Date.now() > until) throw new Error(`run ${runId}: ${JSON.stringify(d.run)}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -55,8 +49,8 @@ describe('runs survive a crash of the gateway', () => {
     const port = await freePort();
     const gw = await startProcess(env, port);
     child = gw.child;
-    const before: string = (await gql(gw.url, `{ defaultBranch { hash } }`)).defaultBranch.hash;
-    const runId: string = (await gql(gw.url, START, { p: { batches: 20, delayMs: 500 } })).startRun.run.runId;
+    const before: string = (await graphqlData(gw.url, `{ defaultBranch { hash } }`)).defaultBranch.hash;
+    const runId: string = (await graphqlData(gw.url, START, { p: { batches: 20, delayMs: 500 } })).startRun.run.runId;
     await waitFor(gw.url, runId, (r) => r.events.filter((e: any) => e.type === 'STEP_PROGRESS').length >= 2);
     gw.child.kill('SIGKILL');
     await new Promise((r) => gw.child.once('exit', r));
@@ -75,7 +69,7 @@ describe('runs survive a crash of the gateway', () => {
     expect(after.run.events.map((e: any) => e.seq)).toEqual(after.run.events.map((_: any, i: number) => i + 1));
     expect(after.defaultBranch.hash).toBe(before);
 
-    const next = (await gql(gw.url, START, { p: { batches: 2, delayMs: 10 } })).startRun.run.runId;
+    const next = (await graphqlData(gw.url, START, { p: { batches: 2, delayMs: 10 } })).startRun.run.runId;
     const ok = await waitFor(gw.url, next, (r) => r.status === 'SUCCEEDED' || r.status === 'FAILED');
     expect(ok.run.status).toBe('SUCCEEDED');
     expect(ok.defaultBranch.hash).toBe(ok.run.mergedHash);

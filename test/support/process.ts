@@ -28,3 +28,16 @@ export async function startGatewayProcess(env: Record<string, string>, port: num
   }
   return { child, url, log: () => output };
 }
+
+/** POSTs an operation to a gateway process; the parsed body (data and errors). */
+export async function postGraphql(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return res.json();
+}
+
+/** Like postGraphql, but fails on any GraphQL error; the data. */
+export async function graphqlData(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
+  const body = await postGraphql(url, query, variables);
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
