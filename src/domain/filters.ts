@@ -26,6 +26,12 @@ const COMPARE: CompareOp[] = ['_eq', '_neq', '_gt', '_gte', '_lt', '_lte'];
 const MAX_NODES = 500;
 const MAX_IN = 1000;
 
+/** Date.parse, which reads a year past 9999 (valid in PostgreSQL, DuckDB and Iceberg) only in ISO's extended form `+YYYYYY`. */
+function parsesAsDate(v: string): boolean {
+  const long = /^(\d{5,6})(-.*)$/.exec(v);
+  return !Number.isNaN(Date.parse(long ? `+${long[1]!.padStart(6, '0')}${long[2]}` : v));
+}
+
 export function parseWhere(input: unknown, columns: Map<string, ColumnKind>, field = 'where'): Where | undefined {
   if (input == null) return undefined;
   let nodes = 0;
@@ -49,10 +55,10 @@ export function parseWhere(input: unknown, columns: Map<string, ColumnKind>, fie
         if (typeof v === 'string' && /^-?\d{1,38}(\.\d{1,38})?$/.test(v)) return v;
         throw bad(`${column}.${op} expects a decimal number`);
       case 'date':
-        if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v))) return v;
+        if (typeof v === 'string' && /^\d{4,6}-\d{2}-\d{2}$/.test(v) && parsesAsDate(v)) return v;
         throw bad(`${column}.${op} expects a date (YYYY-MM-DD)`);
       case 'timestamp':
-        if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v))) return v;
+        if (typeof v === 'string' && /^\d{4,6}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && parsesAsDate(v)) return v;
         throw bad(`${column}.${op} expects an ISO-8601 timestamp`);
       case 'time':
         if (typeof v === 'string' && /^\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(v)) return v;

@@ -80,8 +80,12 @@ const TIME = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$/;
 const TIMESTAMP = /^(\d{4,6})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-const timeOk = (h: string | undefined, m: string | undefined, s: string | undefined) =>
-  Number(h ?? 0) <= 23 && Number(m ?? 0) <= 59 && Number(s ?? 0) <= 59;
+/** A clock time PostgreSQL takes: up to 23:59:59.999999, or its end of day 24:00:00 (fraction zero). */
+const timeOk = (h: string | undefined, m: string | undefined, s: string | undefined, f: string | undefined) => {
+  const [hh, mm, ss] = [Number(h ?? 0), Number(m ?? 0), Number(s ?? 0)];
+  if (hh === 24) return mm === 0 && ss === 0 && Number(f ?? 0) === 0;
+  return hh <= 23 && mm <= 59 && ss <= 59;
+};
 
 /**
  * The value as the text or number bound for a column of `kind`, or an InvalidInput. parseWhere
@@ -106,14 +110,13 @@ export function checkValue(kind: MartKind, v: FilterValue, what: string, field =
     }
     case 'time': {
       const m = TIME.exec(String(v));
-      if (String(v) === '24:00:00') return v; // PostgreSQL's end of day
-      if (!m || !timeOk(m[1], m[2], m[3])) throw bad(field, `${what} expects a time (HH:MM:SS[.ffffff])`);
+      if (!m || !timeOk(m[1], m[2], m[3], m[4])) throw bad(field, `${what} expects a time (HH:MM:SS[.ffffff])`);
       return v;
     }
     case 'timestamp':
     case 'timestamptz': {
       const m = TIMESTAMP.exec(String(v));
-      if (!m || !validDate(Number(m[1]), Number(m[2]), Number(m[3])) || !timeOk(m[4], m[5], m[6])) {
+      if (!m || !validDate(Number(m[1]), Number(m[2]), Number(m[3])) || !timeOk(m[4], m[5], m[6], m[7])) {
         throw bad(field, `${what} expects an ISO-8601 timestamp`);
       }
       const zone = m[8];

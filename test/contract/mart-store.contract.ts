@@ -235,6 +235,13 @@ export function describeMartStore(name: string, make: MakeMartStore): void {
         { id: '2', tm: '24:00:00', ts: 'infinity', tstz: '-infinity' },
         { id: '3', tm: '00:00:00.000001', ts: '10000-01-01T00:00:00.500000', tstz: '12345-06-07T08:09:10Z' },
       ]);
+      // Filters take the same values; a clock past the end of day is still refused.
+      const ids = async (where: unknown) => (await store.rows('types', { where, columns: ['id'] })).rows.map((r) => r.id);
+      expect(await ids({ tm: { _eq: '24:00' } })).toEqual(['2']);
+      expect(await ids({ ts: { _gte: '10000-01-01T00:00:00' } })).toEqual(['2', '3']);
+      for (const tm of ['24:00:01', '24:30', '24:00:00.5']) {
+        expect(await codeOf(store.rows('types', { where: { tm: { _eq: tm } } })), tm).toEqual({ code: 'INVALID_INPUT', field: 'where' });
+      }
       for (const c of ['tm', 'ts', 'tstz']) {
         const ids: unknown[] = [];
         let after: string | null = null;
