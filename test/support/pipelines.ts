@@ -105,7 +105,7 @@ export const START = `mutation($p: String!, $params: JSON, $t: String) {
 
 export const EVENTS_SUB = `subscription($id: ID!, $after: Int) { runEvents(runId: $id, after: $after) { runId seq type step level message data } }`;
 
-export async function startRun(g: Gateway, pipeline: string, params?: Record<string, unknown>, target?: string): Promise<string> {
+export async function startRun(g: Pick<Gateway, 'data'>, pipeline: string, params?: Record<string, unknown>, target?: string): Promise<string> {
   const d = await g.data(START, { p: pipeline, params, t: target });
   if (d.startRun.__typename !== 'StartRunSuccess') throw new Error(`startRun: ${JSON.stringify(d.startRun)}`);
   return d.startRun.run.runId;
@@ -116,7 +116,7 @@ export const RUN_FIELDS = `runId pipeline status target branch params error merg
   commits { hash message }`;
 
 /** Polls run(id) until it ended; returns it. */
-export async function waitForRun(g: Gateway, runId: string, ms = 120_000): Promise<any> {
+export async function waitForRun(g: Pick<Gateway, 'data'>, runId: string, ms = 120_000): Promise<any> {
   const until = Date.now() + ms;
   for (;;) {
     const d = await g.data(`query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, { id: runId });
@@ -126,7 +126,7 @@ export async function waitForRun(g: Gateway, runId: string, ms = 120_000): Promi
   }
 }
 
-export async function allEvents(g: Gateway, runId: string): Promise<any[]> {
+export async function allEvents(g: Pick<Gateway, 'data'>, runId: string): Promise<any[]> {
   const d = await g.data(`query($id: ID!) { run(id: $id) { events { runId seq type step level message data } } }`, { id: runId });
   return d.run.events;
 }
