@@ -6,6 +6,7 @@
  *   { col: { _eq: v, _neq, _gt, _gte, _lt, _lte, _in: [..], _nin: [..], _like, _ilike, _is_null: bool } }
  *   { _and: [where…] } { _or: [where…] } { _not: where }     (several keys in one object are ANDed)
  */
+import { parseDate, parseTimestamp } from './calendar.js';
 import { InvalidInput } from './errors.js';
 
 export type ColumnKind = 'boolean' | 'integer' | 'float' | 'decimal' | 'string' | 'date' | 'time' | 'timestamp' | 'other';
@@ -26,10 +27,14 @@ const COMPARE: CompareOp[] = ['_eq', '_neq', '_gt', '_gte', '_lt', '_lte'];
 const MAX_NODES = 500;
 const MAX_IN = 1000;
 
-/** Date.parse, which reads a year past 9999 (valid in PostgreSQL, DuckDB and Iceberg) only in ISO's extended form `+YYYYYY`. */
-function parsesAsDate(v: string): boolean {
-  const long = /^(\d{5,6})(-.*)$/.exec(v);
-  return !Number.isNaN(Date.parse(long ? `+${long[1]!.padStart(6, '0')}${long[2]}` : v));
+/**
+ * A date or timestamp in ISO-8601 text, as both engines read it alike, or null: a year past 9999
+ * without `+` (DuckDB refuses the sign), a year before 1 AD as ISO's astronomical `-0043`. The
+ * engines' `BC` suffixes are refused here: DuckDB reads `0044-03-15 BC` as AD.
+ */
+function isoDateText(v: string, withTime: boolean): string | null {
+  if (v.includes('BC') || (withTime ? parseTimestamp(v) : parseDate(v)) === null) return null;
+  return v.replace(/^\+0*(\d{4})/, '$1');
 }
 
 export function parseWhere(input: unknown, columns: Map<string, ColumnKind>, field = 'where'): Where | undefined {
@@ -54,12 +59,16 @@ export function parseWhere(input: unknown, columns: Map<string, ColumnKind>, fie
         if (typeof v === 'number' && Number.isFinite(v)) return v;
         if (typeof v === 'string' && /^-?\d{1,38}(\.\d{1,38})?$/.test(v)) return v;
         throw bad(`${column}.${op} expects a decimal number`);
-      case 'date':
-        if (typeof v === 'string' && /^\d{4,6}-\d{2}-\d{2}$/.test(v) && parsesAsDate(v)) return v;
+      case 'date': {
+        const text = typeof v === 'string' ? isoDateText(v, false) : null;
+        if (text !== null) return text;
         throw bad(`${column}.${op} expects a date (YYYY-MM-DD)`);
-      case 'timestamp':
-        if (typeof v === 'string' && /^\d{4,6}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && parsesAsDate(v)) return v;
+      }
+      case 'timestamp': {
+        const text = typeof v === 'string' ? isoDateText(v, true) : null;
+        if (text !== null) return text;
         throw bad(`${column}.${op} expects an ISO-8601 timestamp`);
+      }
       case 'time':
         if (typeof v === 'string' && /^\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(v)) return v;
         throw bad(`${column}.${op} expects a time (HH:MM:SS)`);

@@ -9,6 +9,7 @@
  * (`__cascade_row`, unique), so the order is total. A cursor is base64url JSON of the last row's
  * sort values (as PostgreSQL text) and row number, tagged with its ordering.
  */
+import { isCalendarDate, pgYearText } from './calendar.js';
 import { InvalidInput } from './errors.js';
 import { parseWhere, type ColumnKind, type FilterValue, type Where } from './filters.js';
 import { parsePrimitive } from './iceberg/type-strings.js';
@@ -67,17 +68,11 @@ const MAX_SORT_KEYS = 16;
 
 const bad = (field: string, why: string) => new InvalidInput(`${field}: ${why}`, field);
 
-function validDate(y: number, m: number, d: number): boolean {
-  if (m < 1 || m > 12 || d < 1) return false;
-  const dt = new Date(Date.UTC(2000, m - 1, d));
-  dt.setUTCFullYear(y);
-  return dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d;
-}
-
-// Years past 9999 are valid in PostgreSQL (and Iceberg) and come back in cursors.
-const DATE = /^(\d{4,6})-(\d{2})-(\d{2})$/;
+// Years past 9999 and before 1 AD (ISO's astronomical `-0043` is 44 BC) are valid in PostgreSQL
+// and Iceberg and come back in cursors; pgYearText rewrites them for PostgreSQL.
+const DATE = /^([+-]?\d{4,7})-(\d{2})-(\d{2})$/;
 const TIME = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$/;
-const TIMESTAMP = /^(\d{4,6})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+const TIMESTAMP = /^([+-]?\d{4,7})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** A clock time PostgreSQL takes: up to 23:59:59.999999, or its end of day 24:00:00 (fraction zero). */
@@ -105,8 +100,8 @@ export function checkValue(kind: MartKind, v: FilterValue, what: string, field =
       return v;
     case 'date': {
       const m = DATE.exec(String(v));
-      if (!m || !validDate(Number(m[1]), Number(m[2]), Number(m[3]))) throw bad(field, `${what} expects a date (YYYY-MM-DD)`);
-      return v;
+      if (!m || !isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]))) throw bad(field, `${what} expects a date (YYYY-MM-DD)`);
+      return pgYearText(String(v));
     }
     case 'time': {
       const m = TIME.exec(String(v));
@@ -116,15 +111,15 @@ export function checkValue(kind: MartKind, v: FilterValue, what: string, field =
     case 'timestamp':
     case 'timestamptz': {
       const m = TIMESTAMP.exec(String(v));
-      if (!m || !validDate(Number(m[1]), Number(m[2]), Number(m[3])) || !timeOk(m[4], m[5], m[6], m[7])) {
+      if (!m || !isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3])) || !timeOk(m[4], m[5], m[6], m[7])) {
         throw bad(field, `${what} expects an ISO-8601 timestamp`);
       }
       const zone = m[8];
       if (kind === 'timestamp') {
         if (zone !== undefined && !/^(Z|[+-]00(:?00)?)$/.test(zone)) throw bad(field, `${what}: a timestamp without time zone takes no UTC offset`);
-        return String(v).replace(/(Z|[+-]00(:?00)?)$/, '');
+        return pgYearText(String(v).replace(/(Z|[+-]00(:?00)?)$/, ''));
       }
-      return zone === undefined ? `${String(v)}Z` : v;
+      return pgYearText(zone === undefined ? `${String(v)}Z` : String(v));
     }
     case 'uuid':
       if (!UUID.test(String(v))) throw bad(field, `${what} expects a UUID`);
@@ -177,6 +172,7 @@ export function encodeMartCursor(orderBy: MartSort[], c: MartCursor): string {
 
 const NUMBER_TEXT = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|NaN|-?Infinity)$/;
 const INFINITE = /^-?infinity$/;
+const DATED: MartKind[] = ['date', 'timestamp', 'timestamptz'];
 
 /** Whether `text` is a sort value as the store writes it (PostgreSQL text; timestamptz as UTC ISO with Z). */
 function cursorValueOk(kind: MartKind, text: string): boolean {
@@ -223,7 +219,12 @@ export function decodeMartCursor(cursor: unknown, orderBy: MartSort[], kinds: Ma
   const valueOk = (x: unknown, i: number) => x === null || (typeof x === 'string' && x.length <= 10_000 && cursorValueOk(kinds.get(orderBy[i]!.column)!, x));
   if (!Array.isArray(k) || k.length !== orderBy.length || !k.every(valueOk)) throw no('wrong sort key');
   if (typeof r !== 'string' || !/^\d{1,18}$/.test(r)) throw no('wrong row number');
-  return { values: k as (string | null)[], row: r };
+  // As bound: the store's own text, with a BC year rewritten for PostgreSQL.
+  const bound = (x: string | null, i: number) => {
+    const kind = kinds.get(orderBy[i]!.column)!;
+    return x === null || INFINITE.test(x) || !DATED.includes(kind) ? x : String(checkValue(kind, x, 'cursor', 'after'));
+  };
+  return { values: (k as (string | null)[]).map(bound), row: r };
 }
 
 export interface MartQueryInput {

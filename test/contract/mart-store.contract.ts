@@ -225,24 +225,35 @@ export function describeMartStore(name: string, make: MakeMartStore): void {
       }
     });
 
-    it('writes the rarer time and timestamp shapes in the same JSON forms, and pages over them', async () => {
+    it('writes the rarer date, time and timestamp shapes (years past 9999 and BC included) in the same JSON forms, filters and pages over them', async () => {
       // Values a publish from Iceberg seldom brings, written straight into the published table.
       await f.sql(`UPDATE marts.types SET tm = '24:00:00', ts = 'infinity', tstz = '-infinity' WHERE id = 2`);
-      await f.sql(`UPDATE marts.types SET tm = '00:00:00.000001', ts = '10000-01-01 00:00:00.5', tstz = '12345-06-07 08:09:10+00' WHERE id = 3`);
-      const page = await store.rows('types', { orderBy: [{ column: 'id' }], columns: ['id', 'tm', 'ts', 'tstz'] });
+      await f.sql(`UPDATE marts.types SET tm = '00:00:00.000001', ts = '10000-01-01 00:00:00.5', tstz = '12345-06-07 08:09:10+00', dt = '12020-01-02' WHERE id = 3`);
+      // Years before 1 AD: PostgreSQL writes `… BC`, the gateway ISO's astronomical year (0000 is 1 BC).
+      await f.sql(`INSERT INTO marts.types (id, dt, tm, ts, tstz) VALUES (4, '0044-03-15 BC', '01:00:00', '0001-12-31 23:59:59.25 BC', '4713-01-01 10:00:00+00 BC')`);
+      const page = await store.rows('types', { orderBy: [{ column: 'id' }], columns: ['id', 'dt', 'tm', 'ts', 'tstz'] });
       expect(page.rows).toEqual([
-        { id: '1', tm: '23:59:59.999999', ts: '2024-01-02T03:04:05.123456', tstz: '2024-01-02T03:04:05.000001Z' },
-        { id: '2', tm: '24:00:00', ts: 'infinity', tstz: '-infinity' },
-        { id: '3', tm: '00:00:00.000001', ts: '10000-01-01T00:00:00.500000', tstz: '12345-06-07T08:09:10Z' },
+        { id: '1', dt: '2024-02-29', tm: '23:59:59.999999', ts: '2024-01-02T03:04:05.123456', tstz: '2024-01-02T03:04:05.000001Z' },
+        { id: '2', dt: '1900-01-01', tm: '24:00:00', ts: 'infinity', tstz: '-infinity' },
+        { id: '3', dt: '12020-01-02', tm: '00:00:00.000001', ts: '10000-01-01T00:00:00.500000', tstz: '12345-06-07T08:09:10Z' },
+        { id: '4', dt: '-0043-03-15', tm: '01:00:00', ts: '0000-12-31T23:59:59.250000', tstz: '-4712-01-01T10:00:00Z' },
       ]);
       // Filters take the same values; a clock past the end of day is still refused.
       const ids = async (where: unknown) => (await store.rows('types', { where, columns: ['id'] })).rows.map((r) => r.id);
       expect(await ids({ tm: { _eq: '24:00' } })).toEqual(['2']);
       expect(await ids({ ts: { _gte: '10000-01-01T00:00:00' } })).toEqual(['2', '3']);
+      expect(await ids({ dt: { _gt: '+010000-01-01' } })).toEqual(['3']);
+      expect(await ids({ dt: { _eq: '-0043-03-15' } })).toEqual(['4']);
+      expect(await ids({ dt: { _lt: '0001-01-01' } })).toEqual(['4']);
+      expect(await ids({ ts: { _lt: '0001-01-01T00:00:00', _gte: '0000-12-31T23:59:59.25' } })).toEqual(['4']);
+      expect(await ids({ tstz: { _eq: '-4712-01-01T12:00:00+02:00' } })).toEqual(['4']);
+      for (const dt of ['0044-03-15 BC', '-0043-02-30', '2021-02-29']) {
+        expect(await codeOf(store.rows('types', { where: { dt: { _eq: dt } } })), dt).toEqual({ code: 'INVALID_INPUT', field: 'where' });
+      }
       for (const tm of ['24:00:01', '24:30', '24:00:00.5']) {
         expect(await codeOf(store.rows('types', { where: { tm: { _eq: tm } } })), tm).toEqual({ code: 'INVALID_INPUT', field: 'where' });
       }
-      for (const c of ['tm', 'ts', 'tstz']) {
+      for (const c of ['dt', 'tm', 'ts', 'tstz']) {
         const ids: unknown[] = [];
         let after: string | null = null;
         do {

@@ -13,7 +13,7 @@ const columns: MartColumn[] = [
 ];
 
 describe('mart rows shaping', () => {
-  it('finishes times and timestamps as before (ISO with T, six-digit fractions, Z) whatever their shape', () => {
+  it('finishes times and timestamps (ISO with T, six-digit fractions, Z; BC years as ISO\'s -YYYY) whatever their shape', () => {
     const st = rowsStatement('m', columns, parseMartQuery(columns, { first: 10 }));
     expect(st.fields).toEqual(['id', 'ts', 'tz', 't', 'x', '__cascade_row']);
     const cases: [string | null, string | null][] = [
@@ -21,7 +21,8 @@ describe('mart rows shaping', () => {
       ['2020-01-01 00:00:01', '2020-01-01T00:00:01'],
       ['2020-01-01 00:00:01.5', '2020-01-01T00:00:01.500000'],
       ['12020-01-01 00:00:01.25', '12020-01-01T00:00:01.250000'],
-      ['2020-01-01 00:00:01.5 BC', '2020-01-01 00:00:01.5 BC'],
+      ['2020-01-01 00:00:01.5 BC', '-2019-01-01T00:00:01.500000'],
+      ['0001-12-31 23:59:59 BC', '0000-12-31T23:59:59'],
       ['infinity', 'infinity'],
       [null, null],
     ];
@@ -31,7 +32,7 @@ describe('mart rows shaping', () => {
     page.rows.forEach((r, i) => {
       const [, want] = cases[i]!;
       expect(r.ts).toBe(want);
-      expect(r.tz).toBe(want === null ? null : /^\d/.test(want) ? `${want}Z` : want);
+      expect(r.tz).toBe(want === null || want === 'infinity' ? want : `${want}Z`);
       expect(r.t).toBe('10:11:12.500000');
       expect(Object.keys(r)).toEqual(['id', 'ts', 'tz', 't', 'x']);
     });

@@ -9,11 +9,6 @@ import { decimalOf } from '../../domain/iceberg/type-strings.js';
 import type { PrimitiveType } from '../../domain/iceberg/types.js';
 import { formatDecimal, toDays, toMicros, toTimeMicros, toUnscaled } from '../../domain/iceberg/values.js';
 
-/** `2025-01-01 10:00:00+00` (DuckDB without ICU) → an offset toMicros reads. */
-function zoned(s: string): string {
-  return /[+-]\d{2}$/.test(s) ? `${s}:00` : s;
-}
-
 export function fromDuckText(type: PrimitiveType, s: string): unknown {
   switch (type) {
     case 'boolean':
@@ -31,7 +26,7 @@ export function fromDuckText(type: PrimitiveType, s: string): unknown {
       return toTimeMicros(s);
     case 'timestamp':
     case 'timestamptz':
-      return toMicros(zoned(s));
+      return toMicros(s); // DuckDB's `… (BC) 10:00:00+00` included
     case 'string':
     case 'uuid':
       return s;

@@ -5,10 +5,11 @@
  * and are always quoted; every value is a bound parameter cast to the column's own type.
  *
  * Output values are made JSON-safe in SQL where that is exact (`::text` for bigint, numeric, date,
- * uuid; base64 for bytea) and finished in JS only for times and timestamps (ISO-8601 with a 'T',
- * six-digit fractions, 'Z' for timestamptz, read `AT TIME ZONE 'UTC'` so the session zone never
- * matters) and non-finite floats.
+ * uuid; base64 for bytea) and finished in JS only for dates, times and timestamps (ISO-8601 with
+ * a 'T', six-digit fractions, 'Z' for timestamptz, read `AT TIME ZONE 'UTC'` so the session zone
+ * never matters; BC years as ISO's `-0043`, see src/domain/calendar.ts) and non-finite floats.
  */
+import { isoFromPgText } from '../../domain/calendar.js';
 import { InvalidInput } from '../../domain/errors.js';
 import { quoteIdent, whereToSql, type Where } from '../../domain/filters.js';
 import { decimalOf, parseType } from '../../domain/iceberg/type-strings.js';
@@ -222,14 +223,12 @@ function outputExpr(c: Col): string {
   }
 }
 
-/** `YYYY-MM-DD HH:MM:SS[.f]` (PostgreSQL) → `YYYY-MM-DDTHH:MM:SS[.ffffff]`. */
+/** `YYYY-MM-DD HH:MM:SS[.f][ BC]` (PostgreSQL) → `YYYY-MM-DDTHH:MM:SS[.ffffff]` (BC years as ISO's `-YYYY`). */
 function isoTimestamp(text: string): string {
   // The common shape (four-digit year, up to six fraction digits) by slicing; anything else by the general pattern.
   const n = text.length;
   if (COMMON_TIMESTAMP.test(text)) return n === 19 ? `${text.slice(0, 10)}T${text.slice(11)}` : `${text.slice(0, 10)}T${text.slice(11)}${ZEROS[26 - n]}`;
-  const m = /^(\d{4,}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?$/.exec(text);
-  if (!m) return text;
-  return m[3] ? `${m[1]}T${m[2]}.${m[3].padEnd(6, '0')}` : `${m[1]}T${m[2]}`;
+  return isoFromPgText(text);
 }
 const COMMON_TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?$/;
 const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000'];
@@ -247,6 +246,7 @@ const startsWithDigit = (v: string) => {
 
 type Finisher = (v: unknown) => JsonValue;
 
+const finishDate: Finisher = (v) => (typeof v === 'string' && v.length !== 10 ? isoFromPgText(v) : (v as JsonValue));
 const finishTime: Finisher = (v) => (typeof v === 'string' ? isoTime(v) : (v as JsonValue));
 const finishTimestamp: Finisher = (v) => (typeof v === 'string' ? isoTimestamp(v) : (v as JsonValue));
 const finishTimestamptz: Finisher = (v) => (typeof v === 'string' ? (startsWithDigit(v) ? `${isoTimestamp(v)}Z` : v) : (v as JsonValue));
@@ -254,6 +254,8 @@ const finishTimestamptz: Finisher = (v) => (typeof v === 'string' ? (startsWithD
 /** The JS step that finishes a value, or null when the driver's value is already right. */
 function finisher(kind: MartKind): Finisher | null {
   switch (kind) {
+    case 'date':
+      return finishDate;
     case 'time':
       return finishTime;
     case 'timestamp':

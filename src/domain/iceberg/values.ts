@@ -4,6 +4,7 @@
  * Accepts what callers naturally hold: numbers, bigints, ISO strings, Dates, Uint8Arrays, and the
  * value objects DuckDB's node API returns (`{ days }`, `{ micros }`, `{ value, scale }`, `{ bytes }`).
  */
+import { formatDate, formatTimeOfDay, formatTimestamp, parseDate, parseTimestamp } from '../calendar.js';
 import { InvalidInput } from '../errors.js';
 
 const DAY_MS = 86_400_000;
@@ -32,13 +33,10 @@ export function toBigInt(v: unknown): bigint {
 export function toDays(v: unknown): number {
   if (typeof v === 'number' || typeof v === 'bigint') return toInt(v);
   if (v instanceof Date) return Math.floor(v.getTime() / DAY_MS);
-  const days = field<number>(v, 'days', 'number');
-  if (days !== undefined) return days;
-  if (typeof v === 'string' && /^[+-]?\d{4,}-\d{2}-\d{2}$/.test(v)) {
-    const ms = Date.parse(`${v}T00:00:00Z`);
-    if (!Number.isNaN(ms)) return Math.floor(ms / DAY_MS);
-  }
-  return bad(v, 'a date');
+  const known = field<number>(v, 'days', 'number');
+  if (known !== undefined) return known;
+  const days = typeof v === 'string' ? parseDate(v) : null;
+  return days ?? bad(v, 'a date');
 }
 
 /** time → microseconds from midnight (number/bigint micros, or `HH:MM:SS[.ffffff]`). */
@@ -58,12 +56,8 @@ export function toMicros(v: unknown): bigint {
   if (v instanceof Date) return BigInt(v.getTime()) * 1000n;
   const micros = field<bigint>(v, 'micros', 'bigint');
   if (micros !== undefined) return micros;
-  const m = typeof v === 'string' ? /^([+-]?\d{4,}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(v.trim()) : null;
-  if (!m) return bad(v, 'a timestamp');
-  const zone = m[4] === undefined || m[4].toUpperCase() === 'Z' ? 'Z' : m[4];
-  const ms = Date.parse(`${m[1]}T${m[2]}${zone}`);
-  if (Number.isNaN(ms)) return bad(v, 'a timestamp');
-  return BigInt(ms) * 1000n + BigInt((m[3] ?? '').padEnd(6, '0').slice(0, 6));
+  const parsed = typeof v === 'string' ? parseTimestamp(v.trim()) : null;
+  return parsed?.micros ?? bad(v, 'a timestamp');
 }
 
 /** decimal → unscaled integer at `scale` (decimal string, number, or bigint as a whole value). */
@@ -115,20 +109,14 @@ export function toBytes(v: unknown): Uint8Array {
 }
 
 export function daysToIso(days: number): string {
-  return new Date(days * DAY_MS).toISOString().slice(0, 10);
+  return formatDate(days);
 }
 
 /** Microseconds since epoch → `YYYY-MM-DDTHH:MM:SS[.ffffff]` (UTC, no zone). */
 export function microsToIso(micros: bigint): string {
-  const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
-  const sub = Number(((micros % 1_000_000n) + 1_000_000n) % 1_000_000n);
-  const base = new Date(Number(ms)).toISOString().slice(0, 19);
-  return sub === 0 ? base : `${base}.${String(sub).padStart(6, '0')}`;
+  return formatTimestamp(micros);
 }
 
 export function timeMicrosToIso(micros: bigint): string {
-  const s = Number(micros / 1_000_000n);
-  const sub = Number(micros % 1_000_000n);
-  const hms = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) => String(n).padStart(2, '0')).join(':');
-  return sub === 0 ? hms : `${hms}.${String(sub).padStart(6, '0')}`;
+  return formatTimeOfDay(Number(micros));
 }
