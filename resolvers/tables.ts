@@ -104,7 +104,9 @@ const TableStatsRef = builder.objectRef<{ rowCount: string; fileCount: number; t
 export const RowPageRef = builder.objectRef<Connection<Record<string, unknown>> & { columns: string[]; totalCount: bigint | null }>('RowPage').implement({
   fields: (t) => ({
     columns: t.exposeStringList('columns'),
-    rows: t.field({ type: ['JSON'], description: 'Each row a JSON object keyed by column name', resolve: (p) => p.edges.map((e) => e.node) }),
+    rows: t.field({ type: ['JSON'], description:
+        'Each row a JSON object keyed by column name: long and decimal values as strings, binary as base64, dates YYYY-MM-DD, ' +
+        'timestamps ISO-8601 (Z on timestamptz); a year past 9999 in full, a year before 1 AD as the astronomical year (-0043 is 44 BC)', resolve: (p) => p.edges.map((e) => e.node) }),
     totalCount: t.field({ type: 'BigInt', nullable: true, resolve: (p) => (p.totalCount === null ? null : String(p.totalCount)) }),
     pageInfo: t.field({ type: builder.pageInfoRef(), resolve: (p) => p.pageInfo }),
   }),

@@ -186,6 +186,35 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     });
 
+    it('writes dates and times exactly: years before 1 AD and past 9999 from JSON and CSV, and refuses text with anything after the value', async () => {
+      const t = await createTable('dates', [
+        { name: 'id', type: 'long', required: true }, { name: 'd', type: 'date' }, { name: 'tm', type: 'time' }, { name: 'ts', type: 'timestamp' },
+      ]);
+      const rows = [
+        { id: 1, d: '-0043-03-15', tm: '10:00:00', ts: '-0043-03-15T10:00:00.25' },
+        { id: 2, d: '0044-03-15 (BC)', tm: '23:59:59.999999', ts: '0044-03-15 (BC) 10:00:00.25' },
+        { id: 3, d: '12020-01-02', tm: null, ts: '12020-01-02T03:04:05' },
+      ];
+      expect((await g.data(APPEND, { b: branch, t, rows })).appendRows.__typename).toBe('WriteSuccess');
+      const csv = `id,d,tm,ts\n4,0000-12-31,00:00:01,0000-12-31 23:59:59\n`;
+      const q = `mutation($b: String!, $t: String!, $file: File) { appendRows(branch: $b, table: $t, file: $file) { __typename ... on Error { code message } } }`;
+      expect((await uploadFile(g.url, q, { b: branch, t }, { name: 'd.csv', content: csv })).data?.appendRows.__typename).toBe('WriteSuccess');
+      expect((await rowsOf({ r: branch, t, o: [{ column: 'id' }] })).rows).toEqual([
+        { id: '1', d: '-0043-03-15', tm: '10:00:00', ts: '-0043-03-15T10:00:00.250000' },
+        { id: '2', d: '-0043-03-15', tm: '23:59:59.999999', ts: '-0043-03-15T10:00:00.250000' },
+        { id: '3', d: '12020-01-02', tm: null, ts: '12020-01-02T03:04:05' },
+        { id: '4', d: '0000-12-31', tm: '00:00:01', ts: '0000-12-31T23:59:59' },
+      ]);
+      const before = await head(branch);
+      // DuckDB alone would read '0044-03-15 BC' as AD 44 and drop the time from a timestamp given for a date.
+      for (const bad of [{ d: '0044-03-15 BC' }, { d: '2020-01-01T10:00:00Z' }, { d: '2020-01-01 garbage' }, { tm: '10:00:00 PM' }, { d: '2021-02-29' }]) {
+        const r = await g.data(APPEND, { b: branch, t, rows: [{ id: 9, ...bad }] });
+        expect(r.appendRows.code, JSON.stringify(bad)).toBe('SCHEMA_MISMATCH');
+        expect(r.appendRows.message).toContain(`do not convert to ${'d' in bad ? 'date' : 'time'}`);
+      }
+      expect(await head(branch)).toBe(before);
+    });
+
     it('evolves the schema by field id and compares versions', async () => {
       const t = await createTable('evo');
       await g.data(APPEND, { b: branch, t, rows: batch(0, 4) });

@@ -10,12 +10,23 @@ import { duckType, sqlString } from './sql-text.js';
 const isNull = (j: string) => `(${j} IS NULL OR json_type(${j}) = 'NULL')`;
 const member = (j: string, name: string) => `json_extract(${j}, ${sqlString(`/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`)})`;
 
-/** A JSON scalar (text) as a primitive type, NULL when it does not convert. */
-export function primitiveFromText(x: string, t: string, fromBase64: boolean): string {
+/**
+ * DuckDB's text → DATE and → TIME casts stop at the value and ignore what follows it: '0044-03-15 BC'
+ * would be AD 44 and '2020-01-01T10:00Z' would lose its time. Text must be the whole value.
+ */
+const WHOLE_TEXT: Record<string, string> = {
+  date: String.raw`\s*[+-]?\d{1,7}[-/]\d{1,2}[-/]\d{1,2}( \(BC\))?\s*`,
+  time: String.raw`\s*\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*`,
+};
+
+/** A value as a primitive type, NULL when it does not convert; `text` when it is the user's text (CSV, JSON), binary then base64. */
+export function primitiveFromText(x: string, t: string, text: boolean): string {
   const dt = duckType(t as IcebergType);
+  const whole = text ? WHOLE_TEXT[t] : undefined;
+  if (whole) return `CASE WHEN regexp_full_match(${x}, '${whole}') THEN TRY_CAST(${x} AS ${dt}) END`;
   if (t === 'int' || t === 'long') return `CASE WHEN TRY_CAST(${x} AS DOUBLE) = TRY_CAST(${x} AS ${dt}) THEN TRY_CAST(${x} AS ${dt}) END`;
   if (t === 'binary' || t.startsWith('fixed')) {
-    const bytes = fromBase64 ? `TRY(from_base64(${x}))` : `TRY_CAST(${x} AS BLOB)`;
+    const bytes = text ? `TRY(from_base64(${x}))` : `TRY_CAST(${x} AS BLOB)`;
     const len = /^fixed\[(\d+)\]$/.exec(t)?.[1];
     return len ? `CASE WHEN octet_length(${bytes}) = ${len} THEN ${bytes} END` : bytes;
   }
