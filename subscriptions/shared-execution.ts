@@ -77,7 +77,7 @@ export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterabl
     sharedExecutionStats.executed++;
     return execute({ ...args, rootValue: payload });
   };
-  const mapEvent = (payload: unknown): MaybePromise<ExecutionResult> => {
+  const mapEvent = (payload: unknown, countShared = true): MaybePromise<ExecutionResult> => {
     if (key === null || payload === null || (typeof payload !== 'object' && typeof payload !== 'function')) return run(payload);
     let byKey = memo.get(payload);
     if (!byKey) {
@@ -86,7 +86,7 @@ export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterabl
     }
     const known = byKey.get(key);
     if (known !== undefined) {
-      sharedExecutionStats.shared++;
+      if (countShared) sharedExecutionStats.shared++;
       return known;
     }
     let result: MaybePromise<ExecutionResult>;
@@ -109,15 +109,21 @@ export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterabl
     return result;
   };
   const sink = key === null ? undefined : (args.contextValue as { [DIRECT_SINK]?: DirectSink } | null | undefined)?.[DIRECT_SINK];
+  // Events the direct consumer looked at and passed on to the stream: their second look is not a share.
+  const passedOn = new WeakSet<object>();
   if (sink && isDirectItemSource(source)) {
     source[DIRECT_ITEMS]((payload) => {
       const result = mapEvent(payload);
-      if (result instanceof Promise || result.errors !== undefined || !sink(result)) return false;
-      sharedExecutionStats.direct++;
-      return true;
+      if (!(result instanceof Promise) && result.errors === undefined && sink(result)) {
+        sharedExecutionStats.direct++;
+        return true;
+      }
+      if (typeof payload === 'object' && payload !== null) passedOn.add(payload);
+      return false;
     });
   }
-  return mapSource(source, mapEvent, (e) => {
+  const streamEvent = (payload: unknown) => mapEvent(payload, !(typeof payload === 'object' && payload !== null && passedOn.delete(payload)));
+  return mapSource(source, streamEvent, (e) => {
     // As @graphql-tools/executor: a failing source is a GraphQL error at the operation.
     throw e instanceof GraphQLError ? e : new GraphQLError((e as Error)?.message ?? String(e), { originalError: e as Error, nodes: operation ? [operation] : undefined });
   });

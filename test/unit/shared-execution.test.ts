@@ -262,6 +262,8 @@ describe('direct delivery from a direct-items source (src/util/direct-items.ts)'
     const contextValue = { actor: { roles: ['viewer'] }, [DIRECT_SINK]: (r: ExecutionResult) => accept && (sent.push(r), true) };
     const stream = (await sharedSubscribe({ schema, document: parse('subscription { tick { n odd } }'), contextValue })) as AsyncIterableIterator<ExecutionResult>;
     const pulled = stream.next();
+    const before = { ...sharedExecutionStats };
+    const counts = () => ({ executed: sharedExecutionStats.executed - before.executed, shared: sharedExecutionStats.shared - before.shared, direct: sharedExecutionStats.direct - before.direct });
     emit({ n: 2 });
     expect(sent.map((r) => r.data)).toEqual([{ tick: { n: 2, odd: 'even' } }]);
     emit({ n: 3 }); // an error: not for the sink
@@ -272,6 +274,8 @@ describe('direct delivery from a direct-items source (src/util/direct-items.ts)'
     emit({ n: 4 }); // refused by the sink (say, a write backlog)
     expect(((await stream.next()).value as ExecutionResult).data).toEqual({ tick: { n: 4, odd: 'even' } });
     expect(sent).toHaveLength(1);
+    // One subscriber: each event executed once, none shared (the stream's second look at 3 and 4 is not another subscriber).
+    expect(counts()).toEqual({ executed: 3, shared: 0, direct: 1 });
     await stream.return!();
   });
 });
