@@ -215,6 +215,23 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       expect(await head(branch)).toBe(before);
     });
 
+    it('refuses decimals with more fraction digits than the column keeps instead of rounding them', async () => {
+      const t = await createTable('decimals', [{ name: 'id', type: 'long', required: true }, { name: 'amount', type: 'decimal(10,2)' }]);
+      const fit = [{ id: 1, amount: '1.50' }, { id: 2, amount: '-0.10000' }, { id: 3, amount: 12345678.9 }, { id: 4, amount: 2.5e-1 }];
+      expect((await g.data(APPEND, { b: branch, t, rows: fit })).appendRows.__typename).toBe('WriteSuccess');
+      const before = await head(branch);
+      for (const amount of ['0.005', '-0.00000000001', 1.001, 1e-3, '123456789.00']) {
+        const r = await g.data(APPEND, { b: branch, t, rows: [{ id: 9, amount }] });
+        expect(r.appendRows.code, String(amount)).toBe('SCHEMA_MISMATCH');
+        expect(r.appendRows.message).toContain(`column 'amount'`);
+      }
+      const csv = `id,amount\n9,0.125\n`;
+      const q = `mutation($b: String!, $t: String!, $file: File) { appendRows(branch: $b, table: $t, file: $file) { __typename ... on Error { code } } }`;
+      expect((await uploadFile(g.url, q, { b: branch, t }, { name: 'a.csv', content: csv })).data?.appendRows.code).toBe('SCHEMA_MISMATCH');
+      expect(await head(branch)).toBe(before);
+      expect((await rowsOf({ r: branch, t, o: [{ column: 'id' }] })).rows.map((r: any) => r.amount)).toEqual(['1.50', '-0.10', '12345678.90', '0.25']);
+    });
+
     it('evolves the schema by field id and compares versions', async () => {
       const t = await createTable('evo');
       await g.data(APPEND, { b: branch, t, rows: batch(0, 4) });

@@ -4,6 +4,7 @@
  * or quietly turn a bad leaf into NULL (TRY_CAST), so both are built here from JSON pieces: missing
  * keys read as NULL, unknown keys, wrong shapes and unconvertible leaves are reported.
  */
+import { decimalOf } from '../../domain/iceberg/type-strings.js';
 import type { IcebergType } from '../../domain/iceberg/types.js';
 import { duckType, sqlString } from './sql-text.js';
 
@@ -25,6 +26,13 @@ export function primitiveFromText(x: string, t: string, text: boolean): string {
   const whole = text ? WHOLE_TEXT[t] : undefined;
   if (whole) return `CASE WHEN regexp_full_match(${x}, '${whole}') THEN TRY_CAST(${x} AS ${dt}) END`;
   if (t === 'int' || t === 'long') return `CASE WHEN TRY_CAST(${x} AS DOUBLE) = TRY_CAST(${x} AS ${dt}) THEN TRY_CAST(${x} AS ${dt}) END`;
+  const dec = text ? decimalOf(t) : null;
+  if (dec) {
+    // DuckDB rounds digits past the scale away ('0.005' as decimal(10,2) is 0.01): such a value does not convert.
+    const finer = `regexp_matches(${x}, '\\.\\d{${dec.scale}}\\d*[1-9]')`;
+    const finerExponent = `(regexp_matches(${x}, '[eE]') AND TRY_CAST(${x} AS DOUBLE) <> TRY_CAST(TRY_CAST(${x} AS ${dt}) AS DOUBLE))`;
+    return `CASE WHEN NOT (${finer} OR ${finerExponent}) THEN TRY_CAST(${x} AS ${dt}) END`;
+  }
   if (t === 'binary' || t.startsWith('fixed')) {
     const bytes = text ? `TRY(from_base64(${x}))` : `TRY_CAST(${x} AS BLOB)`;
     const len = /^fixed\[(\d+)\]$/.exec(t)?.[1];
