@@ -438,6 +438,12 @@ export function describeMartStore(name: string, make: MakeMartStore): void {
         expect(await f.sql(`SELECT tablename FROM pg_tables WHERE schemaname = 'marts_staging'`)).toEqual([]);
       }
       expect((await codeOf(store.publish(failing[1]!)))?.code).toBe('INVALID_INPUT');
+      // The error names the mart whose rows failed; PostgreSQL text cannot hold a NUL character.
+      await expect(store.publish(failing[2]!)).rejects.toThrow(/^mart 'all_b': the rows do not fit the mart's columns/);
+      const withNul = [input('all_a', cols, 'SELECT 2', '2'), input('all_s', [col('s', 'string')], `SELECT 'a' || chr(0) || 'b'`, '2')];
+      await expect(store.publish(withNul)).rejects.toThrow(/^mart 'all_s': text values must not contain NUL characters/);
+      expect(await snapshot()).toEqual(before);
+      expect(await store.get('all_s')).toBeNull();
       const badNames: MartPublishInput[][] = [
         [input('bad-name', cols, 'SELECT 1')],
         [input('x'.repeat(64), cols, 'SELECT 1')],

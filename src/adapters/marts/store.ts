@@ -197,8 +197,10 @@ export async function createSqlMartStore(backend: MartBackend): Promise<MartStor
       const todo = batch.filter((m) => !sameAs(existing.get(m.name), m));
       const staged: { input: MartPublishInput; staging: string; rows: number }[] = [];
       let swapped: Map<string, { row: PublicationRow; changed: boolean }> = new Map();
+      let loading: string | null = null;
       try {
         for (const input of todo) {
+          loading = input.name;
           const staging = `s_${randomBytes(12).toString('hex')}`;
           await db.query(createStagingSql(staging, input.columns));
           staged.push({ input, staging, rows: 0 });
@@ -214,12 +216,16 @@ export async function createSqlMartStore(backend: MartBackend): Promise<MartStor
           }
           await db.query(finish.analyze);
         }
+        loading = null;
         if (staged.length > 0) swapped = await swap(staged);
       } catch (e) {
         await dropStaging(staged.map((s) => s.staging));
+        // Name the mart whose rows failed: one bad mart fails the whole batch.
+        const which = loading === null ? '' : `mart '${loading}': `;
         if (sqlCode(e) === '23502' || sqlCode(e) === '22P02' || sqlCode(e) === '22P04') {
-          throw new InvalidInput(`the rows do not fit the mart's columns: ${(e as Error).message}`, 'marts');
+          throw new InvalidInput(`${which}the rows do not fit the mart's columns: ${(e as Error).message}`, 'marts');
         }
+        if (e instanceof InvalidInput) throw new InvalidInput(`${which}${e.message}`, 'marts');
         throw e;
       } finally {
         generation++;
