@@ -207,7 +207,7 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       ]);
       const before = await head(branch);
       // DuckDB alone would read '0044-03-15 BC' as AD 44 and drop the time from a timestamp given for a date.
-      for (const bad of [{ d: '0044-03-15 BC' }, { d: '2020-01-01T10:00:00Z' }, { d: '2020-01-01 garbage' }, { tm: '10:00:00 PM' }, { d: '2021-02-29' }]) {
+      for (const bad of [{ d: '0044-03-15 BC' }, { d: '2020-01-01T10:00:00Z' }, { d: '2020-01-01 garbage' }, { tm: '10:00:00 PM' }, { tm: '24:00:00' }, { d: '2021-02-29' }]) {
         const r = await g.data(APPEND, { b: branch, t, rows: [{ id: 9, ...bad }] });
         expect(r.appendRows.code, JSON.stringify(bad)).toBe('SCHEMA_MISMATCH');
         expect(r.appendRows.message).toContain(`do not convert to ${'d' in bad ? 'date' : 'time'}`);

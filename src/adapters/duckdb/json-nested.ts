@@ -17,7 +17,8 @@ const member = (j: string, name: string) => `json_extract(${j}, ${sqlString(`/${
  */
 const WHOLE_TEXT: Record<string, string> = {
   date: String.raw`\s*[+-]?\d{1,7}[-/]\d{1,2}[-/]\d{1,2}( \(BC\))?\s*`,
-  time: String.raw`\s*\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*`,
+  // Iceberg times end at 23:59:59.999999 (DuckDB, like PostgreSQL, also takes 24:00:00, which Java and Python readers cannot hold).
+  time: String.raw`\s*([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?\s*`,
 };
 
 /** A value as a primitive type, NULL when it does not convert; `text` when it is the user's text (CSV, JSON), binary then base64. */
