@@ -22,7 +22,9 @@ function timestamp(micros: bigint, zoned: boolean): string {
 }
 
 function date(v: DuckDBDateValue): string {
-  return v.isFinite ? daysToIso(v.days) : v.toString();
+  // DuckDBDateValue.toString() prints infinity as a date (5881580-07-11).
+  if (!v.isFinite) return v.days > 0 ? 'infinity' : '-infinity';
+  return daysToIso(v.days);
 }
 
 export function toJsonValue(v: DuckDBValue, type?: DuckDBType): JsonValue {
