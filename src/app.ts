@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { schema } from '../resolvers/index.js';
@@ -200,7 +201,10 @@ function createYogaServer(
       debug: (...a) => logger.debug(a.map(String).join(' ')),
       info: (...a) => logger.info(a.map(String).join(' ')),
       warn: (...a) => logger.warn(a.map(String).join(' ')),
-      error: (...a) => logger.error(a.map(String).join(' ')),
+      // yoga logs every error its mask rewrote, which is every error here: client errors (the
+      // operation log has them at info with the request id) and unexpected ones, which the mask
+      // itself logs with their stack. Neither belongs at error level a second time.
+      error: (...a) => (a.length === 1 && a[0] instanceof GraphQLError ? logger.debug(String(a[0])) : logger.error(a.map(String).join(' '))),
     },
     // Over HTTP the request carries the id assignRequestId set; a graphql-ws subscription gets its own.
     context: (init: { request?: Request; req?: IncomingMessage; requestId?: string; actor?: Actor }) =>

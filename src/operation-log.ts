@@ -10,6 +10,7 @@
  */
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { isDomainError } from './domain/errors.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -39,17 +40,24 @@ export function useOperationLog(metrics: Metrics, logger: Logger): Plugin {
         onExecuteDone({ result }: { result: unknown }) {
           const elapsed = performance.now() - started;
           const op = args.operationName ?? 'anonymous';
-          const errors = (result as { errors?: { extensions?: { code?: unknown } }[] }).errors;
+          const errors = (result as { errors?: { extensions?: { code?: unknown }; originalError?: unknown }[] }).errors;
           const failed = Array.isArray(errors) && errors.length > 0;
           const labels = labelsOf(op);
           histogram.observe(failed ? labels.error : labels.ok, elapsed / 1000);
           if (!failed && !logger.isLevelEnabled('debug')) return;
           const log = (args.contextValue as { logger: Logger }).logger;
           const ms = Math.round(elapsed * 10) / 10;
-          if (failed) log.info({ operation: op, ms, errors: errors.map((e) => e.extensions?.code) }, 'operation finished with errors');
+          if (failed) log.info({ operation: op, ms, errors: errors.map(codeOf) }, 'operation finished with errors');
           else log.debug({ operation: op, ms }, 'operation finished');
         },
       };
     },
   };
+}
+
+/** The code the client will see: errors are not masked yet here (src/graphql-errors.ts does that later). */
+function codeOf(e: { extensions?: { code?: unknown }; originalError?: unknown }): unknown {
+  if (e.extensions?.code !== undefined) return e.extensions.code;
+  if (isDomainError(e.originalError)) return e.originalError.code;
+  return e.originalError ? 'INTERNAL_SERVER_ERROR' : 'INVALID_INPUT';
 }

@@ -4,12 +4,12 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-/** Spawns the gateway on 127.0.0.1:`port` with `env` (demo off) and waits until /readyz answers. */
+/** Spawns the gateway on 127.0.0.1:`port` with `env` (demo off; LOG_LEVEL warn unless given) and waits until /readyz answers. */
 export async function startGatewayProcess(env: Record<string, string>, port: number, readyMs = 90_000): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', CASCADE_DEMO: '0', LOG_LEVEL: 'warn' },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1', CASCADE_DEMO: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (output += d));
