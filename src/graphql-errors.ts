@@ -31,6 +31,21 @@ export function publicMessage(message: string): string {
   return productionMessages ? scrubPaths(message) : message;
 }
 
+/**
+ * The code a client sees for an error (as createMaskError sets it): a domain error's own code;
+ * yoga's and graphql-js's request errors as INVALID_INPUT unless they carry a code of ours;
+ * anything else INTERNAL_SERVER_ERROR.
+ */
+export function publicCode(error: unknown): string {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (isDomainError(original)) return original.code;
+  if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isRequestParseError(error))) {
+    const given = error.extensions?.code;
+    return typeof given === 'string' && !BAD_REQUEST_CODES.has(given) ? given : 'INVALID_INPUT';
+  }
+  return 'INTERNAL_SERVER_ERROR';
+}
+
 export function createMaskError(logger: Logger, opts: { production?: boolean } = {}) {
   productionMessages = opts.production ?? false;
   const text = (m: string) => (opts.production ? scrubPaths(m) : m);
@@ -47,8 +62,7 @@ export function createMaskError(logger: Logger, opts: { production?: boolean } =
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isRequestParseError(error))) {
       // Yoga's and graphql-js's own codes for a bad request all mean INVALID_INPUT here; the
       // parser's `originalError` (a JSON SyntaxError echoing the body) is not passed on.
-      const given = error.extensions?.code;
-      const code = typeof given === 'string' && !BAD_REQUEST_CODES.has(given) ? given : 'INVALID_INPUT';
+      const code = publicCode(error);
       const { originalError: _dropped, ...extensions } = error.extensions ?? {};
       if (isRequestParseError(error)) extensions.http = { status: 400 }; // a bad body is a 400, whatever the Accept header
       return new GraphQLError(text(error.message), { nodes: error.nodes, path: error.path, extensions: { ...extensions, code } });

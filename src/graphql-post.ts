@@ -38,6 +38,8 @@ export interface DirectContext {
   remoteAddress: string | undefined;
   /** The request took its rate-limit token on arrival. */
   httpRateCounted: true;
+  /** A document this path refuses goes on to yoga, which answers (and logs) the refusal. */
+  refusalsReportedByYoga: true;
 }
 
 /** Counters of who answered (cascade_graphql_posts_total). */
@@ -73,7 +75,7 @@ export async function answerPost(yoga: Yoga, req: IncomingMessage, res: ServerRe
   // outlive its request in weakly keyed caches (Pothos keeps one per context) until a major GC,
   // and it should not drag the request's buffers and sockets along.
   const enveloped =
-    params && yoga.getEnveloped({ params, requestId, actor, remoteAddress: req.socket.remoteAddress, httpRateCounted: true } satisfies DirectContext);
+    params && yoga.getEnveloped({ params, requestId, actor, remoteAddress: req.socket.remoteAddress, httpRateCounted: true, refusalsReportedByYoga: true } satisfies DirectContext);
   const document = enveloped && validDocument(enveloped, params.query);
   const operation = document && getOperationAST(document, params!.operationName);
   if (!enveloped || !document || !operation || operation.operation === 'subscription') {
