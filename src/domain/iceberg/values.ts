@@ -4,7 +4,7 @@
  * Accepts what callers naturally hold: numbers, bigints, ISO strings, Dates, Uint8Arrays, and the
  * value objects DuckDB's node API returns (`{ days }`, `{ micros }`, `{ value, scale }`, `{ bytes }`).
  */
-import { formatDate, formatTimeOfDay, formatTimestamp, parseDate, parseTimestamp } from '../calendar.js';
+import { formatTimeOfDay, parseDate, parseTimestamp } from '../calendar.js';
 import { InvalidInput } from '../errors.js';
 
 const DAY_MS = 86_400_000;
@@ -108,14 +108,8 @@ export function toBytes(v: unknown): Uint8Array {
   return bad(v, 'binary');
 }
 
-export function daysToIso(days: number): string {
-  return formatDate(days);
-}
-
-/** Microseconds since epoch → `YYYY-MM-DDTHH:MM:SS[.ffffff]` (UTC, no zone). */
-export function microsToIso(micros: bigint): string {
-  return formatTimestamp(micros);
-}
+/** Days since epoch → `YYYY-MM-DD`; microseconds since epoch → `YYYY-MM-DDTHH:MM:SS[.ffffff]` (UTC, no zone). */
+export { formatDate as daysToIso, formatTimestamp as microsToIso } from '../calendar.js';
 
 export function timeMicrosToIso(micros: bigint): string {
   return formatTimeOfDay(Number(micros));
