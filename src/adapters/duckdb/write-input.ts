@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { InvalidInput, SchemaMismatch } from '../../domain/errors.js';
+import { decimalOf } from '../../domain/iceberg/type-strings.js';
 import type { IcebergType, NestedField, Schema } from '../../domain/iceberg/types.js';
 import type { WriteInput } from '../../ports/query-engine.js';
 import { messageOf } from './errors.js';
@@ -142,7 +143,26 @@ async function canonicalTypes(conn: DuckDBConnection, fields: NestedField[]): Pr
 /** Marker of the error() calls that stop a COPY on input that does not fit. */
 const CHECK_FAILED = 'cg_write_check_failed';
 
+/**
+ * JSON rows reach us parsed, so an integer past 2^53 has already lost digits (9007199254740993 is
+ * 9007199254740992 by now): for a long or decimal column that would store a neighbour of the value
+ * sent. Such numbers are refused; sent as strings they are exact.
+ */
+function refuseRoundedIntegers(rows: Record<string, unknown>[], schema: Schema): void {
+  const exact = schema.fields.filter((f) => f.type === 'long' || (typeof f.type === 'string' && decimalOf(f.type) !== null));
+  if (exact.length === 0) return;
+  rows.forEach((row, i) => {
+    for (const f of exact) {
+      const v = row?.[f.name];
+      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+        throw new SchemaMismatch(`rows[${i}].${f.name}: ${v} is past 2^53, where JSON numbers lose digits; send it as a string`, f.name);
+      }
+    }
+  });
+}
+
 export async function typedInput(conn: DuckDBConnection, input: WriteInput, schema: Schema): Promise<TypedInput> {
+  if (input.kind === 'rows' && Array.isArray(input.rows)) refuseRoundedIntegers(input.rows, schema);
   const src = await open(conn, input);
   try {
     const known = new Set(schema.fields.map((f) => f.name));
