@@ -37,6 +37,9 @@ function isoDateText(v: string, withTime: boolean): string | null {
   return v.replace(/^\+0*(\d{4})/, '$1');
 }
 
+/** A JSON integer past 2^53 has lost digits by the time it is parsed: comparing with it would match a neighbour. */
+const rounded = (column: string, op: string) => `${column}.${op}: a JSON number past 2^53 has lost digits; send it as a string`;
+
 export function parseWhere(input: unknown, columns: Map<string, ColumnKind>, field = 'where'): Where | undefined {
   if (input == null) return undefined;
   let nodes = 0;
@@ -49,13 +52,15 @@ export function parseWhere(input: unknown, columns: Map<string, ColumnKind>, fie
         if (typeof v !== 'boolean') throw bad(`${column}.${op} expects a boolean`);
         return v;
       case 'integer':
-        if (typeof v === 'number' && Number.isInteger(v)) return v;
+        if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+        if (typeof v === 'number' && Number.isInteger(v)) throw bad(rounded(column, op));
         if (typeof v === 'string' && /^-?\d{1,19}$/.test(v)) return v;
         throw bad(`${column}.${op} expects an integer`);
       case 'float':
         if (typeof v === 'number' && Number.isFinite(v)) return v;
         throw bad(`${column}.${op} expects a number`);
       case 'decimal':
+        if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) throw bad(rounded(column, op));
         if (typeof v === 'number' && Number.isFinite(v)) return v;
         if (typeof v === 'string' && /^-?\d{1,38}(\.\d{1,38})?$/.test(v)) return v;
         throw bad(`${column}.${op} expects a decimal number`);
