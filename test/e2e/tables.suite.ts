@@ -250,6 +250,18 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       expect(refused.errors?.[0]?.message).toContain('past 2^53');
     });
 
+    it('reads a CSV upload as PostgreSQL\'s COPY does: an empty field is NULL, a quoted empty one an empty string', async () => {
+      const t = await createTable('csvnull', [{ name: 'id', type: 'long', required: true }, { name: 'note', type: 'string' }, { name: 'n', type: 'int' }]);
+      const csv = 'id,note,n\n1,,\n2,"",""\n3,"a,b",7\n';
+      const q = `mutation($b: String!, $t: String!, $file: File) { appendRows(branch: $b, table: $t, file: $file) { __typename ... on Error { code message } } }`;
+      expect((await uploadFile(g.url, q, { b: branch, t }, { name: 'n.csv', content: csv })).data?.appendRows.__typename).toBe('WriteSuccess');
+      expect((await rowsOf({ r: branch, t, o: [{ column: 'id' }] })).rows).toEqual([
+        { id: '1', note: null, n: null },
+        { id: '2', note: '', n: null }, // an int cannot be empty: NULL
+        { id: '3', note: 'a,b', n: 7 },
+      ]);
+    });
+
     it('evolves the schema by field id and compares versions', async () => {
       const t = await createTable('evo');
       await g.data(APPEND, { b: branch, t, rows: batch(0, 4) });

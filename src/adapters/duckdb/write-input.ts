@@ -115,7 +115,7 @@ async function open(conn: DuckDBConnection, input: WriteInput): Promise<Source> 
       if (Number(notObjects) > 0) throw new InvalidInput('every JSON value must be an object keyed by column name', 'file');
       return { kind: 'json', from, names: (keys ?? []).filter((k): k is string => k !== null), types: new Map(), rowCount: null, cleanup };
     }
-    const from = format === 'CSV' ? `read_csv(${p}, header = true, all_varchar = true)` : format === 'PARQUET' ? `read_parquet(${p})` : null;
+    const from = format === 'CSV' ? `read_csv(${p}, header = true, all_varchar = true, allow_quoted_nulls = false)` : format === 'PARQUET' ? `read_parquet(${p})` : null;
     if (!from) throw new InvalidInput(`unknown format ${format}`, 'format');
     const r = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowsJS();
     const types = new Map(r.map((row) => [String(row[0]), String(row[1])]));
@@ -173,7 +173,9 @@ export async function typedInput(conn: DuckDBConnection, input: WriteInput, sche
       if (!present.has(f.name)) {
         return { f, raw: null, value: literal(f.writeDefault, f.type), misfit: 'false', nullMeansMisfit: false, same: false };
       }
-      const x = raw(src.kind, f.name);
+      // CSV: an empty field is NULL, a quoted empty one ("") an empty string, as PostgreSQL's COPY
+      // reads them; only a string column can hold the latter, so for the others both are NULL.
+      const x = src.kind === 'text' && f.type !== 'string' ? `NULLIF(${raw(src.kind, f.name)}, '')` : raw(src.kind, f.name);
       return { f, raw: x, ...typed(src.kind, x, f.type), same: false };
     });
     if (src.kind === 'typed') {
