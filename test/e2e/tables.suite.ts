@@ -212,6 +212,16 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
         expect(r.appendRows.code, JSON.stringify(bad)).toBe('SCHEMA_MISMATCH');
         expect(r.appendRows.message).toContain(`do not convert to ${'d' in bad ? 'date' : 'time'}`);
       }
+      // the same from a Parquet file whose date column holds strings
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-pq-'));
+      const db = await DuckDBInstance.create(':memory:');
+      const conn = await db.connect();
+      await conn.run(`COPY (SELECT 9::BIGINT AS id, '0044-03-15 BC' AS d) TO '${dir}/s.parquet' (FORMAT parquet)`);
+      conn.closeSync();
+      const q2 = `mutation($b: String!, $t: String!, $file: File) { appendRows(branch: $b, table: $t, file: $file) { __typename ... on Error { code message } } }`;
+      const pq = new Uint8Array(await fs.readFile(`${dir}/s.parquet`));
+      expect((await uploadFile(g.url, q2, { b: branch, t }, { name: 's.parquet', content: pq })).data?.appendRows.code).toBe('SCHEMA_MISMATCH');
+      await fs.rm(dir, { recursive: true, force: true });
       expect(await head(branch)).toBe(before);
     });
 

@@ -21,13 +21,16 @@ const WHOLE_TEXT: Record<string, string> = {
   time: String.raw`\s*([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?\s*`,
 };
 
-/** A value as a primitive type, NULL when it does not convert; `text` when it is the user's text (CSV, JSON), binary then base64. */
-export function primitiveFromText(x: string, t: string, text: boolean): string {
+/**
+ * A value as a primitive type, NULL when it does not convert. `text`: the user's text (CSV, JSON),
+ * binary then base64; `wholeText`: text that must be the whole value (dates, times, decimals).
+ */
+export function primitiveFromText(x: string, t: string, text: boolean, wholeText = text): string {
   const dt = duckType(t as IcebergType);
-  const whole = text ? WHOLE_TEXT[t] : undefined;
+  const whole = wholeText ? WHOLE_TEXT[t] : undefined;
   if (whole) return `CASE WHEN regexp_full_match(${x}, '${whole}') THEN TRY_CAST(${x} AS ${dt}) END`;
   if (t === 'int' || t === 'long') return `CASE WHEN TRY_CAST(${x} AS DOUBLE) = TRY_CAST(${x} AS ${dt}) THEN TRY_CAST(${x} AS ${dt}) END`;
-  const dec = text ? decimalOf(t) : null;
+  const dec = wholeText ? decimalOf(t) : null;
   if (dec) {
     // DuckDB rounds digits past the scale away ('0.005' as decimal(10,2) is 0.01): such a value does not convert.
     const finer = `regexp_matches(${x}, '\\.\\d{${dec.scale}}\\d*[1-9]')`;

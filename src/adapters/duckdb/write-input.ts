@@ -75,13 +75,14 @@ function raw(kind: Kind, name: string): string {
 }
 
 /** The value as the column's type (NULL when it does not convert) and the test for that. */
-function typed(kind: Kind, x: string, t: IcebergType): { value: string; misfit: string; nullMeansMisfit: boolean } {
+function typed(kind: Kind, x: string, t: IcebergType, sourceType?: string): { value: string; misfit: string; nullMeansMisfit: boolean } {
   if (kind === 'json' || (typeof t !== 'string' && kind === 'text')) {
     const j = kind === 'text' ? `TRY_CAST(${x} AS JSON)` : x;
     return { value: jsonValue(j, t), misfit: `(${x} IS NOT NULL AND ${jsonMisfit(j, t)})`, nullMeansMisfit: false };
   }
   // Nested: try(CAST …) is NULL when any leaf does not convert (TRY_CAST would only null that leaf).
-  const value = typeof t === 'string' ? primitiveFromText(x, t, kind !== 'typed') : `try(CAST(${x} AS ${duckType(t)}))`;
+  // A typed file's string column is text too, as far as whole values go (binary stays as the file has it).
+  const value = typeof t === 'string' ? primitiveFromText(x, t, kind !== 'typed', kind !== 'typed' || sourceType === 'VARCHAR') : `try(CAST(${x} AS ${duckType(t)}))`;
   return { value, misfit: `(${x} IS NOT NULL AND ${value} IS NULL)`, nullMeansMisfit: true };
 }
 
@@ -176,7 +177,7 @@ export async function typedInput(conn: DuckDBConnection, input: WriteInput, sche
       // CSV: an empty field is NULL, a quoted empty one ("") an empty string, as PostgreSQL's COPY
       // reads them; only a string column can hold the latter, so for the others both are NULL.
       const x = src.kind === 'text' && f.type !== 'string' ? `NULLIF(${raw(src.kind, f.name)}, '')` : raw(src.kind, f.name);
-      return { f, raw: x, ...typed(src.kind, x, f.type), same: false };
+      return { f, raw: x, ...typed(src.kind, x, f.type, src.types.get(f.name)), same: false };
     });
     if (src.kind === 'typed') {
       const canonical = await canonicalTypes(conn, schema.fields);
