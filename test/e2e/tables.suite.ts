@@ -270,6 +270,9 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
         { id: '2', note: '', n: null }, // an int cannot be empty: NULL
         { id: '3', note: 'a,b', n: 7 },
       ]);
+      // a header naming a column twice is refused in its own words (DuckDB would call the second 'n_1')
+      const twice = await uploadFile(g.url, q, { b: branch, t }, { name: 't.csv', content: 'id,n,n\n4,1,2\n' });
+      expect(twice.data?.appendRows).toEqual({ __typename: 'SchemaMismatch', code: 'SCHEMA_MISMATCH', message: "column 'n' appears more than once in the CSV header" });
     });
 
     it('evolves the schema by field id and compares versions', async () => {

@@ -120,6 +120,7 @@ async function open(conn: DuckDBConnection, input: WriteInput): Promise<Source> 
     if (!from) throw new InvalidInput(`unknown format ${format}`, 'format');
     const r = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowsJS();
     const types = new Map(r.map((row) => [String(row[0]), String(row[1])]));
+    if (format === 'CSV') await refuseRepeatedHeader(conn, p, r.map((row) => String(row[0])));
     let rowCount: number | null = null;
     if (format === 'PARQUET') {
       const meta = await conn.runAndReadAll(`SELECT sum(num_rows) FROM parquet_file_metadata(${p})`);
@@ -129,8 +130,19 @@ async function open(conn: DuckDBConnection, input: WriteInput): Promise<Source> 
     return { kind: format === 'CSV' ? 'text' : 'typed', from, names: r.map((row) => String(row[0])), types, rowCount, cleanup };
   } catch (e) {
     await cleanup();
-    if (e instanceof InvalidInput) throw e;
+    if (e instanceof InvalidInput || e instanceof SchemaMismatch) throw e;
     throw new InvalidInput(`the ${format} input could not be read: ${messageOf(e)}`, 'file');
+  }
+}
+
+/** DuckDB renames a repeated CSV header name (`id`, `id_1`); the header itself says whether one was. */
+async function refuseRepeatedHeader(conn: DuckDBConnection, p: string, names: string[]): Promise<void> {
+  if (!names.some((n) => /_\d+$/.test(n))) return;
+  const header = (await conn.runAndReadAll(`SELECT * FROM read_csv(${p}, header = false, all_varchar = true) LIMIT 1`)).getRowsJS()[0] ?? [];
+  const seen = new Set<string>();
+  for (const h of header.map(String)) {
+    if (seen.has(h)) throw new SchemaMismatch(`column '${h.slice(0, 200)}' appears more than once in the CSV header`, h.slice(0, 200));
+    seen.add(h);
   }
 }
 
