@@ -119,8 +119,12 @@ export interface QueryEngine {
   /** Dotted table names a read-only query refers to. @throws InvalidInput for anything but one SELECT/WITH. */
   referencedTables(query: string): Promise<string[]>;
 
-  /** Runs a read-only query in which each dotted name in `tables` reads that plan. */
-  sql(query: string, tables: Map<string, LocalScanPlan>, opts: { maxRows: number; timeoutMs: number }): Promise<SqlResult>;
+  /**
+   * Runs a read-only query in which each dotted name in `tables` reads that plan: at most `maxRows`
+   * rows (then `truncated`); LimitExceeded past `timeoutMs` or once the rows would be more than
+   * `maxBytes` of JSON; the engine's own memory for it is held to `maxMemoryBytes`, if given.
+   */
+  sql(query: string, tables: Map<string, LocalScanPlan>, opts: { maxRows: number; timeoutMs: number; maxBytes: number; maxMemoryBytes?: number }): Promise<SqlResult>;
 
   /**
    * Writes input rows as Parquet (with Iceberg field ids) into `dir`, one file per partition of

@@ -300,6 +300,14 @@ describe('hostile input over HTTP and graphql-ws', () => {
     await attack(gql('query($q: String!) { sql(ref: "main", query: $q, maxRows: 100000000) { rows } }', { q: 'SELECT 1' }));
   });
 
+  it('refuses sql results too large to hold, with a typed error', async () => {
+    // a few huge values, or many rows adding up
+    for (const q of [`SELECT repeat('x', 30000000) AS s FROM range(3)`, `SELECT repeat('x', 10000) AS s FROM range(10000)`]) {
+      const r = await attack(gql('query($q: String!) { sql(ref: "main", query: $q, maxRows: 10000) { rows } }', { q }));
+      expect(r.json.errors?.[0], q).toMatchObject({ message: expect.stringContaining('the result is larger than 64 MiB as JSON'), extensions: { code: 'LIMIT_EXCEEDED' } });
+    }
+  });
+
   it('refuses SQL injection through where and orderBy', async () => {
     const rowsQ = 'query($w: JSON, $o: [OrderByInput!]) { table(name: "raw.entries", ref: "dev") { rows(where: $w, orderBy: $o, first: 5) { rows } } }';
     const values = ["'; DROP TABLE x; --", "1 OR 1=1", "' OR ''='", '"; DELETE FROM raw.entries; --', '\u0000', "') UNION SELECT * FROM read_csv('/etc/passwd') --"];

@@ -208,7 +208,7 @@ describe('sql: read-only queries over the plans', () => {
       ['silver.fct_glucose_readings', plan(schema(field(1, 'kind', 'int'), field(2, 'label', 'string')), [file(k, 1)])],
     ]);
   });
-  const run = (q: string, maxRows = 100, timeoutMs = 10_000) => engine.sql(q, tables, { maxRows, timeoutMs });
+  const run = (q: string, maxRows = 100, timeoutMs = 10_000, maxBytes = 64 << 20) => engine.sql(q, tables, { maxRows, timeoutMs, maxBytes });
 
   it('joins and aggregates the tables', async () => {
     const r = await run(`WITH c AS (SELECT kind, count(*) AS n FROM raw.entries GROUP BY kind)
@@ -226,6 +226,46 @@ describe('sql: read-only queries over the plans', () => {
     const r = await run(`SELECT * FROM raw.entries ORDER BY id`, 4);
     expect(r.rows.length).toBe(4);
     expect(r.truncated).toBe(true);
+  });
+
+  it('caps the size of the result as JSON', async () => {
+    const tooLarge = (e: unknown) => code(e) === 'LIMIT_EXCEEDED' && /the result is larger than 65536 bytes as JSON/.test((e as Error).message);
+    for (const q of [
+      `SELECT range(100000) AS a`, // one list with too many elements
+      `SELECT map(range(100000), range(100000)) AS m`, // a map's entries
+      `SELECT {'a': 1, 'b': [range(10), range(100000)]} AS s`, // a list in a list in a struct
+      `SELECT repeat('x', 100000) AS s`, // one long string
+      `SELECT repeat('x', 100) AS s FROM range(1000)`, // many rows adding up
+    ]) {
+      await expect(run(q, 10_000, 10_000, 1 << 16), q).rejects.toSatisfy(tooLarge);
+    }
+    // under the cap; rows past maxRows are not converted, so they do not count
+    expect((await run(`SELECT range(5000) AS a`, 10, 10_000, 1 << 16)).rows[0]![0]).toHaveLength(5000);
+    const r = await run(`SELECT repeat('x', 100) AS s FROM range(100000)`, 100, 10_000, 1 << 16);
+    expect(r.rows.length).toBe(100);
+    expect(r.truncated).toBe(true);
+  });
+
+  it('refuses an oversized nested value from its element count, before converting it', async () => {
+    const { ResultBudget } = await import('../../src/adapters/duckdb/result-budget.js');
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    try {
+      const result = await conn.run(`SELECT range(40000) AS l, map(range(40000), range(40000)) AS m, {'s': [range(3), range(40000)]} AS s, range(10) AS small`);
+      const chunk = (await result.fetchChunk())!;
+      for (let c = 0; c < 3; c++) expect(() => new ResultBudget(1 << 16).checkNested(chunk.getColumnVector(c), 0), `column ${c}`).toThrow(/larger than 65536 bytes/);
+      expect(() => new ResultBudget(1 << 16).checkNested(chunk.getColumnVector(3), 0)).not.toThrow();
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
+  });
+
+  it("holds the engine's memory for one query to the limit", async () => {
+    await expect(engine.sql(`SELECT list(i) FROM range(100000000) t(i)`, tables, { maxRows: 10, timeoutMs: 30_000, maxBytes: 64 << 20, maxMemoryBytes: 64 << 20 })).rejects.toSatisfy(
+      (e) => code(e) === 'LIMIT_EXCEEDED' && /needs more memory than allowed/.test((e as Error).message),
+    );
   });
 
   it('interrupts a query that runs too long', async () => {
@@ -251,7 +291,7 @@ describe('sql: read-only queries over the plans', () => {
     const p = tables.get('raw.entries')!;
     const view = { key: 'raw.entries', sql: `SELECT * FROM read_parquet('${p.dataFiles[0]!.filePath}')` };
     const files = [p.dataFiles[0]!.filePath];
-    const limits = { maxRows: 10, timeoutMs: 5000 };
+    const limits = { maxRows: 10, timeoutMs: 5000, maxBytes: 64 << 20 };
     expect((await runSandboxed({}, [view], files, `SELECT count(*) AS n FROM raw.entries`, limits)).rows).toEqual([['10']]);
     for (const q of [`SELECT * FROM read_csv('/etc/passwd')`, `SELECT * FROM read_text('/etc/passwd')`, `SET enable_external_access = true`, `ATTACH '/tmp/cg-x.db'`, `COPY (SELECT 1) TO '/tmp/cg-x.csv'`]) {
       await expect(runSandboxed({}, [view], files, q, limits)).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
@@ -480,7 +520,7 @@ describe('real Iceberg tables (shared/fixtures/iceberg), planned by the Iceberg 
     ]);
     const kinds = new Map<string, ColumnKind>([['bir', 'date'], ['id', 'integer']]);
     expect((await engine.rows(p, { first: 0, withTotal: true, where: parseWhere({ bir: { _gte: '2025-01-01' } }, kinds) })).totalCount).toBe(2n);
-    const r = await engine.sql('SELECT bir FROM mydb.mytable WHERE id = 4', new Map([['mydb.mytable', p]]), { maxRows: 10, timeoutMs: 10_000 });
+    const r = await engine.sql('SELECT bir FROM mydb.mytable WHERE id = 4', new Map([['mydb.mytable', p]]), { maxRows: 10, timeoutMs: 10_000, maxBytes: 64 << 20 });
     expect(r.rows).toEqual([['2025-01-04']]);
   });
 
@@ -512,12 +552,12 @@ describe('real Iceberg tables (shared/fixtures/iceberg), planned by the Iceberg 
     const current = await planOf('duckdb-lineitem-iceberg', 'v2.metadata.json');
     const old = await planOf('duckdb-lineitem-iceberg', 'v2.metadata.json', '7817332053627255703');
     const tables = new Map([['tpch.lineitem', current], ['tpch.lineitem_v1', old]]);
-    const r = await engine.sql('SELECT (SELECT count(*) FROM tpch.lineitem), (SELECT count(*) FROM tpch.lineitem_v1)', tables, { maxRows: 10, timeoutMs: 30_000 });
+    const r = await engine.sql('SELECT (SELECT count(*) FROM tpch.lineitem), (SELECT count(*) FROM tpch.lineitem_v1)', tables, { maxRows: 10, timeoutMs: 30_000, maxBytes: 64 << 20 });
     expect(r.rows).toEqual([['51793', '60175']]);
     const q6 = await engine.sql(
       `SELECT sum(l_extendedprice * l_discount) AS revenue FROM tpch.lineitem
        WHERE l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01' AND l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24`,
-      tables, { maxRows: 10, timeoutMs: 30_000 });
+      tables, { maxRows: 10, timeoutMs: 30_000, maxBytes: 64 << 20 });
     expect(q6.rows[0]?.[0]).toBe('1077536.9101'); // as SOURCE.md states (pyspark)
     const cmp = await engine.compare(old, current, 2);
     expect(cmp).toMatchObject({ fromRows: 60175n, toRows: 51793n, rowsAdded: 0n, rowsRemoved: 8382n });

@@ -96,7 +96,7 @@ describe('rows without orderBy over many files', () => {
       expect(whole.totalCount).toBe(BigInt(whole.rows.length));
       const ids = whole.rows.map((r) => r.id);
       expect(await pages(p, {}, 6)).toEqual(ids);
-      const sql = await engine.sql('SELECT id FROM t ORDER BY id', new Map([['t', p]]), { maxRows: 10_000, timeoutMs: 30_000 });
+      const sql = await engine.sql('SELECT id FROM t ORDER BY id', new Map([['t', p]]), { maxRows: 10_000, timeoutMs: 30_000, maxBytes: 64 << 20 });
       expect(sql.rows.map((r) => r[0])).toEqual([...ids].sort((a, b) => Number(a) - Number(b)));
     }
   });

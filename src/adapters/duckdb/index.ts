@@ -58,7 +58,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
   const querySandbox = async <T>(input: Extract<WriteInput, { kind: 'query' }>, writableDir: string | null, fn: (conn: DuckDBConnection) => Promise<T>) => {
     const views = await viewsFor(input.sql, input.tables);
     const files = views.flatMap((v) => v.files);
-    return withSandbox(opts, { tables: views, files }, writableDir, input.timeoutMs ?? QUERY_WRITE_TIMEOUT_MS, fn);
+    return withSandbox(opts, { tables: views, files }, { writableDir, timeoutMs: input.timeoutMs ?? QUERY_WRITE_TIMEOUT_MS }, fn);
   };
 
   return {

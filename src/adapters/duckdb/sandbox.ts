@@ -3,14 +3,15 @@
  * but the plan files: the tables are views over them, `allowed_paths` lists exactly those files,
  * external access is then disabled and the configuration locked, so even a query that slipped past
  * sql-safety.ts could not read another file, attach a database, install an extension or undo this.
- * Results stream in chunks until the row cap; a timer interrupts the query (LimitExceeded).
+ * Results stream in chunks until the row cap or the size cap (result-budget.ts); a timer interrupts the query (LimitExceeded).
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { InvalidInput, LimitExceeded } from '../../domain/errors.js';
 import type { JsonValue, SqlResult } from '../../ports/query-engine.js';
 import { userError } from './errors.js';
 import { instanceConfig, type EngineOptions } from './instance.js';
 import { toJsonValue } from './json-values.js';
+import { ResultBudget } from './result-budget.js';
 import { quoteIdent, sqlStringList } from './sql-text.js';
 
 export interface SandboxTable {
@@ -81,18 +82,18 @@ export class SpareSandbox {
 
 /**
  * Runs `fn` on a fresh locked-down instance: it sees only `views.files` (through the views), may
- * write only under `writableDir` (if any), cannot change its configuration, and is interrupted
- * after `timeoutMs` (LimitExceeded). The one sandbox both `sql` and query inputs run in.
+ * write only under `writableDir` (if any), cannot change its configuration, is interrupted after
+ * `timeoutMs` (LimitExceeded) and holds at most `memoryLimitBytes` (if set). The one sandbox both `sql` and query inputs run in.
  */
 export async function withSandbox<T>(
   opts: EngineOptions,
   views: { tables: SandboxTable[]; files: string[] },
-  writableDir: string | null,
-  timeoutMs: number,
+  bounds: { writableDir: string | null; timeoutMs: number; memoryLimitBytes?: number },
   fn: (conn: DuckDBConnection) => Promise<T>,
   /** A fresh, unused instance from createSandboxInstance (SpareSandbox), else one is created here. */
   prepared?: Promise<DuckDBInstance>,
 ): Promise<T> {
+  const { writableDir, timeoutMs, memoryLimitBytes } = bounds;
   const instance = await (prepared ?? createSandboxInstance(opts));
   const conn = await instance.connect();
   let timedOut = false;
@@ -105,6 +106,8 @@ export async function withSandbox<T>(
     await conn.run(`SET allowed_directories = ${sqlStringList(writable)}`);
     await conn.run(`SET allowed_paths = ${sqlStringList([...new Set(views.files)])}`);
     await conn.run(`SET enable_external_access = false`);
+    // DuckDB's memory (aggregates, sorts, joins); there is no temp directory to spill to.
+    if (memoryLimitBytes) await conn.run(`SET memory_limit = '${Math.floor(memoryLimitBytes / 1024 / 1024)}MiB'`);
     await defineViews(conn, views.tables);
     await conn.run(`SET lock_configuration = true`);
     return await fn(conn);
@@ -123,27 +126,38 @@ export async function runSandboxed(
   tables: SandboxTable[],
   files: string[],
   query: string,
-  limits: { maxRows: number; timeoutMs: number },
+  limits: { maxRows: number; timeoutMs: number; maxBytes: number; maxMemoryBytes?: number },
   /** A fresh, unused instance from createSandboxInstance (SpareSandbox), else one is created here. */
   prepared?: Promise<DuckDBInstance>,
 ): Promise<SqlResult> {
   const started = performance.now();
   // The caller has already shortened limits.timeoutMs to the operation's own deadline, if any.
-  return withSandbox(opts, { tables, files }, null, limits.timeoutMs, async (conn) => {
+  return withSandbox(opts, { tables, files }, { writableDir: null, timeoutMs: limits.timeoutMs, memoryLimitBytes: limits.maxMemoryBytes }, async (conn) => {
     const result = await conn.stream(query);
     const names = result.columnNames();
     const types = result.columnTypes();
     const rows: JsonValue[][] = [];
+    const budget = new ResultBudget(limits.maxBytes);
     let truncated = false;
     for (;;) {
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
-      for (const r of chunk.getRows() as DuckDBValue[][]) {
+      // Value by value (not chunk.getRows()): only the rows returned are converted, and the budget
+      // stops an oversized value before it is built.
+      const vectors = names.map((_, c) => chunk.getColumnVector(c));
+      for (let r = 0; r < chunk.rowCount; r++) {
         if (rows.length === limits.maxRows) {
           truncated = true;
           break;
         }
-        rows.push(r.map((v, i) => toJsonValue(v, types[i])));
+        rows.push(
+          vectors.map((vector, c) => {
+            budget.checkNested(vector, r);
+            const value = toJsonValue(vector.getItem(r), types[c]);
+            budget.add(value);
+            return value;
+          }),
+        );
       }
       if (truncated) break;
     }
