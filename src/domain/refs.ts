@@ -26,6 +26,20 @@ export function refName(name: string, field = 'name'): RefName {
   return name as RefName;
 }
 
+/**
+ * A name for a new branch or tag: a valid name that Nessie does not reserve (HEAD and DETACHED in
+ * any case, and names that read as a commit hash, like `deadbeef`), so both catalogs take the same.
+ */
+export function newRefName(name: string, field = 'name'): RefName {
+  const n = refName(name, field);
+  if (RESERVED.has(n.toUpperCase()) || /^[0-9a-fA-F]{8,64}$/.test(n)) {
+    throw new InvalidInput(`reference name ${JSON.stringify(n)} is reserved: HEAD, DETACHED and names that read as a commit hash (8 to 64 hex digits) are not allowed`, field);
+  }
+  return n;
+}
+
+const RESERVED = new Set(['HEAD', 'DETACHED']);
+
 export function isValidHash(hash: string): boolean {
   return typeof hash === 'string' && HASH.test(hash.toLowerCase());
 }

@@ -10,6 +10,7 @@ import { AccessPolicy, type ReadTarget } from '../auth/policy.js';
 import {
   commitHash,
   expectedHash,
+  newRefName,
   parseRefExpression,
   refName,
   type CommitHash,
@@ -205,14 +206,14 @@ export class CatalogService {
   }
 
   async createBranch(name: string, from: string | null | undefined, actor: Actor): Promise<Reference> {
-    const n = refName(name);
+    const n = newRefName(name);
     this.policy.assertCanChangeBranch(actor, n, 'create');
     const source = from == null ? await this.defaultBranch() : await this.resolveFor(actor, from, 'from');
     return this.store.createReference(n, 'BRANCH', source.hash);
   }
 
   async createTag(name: string, from: string, actor: Actor): Promise<Reference> {
-    const n = refName(name);
+    const n = newRefName(name);
     this.policy.assertCanManageTags(actor);
     const source = await this.resolveFor(actor, from, 'from');
     return this.store.createReference(n, 'TAG', source.hash);

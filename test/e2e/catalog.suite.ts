@@ -252,6 +252,10 @@ export function describeCatalogE2E(name: string, opts: E2EOptions) {
       const checks: [string, Record<string, unknown>, string, string][] = [
         [CREATE_BRANCH, { name: '../evil' }, 'createBranch', 'INVALID_INPUT'],
         [CREATE_BRANCH, { name: 'a..b' }, 'createBranch', 'INVALID_INPUT'],
+        // reserved by Nessie, so by both catalogs
+        [CREATE_BRANCH, { name: 'HEAD' }, 'createBranch', 'INVALID_INPUT'],
+        [CREATE_BRANCH, { name: 'detached' }, 'createBranch', 'INVALID_INPUT'],
+        [CREATE_BRANCH, { name: 'deadbeef' }, 'createBranch', 'INVALID_INPUT'],
         [CREATE_BRANCH, { name: 'x'.repeat(300) }, 'createBranch', 'INVALID_INPUT'],
         [CREATE_BRANCH, { name: unique('x'), from: 'main@@@' }, 'createBranch', 'INVALID_INPUT'],
         [CREATE_BRANCH, { name: unique('x'), from: `no-such-${RUN}` }, 'createBranch', 'NOT_FOUND'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInput } from '../../src/domain/errors.js';
-import { commitHash, isValidRefName, parseRefExpression } from '../../src/domain/refs.js';
+import { commitHash, isValidRefName, newRefName, parseRefExpression } from '../../src/domain/refs.js';
 import { isValidKey } from '../../src/domain/content.js';
 import { matchesAny } from '../../src/domain/globs.js';
 
@@ -11,6 +11,11 @@ describe('ref names, hashes and ref expressions', () => {
     for (const ok of ['main', 'dev', 'feature/x-1', 'runs/wap/123', 'v1.0', 'a_b']) expect(isValidRefName(ok), ok).toBe(true);
     for (const bad of ['', '1abc', '/main', 'main/', 'a..b', 'a//b', 'has space', 'x'.repeat(256), 'main@', 'a~1', 'é'])
       expect(isValidRefName(bad), bad).toBe(false);
+  });
+
+  it("refuses the names Nessie reserves for new references", () => {
+    for (const bad of ['HEAD', 'head', 'Detached', 'deadbeef', 'DeadBeef00', 'a'.repeat(64)]) expect(() => newRefName(bad), bad).toThrow(/is reserved/);
+    for (const ok of ['heads', 'HEAD2', 'deadbee', 'deadbeefx', 'a'.repeat(65), 'dev/HEAD']) expect(newRefName(ok)).toBe(ok);
   });
 
   it('parses every expression form', () => {
