@@ -29,6 +29,9 @@ describe('type strings', () => {
     for (const bad of ['integer', 'list<int', 'decimal(40,2)', 'struct<a: int, a: long>', 'map<string>', 'int int']) {
       expect(() => parseType(bad, counter()), bad).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     }
+    // out-of-range parameters say which rule they break
+    for (const bad of ['decimal(39,2)', 'decimal(0,0)', 'list<Decimal(10, 11)>']) expect(() => parseType(bad, counter()), bad).toThrow(/decimal precision must be 1 to 38 and scale 0 to the precision/);
+    expect(() => parseType('fixed[0]', counter())).toThrow(/fixed length must be at least 1/);
   });
 
   it('round-trips schema JSON and normalises decimal spacing', () => {

@@ -110,6 +110,9 @@ export function parseType(text: string, nextId: () => number): IcebergType {
     }
     const m = /^(decimal\s*\(\s*\d+\s*,\s*\d+\s*\)|fixed\s*\[\s*\d+\s*\]|[a-z_]+)/i.exec(text.slice(pos));
     const p = m ? parsePrimitive(m[0].replace(/\s+/g, '')) : null;
+    const d = m ? decimalOf(m[0].replace(/\s+/g, '').toLowerCase()) : null;
+    if (d && !p) fail(`decimal precision must be 1 to 38 and scale 0 to the precision, got decimal(${d.precision},${d.scale})`);
+    if (m && !p && fixedLengthOf(m[0].replace(/\s+/g, '').toLowerCase()) === 0) fail('fixed length must be at least 1');
     if (!m || !p) fail('unknown type');
     pos += m![0].length;
     return p!;
