@@ -1,8 +1,10 @@
-/** Page-size rules shared by every connection: default 50, at most 1,000. */
+/** Page-size rules shared by every connection: default 50, at most 1,000 (and 64 MiB as JSON where rows hold user data). */
 import { InvalidInput } from './errors.js';
 
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 1000;
+/** The most a page of rows (Table.rows, sql) may hold as JSON: the gateway holds it whole, then its JSON text. */
+export const MAX_PAGE_BYTES = 64 * 1024 * 1024;
 
 export function pageSize(first: number | null | undefined, field = 'first'): number {
   if (first == null) return DEFAULT_PAGE;

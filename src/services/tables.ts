@@ -8,7 +8,7 @@ import { InvalidInput, NotFound } from '../domain/errors.js';
 import { parseWhere, type ColumnKind } from '../domain/filters.js';
 import { formatType } from '../domain/iceberg/type-strings.js';
 import type { DataFile, IcebergType, NestedField, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
-import { pageSize } from '../domain/paging.js';
+import { MAX_PAGE_BYTES, pageSize } from '../domain/paging.js';
 import { parseTableMetadata } from '../iceberg/metadata-json.js';
 import { ManifestCache, planScan, selectSnapshot } from '../iceberg/scan-planner.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -39,8 +39,6 @@ type LocalPlan = LocalScanPlan & { dataFiles: (DataFile & { localPath?: string }
 
 export const MAX_SQL_ROWS = 10_000;
 export const SQL_TIMEOUT_MS = 30_000;
-/** A `sql` result's largest size as JSON: the gateway holds it in memory whole, then its JSON text. */
-export const MAX_SQL_RESULT_BYTES = 64 * 1024 * 1024;
 /** The query engine's memory for one `sql` query: a quarter of the machine's, so one query cannot take it all. */
 export const MAX_SQL_MEMORY_BYTES = Math.floor(totalmem() / 4);
 
@@ -248,7 +246,7 @@ export class TableReads {
       if (!view) throw new InvalidInput(`unknown table '${name}' at ${ref}`, 'query');
       plans.set(name, await this.localPlan(await this.metadata(view.content.metadataLocation), null, null));
     }
-    return this.engine.sql(query, plans, { maxRows: rows, timeoutMs: remainingMs(deadline, SQL_TIMEOUT_MS), maxBytes: MAX_SQL_RESULT_BYTES, maxMemoryBytes: MAX_SQL_MEMORY_BYTES });
+    return this.engine.sql(query, plans, { maxRows: rows, timeoutMs: remainingMs(deadline, SQL_TIMEOUT_MS), maxBytes: MAX_PAGE_BYTES, maxMemoryBytes: MAX_SQL_MEMORY_BYTES });
   }
 
   /** Schema difference by field id and data difference (in the engine) of two versions of a table. */

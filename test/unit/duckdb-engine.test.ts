@@ -155,6 +155,19 @@ describe('rows: where, orderBy and keyset paging', () => {
     expect(rows).toEqual([{ id: 3 }, { id: 61 }]);
   });
 
+  it('refuses a page larger than 64 MiB as JSON, and serves it in smaller pages', async () => {
+    const big = await parquet('page-big.parquet', `SELECT i::INT AS id, repeat('x', 30000000) AS grp, i::DOUBLE AS v FROM range(3) t(i)`, `{id: 1, grp: 2, v: 3}`);
+    const bp = plan(s, [file(big, 1)]);
+    for (const orderBy of [[], [{ column: 'id', direction: 'DESC' as const }]]) {
+      await expect(engine.rows(bp, { first: 3, orderBy })).rejects.toSatisfy(
+        (e) => (e as { code?: string }).code === 'LIMIT_EXCEEDED' && /the result is larger than 64 MiB as JSON/.test((e as Error).message),
+      );
+      const page = await engine.rows(bp, { first: 2, orderBy });
+      expect(page.rows.map((r) => [r.id, (r.grp as string).length])).toEqual(orderBy.length ? [[2, 30_000_000], [1, 30_000_000]] : [[0, 30_000_000], [1, 30_000_000]]);
+      expect(page.nextCursor).not.toBeNull();
+    }
+  });
+
   it('refuses bad cursors, unknown columns and cursors of another ordering', async () => {
     const code = (e: unknown) => (e as { code?: string }).code;
     await expect(engine.rows(p, { first: 5, after: 'not*base64' })).rejects.toSatisfy((e) => code(e) === 'INVALID_INPUT');
@@ -254,8 +267,8 @@ describe('sql: read-only queries over the plans', () => {
     try {
       const result = await conn.run(`SELECT range(40000) AS l, map(range(40000), range(40000)) AS m, {'s': [range(3), range(40000)]} AS s, range(10) AS small`);
       const chunk = (await result.fetchChunk())!;
-      for (let c = 0; c < 3; c++) expect(() => new ResultBudget(1 << 16).checkNested(chunk.getColumnVector(c), 0), `column ${c}`).toThrow(/larger than 65536 bytes/);
-      expect(() => new ResultBudget(1 << 16).checkNested(chunk.getColumnVector(3), 0)).not.toThrow();
+      for (let c = 0; c < 3; c++) expect(() => new ResultBudget(1 << 16, 'ask for less').checkNested(chunk.getColumnVector(c), 0), `column ${c}`).toThrow(/larger than 65536 bytes/);
+      expect(() => new ResultBudget(1 << 16, 'ask for less').checkNested(chunk.getColumnVector(3), 0)).not.toThrow();
     } finally {
       conn.closeSync();
       db.closeSync();

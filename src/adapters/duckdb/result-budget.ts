@@ -16,7 +16,11 @@ const MiB = 1024 * 1024;
 export class ResultBudget {
   private used = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  /** `hint`: what the caller can change to stay under it. */
+  constructor(
+    private readonly maxBytes: number,
+    private readonly hint: string,
+  ) {}
 
   /** Before converting item `index` of `vector`: refuses a nested value with too many elements to fit. */
   checkNested(vector: DuckDBVector, index: number): void {
@@ -33,7 +37,7 @@ export class ResultBudget {
 
   private exceeded(): LimitExceeded {
     const size = this.maxBytes >= MiB ? `${Math.round(this.maxBytes / MiB)} MiB` : `${this.maxBytes} bytes`;
-    return new LimitExceeded(`the result is larger than ${size} as JSON; select fewer rows or columns (maxRows) or aggregate in the query`);
+    return new LimitExceeded(`the result is larger than ${size} as JSON; ${this.hint}`);
   }
 }
 

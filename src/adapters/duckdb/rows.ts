@@ -8,13 +8,15 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { InvalidInput } from '../../domain/errors.js';
+import { MAX_PAGE_BYTES } from '../../domain/paging.js';
 import { whereToSql, type FilterValue } from '../../domain/filters.js';
 import type { DataFile, NestedField, ScanPlan } from '../../domain/iceberg/types.js';
 import type { JsonValue, OrderBy, RowPage, RowQuery } from '../../ports/query-engine.js';
 import { decodeCursor, encodeCursor, type SortKey } from './cursor.js';
 import { userError } from './errors.js';
-import { rowObjects } from './json-values.js';
+import { toJsonValue } from './json-values.js';
 import type { LayoutCache } from './layout.js';
+import { ResultBudget } from './result-budget.js';
 import { buildScan, type Scan } from './scan-sql.js';
 import { FILE_COL, POS_COL, duckType, isNested, quoteIdent } from './sql-text.js';
 
@@ -77,10 +79,11 @@ function whereFilter(p: Prepared, q: RowQuery, params: Params): string[] {
 }
 
 /**
- * Up to `limit` rows of `scan` (where, after the cursor) in the total order, with the hidden sort
- * key columns after the selected ones.
+ * Up to `limit` rows of `scan` (where, after the cursor) in the total order: each row's hidden sort
+ * key columns (for the cursor), and the first `page.keep` of them as JSON objects (the rest only
+ * tell whether there is a next page).
  */
-async function pageQuery(conn: DuckDBConnection, scan: Scan, p: Prepared, q: RowQuery, limit: number) {
+async function pageQuery(conn: DuckDBConnection, scan: Scan, p: Prepared, q: RowQuery, limit: number, page: { keep: number; budget: ResultBudget }) {
   const params = new Params();
   const filters = whereFilter(p, q, params);
   if (p.after) {
@@ -99,15 +102,33 @@ async function pageQuery(conn: DuckDBConnection, scan: Scan, p: Prepared, q: Row
     `s.${FILE_COL}`,
     `CAST(s.${POS_COL} AS VARCHAR) AS __cg_p`,
   ];
-  let reader;
+  let result;
   try {
-    reader = await conn.runAndReadAll(`SELECT ${select.join(', ')} ${from} ORDER BY ${order.join(', ')} LIMIT ${limit}`, params.values);
+    result = await conn.run(`SELECT ${select.join(', ')} ${from} ORDER BY ${order.join(', ')} LIMIT ${limit}`, params.values);
   } catch (e) {
     throw userError(e, 'where');
   }
-  const raw = reader.getRows();
-  const rows = rowObjects(p.columns, reader.columnTypes().slice(0, p.columns.length), raw.map((r) => r.slice(0, p.columns.length)));
-  return { raw, rows };
+  // Value by value, so the page's budget stops an oversized one before it is built.
+  const n = p.columns.length;
+  const types = result.columnTypes();
+  const keys: DuckDBValue[][] = [];
+  const rows: Record<string, JsonValue>[] = [];
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    const vectors = types.map((_, c) => chunk!.getColumnVector(c));
+    for (let r = 0; r < chunk.rowCount; r++) {
+      keys.push(vectors.slice(n).map((v) => v.getItem(r)));
+      if (rows.length === page.keep) continue;
+      const row: Record<string, JsonValue> = {};
+      for (let c = 0; c < n; c++) {
+        page.budget.checkNested(vectors[c]!, r);
+        const value = toJsonValue(vectors[c]!.getItem(r), types[c]);
+        page.budget.add(value);
+        row[p.columns[c]!] = value;
+      }
+      rows.push(row);
+    }
+  }
+  return { keys, rows };
 }
 
 async function countRows(conn: DuckDBConnection, scan: Scan, p: Prepared, q: RowQuery): Promise<bigint> {
@@ -160,12 +181,13 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
   if (q.first === 0) return { columns: p.columns, rows: [], totalCount, nextCursor: null };
 
   const want = q.first + 1;
+  const budget = new ResultBudget(MAX_PAGE_BYTES, 'ask for fewer rows (first) or columns');
   const raw: DuckDBValue[][] = [];
   const rows: Record<string, JsonValue>[] = [];
   if (p.sortKeys.length > 0) {
     // A sort over the columns needs every row: one query over the whole plan.
-    const out = await pageQuery(conn, await buildScan(conn, layouts, local(plan)), p, q, want);
-    raw.push(...out.raw);
+    const out = await pageQuery(conn, await buildScan(conn, layouts, local(plan)), p, q, want, { keep: q.first, budget });
+    raw.push(...out.keys);
     rows.push(...out.rows);
   } else {
     // The order is (recorded file, position): read files in that order, a batch at a time, and
@@ -186,8 +208,8 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
       while (j < sorted.length && j - i < MAX_BATCH_FILES && (records < need * scale || j === i)) records += sorted[j++]!.f.recordCount;
       while (j < sorted.length && byteOrder(sorted[j]!.key, sorted[j - 1]!.key) === 0) j++;
       const batch = sorted.slice(i, j).map((x) => x.f);
-      const out = await pageQuery(conn, await buildScan(conn, layouts, local({ ...plan, dataFiles: batch })), p, q, need);
-      raw.push(...out.raw);
+      const out = await pageQuery(conn, await buildScan(conn, layouts, local({ ...plan, dataFiles: batch })), p, q, need, { keep: Math.max(0, q.first - rows.length), budget });
+      raw.push(...out.keys);
       rows.push(...out.rows);
       i = j;
       scale = Math.min(scale * 4, 1 << 20);
@@ -197,11 +219,10 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
   let nextCursor: string | null = null;
   const last = raw[q.first - 1];
   if (raw.length > q.first && last) {
-    const n = p.columns.length;
     const key: SortKey = {
-      values: p.sortKeys.map((_k, i) => (last[n + i] as string | null) ?? null),
-      file: String(last[n + p.sortKeys.length]),
-      pos: String(last[n + p.sortKeys.length + 1]),
+      values: p.sortKeys.map((_k, i) => (last[i] as string | null) ?? null),
+      file: String(last[p.sortKeys.length]),
+      pos: String(last[p.sortKeys.length + 1]),
     };
     nextCursor = encodeCursor(p.orderBy, key);
   }

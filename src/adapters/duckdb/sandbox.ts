@@ -137,7 +137,7 @@ export async function runSandboxed(
     const names = result.columnNames();
     const types = result.columnTypes();
     const rows: JsonValue[][] = [];
-    const budget = new ResultBudget(limits.maxBytes);
+    const budget = new ResultBudget(limits.maxBytes, 'select fewer rows (maxRows) or columns, or aggregate in the query');
     let truncated = false;
     for (;;) {
       const chunk = await result.fetchChunk();
