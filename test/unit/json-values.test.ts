@@ -1,13 +1,20 @@
 /** DuckDB values → the JSON the API returns (src/adapters/duckdb/json-values.ts), read from a real DuckDB. */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { rowObjects } from '../../src/adapters/duckdb/json-values.js';
+import { objectOf } from '../../src/adapters/duckdb/json-values.js';
+import { chunkReader, ResultBudget } from '../../src/adapters/duckdb/result-budget.js';
 
+/** The rows of `sql` as the engine returns them (chunk by chunk, value by value). */
 async function rowsOf(sql: string) {
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   try {
-    const r = await conn.runAndReadAll(sql);
-    return rowObjects(r.columnNames(), r.columnTypes(), r.getRows());
+    const r = await conn.run(sql);
+    const rows = [];
+    for (let chunk = await r.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await r.fetchChunk()) {
+      const reader = chunkReader(chunk, r.columnTypes(), r.columnCount, new ResultBudget(1 << 20, 'test'));
+      for (let i = 0; i < chunk.rowCount; i++) rows.push(objectOf(r.columnNames(), reader.row(i)));
+    }
+    return rows;
   } finally {
     conn.closeSync();
   }

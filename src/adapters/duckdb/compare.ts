@@ -7,7 +7,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DataComparison, JsonValue } from '../../ports/query-engine.js';
 import { engineError } from './errors.js';
-import { rowObjects } from './json-values.js';
+import { MAX_PAGE_BYTES } from '../../domain/paging.js';
+import { objectOf } from './json-values.js';
+import { chunkReader, ResultBudget } from './result-budget.js';
 import type { Scan } from './scan-sql.js';
 import { duckType, quoteIdent } from './sql-text.js';
 
@@ -33,12 +35,17 @@ export async function compareScans(conn: DuckDBConnection, from: Scan, to: Scan,
     const toCols = shared.map((c) => `s.${quoteIdent(c.to.name)}`).join(', ');
     const ctes = `WITH __cg_from AS (SELECT ${fromCols} FROM (${from.sql}) s), __cg_to AS (SELECT ${toCols} FROM (${to.sql}) s)`;
     const names = shared.map((c) => c.to.name);
+    const budget = new ResultBudget(MAX_PAGE_BYTES, 'ask for a smaller sampleSize');
     const diff = async (a: string, b: string): Promise<{ total: bigint; sample: Record<string, JsonValue>[] }> => {
-      const r = await conn.runAndReadAll(`${ctes} SELECT *, count(*) OVER () AS __cg_n FROM (SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b}) LIMIT ${Math.max(1, n)}`);
-      const rows = r.getRows();
-      const total = rows.length === 0 ? 0n : BigInt(rows[0]![names.length] as bigint);
-      const types = r.columnTypes().slice(0, names.length);
-      return { total, sample: rowObjects(names, types, rows.slice(0, n).map((row) => row.slice(0, names.length))) };
+      const r = await conn.run(`${ctes} SELECT *, count(*) OVER () AS __cg_n FROM (SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b}) LIMIT ${Math.max(1, n)}`);
+      let total = 0n;
+      const sample: Record<string, JsonValue>[] = [];
+      for (let chunk = await r.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await r.fetchChunk()) {
+        const reader = chunkReader(chunk, r.columnTypes(), names.length, budget);
+        total = BigInt(reader.raw(0, names.length) as bigint);
+        for (let i = 0; i < chunk.rowCount && sample.length < n; i++) sample.push(objectOf(names, reader.row(i)));
+      }
+      return { total, sample };
     };
     const added = await diff('__cg_to', '__cg_from');
     const removed = await diff('__cg_from', '__cg_to');

@@ -68,11 +68,9 @@ export function toJsonValue(v: DuckDBValue, type?: DuckDBType): JsonValue {
   return String(v);
 }
 
-/** Rows of a result as objects keyed by column name. */
-export function rowObjects(names: string[], types: DuckDBType[], rows: DuckDBValue[][]): Record<string, JsonValue>[] {
-  return rows.map((r) => {
-    const o: Record<string, JsonValue> = {};
-    names.forEach((n, i) => (o[n] = toJsonValue(r[i] ?? null, types[i])));
-    return o;
-  });
+/** A row's values as an object keyed by column name. */
+export function objectOf(names: readonly string[], values: readonly JsonValue[]): Record<string, JsonValue> {
+  const o: Record<string, JsonValue> = {};
+  names.forEach((n, i) => (o[n] = values[i] ?? null));
+  return o;
 }

@@ -7,9 +7,12 @@
  *   element is at least two bytes of JSON), so an oversized nested value is never built;
  * - every converted value's JSON size is added after, so many values cannot add up past it either.
  */
-import { DuckDBArrayVector, DuckDBListVector, DuckDBMapVector, DuckDBStructVector, DuckDBTypeId, type DuckDBType, type DuckDBVector } from '@duckdb/node-api';
+import {
+  DuckDBArrayVector, DuckDBListVector, DuckDBMapVector, DuckDBStructVector, DuckDBTypeId, type DuckDBDataChunk, type DuckDBType, type DuckDBVector,
+} from '@duckdb/node-api';
 import { LimitExceeded } from '../../domain/errors.js';
 import type { JsonValue } from '../../ports/query-engine.js';
+import { toJsonValue } from './json-values.js';
 
 const MiB = 1024 * 1024;
 
@@ -39,6 +42,27 @@ export class ResultBudget {
     const size = this.maxBytes >= MiB ? `${Math.round(this.maxBytes / MiB)} MiB` : `${this.maxBytes} bytes`;
     return new LimitExceeded(`the result is larger than ${size} as JSON; ${this.hint}`);
   }
+}
+
+/**
+ * A chunk's rows as JSON values, value by value (not chunk.getRows()), each measured against
+ * `budget`: `row(r)` converts the first `columns` columns of row `r`; `raw(r, c)` reads one value
+ * as DuckDB gives it (for columns that are not returned, like cursor keys).
+ */
+export function chunkReader(chunk: DuckDBDataChunk, types: readonly DuckDBType[], columns: number, budget: ResultBudget) {
+  const vectors = types.map((_, c) => chunk.getColumnVector(c));
+  return {
+    row(r: number): JsonValue[] {
+      const out = new Array<JsonValue>(columns);
+      for (let c = 0; c < columns; c++) {
+        budget.checkNested(vectors[c]!, r);
+        out[c] = toJsonValue(vectors[c]!.getItem(r), types[c]);
+        budget.add(out[c]!);
+      }
+      return out;
+    },
+    raw: (r: number, c: number) => vectors[c]!.getItem(r),
+  };
 }
 
 function isNested(t: DuckDBType): boolean {

@@ -14,9 +14,9 @@ import type { DataFile, NestedField, ScanPlan } from '../../domain/iceberg/types
 import type { JsonValue, OrderBy, RowPage, RowQuery } from '../../ports/query-engine.js';
 import { decodeCursor, encodeCursor, type SortKey } from './cursor.js';
 import { userError } from './errors.js';
-import { toJsonValue } from './json-values.js';
+import { objectOf } from './json-values.js';
 import type { LayoutCache } from './layout.js';
-import { ResultBudget } from './result-budget.js';
+import { chunkReader, ResultBudget } from './result-budget.js';
 import { buildScan, type Scan } from './scan-sql.js';
 import { FILE_COL, POS_COL, duckType, isNested, quoteIdent } from './sql-text.js';
 
@@ -108,24 +108,15 @@ async function pageQuery(conn: DuckDBConnection, scan: Scan, p: Prepared, q: Row
   } catch (e) {
     throw userError(e, 'where');
   }
-  // Value by value, so the page's budget stops an oversized one before it is built.
   const n = p.columns.length;
   const types = result.columnTypes();
   const keys: DuckDBValue[][] = [];
   const rows: Record<string, JsonValue>[] = [];
   for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-    const vectors = types.map((_, c) => chunk!.getColumnVector(c));
+    const reader = chunkReader(chunk, types, n, page.budget);
     for (let r = 0; r < chunk.rowCount; r++) {
-      keys.push(vectors.slice(n).map((v) => v.getItem(r)));
-      if (rows.length === page.keep) continue;
-      const row: Record<string, JsonValue> = {};
-      for (let c = 0; c < n; c++) {
-        page.budget.checkNested(vectors[c]!, r);
-        const value = toJsonValue(vectors[c]!.getItem(r), types[c]);
-        page.budget.add(value);
-        row[p.columns[c]!] = value;
-      }
-      rows.push(row);
+      keys.push(types.slice(n).map((_, k) => reader.raw(r, n + k)));
+      if (rows.length < page.keep) rows.push(objectOf(p.columns, reader.row(r)));
     }
   }
   return { keys, rows };

@@ -10,8 +10,7 @@ import { InvalidInput, LimitExceeded } from '../../domain/errors.js';
 import type { JsonValue, SqlResult } from '../../ports/query-engine.js';
 import { userError } from './errors.js';
 import { instanceConfig, type EngineOptions } from './instance.js';
-import { toJsonValue } from './json-values.js';
-import { ResultBudget } from './result-budget.js';
+import { chunkReader, ResultBudget } from './result-budget.js';
 import { quoteIdent, sqlStringList } from './sql-text.js';
 
 export interface SandboxTable {
@@ -142,22 +141,14 @@ export async function runSandboxed(
     for (;;) {
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
-      // Value by value (not chunk.getRows()): only the rows returned are converted, and the budget
-      // stops an oversized value before it is built.
-      const vectors = names.map((_, c) => chunk.getColumnVector(c));
+      // Only the rows returned are converted; the budget stops an oversized value before it is built.
+      const reader = chunkReader(chunk, types, types.length, budget);
       for (let r = 0; r < chunk.rowCount; r++) {
         if (rows.length === limits.maxRows) {
           truncated = true;
           break;
         }
-        rows.push(
-          vectors.map((vector, c) => {
-            budget.checkNested(vector, r);
-            const value = toJsonValue(vector.getItem(r), types[c]);
-            budget.add(value);
-            return value;
-          }),
-        );
+        rows.push(reader.row(r));
       }
       if (truncated) break;
     }
