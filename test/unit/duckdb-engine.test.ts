@@ -389,6 +389,14 @@ describe('writeDataFiles', () => {
     await expect(fails([{ id: 1, pt: { x: 'no' } }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'pt');
     await expect(fails([{ id: 1, pt: { x: 1, zz: 2 } }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'pt');
     await expect(fails([{ id: 1, tags: ['a', { b: 1 }] }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'tags');
+    // the other nested shape for the column: an object for a list, an array for a struct or a map
+    await expect(fails([{ id: 1, tags: { a: 'b' } }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'tags');
+    await expect(fails([{ id: 1, pt: [1, 2] }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'pt');
+    const withMap = { schema: schema(field(1, 'id', 'long', true), field(2, 'm', { type: 'map', keyId: 3, key: 'string', valueId: 4, value: 'int', valueRequired: false })), spec: unpartitioned, dir: out() };
+    for (const m of [[1, 2], [{ key: 'a', value: 1 }], { a: 'x' }]) {
+      await expect(engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, m }] }, withMap), JSON.stringify(m)).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'm');
+    }
+    expect((await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, m: { a: 1, b: null } }] }, withMap))[0]!.recordCount).toBe(1);
     expect((await fails([{ id: 1, pt: { x: 5 } }]))[0]!.recordCount).toBe(1);
     const { writeFileSync } = await import('node:fs');
     const broken = join(dir, 'broken.json');

@@ -74,11 +74,12 @@ export function jsonMisfit(j: string, t: IcebergType, required = false, depth = 
     ];
     bad = `(${parts.join(' OR ')})`;
   } else if (t.type === 'list') {
-    bad = `(json_type(${j}) <> 'ARRAY' OR list_bool_or(list_transform(CAST(${j} AS JSON[]), lambda ${v}: ${jsonMisfit(v, t.element, t.elementRequired, depth + 1)})))`;
+    bad = `CASE WHEN json_type(${j}) <> 'ARRAY' THEN true ELSE list_bool_or(list_transform(CAST(${j} AS JSON[]), lambda ${v}: ${jsonMisfit(v, t.element, t.elementRequired, depth + 1)})) END`;
   } else {
     const key = primitiveFromText(`${v}.key`, typeof t.key === 'string' ? t.key : 'string', true);
-    bad = `(json_type(${j}) <> 'OBJECT' OR list_bool_or(list_transform(map_entries(CAST(${j} AS MAP(VARCHAR, JSON))), lambda ${v}: ${key} IS NULL OR ${jsonMisfit(`${v}.value`, t.value, t.valueRequired, depth + 1)})))`;
+    bad = `CASE WHEN json_type(${j}) <> 'OBJECT' THEN true ELSE list_bool_or(list_transform(map_entries(CAST(${j} AS MAP(VARCHAR, JSON))), lambda ${v}: ${key} IS NULL OR ${jsonMisfit(`${v}.value`, t.value, t.valueRequired, depth + 1)})) END`;
   }
-  // Evaluated only for non-null objects/arrays; CASE keeps the casts above from seeing other shapes.
+  // Evaluated only for non-null objects/arrays; CASE (not OR, which DuckDB evaluates in full) keeps
+  // the casts above from seeing the other shape: an object for a list, an array for a map.
   return `CASE WHEN ${isNull(j)} THEN ${nullCase} WHEN json_type(${j}) NOT IN ('OBJECT', 'ARRAY') THEN true ELSE coalesce(${bad}, false) END`;
 }
