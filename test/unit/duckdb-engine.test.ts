@@ -396,6 +396,12 @@ describe('writeDataFiles', () => {
     for (const m of [[1, 2], [{ key: 'a', value: 1 }], { a: 'x' }]) {
       await expect(engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, m }] }, withMap), JSON.stringify(m)).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'm');
     }
+    // keys that are one key of the key type
+    const intKeys = { ...withMap, schema: schema(field(1, 'id', 'long', true), field(2, 'm', { type: 'map', keyId: 3, key: 'int', valueId: 4, value: 'string', valueRequired: false })) };
+    for (const m of [{ '01': 'a', '1': 'b' }, { x: 'a' }]) {
+      await expect(engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, m }] }, intKeys), JSON.stringify(m)).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'm');
+    }
+    expect((await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, m: { '1': 'a', '2': null } }] }, intKeys))[0]!.recordCount).toBe(1);
     expect((await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, m: { a: 1, b: null } }] }, withMap))[0]!.recordCount).toBe(1);
     expect((await fails([{ id: 1, pt: { x: 5 } }]))[0]!.recordCount).toBe(1);
     const { writeFileSync } = await import('node:fs');

@@ -77,7 +77,11 @@ export function jsonMisfit(j: string, t: IcebergType, required = false, depth = 
     bad = `CASE WHEN json_type(${j}) <> 'ARRAY' THEN true ELSE list_bool_or(list_transform(CAST(${j} AS JSON[]), lambda ${v}: ${jsonMisfit(v, t.element, t.elementRequired, depth + 1)})) END`;
   } else {
     const key = primitiveFromText(`${v}.key`, typeof t.key === 'string' ? t.key : 'string', true);
-    bad = `CASE WHEN json_type(${j}) <> 'OBJECT' THEN true ELSE list_bool_or(list_transform(map_entries(CAST(${j} AS MAP(VARCHAR, JSON))), lambda ${v}: ${key} IS NULL OR ${jsonMisfit(`${v}.value`, t.value, t.valueRequired, depth + 1)})) END`;
+    const entries = `map_entries(CAST(${j} AS MAP(VARCHAR, JSON)))`;
+    // Keys must also stay distinct as the key type ("01" and "1" are one int key).
+    bad =
+      `CASE WHEN json_type(${j}) <> 'OBJECT' THEN true ELSE list_bool_or(list_transform(${entries}, lambda ${v}: ${key} IS NULL OR ${jsonMisfit(`${v}.value`, t.value, t.valueRequired, depth + 1)})) ` +
+      `OR len(list_distinct(list_transform(${entries}, lambda ${v}: ${key}))) <> len(${entries}) END`;
   }
   // Evaluated only for non-null objects/arrays; CASE (not OR, which DuckDB evaluates in full) keeps
   // the casts above from seeing the other shape: an object for a list, an array for a map.
