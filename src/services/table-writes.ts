@@ -186,6 +186,10 @@ export class TableService extends TableReads {
           const source: WriteInput = passedThrough ? { kind: 'file', localPath: await this.objects.localPath(written!.uploaded[0]!.filePath), format: 'PARQUET' } : input;
           const mayPass = ownParquet && !passedThrough && (mappingText === undefined || (mapping !== null && mappingResolvesCurrentNames(mapping, schema)));
           const files = await this.engine.writeDataFiles(mayPass ? { ...(source as Extract<WriteInput, { kind: 'file' }>), passThrough: true } : source, { schema, spec, dir: scratch.path });
+          // As for `rows: []`: an uploaded file without rows is a mistake, not an empty snapshot to commit.
+          if (args.input === undefined && mode === 'append' && files.every((f) => f.recordCount === 0)) {
+            throw new InvalidInput('the file has no rows: nothing to append', 'file');
+          }
           written = { files, uploaded: await this.upload(m, files, spec.specId), forMetadata: m.location, forSchema };
         }
         added = [...added, ...written.uploaded];

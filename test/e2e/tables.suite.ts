@@ -273,6 +273,14 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       // a header naming a column twice is refused in its own words (DuckDB would call the second 'n_1')
       const twice = await uploadFile(g.url, q, { b: branch, t }, { name: 't.csv', content: 'id,n,n\n4,1,2\n' });
       expect(twice.data?.appendRows).toEqual({ __typename: 'SchemaMismatch', code: 'SCHEMA_MISMATCH', message: "column 'n' appears more than once in the CSV header" });
+      // a file without rows appends nothing, as `rows: []` does not: no empty snapshot
+      const snapshots = async () => (await g.data(`query($t: String!, $r: String) { table(name: $t, ref: $r) { snapshots { nodes { snapshotId } } } }`, { t, r: branch })).table.snapshots.nodes;
+      const before = await snapshots();
+      for (const [name, content] of [['h.csv', 'id,note,n\n'], ['e.ndjson', '\n'], ['e.json', '[]']]) {
+        const empty = await uploadFile(g.url, q, { b: branch, t }, { name, content });
+        expect(empty.data?.appendRows, name).toEqual({ __typename: 'InvalidInput', code: 'INVALID_INPUT', message: 'the file has no rows: nothing to append' });
+      }
+      expect(await snapshots()).toEqual(before);
     });
 
     it('evolves the schema by field id and compares versions', async () => {
