@@ -276,7 +276,7 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       // a file without rows appends nothing, as `rows: []` does not: no empty snapshot
       const snapshots = async () => (await g.data(`query($t: String!, $r: String) { table(name: $t, ref: $r) { snapshots { nodes { snapshotId } } } }`, { t, r: branch })).table.snapshots.nodes;
       const before = await snapshots();
-      for (const [name, content] of [['h.csv', 'id,note,n\n'], ['e.ndjson', '\n'], ['e.json', '[]']]) {
+      for (const [name, content] of [['h.csv', 'id,note,n\n'], ['e.ndjson', '\n'], ['e.json', '[]']] as const) {
         const empty = await uploadFile(g.url, q, { b: branch, t }, { name, content });
         expect(empty.data?.appendRows, name).toEqual({ __typename: 'InvalidInput', code: 'INVALID_INPUT', message: 'the file has no rows: nothing to append' });
       }
