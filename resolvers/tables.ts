@@ -118,7 +118,7 @@ export function toRowPage(page: RowPage, after: string | null | undefined) {
     columns: page.columns,
     totalCount: page.totalCount,
     edges: page.rows.map((node) => ({ cursor: page.nextCursor ?? '', node })),
-    pageInfo: { hasNextPage: page.nextCursor !== null, hasPreviousPage: after != null, startCursor: null, endCursor: page.nextCursor },
+    pageInfo: { hasNextPage: page.hasMore, hasPreviousPage: after != null, startCursor: null, endCursor: page.nextCursor },
   };
 }
 

@@ -194,7 +194,7 @@ function martFields(mart: PublishedMart, field: string, type: string, s: Scalars
         return {
           nodes,
           edges: nodes.map((node) => ({ cursor: page.nextCursor ?? '', node })),
-          pageInfo: { hasNextPage: page.nextCursor !== null, hasPreviousPage: args.after != null, startCursor: null, endCursor: page.nextCursor },
+          pageInfo: { hasNextPage: page.hasMore, hasPreviousPage: args.after != null, startCursor: null, endCursor: page.nextCursor },
           totalCount: page.totalCount === null ? null : String(page.totalCount),
         };
       },

@@ -38,7 +38,10 @@ export interface RowPage {
   columns: string[];
   rows: Record<string, JsonValue>[];
   totalCount: bigint | null;
+  /** Where the next page starts; null when there is none, or the page is empty (`first: 0`). */
   nextCursor: string | null;
+  /** Whether rows follow this page (also with `first: 0`, which returns none). */
+  hasMore: boolean;
 }
 
 export interface SqlResult {

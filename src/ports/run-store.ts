@@ -42,8 +42,8 @@ export interface RunStore {
   /** @returns the run, or null. */
   getRun(runId: string): Promise<PipelineRun | null>;
 
-  /** Newest first (queuedAt, then id); `nextCursor` is null on the last page. */
-  listRuns(q: RunQuery): Promise<{ runs: PipelineRun[]; nextCursor: string | null }>;
+  /** Newest first (queuedAt, then id); `nextCursor` is null on the last page; `hasMore`: runs follow this page (also with limit 0). */
+  listRuns(q: RunQuery): Promise<{ runs: PipelineRun[]; nextCursor: string | null; hasMore: boolean }>;
 
   /** The newest run of each given pipeline. */
   lastRuns(pipelines: readonly string[]): Promise<Map<string, PipelineRun>>;

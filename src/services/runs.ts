@@ -114,7 +114,7 @@ export class RunService {
     return {
       edges: page.runs.map((run) => ({ cursor: encodeCursor(cursorOf(run)), node: run })),
       pageInfo: {
-        hasNextPage: page.nextCursor !== null,
+        hasNextPage: page.hasMore,
         hasPreviousPage: after !== undefined,
         startCursor: page.runs[0] ? encodeCursor(cursorOf(page.runs[0])) : null,
         endCursor: page.nextCursor !== null ? encodeCursor(page.nextCursor) : page.runs.length ? encodeCursor(cursorOf(page.runs[page.runs.length - 1]!)) : null,

@@ -305,7 +305,9 @@ export function describeMartStore(name: string, make: MakeMartStore): void {
       const next = await store.rows('readings', { columns: ['v', 'id'], orderBy: [{ column: 'grp' }], first: 2, after: sub.nextCursor });
       const want = await f.sql<{ id: string }>(`SELECT id::text AS id FROM marts.readings ORDER BY grp, __cascade_row LIMIT 4`);
       expect([...sub.rows, ...next.rows].map((r) => r.id)).toEqual(want.map((r) => r.id));
-      expect((await store.rows('readings', { first: 0 })).rows).toEqual([]);
+      // first: 0 returns no rows but still says whether there are any
+      expect(await store.rows('readings', { first: 0 })).toMatchObject({ rows: [], nextCursor: null, hasMore: true });
+      expect(await store.rows('readings', { first: 0, where: { id: { _lt: 0 } } })).toMatchObject({ rows: [], hasMore: false });
     });
 
     it('aggregates like SQL does', async () => {

@@ -96,6 +96,10 @@ export function describeMartsE2E(name: string, opts: MartsSuiteOptions): void {
       const next = await g.data(`query($a: String) { mrtGlucoseOverview(where: { _and: [{ reading_count: { _gte: "1" } }, { avg_glucose: { _gt: 50 } }], reading_date: { _neq: "2026-11-03" } },
           orderBy: [{ avg_glucose: DESC }], first: 10, after: $a) { nodes { reading_date reading_count avg_glucose min_glucose } } }`, { a: typed.mrtGlucoseOverview.pageInfo.endCursor });
       expect(next.mrtGlucoseOverview.nodes).toEqual(expected.slice(2));
+      // first: 0 returns no rows but still says whether there are any
+      const none = await g.data(`{ some: mrtGlucoseOverview(first: 0) { nodes { reading_date } pageInfo { hasNextPage } } no: mrtGlucoseOverview(first: 0, where: { reading_count: { _lt: "0" } }) { pageInfo { hasNextPage } }
+        mart(name: "mrt_glucose_overview") { rows(first: 0) { rows pageInfo { hasNextPage } } } }`);
+      expect(none).toEqual({ some: { nodes: [], pageInfo: { hasNextPage: true } }, no: { pageInfo: { hasNextPage: false } }, mart: { rows: { rows: [], pageInfo: { hasNextPage: true } } } });
 
       const agg = (await db.query<any>(
         `SELECT count(*)::text AS n, sum(avg_glucose) AS s, avg(avg_glucose) AS a, min(avg_glucose) AS mi, max(avg_glucose) AS ma, min(min_glucose) AS mn, max(min_glucose) AS mx

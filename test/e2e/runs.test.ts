@@ -190,6 +190,9 @@ describe('pipeline runs (embedded)', () => {
     expect(d.failed.nodes.every((n: any) => n.status === 'FAILED')).toBe(true);
     expect(d.counter.nodes).toEqual([{ pipeline: 'counter' }, { pipeline: 'counter' }]);
     expect(d.counter.pageInfo.hasNextPage).toBe(true);
+    // first: 0 returns no runs but still says whether there are any
+    const none = await g.data(`{ some: runs(first: 0) { nodes { runId } pageInfo { hasNextPage endCursor } } no: runs(pipeline: "no-such", first: 0) { pageInfo { hasNextPage } } }`);
+    expect(none).toEqual({ some: { nodes: [], pageInfo: { hasNextPage: true, endCursor: null } }, no: { pageInfo: { hasNextPage: false } } });
     const next = await g.data(`query($a: String) { runs(pipeline: "counter", first: 10, after: $a) { nodes { pipeline } } }`, { a: d.counter.pageInfo.endCursor });
     expect(next.runs.nodes).toHaveLength(2);
   });

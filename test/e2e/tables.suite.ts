@@ -143,6 +143,14 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       }
       const want = batch(0, 60).filter((r) => r.sgv >= 100).sort((a, b) => (a.direction === b.direction ? a.id - b.id : a.direction < b.direction ? 1 : -1)).map((r) => r.id);
       expect(seen).toEqual(want);
+      // first: 0 returns no rows but still says whether there are any
+      for (const [w, more] of [[{ sgv: { _gte: 100 } }, true], [{ sgv: { _lt: -1 } }, false]] as const) {
+        for (const o of [undefined, [{ column: 'id' }]]) {
+          const empty: any = await rowsOf({ r: branch, t, f: 0, w, o });
+          expect(empty.rows).toEqual([]);
+          expect(empty.pageInfo, JSON.stringify({ w, o })).toEqual({ hasNextPage: more, endCursor: null });
+        }
+      }
     });
 
     it('keeps branches isolated until a merge', async () => {

@@ -169,7 +169,12 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
     if (!q.where && plan.deleteFiles.length === 0) totalCount = dataFiles.reduce((n, f) => n + BigInt(f.recordCount), 0n);
     else totalCount = await countRows(conn, await buildScan(conn, layouts, local(plan), { positions: false }), p, q);
   }
-  if (q.first === 0) return { columns: p.columns, rows: [], totalCount, nextCursor: null };
+  if (q.first === 0) {
+    // Nothing to return; one row read says whether a page follows.
+    const budget = new ResultBudget(MAX_PAGE_BYTES, 'ask for fewer rows (first) or columns');
+    const probe = await pageQuery(conn, await buildScan(conn, layouts, local(plan)), p, q, 1, { keep: 0, budget });
+    return { columns: p.columns, rows: [], totalCount, nextCursor: null, hasMore: probe.keys.length > 0 };
+  }
 
   const want = q.first + 1;
   const budget = new ResultBudget(MAX_PAGE_BYTES, 'ask for fewer rows (first) or columns');
@@ -217,5 +222,5 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
     };
     nextCursor = encodeCursor(p.orderBy, key);
   }
-  return { columns: p.columns, rows: page, totalCount, nextCursor };
+  return { columns: p.columns, rows: page, totalCount, nextCursor, hasMore: raw.length > q.first };
 }

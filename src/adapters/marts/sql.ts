@@ -405,7 +405,7 @@ export function rowsStatement(name: string, martColumns: MartColumn[], q: MartQu
       }
       const out = new Array<Record<string, JsonValue>>(n);
       for (let i = 0; i < n; i++) out[i] = build(rows[i]!);
-      return { columns: q.columns, rows: out, totalCount, nextCursor };
+      return { columns: q.columns, rows: out, totalCount, nextCursor, hasMore: more };
     },
   };
 }

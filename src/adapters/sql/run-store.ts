@@ -138,7 +138,7 @@ export async function createSqlRunStore(db: SqlDatabase, opts: SqlRunStoreOption
       );
       const runs = r.rows.slice(0, q.limit).map(toRun);
       const last = runs[runs.length - 1];
-      return { runs, nextCursor: r.rows.length > q.limit && last ? cursorOf(last) : null };
+      return { runs, nextCursor: r.rows.length > q.limit && last ? cursorOf(last) : null, hasMore: r.rows.length > q.limit };
     },
 
     async lastRuns(pipelines) {
