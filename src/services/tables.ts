@@ -39,8 +39,8 @@ type LocalPlan = LocalScanPlan & { dataFiles: (DataFile & { localPath?: string }
 
 export const MAX_SQL_ROWS = 10_000;
 export const SQL_TIMEOUT_MS = 30_000;
-/** The query engine's memory for one `sql` query: a quarter of the machine's, so one query cannot take it all. */
-export const MAX_SQL_MEMORY_BYTES = Math.floor(totalmem() / 4);
+/** The query engine's memory for one `sql` query: an eighth of the machine's, so the (at most 4) queries at once cannot take it all. */
+export const MAX_SQL_MEMORY_BYTES = Math.floor(totalmem() / 8);
 
 export class TableReads {
   private readonly metadataCache = new Lru<string, TableMetadata>(2_000);

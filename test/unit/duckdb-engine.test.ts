@@ -281,6 +281,26 @@ describe('sql: read-only queries over the plans', () => {
     );
   });
 
+  it('runs at most sqlConcurrency queries at once; the others wait their turn within their own time limit', async () => {
+    const { createDuckDbEngine } = await import('../../src/adapters/duckdb/index.js');
+    const one = await createDuckDbEngine({ sqlConcurrency: 1 });
+    const limits = (timeoutMs: number) => ({ maxRows: 10, timeoutMs, maxBytes: 1 << 20 });
+    try {
+      const slow = one.sql(`SELECT count(*) FROM range(10000000000) a, raw.entries`, tables, limits(4000));
+      slow.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 1000)); // it has its slot (the query runs for 4 s)
+      const waits = one.sql(`SELECT 1 AS x`, tables, limits(300));
+      const queued = one.sql(`SELECT 2 AS x`, tables, limits(60_000));
+      await expect(waits).rejects.toSatisfy((e) => code(e) === 'LIMIT_EXCEEDED' && /waited 300 ms for one of the 1 query slots/.test((e as Error).message));
+      await expect(slow).rejects.toSatisfy((e) => code(e) === 'LIMIT_EXCEEDED');
+      // the next in line runs once the slot is free, and the slot is free again after it
+      expect((await queued).rows).toEqual([[2]]);
+      expect((await one.sql(`SELECT 3 AS x`, tables, limits(5000))).rows).toEqual([[3]]);
+    } finally {
+      await one.close();
+    }
+  }, 30_000);
+
   it('interrupts a query that runs too long', async () => {
     await expect(run(`SELECT count(*) FROM range(10000000000) a, raw.entries`, 10, 200)).rejects.toSatisfy((e) => code(e) === 'LIMIT_EXCEEDED');
   });

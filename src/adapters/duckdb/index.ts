@@ -18,7 +18,7 @@ import { ConnectionPool, createInstance, type EngineOptions } from './instance.j
 import { LayoutCache } from './layout.js';
 import { readRows } from './rows.js';
 import { describeQuery, QUERY_WRITE_TIMEOUT_MS } from './query-input.js';
-import { runSandboxed, SpareSandbox, withSandbox } from './sandbox.js';
+import { runSandboxed, SandboxSlots, SpareSandbox, withSandbox } from './sandbox.js';
 import { buildScan } from './scan-sql.js';
 import { checkQuery, resolveTables } from './sql-safety.js';
 import { quoteIdent } from './sql-text.js';
@@ -40,6 +40,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
   const pool = new ConnectionPool(instance, opts.connections ?? 4);
   const layouts = new LayoutCache();
   const sandboxes = new SpareSandbox(opts);
+  const slots = new SandboxSlots(opts.sqlConcurrency ?? 4);
 
   /** The query checked (read-only, known tables only) and a view per table it reads. */
   const viewsFor = (query: string, tables: Map<string, LocalScanPlan>) =>
@@ -71,11 +72,13 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
 
     sql: async (query, tables, limits) => {
       const views = await viewsFor(query, tables);
-      try {
-        return await runSandboxed(opts, views, views.flatMap((v) => v.files), query, limits, sandboxes.take());
-      } finally {
-        sandboxes.refill();
-      }
+      return slots.use(limits.timeoutMs, async (timeoutMs) => {
+        try {
+          return await runSandboxed(opts, views, views.flatMap((v) => v.files), query, { ...limits, timeoutMs }, sandboxes.take());
+        } finally {
+          sandboxes.refill();
+        }
+      });
     },
 
     writeDataFiles: (input: WriteInput, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>

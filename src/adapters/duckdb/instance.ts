@@ -13,6 +13,8 @@ export interface EngineOptions {
   memoryLimit?: string;
   /** Connections in the pool (default 4). */
   connections?: number;
+  /** User `sql` queries running at once, each in its own sandbox instance (default 4); more wait their turn. */
+  sqlConcurrency?: number;
 }
 
 /** Settings every instance gets: no network extension installs, nothing loaded behind our back. */

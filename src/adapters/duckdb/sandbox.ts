@@ -120,6 +120,45 @@ export async function withSandbox<T>(
   }
 }
 
+/**
+ * At most `size` user queries at once (each sandbox is a DuckDB instance with its own threads and
+ * memory); the rest wait their turn in order, each for at most its own time limit.
+ */
+export class SandboxSlots {
+  private busy = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  /** Runs `fn` in a slot, passing it what is left of `timeoutMs` after the wait. */
+  async use<T>(timeoutMs: number, fn: (remainingMs: number) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    if (this.busy < this.size) this.busy++;
+    else await this.turn(timeoutMs);
+    try {
+      return await fn(Math.max(1, timeoutMs - (performance.now() - started)));
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes straight to the next in line
+      else this.busy--;
+    }
+  }
+
+  private turn(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const go = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(go), 1);
+        reject(new LimitExceeded(`the query waited ${timeoutMs} ms for one of the ${this.size} query slots, all busy with other queries, and was not run`));
+      }, timeoutMs);
+      this.waiting.push(go);
+    });
+  }
+}
+
 export async function runSandboxed(
   opts: EngineOptions,
   tables: SandboxTable[],
