@@ -4,7 +4,7 @@
  * Columns are named by top-level name, or a dotted path into struct columns (`address.city`).
  */
 import { InvalidInput } from '../domain/errors.js';
-import { canPromote, fieldsById, formatType, maxFieldId, parseType } from '../domain/iceberg/type-strings.js';
+import { canPromote, fieldsById, formatType, maxFieldId, parseType, refuseFixed } from '../domain/iceberg/type-strings.js';
 import type { NestedField, Schema, TableMetadata } from '../domain/iceberg/types.js';
 import { NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping, updateNameMapping } from './name-mapping.js';
 
@@ -77,6 +77,7 @@ export function evolveSchema(metadata: TableMetadata, changes: SchemaChange[], n
       let type;
       try {
         type = parseType(c.type, nextId);
+        refuseFixed(type, c.name);
       } catch (e) {
         throw bad((e as Error).message, c.name);
       }

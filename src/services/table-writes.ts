@@ -9,7 +9,7 @@ import { checkMessage } from '../domain/commit-meta.js';
 import { contentKey, type IcebergTableContent } from '../domain/content.js';
 import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
 import { parseWhere } from '../domain/filters.js';
-import { parseType } from '../domain/iceberg/type-strings.js';
+import { parseType, refuseFixed } from '../domain/iceberg/type-strings.js';
 import { parseTransform, transformResultType } from '../domain/iceberg/transforms.js';
 import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../domain/iceberg/types.js';
 import { expectedHash, refName } from '../domain/refs.js';
@@ -376,6 +376,7 @@ export function schemaFromColumns(columns: { name: string; type: string; require
   columns.forEach((c, i) => {
     try {
       fields[i]!.type = parseType(c.type, nextId);
+      refuseFixed(fields[i]!.type, c.name);
     } catch (e) {
       throw new InvalidInput(`columns[${i}].type: ${(e as Error).message}`, 'columns');
     }

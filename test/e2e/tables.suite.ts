@@ -356,6 +356,13 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       expect(missingNs.createTable.code).toBe('NOT_FOUND');
       const badType = await g.data(CREATE, { b: branch, n: `${ns}.${unique('x')}`, c: [{ name: 'a', type: 'varchar(3)' }] });
       expect(badType.createTable.code).toBe('INVALID_INPUT');
+      // fixed[L] is read, not written: the gateway's Parquet writer has no fixed-length binary
+      for (const type of ['fixed[16]', 'struct<x: fixed[2]>']) {
+        const fixed = await g.data(CREATE, { b: branch, n: `${ns}.${unique('fx')}`, c: [{ name: 'a', type }] });
+        expect(fixed.createTable.code, type).toBe('INVALID_INPUT');
+      }
+      const addFixed = await g.data(`mutation($b: String!, $t: String!) { evolveSchema(branch: $b, table: $t, changes: [{ addColumn: { name: "fx", type: "fixed[4]" } }]) { __typename ... on Error { code message } } }`, { b: branch, t });
+      expect(addFixed.evolveSchema).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('the gateway cannot write fixed columns') });
       const reg = await g.data(`mutation($b: String!, $n: String!, $l: String!) { registerTable(branch: $b, name: $n, metadataLocation: $l) { __typename ... on Error { code } } }`, { b: branch, n: `${ns}.${unique('r')}`, l: 'file:///etc/passwd' });
       expect(reg.registerTable.code).toBe('INVALID_INPUT');
       for (const q of [`INSERT INTO ${t} VALUES (1)`, `SELECT * FROM read_csv('/etc/passwd')`, `COPY (SELECT 1) TO '/tmp/x.csv'`, 'SELECT 1; SELECT 2', `SELECT * FROM ${ns}.nope`]) {

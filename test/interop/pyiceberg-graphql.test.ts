@@ -279,6 +279,22 @@ describe('PyIceberg and the gateway on the same tables, through GraphQL', () => 
       }
     });
 
+    it('a binary column: PyIceberg filters on it and finds every row (the files\' bounds are the bytes)', async () => {
+      const t = `${NS}.blobs`;
+      await create(t, [{ name: 'id', type: 'long', required: true }, { name: 'b', type: 'binary' }]);
+      // one file per append, with bytes DuckDB prints escaped (0x00, 0x5C, 0x22, 0xFF)
+      const values = ['00', '5c41ff22', '4142'];
+      for (const [i, b] of values.entries()) await append(t, [{ id: i + 1, b: Buffer.from(b, 'hex').toString('base64') }]);
+      const script = `${PY_COMMON}
+from pyiceberg.table import StaticTable
+from pyiceberg.expressions import EqualTo
+t = StaticTable.from_metadata(sys.argv[1])
+print(json.dumps({h: sorted(t.scan(row_filter=EqualTo("b", bytes.fromhex(h))).to_arrow().column("id").to_pylist()) for h in json.loads(sys.argv[2])}))
+`;
+      const found = JSON.parse(await runPython(script, [(await table(t)).metadataLocation, JSON.stringify(values)]));
+      expect(found).toEqual(Object.fromEntries(values.map((b, i) => [b, [i + 1]])));
+    });
+
     it('a partitioned table after appends, an overwrite with where and schema evolution reads the same in PyIceberg', async () => {
       const t = `${NS}.readings`;
       await create(

@@ -4,7 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckTestKit, type DuckTestKit } from '../support/duckdb-kit.js';
 import { parseWhere, type ColumnKind } from '../../src/domain/filters.js';
-import type { DataFile, NestedField, ScanPlan, Schema } from '../../src/domain/iceberg/types.js';
+import type { DataFile, IcebergType, NestedField, ScanPlan, Schema } from '../../src/domain/iceberg/types.js';
 import { parseTableMetadata } from '../../src/iceberg/metadata-json.js';
 import { planScan } from '../../src/iceberg/scan-planner.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
@@ -375,6 +375,26 @@ describe('writeDataFiles', () => {
     const back = await all(plan(s, [file(f!.localPath, 1)]), { orderBy: [{ column: 'id', direction: 'ASC' }] });
     expect(back[0]).toEqual({ id: '1', name: 'b', ts: '2025-01-02T03:00:00Z', amount: '10.50', tags: ['x', 'y'], pt: { x: 1, y: 2.5 } });
     expect(back[2]).toMatchObject({ id: '9007199254740993', ts: '2024-12-31T22:00:00Z', amount: '3.00' });
+  });
+
+  it('records binary bounds as their bytes, and refuses to write fixed columns', async () => {
+    const bs = schema(field(1, 'id', 'long', true), field(2, 'b', 'binary'));
+    const t = { schema: bs, spec: unpartitioned, dir: out() };
+    const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+    // bytes DuckDB prints as \xHH (0x00, 0x5C '\\', 0x22 '"', 0xFF) next to printable ones
+    const rows = [{ id: 1, b: b64('5c41ff22') }, { id: 2, b: b64('4142') }, { id: 3, b: b64('00') }];
+    const [f] = await engine.writeDataFiles({ kind: 'rows', rows }, t);
+    const hex = (v: unknown) => Buffer.from(v as Uint8Array).toString('hex');
+    expect([hex(f!.lowerBounds.get(2)), hex(f!.upperBounds.get(2))]).toEqual(['00', '5c41ff22']);
+    const back = await all(plan(bs, [file(f!.localPath, 1)]), { orderBy: [{ column: 'id', direction: 'ASC' }] });
+    expect(back.map((r) => r.b)).toEqual(rows.map((r) => r.b));
+    // DuckDB has no fixed-length binary: it would write variable-length binary, which readers refuse for fixed
+    for (const type of ['fixed[4]', { type: 'list', elementId: 3, element: 'fixed[4]', elementRequired: false }] as IcebergType[]) {
+      const fs = { schema: schema(field(1, 'id', 'long', true), field(2, 'f', type)), spec: unpartitioned, dir: out() };
+      await expect(engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, f: typeof type === 'string' ? b64('00010203') : [b64('00010203')] }] }, fs)).rejects.toSatisfy(
+        (e) => code(e) === 'INVALID_INPUT' && /column 'f' is or holds a fixed\[L\]: the gateway cannot write fixed columns/.test((e as Error).message),
+      );
+    }
   });
 
   it('reads NDJSON, JSON arrays, CSV and Parquet files', async () => {

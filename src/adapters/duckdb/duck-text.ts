@@ -4,7 +4,6 @@
  * boolean; int and date (days) as number; long, time and timestamps (micros) as bigint; float and
  * double as number; decimal as a decimal string; string and uuid as string; binary as Uint8Array.
  */
-import { DuckDBBlobValue } from '@duckdb/node-api';
 import { decimalOf } from '../../domain/iceberg/type-strings.js';
 import type { PrimitiveType } from '../../domain/iceberg/types.js';
 import { formatDecimal, toDays, toMicros, toTimeMicros, toUnscaled } from '../../domain/iceberg/values.js';
@@ -31,11 +30,31 @@ export function fromDuckText(type: PrimitiveType, s: string): unknown {
     case 'uuid':
       return s;
     case 'binary':
-      return DuckDBBlobValue.fromString(s).bytes;
+      return blobFromText(s);
   }
   const dec = decimalOf(type);
   if (dec) return formatDecimal(toUnscaled(s, dec.scale), dec.scale);
-  return DuckDBBlobValue.fromString(s).bytes; // fixed[L]
+  return blobFromText(s); // fixed[L]
+}
+
+/**
+ * A BLOB's bytes from DuckDB's text form of it: printable ASCII stands for itself, every other
+ * byte (and `\`, `"`, `'`) is written `\xHH` (0x00 0x41 0x5C → `\x00A\x5C`).
+ * (DuckDBBlobValue.fromString takes the text's own bytes, escapes and all.)
+ */
+export function blobFromText(s: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; ) {
+    if (s[i] === '\\' && s[i + 1] === 'x' && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 2, i + 4))) {
+      out.push(parseInt(s.slice(i + 2, i + 4), 16));
+      i += 4;
+    } else {
+      const cp = s.codePointAt(i)!;
+      out.push(...Buffer.from(String.fromCodePoint(cp), 'utf8'));
+      i += cp > 0xffff ? 2 : 1;
+    }
+  }
+  return Uint8Array.from(out);
 }
 
 /** Orders two physical values of one type (strings and bytes by UTF-8 bytes, as Parquet does). */

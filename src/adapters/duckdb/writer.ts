@@ -14,6 +14,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { SchemaMismatch } from '../../domain/errors.js';
 import { whereToSql, type FilterValue, type Where } from '../../domain/filters.js';
 import { partitionPath } from '../../domain/iceberg/transforms.js';
+import { refuseFixed } from '../../domain/iceberg/type-strings.js';
 import type { DataFile, IcebergType, PartitionSpec, ScanPlan, Schema } from '../../domain/iceberg/types.js';
 import type { WriteInput, WrittenFile } from '../../ports/query-engine.js';
 import { engineError, userError } from './errors.js';
@@ -41,6 +42,7 @@ function fieldIds(fields: { id: number; name: string; type: IcebergType }[]): st
 
 /** Writes the rows of `select` (the schema's columns, in order) as data files of `target`. */
 export async function copyOut(conn: DuckDBConnection, select: string, target: WriteTarget, params: DuckDBValue[] = []): Promise<WrittenFile[]> {
+  for (const f of target.schema.fields) refuseFixed(f.type, f.name, 'table');
   const parts = partitionColumns(target.spec, target.schema);
   const active = parts.filter((p) => p.sql !== null);
   if (active.some((p) => p.transform.startsWith('bucket'))) registerBucket(conn);

@@ -17,6 +17,23 @@ export function decimalOf(t: IcebergType | string): { precision: number; scale: 
   return m ? { precision: Number(m[1]), scale: Number(m[2]) } : null;
 }
 
+/**
+ * Refuses a type with a fixed[L] anywhere in it (`column`: where it is, for the message): the
+ * gateway writes Parquet through DuckDB, which has no fixed-length binary, so it would store
+ * variable-length binary, and Iceberg readers refuse that for fixed (the spec's
+ * fixed_len_byte_array). Tables with fixed columns made elsewhere are still read.
+ */
+export function refuseFixed(t: IcebergType, column: string, field = 'columns'): void {
+  const has = (x: IcebergType): boolean =>
+    typeof x === 'string' ? fixedLengthOf(x) !== null : x.type === 'struct' ? x.fields.some((f) => has(f.type)) : x.type === 'list' ? has(x.element) : has(x.key) || has(x.value);
+  if (has(t)) {
+    throw new InvalidInput(
+      `column '${column}' is or holds a fixed[L]: the gateway cannot write fixed columns (its Parquet writer stores variable-length binary, which Iceberg readers refuse for fixed); use binary`,
+      field,
+    );
+  }
+}
+
 export function fixedLengthOf(t: IcebergType | string): number | null {
   const m = typeof t === 'string' ? /^fixed\[\s*(\d+)\s*\]$/.exec(t) : null;
   return m ? Number(m[1]) : null;
