@@ -511,6 +511,15 @@ describe('writeDataFiles', () => {
     expect(codecs.getRowsJS().map(([c]) => String(c))).toEqual(['ZSTD']);
   });
 
+  it('partitions by binary values whatever their bytes (identity and truncate)', async () => {
+    const bs = schema(field(1, 'id', 'long', true), field(2, 'b', 'binary'));
+    const spec = { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'b', transform: 'identity' }, { sourceId: 2, fieldId: 1001, name: 'b_trunc', transform: 'truncate[1]' }] };
+    const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+    const files = await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, b: b64('ff5c41') }, { id: 2, b: b64('00') }, { id: 3, b: null }] }, { schema: bs, spec, dir: out() });
+    const hex = (v: unknown) => (v == null ? null : Buffer.from(v as Uint8Array).toString('hex'));
+    expect(files.map((f) => [f.recordCount, hex(f.partition.b), hex(f.partition.b_trunc)]).sort()).toEqual([[1, '00', '00'], [1, 'ff5c41', 'ff'], [1, null, null]].sort());
+  });
+
   it('writes one file per partition with transform values', async () => {
     const ps = schema(field(1, 'id', 'long', true), field(2, 'cat', 'string'), field(3, 'day', 'date'), field(4, 'ts', 'timestamp'));
     const spec = {

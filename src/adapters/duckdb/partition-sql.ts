@@ -88,6 +88,9 @@ export function partitionColumns(spec: PartitionSpec, schema: Schema): Partition
         throw new InvalidInput(`unknown transform ${p.transform}`, 'spec');
     }
     if (!isPrimitive(source.type) && sql !== null) throw new InvalidInput(`cannot partition by nested column ${source.name}`, 'spec');
+    // Binary partition keys travel as base64: DuckDB's partition keys are text, and bytes that are
+    // not UTF-8 fail there.
+    if (sql !== null && isBytes(resultType)) sql = `to_base64(${sql})`;
     return { name: p.name, alias: `__cg_p${i}`, sql, resultType, transform: p.transform };
   });
 }
@@ -95,5 +98,9 @@ export function partitionColumns(spec: PartitionSpec, schema: Schema): Partition
 /** A partition key string from COPY's partition_keys → the physical partition value. */
 export function partitionValue(col: PartitionColumn, text: string | null): unknown {
   if (text === null || col.sql === null) return null;
-  return fromDuckText(col.resultType, text);
+  return isBytes(col.resultType) ? new Uint8Array(Buffer.from(text, 'base64')) : fromDuckText(col.resultType, text);
+}
+
+function isBytes(t: string): boolean {
+  return t === 'binary' || t.startsWith('fixed');
 }
