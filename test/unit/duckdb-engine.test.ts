@@ -277,7 +277,7 @@ describe('sql: read-only queries over the plans', () => {
 
   it("holds the engine's memory for one query to the limit", async () => {
     await expect(engine.sql(`SELECT list(i) FROM range(100000000) t(i)`, tables, { maxRows: 10, timeoutMs: 30_000, maxBytes: 64 << 20, maxMemoryBytes: 64 << 20 })).rejects.toSatisfy(
-      (e) => code(e) === 'LIMIT_EXCEEDED' && /needs more memory than allowed/.test((e as Error).message),
+      (e) => code(e) === 'LIMIT_EXCEEDED' && /^the query needs more memory than allowed: Out of Memory Error: [^\n]*$/.test((e as Error).message),
     );
   });
 

@@ -17,7 +17,7 @@ export function userError(e: unknown, field: string | null = null): DomainError 
   if (e instanceof DomainError) return e;
   const msg = messageOf(e);
   if (isInterrupt(e)) return new LimitExceeded('the query was interrupted: it ran longer than allowed');
-  if (/Out of Memory Error/i.test(msg)) return new LimitExceeded(`the query needs more memory than allowed: ${msg}`);
+  if (/Out of Memory Error/i.test(msg)) return new LimitExceeded(`the query needs more memory than allowed: ${firstLine(msg)}`);
   if (/^IO Error/i.test(msg)) return new BackendUnavailable(`a data file could not be read: ${msg}`, 'duckdb');
   return new InvalidInput(msg, field);
 }
@@ -26,6 +26,11 @@ export function userError(e: unknown, field: string | null = null): DomainError 
 export function engineError(e: unknown, what: string): DomainError {
   if (e instanceof DomainError) return e;
   const msg = messageOf(e);
-  if (/Out of Memory Error/i.test(msg)) return new LimitExceeded(`${what}: ${msg}`);
+  if (/Out of Memory Error/i.test(msg)) return new LimitExceeded(`${what}: ${firstLine(msg)}`);
   return new BackendUnavailable(`${what}: ${msg}`, 'duckdb');
+}
+
+/** DuckDB's out-of-memory text goes on with advice for its own console (SET temp_directory, SET memory_limit) that a client cannot follow. */
+function firstLine(msg: string): string {
+  return msg.split('\n', 1)[0]!;
 }
