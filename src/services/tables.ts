@@ -193,7 +193,16 @@ export class TableReads {
     if (args.snapshotId != null && args.asOf != null) throw new InvalidInput('give snapshotId or asOf, not both', 'snapshotId');
     const plan = await this.localPlan(m, args.snapshotId ?? null, args.asOf ?? null);
     const kinds = columnKinds(plan.schema);
-    for (const c of args.columns ?? []) if (!kinds.has(c)) throw new InvalidInput(`unknown column '${c.slice(0, 100)}'`, 'columns');
+    if (args.columns != null) {
+      // As marts do: a non-empty list, each column once.
+      if (args.columns.length === 0) throw new InvalidInput('columns must name at least one column (leave it out for all)', 'columns');
+      const seen = new Set<string>();
+      for (const c of args.columns) {
+        if (!kinds.has(c)) throw new InvalidInput(`unknown column '${c.slice(0, 100)}'`, 'columns');
+        if (seen.has(c)) throw new InvalidInput(`column '${c.slice(0, 100)}' is listed twice`, 'columns');
+        seen.add(c);
+      }
+    }
     for (const o of args.orderBy ?? []) if (!kinds.has(o.column)) throw new InvalidInput(`unknown column '${o.column.slice(0, 100)}' in orderBy`, 'orderBy');
     return this.engine.rows(plan, {
       columns: args.columns ?? undefined,

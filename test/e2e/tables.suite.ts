@@ -361,6 +361,10 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
         const fixed = await g.data(CREATE, { b: branch, n: `${ns}.${unique('fx')}`, c: [{ name: 'a', type }] });
         expect(fixed.createTable.code, type).toBe('INVALID_INPUT');
       }
+      for (const [columns, message] of [[[], 'columns must name at least one column (leave it out for all)'], [['id', 'sgv', 'id'], "column 'id' is listed twice"]] as const) {
+        const r = await g.gql(`query($r: String, $t: String!, $c: [String!]) { table(name: $t, ref: $r) { rows(columns: $c) { columns } } }`, { r: branch, t, c: columns });
+        expect(r.errors?.[0], JSON.stringify(columns)).toMatchObject({ message, extensions: { code: 'INVALID_INPUT', field: 'columns' } });
+      }
       const addFixed = await g.data(`mutation($b: String!, $t: String!) { evolveSchema(branch: $b, table: $t, changes: [{ addColumn: { name: "fx", type: "fixed[4]" } }]) { __typename ... on Error { code message } } }`, { b: branch, t });
       expect(addFixed.evolveSchema).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('the gateway cannot write fixed columns') });
       const reg = await g.data(`mutation($b: String!, $n: String!, $l: String!) { registerTable(branch: $b, name: $n, metadataLocation: $l) { __typename ... on Error { code } } }`, { b: branch, n: `${ns}.${unique('r')}`, l: 'file:///etc/passwd' });
