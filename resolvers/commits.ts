@@ -1,6 +1,5 @@
 /** Commit, Operation, CommitFilter and the commit queries. */
 import { builder } from '../schema/builder.js';
-import { NotFound } from '../src/domain/errors.js';
 import type { Commit, CommitFilter } from '../src/ports/version-store.js';
 import { ContentTypeEnum } from './entries.js';
 
@@ -16,7 +15,9 @@ const OperationRef = builder.objectRef<Commit['operations'][number]>('Operation'
 
 export const CommitNode = builder.loadableNode('Commit', {
   id: { resolve: (c: Commit) => c.hash },
-  load: (hashes: string[], ctx) => ctx.loaders.commit.loadMany(hashes).then((rs) => rs.map((r) => r ?? new NotFound('commit not found'))),
+  // A hash that is not a commit is null, as commit(hash:) and every other node(id:) answer; a
+  // field that must have its commit (Reference.head) then fails as the inconsistency it would be.
+  load: (hashes: string[], ctx) => ctx.loaders.commit.loadMany(hashes),
   fields: (t) => ({
     hash: t.exposeString('hash'),
     parentHashes: t.stringList({ resolve: (c) => c.parentHashes }),

@@ -125,6 +125,10 @@ export function describeCatalogE2E(name: string, opts: E2EOptions) {
         c: ids.branch.head.id,
       });
       expect(node).toEqual({ b: { __typename: 'Branch', name: b }, c: { hash } });
+      // ids of a commit or a branch that does not exist are null, as commit(hash:) and branch(name:) answer
+      const gid = (raw: string) => Buffer.from(raw).toString('base64');
+      const gone = await g.gql(`query($c: ID!, $b: ID!) { c: node(id: $c) { id } b: node(id: $b) { id } }`, { c: gid(`Commit:${'ab'.repeat(32)}`), b: gid(`Branch:no-such-${RUN}`) });
+      expect(gone).toEqual({ data: { c: null, b: null } });
 
       // assign with a stale expected hash changes nothing; with the right one it moves
       const stale = await g.data(ASSIGN, { name: a, to: b, expectedHash: hash });
