@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Where } from '../../domain/filters.js';
 import type { DataFile, PartitionSpec, Schema } from '../../domain/iceberg/types.js';
 import type { CsvExportTarget, LocalScanPlan, QueryEngine, RowQuery, WriteInput } from '../../ports/query-engine.js';
+import { Lru } from '../../util/lru.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { compareScans } from './compare.js';
 import { describeInput } from './describe.js';
@@ -20,7 +21,7 @@ import { readRows } from './rows.js';
 import { describeQuery, QUERY_WRITE_TIMEOUT_MS } from './query-input.js';
 import { runSandboxed, SandboxSlots, SpareSandbox, withSandbox } from './sandbox.js';
 import { buildScan } from './scan-sql.js';
-import { checkQuery, resolveTables } from './sql-safety.js';
+import { checkQuery, resolveTables, type ParsedQuery } from './sql-safety.js';
 import { quoteIdent } from './sql-text.js';
 import { rewriteWithout, writeDataFiles } from './writer.js';
 
@@ -42,10 +43,21 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
   const sandboxes = new SpareSandbox(opts);
   const slots = new SandboxSlots(opts.sqlConcurrency ?? 4);
 
+  // A check depends on the query's text alone, so a repeated query (a dashboard's) is parsed once,
+  // not twice a call (referencedTables, then viewsFor). Long texts are not kept.
+  const checked = new Lru<string, ParsedQuery>(256);
+  const check = async (conn: DuckDBConnection, query: string) => {
+    const hit = checked.get(query);
+    if (hit) return hit;
+    const parsed = await checkQuery(conn, query);
+    if (query.length <= 10_000) checked.set(query, parsed);
+    return parsed;
+  };
+
   /** The query checked (read-only, known tables only) and a view per table it reads. */
   const viewsFor = (query: string, tables: Map<string, LocalScanPlan>) =>
     pool.use(async (conn) => {
-      const parsed = await checkQuery(conn, query);
+      const parsed = await check(conn, query);
       const used = new Set(resolveTables(parsed.tables, tables.keys()).values());
       const out = [];
       for (const key of used) {
@@ -68,7 +80,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
     rows: (plan: LocalScanPlan, q: RowQuery) =>
       pool.use((conn) => readRows(conn, layouts, plan, q, localPlan)),
 
-    referencedTables: (query: string) => pool.use(async (conn) => (await checkQuery(conn, query)).tables.map((t) => t.name)),
+    referencedTables: async (query: string) => (checked.get(query) ?? (await pool.use((conn) => check(conn, query)))).tables.map((t) => t.name),
 
     sql: async (query, tables, limits) => {
       const views = await viewsFor(query, tables);

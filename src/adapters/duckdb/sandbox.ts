@@ -102,11 +102,16 @@ export async function withSandbox<T>(
   }, timeoutMs);
   try {
     const writable = writableDir ? [writableDir.endsWith('/') ? writableDir : `${writableDir}/`] : [];
-    await conn.run(`SET allowed_directories = ${sqlStringList(writable)}`);
-    await conn.run(`SET allowed_paths = ${sqlStringList([...new Set(views.files)])}`);
-    await conn.run(`SET enable_external_access = false`);
-    // DuckDB's memory (aggregates, sorts, joins); there is no temp directory to spill to.
-    if (memoryLimitBytes) await conn.run(`SET memory_limit = '${Math.floor(memoryLimitBytes / 1024 / 1024)}MiB'`);
+    // One call for all the settings (each call into DuckDB costs ~0.2 ms).
+    await conn.run(
+      [
+        `SET allowed_directories = ${sqlStringList(writable)}`,
+        `SET allowed_paths = ${sqlStringList([...new Set(views.files)])}`,
+        `SET enable_external_access = false`,
+        // DuckDB's memory (aggregates, sorts, joins); there is no temp directory to spill to.
+        ...(memoryLimitBytes ? [`SET memory_limit = '${Math.floor(memoryLimitBytes / 1024 / 1024)}MiB'`] : []),
+      ].join('; '),
+    );
     await defineViews(conn, views.tables);
     await conn.run(`SET lock_configuration = true`);
     return await fn(conn);
