@@ -40,7 +40,7 @@ export function registerBucket(conn: DuckDBConnection): void {
         for (let i = 0; i < input.rowCount; i++) {
           const v = values.getItem(i) as string | null;
           const type = types.getItem(i) as PrimitiveType;
-          const parsed = v === null ? null : type === 'binary' || type.startsWith('fixed') ? Buffer.from(v, 'base64') : fromDuckText(type, v);
+          const parsed = v === null ? null : isBytes(type) ? Buffer.from(v, 'base64') : fromDuckText(type, v);
           output.setItem(i, parsed === null ? null : (applyTransform(`bucket[${ns.getItem(i)}]`, type, parsed) as number));
         }
         output.flush();
@@ -80,7 +80,7 @@ export function partitionColumns(spec: PartitionSpec, schema: Schema): Partition
         break;
       }
       case 'bucket': {
-        const text = src === 'binary' || src.startsWith('fixed') ? `to_base64(${c})` : `CAST(${c} AS VARCHAR)`;
+        const text = isBytes(src) ? `to_base64(${c})` : `CAST(${c} AS VARCHAR)`;
         sql = `cg_iceberg_bucket(${text}, ${sqlString(src)}, ${t.n})`;
         break;
       }
@@ -101,6 +101,7 @@ export function partitionValue(col: PartitionColumn, text: string | null): unkno
   return isBytes(col.resultType) ? new Uint8Array(Buffer.from(text, 'base64')) : fromDuckText(col.resultType, text);
 }
 
+/** binary and fixed[L]: values DuckDB holds as BLOB, passed around as base64 text. */
 function isBytes(t: string): boolean {
   return t === 'binary' || t.startsWith('fixed');
 }
