@@ -115,7 +115,9 @@ async function pageQuery(conn: DuckDBConnection, scan: Scan, p: Prepared, q: Row
   for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
     const reader = chunkReader(chunk, types, n, page.budget);
     for (let r = 0; r < chunk.rowCount; r++) {
-      keys.push(types.slice(n).map((_, k) => reader.raw(r, n + k)));
+      const key: DuckDBValue[] = [];
+      for (let c = n; c < types.length; c++) key.push(reader.raw(r, c));
+      keys.push(key);
       if (rows.length < page.keep) rows.push(objectOf(p.columns, reader.row(r)));
     }
   }
@@ -169,15 +171,14 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
     if (!q.where && plan.deleteFiles.length === 0) totalCount = dataFiles.reduce((n, f) => n + BigInt(f.recordCount), 0n);
     else totalCount = await countRows(conn, await buildScan(conn, layouts, local(plan), { positions: false }), p, q);
   }
+  const budget = new ResultBudget(MAX_PAGE_BYTES, 'ask for fewer rows (first) or columns');
   if (q.first === 0) {
     // Nothing to return; one row read says whether a page follows.
-    const budget = new ResultBudget(MAX_PAGE_BYTES, 'ask for fewer rows (first) or columns');
     const probe = await pageQuery(conn, await buildScan(conn, layouts, local(plan)), p, q, 1, { keep: 0, budget });
     return { columns: p.columns, rows: [], totalCount, nextCursor: null, hasMore: probe.keys.length > 0 };
   }
 
   const want = q.first + 1;
-  const budget = new ResultBudget(MAX_PAGE_BYTES, 'ask for fewer rows (first) or columns');
   const raw: DuckDBValue[][] = [];
   const rows: Record<string, JsonValue>[] = [];
   if (p.sortKeys.length > 0) {
