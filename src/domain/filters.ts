@@ -37,6 +37,21 @@ function isoDateText(v: string, withTime: boolean): string | null {
   return v.replace(/^\+0*(\d{4})/, '$1');
 }
 
+/**
+ * What is wrong with a caller's `columns` (tables and marts alike): it must be a non-empty list
+ * naming known columns, each once. Null when it is fine.
+ */
+export function columnListProblem(asked: unknown, known: { has(column: string): boolean }): string | null {
+  if (!Array.isArray(asked) || asked.length === 0) return 'columns must name at least one column (leave it out for all)';
+  const seen = new Set<string>();
+  for (const c of asked) {
+    if (typeof c !== 'string' || !known.has(c)) return `unknown column '${String(c).slice(0, 100)}'`;
+    if (seen.has(c)) return `column '${c.slice(0, 100)}' is listed twice`;
+    seen.add(c);
+  }
+  return null;
+}
+
 /** A JSON integer past 2^53 has lost digits by the time it is parsed: comparing with it would match a neighbour. */
 const rounded = (column: string, op: string) => `${column}.${op}: a JSON number past 2^53 has lost digits; send it as a string`;
 

@@ -11,7 +11,7 @@
  */
 import { isCalendarDate, pgYearText } from './calendar.js';
 import { InvalidInput } from './errors.js';
-import { parseWhere, type ColumnKind, type FilterValue, type Where } from './filters.js';
+import { columnListProblem, parseWhere, type ColumnKind, type FilterValue, type Where } from './filters.js';
 import { parsePrimitive } from './iceberg/type-strings.js';
 import { pageSize } from './paging.js';
 
@@ -241,13 +241,8 @@ export function parseMartQuery(columns: MartColumnType[], q: MartQueryInput): Ma
   const first = pageSize(q.first);
   let picked = columns.map((c) => c.name);
   if (q.columns != null) {
-    if (!Array.isArray(q.columns) || q.columns.length === 0) throw bad('columns', 'expected a non-empty list of column names');
-    const seen = new Set<string>();
-    for (const c of q.columns) {
-      if (typeof c !== 'string' || !kinds.has(c)) throw bad('columns', `unknown column '${String(c).slice(0, 100)}'`);
-      if (seen.has(c)) throw bad('columns', `column '${c}' is listed twice`);
-      seen.add(c);
-    }
+    const problem = columnListProblem(q.columns, kinds);
+    if (problem) throw bad('columns', problem);
     picked = [...q.columns];
   }
   const orderBy: MartSort[] = [];

@@ -5,7 +5,7 @@
 import { totalmem } from 'node:os';
 import { contentKey, type IcebergTableContent } from '../domain/content.js';
 import { InvalidInput, NotFound } from '../domain/errors.js';
-import { parseWhere, type ColumnKind } from '../domain/filters.js';
+import { columnListProblem, parseWhere, type ColumnKind } from '../domain/filters.js';
 import { formatType } from '../domain/iceberg/type-strings.js';
 import type { DataFile, IcebergType, NestedField, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import { MAX_PAGE_BYTES, pageSize } from '../domain/paging.js';
@@ -193,16 +193,8 @@ export class TableReads {
     if (args.snapshotId != null && args.asOf != null) throw new InvalidInput('give snapshotId or asOf, not both', 'snapshotId');
     const plan = await this.localPlan(m, args.snapshotId ?? null, args.asOf ?? null);
     const kinds = columnKinds(plan.schema);
-    if (args.columns != null) {
-      // As marts do: a non-empty list, each column once.
-      if (args.columns.length === 0) throw new InvalidInput('columns must name at least one column (leave it out for all)', 'columns');
-      const seen = new Set<string>();
-      for (const c of args.columns) {
-        if (!kinds.has(c)) throw new InvalidInput(`unknown column '${c.slice(0, 100)}'`, 'columns');
-        if (seen.has(c)) throw new InvalidInput(`column '${c.slice(0, 100)}' is listed twice`, 'columns');
-        seen.add(c);
-      }
-    }
+    const columnsProblem = args.columns == null ? null : columnListProblem(args.columns, kinds);
+    if (columnsProblem) throw new InvalidInput(columnsProblem, 'columns');
     for (const o of args.orderBy ?? []) if (!kinds.has(o.column)) throw new InvalidInput(`unknown column '${o.column.slice(0, 100)}' in orderBy`, 'orderBy');
     return this.engine.rows(plan, {
       columns: args.columns ?? undefined,
