@@ -288,7 +288,12 @@ describe('sql: read-only queries over the plans', () => {
     try {
       const slow = one.sql(`SELECT count(*) FROM range(10000000000) a, raw.entries`, tables, limits(4000));
       slow.catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 1000)); // it has its slot (the query runs for 4 s)
+      // Until the slow query holds the slot (it runs for 4 s), a short query still finds it free.
+      for (let i = 0; i < 200; i++) {
+        const held = await one.sql(`SELECT 0 AS x`, tables, limits(50)).then(() => false, (e) => /waited 50 ms/.test((e as Error).message));
+        if (held) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
       const waits = one.sql(`SELECT 1 AS x`, tables, limits(300));
       const queued = one.sql(`SELECT 2 AS x`, tables, limits(60_000));
       await expect(waits).rejects.toSatisfy((e) => code(e) === 'LIMIT_EXCEEDED' && /waited 300 ms for one of the 1 query slots/.test((e as Error).message));
