@@ -1,4 +1,5 @@
 /** Configuration from the environment (twelve-factor), validated once at start with zod. */
+import { totalmem } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { AuthEnvSchema, authConfig, type AuthConfig } from './auth/config.js';
@@ -45,6 +46,8 @@ const LimitsEnvSchema = z.object({
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(200),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(1000),
   QUERY_TIMEOUT_MS: count(30_000),
+  /** Default: an eighth of the machine's memory (each of the 4 query slots may take that much). */
+  SQL_MEMORY_MB: z.coerce.number().int().min(0).optional(),
   PERSISTED_OPERATIONS_FILE: z.string().trim().min(1).optional(),
   INTROSPECTION: bool.default(true),
   CORS_ORIGINS: origins.default([]),
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
       queryTimeoutMs: e.QUERY_TIMEOUT_MS,
+      sqlMemoryBytes: e.SQL_MEMORY_MB !== undefined ? e.SQL_MEMORY_MB * MiB : Math.floor(totalmem() / 8),
       persistedOperationsFile: e.PERSISTED_OPERATIONS_FILE ? path.resolve(e.PERSISTED_OPERATIONS_FILE) : undefined,
       introspection: e.INTROSPECTION,
     },

@@ -84,7 +84,7 @@ async function open(
   const store = raw.kind === 'embedded-pglite' ? withRefCache(evented) : evented;
   const objects = withMetrics(createLocalObjectStore(config.warehouse, config.locationAliases), 'ObjectStore', metrics.backendCalls);
   const { createDuckDbEngine } = await import('./duckdb/index.js');
-  const engine = withMetrics(await createDuckDbEngine(), 'QueryEngine', metrics.backendCalls);
+  const engine = withMetrics(await createDuckDbEngine({ sqlMemoryBytes: config.limits.sqlMemoryBytes }), 'QueryEngine', metrics.backendCalls);
   closers.push(() => engine.close());
   const rawMarts = await openMartStore(config, db);
   closers.push(() => rawMarts.close());

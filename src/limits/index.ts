@@ -19,6 +19,8 @@ export interface Limits {
   maxUploadBytes: number;
   rateLimit: { perSecond: number; burst: number };
   queryTimeoutMs: number;
+  /** Memory of one `sql` query (DuckDB's limit; its process is stopped a headroom past it); 0: none. */
+  sqlMemoryBytes: number;
   persistedOperationsFile?: string;
   introspection: boolean;
 }

@@ -2,7 +2,6 @@
  * Table reads: tables on a ref, their Iceberg metadata, snapshots, rows, SQL and comparisons.
  * Metadata files are immutable, so they are cached by location across requests.
  */
-import { totalmem } from 'node:os';
 import { contentKey, type IcebergTableContent } from '../domain/content.js';
 import { InvalidInput, NotFound } from '../domain/errors.js';
 import { columnListProblem, parseWhere, type ColumnKind } from '../domain/filters.js';
@@ -39,8 +38,6 @@ type LocalPlan = LocalScanPlan & { dataFiles: (DataFile & { localPath?: string }
 
 export const MAX_SQL_ROWS = 10_000;
 export const SQL_TIMEOUT_MS = 30_000;
-/** The query engine's memory for one `sql` query: an eighth of the machine's, so the (at most 4) queries at once cannot take it all. */
-export const MAX_SQL_MEMORY_BYTES = Math.floor(totalmem() / 8);
 
 export class TableReads {
   private readonly metadataCache = new Lru<string, TableMetadata>(2_000);
@@ -247,7 +244,7 @@ export class TableReads {
       if (!view) throw new InvalidInput(`unknown table '${name}' at ${ref}`, 'query');
       plans.set(name, await this.localPlan(await this.metadata(view.content.metadataLocation), null, null));
     }
-    return this.engine.sql(query, plans, { maxRows: rows, timeoutMs: remainingMs(deadline, SQL_TIMEOUT_MS), maxBytes: MAX_PAGE_BYTES, maxMemoryBytes: MAX_SQL_MEMORY_BYTES });
+    return this.engine.sql(query, plans, { maxRows: rows, timeoutMs: remainingMs(deadline, SQL_TIMEOUT_MS), maxBytes: MAX_PAGE_BYTES });
   }
 
   /** Schema difference by field id and data difference (in the engine) of two versions of a table. */

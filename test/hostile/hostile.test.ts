@@ -29,6 +29,8 @@ describe('hostile input over HTTP and graphql-ws', () => {
       // The suite itself sends hundreds of requests a second; the rate limit has its own test.
       RATE_LIMIT_PER_SECOND: '10000',
       RATE_LIMIT_BURST: '10000',
+      // 256 MiB for one sql query (its process is stopped at 1,280 MiB), so a runaway query is stopped within seconds.
+      SQL_MEMORY_MB: '256',
     });
     before = await snapshotState(g);
     expect(before.tables.main!.length).toBeGreaterThan(0);
@@ -307,6 +309,19 @@ describe('hostile input over HTTP and graphql-ws', () => {
       expect(r.json.errors?.[0], q).toMatchObject({ message: expect.stringContaining('the result is larger than 64 MiB as JSON'), extensions: { code: 'LIMIT_EXCEEDED' } });
     }
   });
+
+  it('stops sql queries that DuckDB cannot bound or interrupt, and goes on serving', async () => {
+    // Lists built outside DuckDB's memory limit, deaf to its interrupt: in the gateway's process
+    // each of these grew past 14 GB. Their own processes are stopped instead.
+    const runaway = [`SELECT range(200000000) AS r`, `SELECT list_resize([1], 600000000) AS r`];
+    const replies = await Promise.all(runaway.map((q) => attack(gql('query($q: String!) { sql(ref: "main", query: $q) { rows } }', { q }))));
+    for (const r of replies) {
+      expect(r.json.errors?.[0]).toMatchObject({ message: expect.stringContaining('the query needs more memory than allowed'), extensions: { code: 'LIMIT_EXCEEDED' } });
+    }
+    const ok = await gql('{ sql(ref: "main", query: "SELECT count(*) AS n FROM raw.entries") { rows } }');
+    expect(ok.json.errors).toBeUndefined();
+    expect(Number(ok.json.data.sql.rows[0][0])).toBeGreaterThan(0);
+  }, 60_000);
 
   it('refuses SQL injection through where and orderBy', async () => {
     const rowsQ = 'query($w: JSON, $o: [OrderByInput!]) { table(name: "raw.entries", ref: "dev") { rows(where: $w, orderBy: $o, first: 5) { rows } } }';

@@ -310,6 +310,24 @@ describe('sql: read-only queries over the plans', () => {
     await expect(run(`SELECT count(*) FROM range(10000000000) a, raw.entries`, 10, 200)).rejects.toSatisfy((e) => code(e) === 'LIMIT_EXCEEDED');
   });
 
+  // DuckDB builds these lists outside its memory limit and never looks at its interrupt (bare, the
+  // first took 14 GB and 138 s): only ending the query's process stops them, and not this one's.
+  it('stops a query that grows past its memory outside DuckDB, without the gateway growing', async () => {
+    const before = process.memoryUsage().rss;
+    await expect(engine.sql(`SELECT range(200000000) AS r`, tables, { maxRows: 10, timeoutMs: 30_000, maxBytes: 64 << 20, maxMemoryBytes: 64 << 20 })).rejects.toSatisfy(
+      (e) => code(e) === 'LIMIT_EXCEEDED' && /^the query needs more memory than allowed \(over 1088 MiB\) and was stopped$/.test((e as Error).message),
+    );
+    expect(process.memoryUsage().rss - before).toBeLessThan(256 << 20);
+    expect((await run(`SELECT count(*) AS n FROM raw.entries`)).rows).toEqual([['10']]); // the next query runs
+  }, 40_000);
+
+  it('stops a query that ignores its interrupt a second past its time limit', async () => {
+    await expect(run(`SELECT list_resize([1], 30000000) AS r`, 10, 500)).rejects.toSatisfy(
+      (e) => code(e) === 'LIMIT_EXCEEDED' && /^the query took longer than \d+ ms and did not stop when interrupted, so it was ended$/.test((e as Error).message),
+    );
+    expect((await run(`SELECT 7 AS x`)).rows).toEqual([[7]]);
+  }, 20_000);
+
   for (const q of [
     `COPY (SELECT 1) TO '/tmp/x.csv'`, `ATTACH '/tmp/x.db'`, `INSTALL httpfs`, `LOAD httpfs`, `SELECT * FROM read_csv('/etc/passwd')`,
     `SELECT * FROM read_parquet('/etc/passwd')`, `SELECT * FROM '/etc/passwd'`, `SELECT 1; SELECT 2`, `INSERT INTO raw.entries VALUES (1, 2)`,

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../resolvers/index.js';
@@ -43,11 +44,14 @@ describe('limit configuration', () => {
   it('has the documented defaults and reads every variable', () => {
     expect(loadConfig({}).limits).toEqual({
       maxDepth: 15, maxCost: 50_000, maxAliases: 30, maxTokens: 5000, maxBodyBytes: 10 * 2 ** 20, maxUploadBytes: 256 * 2 ** 20,
-      rateLimit: { perSecond: 200, burst: 1000 }, queryTimeoutMs: 30_000, persistedOperationsFile: undefined, introspection: true,
+      rateLimit: { perSecond: 200, burst: 1000 }, queryTimeoutMs: 30_000, sqlMemoryBytes: Math.floor(totalmem() / 8), persistedOperationsFile: undefined, introspection: true,
     });
     expect(loadConfig({}).http).toEqual({ corsOrigins: [], hstsMaxAge: undefined });
     const c = loadConfig({ MAX_DEPTH: '0', INTROSPECTION: '0', CORS_ORIGINS: 'https://a.example.com, http://localhost:5173/', HSTS_MAX_AGE: '600', RATE_LIMIT_PER_SECOND: '0.5' });
     expect(c.limits).toMatchObject({ maxDepth: 0, introspection: false, rateLimit: { perSecond: 0.5, burst: 1000 } });
+    expect(loadConfig({ SQL_MEMORY_MB: '512' }).limits.sqlMemoryBytes).toBe(512 * 2 ** 20);
+    expect(loadConfig({ SQL_MEMORY_MB: '0' }).limits.sqlMemoryBytes).toBe(0);
+    expect(() => loadConfig({ SQL_MEMORY_MB: 'lots' })).toThrow(/SQL_MEMORY_MB/);
     expect(c.http).toEqual({ corsOrigins: ['https://a.example.com', 'http://localhost:5173'], hstsMaxAge: 600 });
     expect(() => loadConfig({ MAX_TOKENS: '-1' })).toThrow(ConfigError);
     expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);

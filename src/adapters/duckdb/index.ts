@@ -2,10 +2,11 @@
  * QueryEngine over DuckDB (in-process, in-memory; data lives in the plans' Parquet files).
  * One concern per file: instance.ts (instance + pool), layout.ts / projection.ts / scan-sql.ts
  * (reading plans by field id with deletes), rows.ts + cursor.ts (paging), sql-safety.ts +
- * sandbox.ts (user SQL), writer.ts + write-input.ts + metrics.ts (Parquet out), query-input.ts
+ * sandbox.ts (user SQL; `sql` in child processes: sql-workers.ts + sql-worker.ts), writer.ts + write-input.ts + metrics.ts (Parquet out), query-input.ts
  * (query results straight to Parquet), export-csv.ts (rows as CSV for PostgreSQL COPY), describe.ts + iceberg-types.ts (inferred columns), compare.ts,
  * json-values.ts (values out).
  */
+import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Where } from '../../domain/filters.js';
 import type { DataFile, PartitionSpec, Schema } from '../../domain/iceberg/types.js';
@@ -19,7 +20,8 @@ import { ConnectionPool, createInstance, type EngineOptions } from './instance.j
 import { LayoutCache } from './layout.js';
 import { readRows } from './rows.js';
 import { describeQuery, QUERY_WRITE_TIMEOUT_MS } from './query-input.js';
-import { runSandboxed, SandboxSlots, SpareSandbox, withSandbox } from './sandbox.js';
+import { SandboxSlots, withSandbox } from './sandbox.js';
+import { SqlWorkers } from './sql-workers.js';
 import { buildScan } from './scan-sql.js';
 import { checkQuery, resolveTables, type ParsedQuery } from './sql-safety.js';
 import { quoteIdent } from './sql-text.js';
@@ -40,7 +42,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
   const instance = await createInstance(opts);
   const pool = new ConnectionPool(instance, opts.connections ?? 4);
   const layouts = new LayoutCache();
-  const sandboxes = new SpareSandbox(opts);
+  const workers = new SqlWorkers();
   const slots = new SandboxSlots(opts.sqlConcurrency ?? 4);
 
   // A check depends on the query's text alone, so a repeated query (a dashboard's) is parsed once,
@@ -84,13 +86,11 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
 
     sql: async (query, tables, limits) => {
       const views = await viewsFor(query, tables);
-      return slots.use(limits.timeoutMs, async (timeoutMs) => {
-        try {
-          return await runSandboxed(opts, views, views.flatMap((v) => v.files), query, { ...limits, timeoutMs }, sandboxes.take());
-        } finally {
-          sandboxes.refill();
-        }
-      });
+      const memory = limits.maxMemoryBytes ?? opts.sqlMemoryBytes ?? Math.floor(totalmem() / 8);
+      const maxMemoryBytes = memory > 0 ? memory : undefined;
+      return slots.use(limits.timeoutMs, (timeoutMs) =>
+        workers.run({ opts, tables: views.map(({ key, sql }) => ({ key, sql })), files: views.flatMap((v) => v.files), query, limits: { ...limits, timeoutMs, maxMemoryBytes } }),
+      );
     },
 
     writeDataFiles: (input: WriteInput, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
@@ -110,7 +110,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
       pool.use(async (conn) => compareScans(conn, await buildScan(conn, layouts, localPlan(from)), await buildScan(conn, layouts, localPlan(to)), sampleSize)),
 
     close: async () => {
-      sandboxes.close();
+      workers.close();
       pool.close();
     },
   };

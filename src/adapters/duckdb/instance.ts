@@ -15,6 +15,8 @@ export interface EngineOptions {
   connections?: number;
   /** User `sql` queries running at once, each in its own sandbox instance (default 4); more wait their turn. */
   sqlConcurrency?: number;
+  /** Memory of one user `sql` query when the call gives none (default: an eighth of the machine's; 0: no limit). */
+  sqlMemoryBytes?: number;
 }
 
 /** Settings every instance gets: no network extension installs, nothing loaded behind our back. */
