@@ -129,6 +129,12 @@ export function describeCatalogE2E(name: string, opts: E2EOptions) {
       const gid = (raw: string) => Buffer.from(raw).toString('base64');
       const gone = await g.gql(`query($c: ID!, $b: ID!) { c: node(id: $c) { id } b: node(id: $b) { id } }`, { c: gid(`Commit:${'ab'.repeat(32)}`), b: gid(`Branch:no-such-${RUN}`) });
       expect(gone).toEqual({ data: { c: null, b: null } });
+      // an id naming a type that is no node (or none at all) is INVALID_INPUT, in the API's words
+      for (const raw of ['Nope:1', 'MartColumn:x', 'Query:x']) {
+        const bad = await g.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: gid(raw) });
+        expect(bad.errors?.[0]?.extensions?.code, raw).toBe('INVALID_INPUT');
+        expect(bad.errors?.[0]?.message, raw).toMatch(/is not the id of a node: ids name a Branch, Tag, Commit/);
+      }
 
       // assign with a stale expected hash changes nothing; with the right one it moves
       const stale = await g.data(ASSIGN, { name: a, to: b, expectedHash: hash });

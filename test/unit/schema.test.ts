@@ -17,6 +17,7 @@ import {
   type GraphQLType,
 } from 'graphql';
 import { schema } from '../../resolvers/index.js';
+import { NODE_TYPES } from '../../schema/builder.js';
 import { printedSchema } from '../../scripts/print-schema.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -44,6 +45,11 @@ describe('schema', () => {
   it('schema/schema.graphql matches the schema built from code (run `npm run schema:print`)', () => {
     const committed = fs.readFileSync(path.join(root, 'schema/schema.graphql'), 'utf8');
     expect(committed).toBe(printedSchema());
+  });
+
+  it('decodes node ids of exactly the types that implement Node', () => {
+    const nodes = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && t.getInterfaces().some((i) => i.name === 'Node')).map((t) => t.name);
+    expect([...NODE_TYPES].sort()).toEqual(nodes.sort());
   });
 
   it('holds every type, field, argument, enum value and union member of the contract built so far', () => {
