@@ -38,6 +38,7 @@ import type { GraphQLSchema } from 'graphql';
 import { limitPlugins, rateKeyFor } from './limits/index.js';
 import { RateLimit } from './limits/rate-limit.js';
 import { answerPost, mayAnswerDirectly } from './graphql-post.js';
+import { executeInQueryOrder } from './execute-in-order.js';
 import { checkBodySize } from './limits/body-size.js';
 import { loadAllowList, type AllowList } from './limits/persisted.js';
 import { requestIdOnErrors } from './limits/request-id.js';
@@ -210,6 +211,7 @@ function createYogaServer(
     context: (init: { request?: Request; req?: IncomingMessage; requestId?: string; actor?: Actor }) =>
       makeContext(init.requestId ?? init.request?.headers.get('x-request-id') ?? randomUUID(), init.req, init.actor),
     plugins: [
+      executeInQueryOrder(), // graphql-js's execute: fields come back in the order asked for
       // The static schema plus the typed mart fields, as of the operation's start (schema/live-schema.ts);
       // set per operation, over HTTP and graphql-ws alike.
       { onEnveloped: ({ setSchema }: { setSchema: (s: GraphQLSchema) => void }) => setSchema(currentSchema()) },

@@ -5,7 +5,7 @@
  * (request ids aside). The posts counter shows which path answered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRET, sign } from '../support/auth.js';
+import { SECRET, sign, wsClient, wsOnce } from '../support/auth.js';
 import { startGateway, type Gateway } from '../support/gateway.js';
 
 interface Answer {
@@ -90,6 +90,28 @@ describe('GraphQL POSTs answered directly say what yoga says', () => {
       expect({ name, ...direct }).toEqual({ name, ...viaYoga });
       expect({ name, direct: between.direct - before.direct, yoga: between.yoga - before.yoga }).toEqual({ name, direct: path === 'direct' ? 1 : 0, yoga: path === 'yoga' ? 1 : 0 });
       expect({ name, yoga: after.yoga - between.yoga, direct: after.direct - between.direct }).toEqual({ name, yoga: 1, direct: 0 });
+    }
+  });
+
+  it('lists fields in the order the query asked for them, whichever resolvers answer first (spec 7.2.2)', async () => {
+    // references and log are read from the store (a promise), defaultBranch, name and __typename at once.
+    const query = '{ references(first: 5) { nodes { name } } defaultBranch { log(first: 1) { nodes { hash } } name hash } __typename }';
+    const keys = (text: string) => {
+      const data = (JSON.parse(text) as { data: { defaultBranch: object } }).data;
+      return [Object.keys(data), Object.keys(data.defaultBranch)];
+    };
+    const expected = [['references', 'defaultBranch', '__typename'], ['log', 'name', 'hash']];
+    await send(`${g.url}/graphql`, body(query), json(viewer)); // the default branch is now in the ref cache
+    for (const url of [`${g.url}/graphql`, `${g.url}/graphql?via=yoga`]) {
+      const answer = await send(url, body(query), json(viewer));
+      expect({ url, status: answer.status, keys: keys(answer.body) }).toEqual({ url, status: 200, keys: expected });
+    }
+    const { client } = wsClient(g.url, { Authorization: `Bearer ${viewer}` });
+    try {
+      const [result] = await wsOnce(client, query);
+      expect(keys(JSON.stringify(result))).toEqual(expected);
+    } finally {
+      await client.dispose();
     }
   });
 
