@@ -1,4 +1,5 @@
 /** Pipelines, runs, their events and audits; startRun / cancelRun / retryRun; runEvents and runUpdated. */
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../schema/builder.js';
 import { Forbidden, InvalidInput, NotFound } from '../src/domain/errors.js';
 import { RUN_EVENT_TYPES, RUN_STATUSES, type AuditResult, type PipelineRun, type RunEvent } from '../src/domain/runs.js';
@@ -6,6 +7,23 @@ import type { Pipeline, PipelineLoadError, PipelineStepInfo } from '../src/pipel
 import { CommitNode } from './commits.js';
 import { ForbiddenType, InvalidInputType, NotFoundType } from './errors.js';
 import { deniedAsResult, sharedResultUnion } from './result-union.js';
+
+/**
+ * A run as the client names it: its `runId`, or the node `id` that lists and `node(id:)` give
+ * (base64 of `PipelineRun:<runId>`), so an id read from `runs { nodes { id } }` finds its run.
+ */
+function runIdOf(id: string | number): string {
+  const text = String(id);
+  try {
+    const decoded = decodeGlobalID(text);
+    if (decoded.typename === 'PipelineRun') return decoded.id;
+  } catch {
+    // not a node id: a runId
+  }
+  return text;
+}
+
+const RUN_ID_ARG = "The run's runId, or its node id";
 
 export const RunStatusEnum = builder.enumType('RunStatus', { values: RUN_STATUSES });
 const RunEventTypeEnum = builder.enumType('RunEventType', { values: RUN_EVENT_TYPES });
@@ -126,8 +144,8 @@ builder.queryFields((t) => ({
   run: t.field({
     type: PipelineRunNode,
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => ctx.services.runs.run(String(id), ctx.actor),
+    args: { id: t.arg.id({ required: true, description: RUN_ID_ARG }) },
+    resolve: (_r, { id }, ctx) => ctx.services.runs.run(runIdOf(id), ctx.actor),
   }),
 }));
 
@@ -157,15 +175,15 @@ builder.mutationFields((t) => ({
     type: cancelResult.union,
     ...engineer,
     description: 'A queued run is canceled at once; a running one stops at its next step boundary',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => cancelResult.wrap(ctx.services.runs.cancelRun(String(id), ctx.actor).then((run) => ({ run }))),
+    args: { id: t.arg.id({ required: true, description: RUN_ID_ARG }) },
+    resolve: (_r, { id }, ctx) => cancelResult.wrap(ctx.services.runs.cancelRun(runIdOf(id), ctx.actor).then((run) => ({ run }))),
   }),
   retryRun: t.field({
     type: startResult.union,
     ...engineer,
     description: 'Starts a new run with the same pipeline, params and target as an ended run',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_r, { id }, ctx) => startResult.wrap(ctx.services.runs.retryRun(String(id), ctx.actor).then((run) => ({ run }))),
+    args: { id: t.arg.id({ required: true, description: RUN_ID_ARG }) },
+    resolve: (_r, { id }, ctx) => startResult.wrap(ctx.services.runs.retryRun(runIdOf(id), ctx.actor).then((run) => ({ run }))),
   }),
 }));
 
@@ -175,8 +193,8 @@ builder.subscriptionFields((t) => ({
     description:
       'after: null = every event from the start, then live; n = events with seq > n, then live; -1 = live only. ' +
       'Never a gap or a duplicate across reconnects; completes after RUN_SUCCEEDED, RUN_FAILED or RUN_CANCELED.',
-    args: { runId: t.arg.id({ required: true }), after: t.arg.int() },
-    subscribe: (_r, args, ctx) => ctx.services.runs.streamEvents(String(args.runId), args.after, ctx.actor),
+    args: { runId: t.arg.id({ required: true, description: RUN_ID_ARG }), after: t.arg.int() },
+    subscribe: (_r, args, ctx) => ctx.services.runs.streamEvents(runIdOf(args.runId), args.after, ctx.actor),
     resolve: (e) => e,
   }),
   runUpdated: t.field({

@@ -180,6 +180,33 @@ describe('pipeline runs (embedded)', () => {
     expect((await waitForRun(g, retry.retryRun.run.runId)).status).toBe('SUCCEEDED');
   });
 
+  it('finds a run by its node id as well as its runId: run, cancelRun, retryRun and runEvents', async () => {
+    const runId = await startRun(g, 'counter');
+    await waitForRun(g, runId);
+    const nodeId = (await g.data(`query($id: ID!) { run(id: $id) { id } }`, { id: runId })).run.id as string;
+    expect(nodeId).not.toBe(runId);
+    const listed = await g.data(`{ runs(pipeline: "counter", first: 1) { nodes { id runId } } }`);
+    expect(listed.runs.nodes).toEqual([{ id: nodeId, runId }]);
+
+    const byNode = await g.data(`query($id: ID!) { run(id: $id) { runId status } node(id: $id) { ... on PipelineRun { runId } } }`, { id: nodeId });
+    expect(byNode).toEqual({ run: { runId, status: 'SUCCEEDED' }, node: { runId } });
+    const cancel = await g.data(`mutation($id: ID!) { cancelRun(id: $id) { __typename ... on Error { message } } }`, { id: nodeId });
+    expect(cancel.cancelRun.__typename).toBe('InvalidInput'); // found, and already ended
+    const events = subscribe(g.ws(), EVENTS_SUB, { id: nodeId });
+    await eventually(() => events.isCompleted(), 10_000);
+    expectCompleteStream(events.events.map((e) => e.runEvents), await allEvents(g, runId));
+    const retry = await g.data(`mutation($id: ID!) { retryRun(id: $id) { __typename ... on StartRunSuccess { run { runId pipeline } } } }`, { id: nodeId });
+    expect(retry.retryRun).toMatchObject({ __typename: 'StartRunSuccess', run: { pipeline: 'counter' } });
+    expect((await waitForRun(g, retry.retryRun.run.runId)).status).toBe('SUCCEEDED');
+
+    // The node id of something else names no run.
+    const branchId = (await g.data(`{ defaultBranch { id } }`)).defaultBranch.id as string;
+    const other = await g.data(`query($id: ID!) { run(id: $id) { runId } }`, { id: branchId });
+    expect(other.run).toBeNull();
+    const notFound = await g.data(`mutation($id: ID!) { cancelRun(id: $id) { __typename } }`, { id: branchId });
+    expect(notFound.cancelRun.__typename).toBe('NotFound');
+  });
+
   it('runs lists newest first with filters and paging', async () => {
     const d = await g.data(`{ all: runs(first: 100) { nodes { runId pipeline status queuedAt } }
       failed: runs(status: [FAILED]) { nodes { status } }
