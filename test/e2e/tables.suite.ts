@@ -241,11 +241,16 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       for (const amount of ['0.005', '-0.00000000001', 1.001, 1e-3, '123456789.00']) {
         const r = await g.data(APPEND, { b: branch, t, rows: [{ id: 9, amount }] });
         expect(r.appendRows.code, String(amount)).toBe('SCHEMA_MISMATCH');
-        expect(r.appendRows.message).toContain(`column 'amount'`);
+        // the example is the value as sent: a JSON string in quotes, a JSON number without
+        expect(r.appendRows.message).toBe(`column 'amount': 1 value(s) do not convert to decimal(10,2) (e.g. ${JSON.stringify(amount)})`);
       }
       const csv = `id,amount\n9,0.125\n`;
-      const q = `mutation($b: String!, $t: String!, $file: File) { appendRows(branch: $b, table: $t, file: $file) { __typename ... on Error { code } } }`;
-      expect((await uploadFile(g.url, q, { b: branch, t }, { name: 'a.csv', content: csv })).data?.appendRows.code).toBe('SCHEMA_MISMATCH');
+      const q = `mutation($b: String!, $t: String!, $file: File) { appendRows(branch: $b, table: $t, file: $file) { __typename ... on Error { code message } } }`;
+      expect((await uploadFile(g.url, q, { b: branch, t }, { name: 'a.csv', content: csv })).data?.appendRows).toEqual({
+        __typename: 'SchemaMismatch',
+        code: 'SCHEMA_MISMATCH',
+        message: `column 'amount': 1 value(s) do not convert to decimal(10,2) (e.g. "0.125")`,
+      });
       expect(await head(branch)).toBe(before);
       expect((await rowsOf({ r: branch, t, o: [{ column: 'id' }] })).rows.map((r: any) => r.amount)).toEqual(['1.50', '-0.10', '12345678.90', '0.25']);
     });

@@ -199,7 +199,7 @@ export async function typedInput(conn: DuckDBConnection, input: WriteInput, sche
         if (e.raw !== null && !fixed && src.types.get(e.f.name) === canonical[i]) Object.assign(e, { value: e.raw, misfit: 'false', nullMeansMisfit: false, same: true });
       });
     }
-    const diagnose = () => diagnoseInput(conn, src.from, exprs);
+    const diagnose = () => diagnoseInput(conn, src.from, exprs, src.kind);
     const missing = exprs.find((e) => e.raw === null && e.f.required && e.f.writeDefault === undefined);
     if (missing) {
       // Only an empty input may lack a required column; without a footer count, the diagnosis counts.
@@ -264,7 +264,7 @@ export function isCheckFailure(e: unknown): number | null {
  * The full check over the input, one scan: row count, and per column the number of values that do
  * not convert (with an example) and of NULLs in required columns. Throws the first problem found.
  */
-async function diagnoseInput(conn: DuckDBConnection, from: string, exprs: Expr[]): Promise<void> {
+async function diagnoseInput(conn: DuckDBConnection, from: string, exprs: Expr[], kind: Kind): Promise<void> {
   const checks = ['count(*)'];
   exprs.forEach((e, i) => {
     if (e.raw && !e.same) checks.push(`count_if(${e.misfit}) AS b${i}`, `any_value(CAST(${e.raw} AS VARCHAR)) FILTER (WHERE ${e.misfit}) AS e${i}`);
@@ -283,8 +283,10 @@ async function diagnoseInput(conn: DuckDBConnection, from: string, exprs: Expr[]
   exprs.forEach((e, i) => {
     const bad = Number(row[1 + i * 3]);
     if (bad > 0) {
-      const example = String(row[2 + i * 3]).slice(0, 100);
-      throw new SchemaMismatch(`column '${e.f.name}': ${bad} value(s) do not convert to ${typeof e.f.type === 'string' ? e.f.type : e.f.type.type} (e.g. ${JSON.stringify(example)})`, e.f.name);
+      // JSON input: the value as sent, already JSON text ("12.345", 2.5, [1]); CSV and the like: the text, quoted.
+      const text = String(row[2 + i * 3]);
+      const example = kind === 'json' ? (text.length > 100 ? `${text.slice(0, 100)}…` : text) : JSON.stringify(text.slice(0, 100));
+      throw new SchemaMismatch(`column '${e.f.name}': ${bad} value(s) do not convert to ${typeof e.f.type === 'string' ? e.f.type : e.f.type.type} (e.g. ${example})`, e.f.name);
     }
     if (Number(row[3 + i * 3]) > 0) throw new SchemaMismatch(`column '${e.f.name}' is required but has NULL values`, e.f.name);
   });
