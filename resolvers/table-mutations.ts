@@ -143,7 +143,7 @@ builder.mutationFields((t) => ({
   overwriteRows: t.field({
     type: writeResult.union,
     ...engineer,
-    description: 'Replaces the rows matching `where` (all rows when omitted) with the given rows',
+    description: 'Replaces the rows matching `where` (all rows when omitted) with the given rows; `rows: []` deletes them',
     args: {
       branch: t.arg.string({ required: true }),
       table: t.arg.string({ required: true }),

@@ -11,6 +11,8 @@ export const MAX_JSON_ROWS = 100_000;
 export async function readWriteInput(
   args: { rows?: unknown; file?: File | null; format?: DataFormat | null },
   scratchDir: string,
+  /** overwriteRows: no rows replaces the matching rows (or all) with nothing, i.e. deletes them. */
+  opts: { allowNoRows?: boolean } = {},
 ): Promise<WriteInput> {
   const hasRows = args.rows !== undefined && args.rows !== null;
   if (hasRows === Boolean(args.file)) throw new InvalidInput('give exactly one of rows and file', 'rows');
@@ -18,7 +20,7 @@ export async function readWriteInput(
     if (args.format && args.format !== 'JSON') throw new InvalidInput('rows are JSON; use file for other formats', 'format');
     const rows = args.rows;
     if (!Array.isArray(rows)) throw new InvalidInput('rows must be a JSON array of objects', 'rows');
-    if (rows.length === 0) throw new InvalidInput('rows must not be empty', 'rows');
+    if (rows.length === 0 && !opts.allowNoRows) throw new InvalidInput('rows must not be empty', 'rows');
     if (rows.length > MAX_JSON_ROWS) throw new InvalidInput(`at most ${MAX_JSON_ROWS} rows per call; upload a file for more`, 'rows');
     for (const [i, r] of rows.entries()) {
       if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new InvalidInput(`rows[${i}] must be an object keyed by column name`, 'rows');

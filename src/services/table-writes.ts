@@ -151,7 +151,7 @@ export class TableService extends TableReads {
     const key = contentKey(args.table, 'table');
     const scratch = await this.objects.scratchDir();
     try {
-      const input = args.input ?? (await readWriteInput(args, scratch.path));
+      const input = args.input ?? (await readWriteInput(args, scratch.path, { allowNoRows: mode === 'overwrite' }));
       // An uploaded Parquet file is ours (scratch): an append may keep it as the data file as it is.
       const ownParquet = args.input === undefined && input.kind === 'file' && input.format === 'PARQUET' && mode === 'append';
       let written: { files: WrittenFile[]; uploaded: DataFile[]; forMetadata: string; forSchema: string } | null = null;

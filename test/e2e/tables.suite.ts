@@ -338,6 +338,22 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual([5, 6, 7, 8, 9, 500]);
     });
 
+    it('deletes with no rows: overwriteRows(rows: []) drops the rows matching where, or every row without it', async () => {
+      const t = await createTable('del');
+      await g.data(APPEND, { b: branch, t, rows: batch(0, 10) });
+      const OVERWRITE = `mutation($b: String!, $t: String!, $rows: JSON, $w: JSON) { overwriteRows(branch: $b, table: $t, rows: $rows, where: $w) {
+        __typename ... on WriteSuccess { addedRows snapshot { operation summary } } ... on Error { code message } } }`;
+      const some = await g.data(OVERWRITE, { b: branch, t, rows: [], w: { id: { _gte: 7 } } });
+      expect(some.overwriteRows).toMatchObject({ __typename: 'WriteSuccess', addedRows: '0', snapshot: { operation: 'overwrite' } });
+      expect(some.overwriteRows.snapshot.summary['total-records']).toBe('7');
+      expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      const all = await g.data(OVERWRITE, { b: branch, t, rows: [] });
+      expect(all.overwriteRows.snapshot.summary).toMatchObject({ 'total-records': '0', 'total-data-files': '0' });
+      expect((await rowsOf({ r: branch, t })).rows).toEqual([]);
+      const stats = await g.data(`query($b: String!, $t: String!) { table(name: $t, ref: $b) { stats { rowCount fileCount } } }`, { b: branch, t });
+      expect(stats.table.stats).toEqual({ rowCount: '0', fileCount: 0 });
+    });
+
     it('rejects bad input with typed errors and commits nothing', async () => {
       const t = await createTable('bad');
       await g.data(APPEND, { b: branch, t, rows: batch(0, 2) });
