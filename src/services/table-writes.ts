@@ -384,15 +384,47 @@ export function schemaFromColumns(columns: { name: string; type: string; require
   return { schemaId: 0, fields };
 }
 
+/**
+ * The partition spec of `createTable(partitionBy:)`, under the rules Iceberg's Java PartitionSpec
+ * builder enforces, so every engine can read it: field names unique (two fields named alike make
+ * manifests no Avro reader accepts), a name that is a column's only for an identity field of that
+ * column, and no redundant fields (a column once per transform, and at most one of year, month,
+ * day and hour).
+ */
 export function specFromPartitionBy(partitionBy: { column: string; transform: string }[], schema: Schema): PartitionSpec {
+  const seen = new Map<string, number>(); // redundancy key → index
+  const names = new Map<string, number>(); // field name → index
+  const columnNames = new Set(schema.fields.map((f) => f.name));
   const fields = partitionBy.map((p, i) => {
+    const at = `partitionBy[${i}]`;
     const source = schema.fields.find((f) => f.name === p.column);
-    if (!source) throw new InvalidInput(`partitionBy[${i}]: unknown column '${p.column}'`, 'partitionBy');
+    if (!source) throw new InvalidInput(`${at}: unknown column '${p.column}'`, 'partitionBy');
     const t = parseTransform(p.transform);
-    if (t.kind === 'unknown') throw new InvalidInput(`partitionBy[${i}]: unknown transform '${p.transform}'`, 'partitionBy');
-    transformResultType(p.transform, source.type);
+    if (t.kind === 'unknown') throw new InvalidInput(`${at}: unknown transform '${p.transform}'`, 'partitionBy');
+    try {
+      transformResultType(p.transform, source.type);
+    } catch (e) {
+      throw new InvalidInput(`${at}: ${(e as Error).message}`, 'partitionBy');
+    }
+    // As Iceberg writes it (`bucket[16]`, not `Bucket[ 16 ]`): Java and PyIceberg parse only that form.
+    const transform = t.kind === 'bucket' ? `bucket[${t.n}]` : t.kind === 'truncate' ? `truncate[${t.width}]` : t.kind;
+    const time = ['year', 'month', 'day', 'hour'].includes(t.kind);
+    const key = `${source.id}:${time ? 'time' : transform}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      const why = time ? 'a column takes at most one of year, month, day and hour' : 'the same transform of the same column twice';
+      throw new InvalidInput(`${at}: ${p.transform} of '${p.column}' is redundant with partitionBy[${earlier}] (${why})`, 'partitionBy');
+    }
+    seen.set(key, i);
     const suffix = t.kind === 'identity' ? '' : t.kind === 'bucket' ? `_bucket` : t.kind === 'truncate' ? '_trunc' : `_${t.kind}`;
-    return { sourceId: source.id, fieldId: 1000 + i, name: `${p.column}${suffix}`, transform: p.transform.trim().toLowerCase() };
+    const name = `${p.column}${suffix}`;
+    const twice = names.get(name);
+    if (twice !== undefined) throw new InvalidInput(`${at}: its field name '${name}' is already that of partitionBy[${twice}]`, 'partitionBy');
+    names.set(name, i);
+    if (t.kind !== 'identity' && columnNames.has(name)) {
+      throw new InvalidInput(`${at}: its field name '${name}' is the name of a column; rename that column`, 'partitionBy');
+    }
+    return { sourceId: source.id, fieldId: 1000 + i, name, transform };
   });
   return { specId: 0, fields };
 }

@@ -97,6 +97,29 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       expect(again.createTable.code).toBe('ALREADY_EXISTS');
     });
 
+    it('takes only partition specs every engine reads: transforms as Iceberg writes them, unique field names, nothing redundant', async () => {
+      const spaced = await g.data(CREATE, { b: branch, n: `${ns}.${unique('spec')}`, c: COLUMNS, p: [{ column: 'id', transform: ' Bucket[ 16 ] ' }, { column: 'ts', transform: 'DAY' }, { column: 'id', transform: 'truncate[10]' }] });
+      expect(spaced.createTable.table.partitionSpec.fields).toEqual([
+        { name: 'id_bucket', transform: 'bucket[16]' },
+        { name: 'ts_day', transform: 'day' },
+        { name: 'id_trunc', transform: 'truncate[10]' },
+      ]);
+      const before = await head(branch);
+      const withColumn = [...COLUMNS, { name: 'sgv_bucket', type: 'int' }];
+      const bad: [unknown[], typeof COLUMNS, string][] = [
+        [[{ column: 'id', transform: 'identity' }, { column: 'id', transform: 'identity' }], COLUMNS, "partitionBy[1]: identity of 'id' is redundant with partitionBy[0] (the same transform of the same column twice)"],
+        [[{ column: 'ts', transform: 'day' }, { column: 'ts', transform: 'hour' }], COLUMNS, "partitionBy[1]: hour of 'ts' is redundant with partitionBy[0] (a column takes at most one of year, month, day and hour)"],
+        [[{ column: 'id', transform: 'bucket[4]' }, { column: 'id', transform: 'bucket[8]' }], COLUMNS, "partitionBy[1]: its field name 'id_bucket' is already that of partitionBy[0]"],
+        [[{ column: 'sgv', transform: 'bucket[4]' }], withColumn, "partitionBy[0]: its field name 'sgv_bucket' is the name of a column; rename that column"],
+        [[{ column: 'id', transform: 'year' }], COLUMNS, 'partitionBy[0]: transform year cannot be applied to long'],
+      ];
+      for (const [p, c, message] of bad) {
+        const r = await g.data(CREATE, { b: branch, n: `${ns}.${unique('spec')}`, c, p });
+        expect(r.createTable, JSON.stringify(p)).toEqual({ __typename: 'InvalidInput', code: 'INVALID_INPUT', message });
+      }
+      expect(await head(branch)).toBe(before);
+    });
+
     it('time-travels: appends A, B, C read back exactly at each snapshot and time; rollback to A then D gives A+D', async () => {
       const t = await createTable('tt');
       const snaps: { id: string; at: string }[] = [];
