@@ -4,7 +4,7 @@
  */
 import { checkMessage } from '../domain/commit-meta.js';
 import { contentKey, namespaceContent, type ContentKey } from '../domain/content.js';
-import { InvalidInput, NotFound } from '../domain/errors.js';
+import { AlreadyExists, InvalidInput, NotFound } from '../domain/errors.js';
 import type { Actor } from '../auth/actor.js';
 import { AccessPolicy, type ReadTarget } from '../auth/policy.js';
 import {
@@ -243,9 +243,15 @@ export class CatalogService {
     const key: ContentKey = contentKey(name, 'name');
     const hash = expectedHash(expected);
     this.policy.assertCanChangeBranch(actor, b, 'commit');
-    return this.store.commit(b, hash, { message: `Create namespace ${key}`, author: actor.subject }, [
-      { type: 'PUT', key, content: namespaceContent(key) },
-    ]);
+    try {
+      return await this.store.commit(b, hash, { message: `Create namespace ${key}`, author: actor.subject }, [
+        { type: 'PUT', key, content: namespaceContent(key) },
+      ]);
+    } catch (e) {
+      // The store's words are about content ids (Nessie's "pass its content id to update it"), not namespaces.
+      if (e instanceof AlreadyExists) throw new AlreadyExists(`'${key}' already exists on branch '${b}' (a namespace or a table)`, e.conflicts);
+      throw e;
+    }
   }
 
   async merge(args: MergeArgs, actor: Actor): Promise<MergeOutcome> {

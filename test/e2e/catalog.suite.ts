@@ -91,7 +91,9 @@ export function describeCatalogE2E(name: string, opts: E2EOptions) {
       const dup = await g.data(CREATE_BRANCH, { name: a });
       expect(dup.createBranch).toMatchObject({ __typename: 'AlreadyExists', code: 'ALREADY_EXISTS' });
 
-      const { branch: b, hash } = await branchWithNamespace('b');
+      const { branch: b, hash, ns: bNs } = await branchWithNamespace('b');
+      const nsAgain = await g.data(CREATE_NS, { branch: b, name: bNs });
+      expect(nsAgain.createNamespace).toEqual({ __typename: 'AlreadyExists', code: 'ALREADY_EXISTS', message: `'${bNs}' already exists on branch '${b}' (a namespace or a table)` });
       const tag = unique('t');
       const t = await g.data(
         `mutation($n: String!, $f: String!) { createTag(name: $n, from: $f) { __typename ... on CreateTagSuccess { tag { name hash type } } } }`,
