@@ -10,7 +10,7 @@ import { contentKey, type IcebergTableContent } from '../domain/content.js';
 import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
 import { parseWhere } from '../domain/filters.js';
 import { parseType, refuseFixed } from '../domain/iceberg/type-strings.js';
-import { parseTransform, transformResultType } from '../domain/iceberg/transforms.js';
+import { parseTransform, transformResultType, transformText } from '../domain/iceberg/transforms.js';
 import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../domain/iceberg/types.js';
 import { expectedHash, refName } from '../domain/refs.js';
 import { mappingFromSchema, mappingResolvesCurrentNames, NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping } from '../iceberg/name-mapping.js';
@@ -406,8 +406,7 @@ export function specFromPartitionBy(partitionBy: { column: string; transform: st
     } catch (e) {
       throw new InvalidInput(`${at}: ${(e as Error).message}`, 'partitionBy');
     }
-    // As Iceberg writes it (`bucket[16]`, not `Bucket[ 16 ]`): Java and PyIceberg parse only that form.
-    const transform = t.kind === 'bucket' ? `bucket[${t.n}]` : t.kind === 'truncate' ? `truncate[${t.width}]` : t.kind;
+    const transform = transformText(t);
     const time = ['year', 'month', 'day', 'hour'].includes(t.kind);
     const key = `${source.id}:${time ? 'time' : transform}`;
     const earlier = seen.get(key);

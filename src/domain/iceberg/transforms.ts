@@ -24,6 +24,11 @@ export function parseTransform(text: string): Transform {
   return { kind: 'unknown', text };
 }
 
+/** A parsed transform as Iceberg writes it (`bucket[16]`, never `Bucket[ 16 ]`): Java and PyIceberg parse only that form. */
+export function transformText(t: Exclude<Transform, { kind: 'unknown' }>): string {
+  return t.kind === 'bucket' ? `bucket[${t.n}]` : t.kind === 'truncate' ? `truncate[${t.width}]` : t.kind;
+}
+
 const TIME_SOURCES = new Set(['date', 'timestamp', 'timestamptz']);
 
 /** The partition value type; InvalidInput when the transform does not apply to the source type. */
