@@ -16,21 +16,23 @@ const USAGE = `usage: npm run -s token -- [--sub <subject>] [--role <role>]... [
   --ttl   seconds until it expires (default 3600)
 Signs with AUTH_JWT_SECRET; adds iss / aud from AUTH_ISSUER / AUTH_AUDIENCE when set.`;
 
-let values: { sub?: string; role?: string[]; ttl?: string; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    options: {
-      sub: { type: 'string', default: 'anonymous-cli' },
-      role: { type: 'string', multiple: true },
-      ttl: { type: 'string', default: '3600' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (e) {
-  // An unknown option or a missing value: say which, and how to call it (no stack trace).
-  console.error(`${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
+/** The options; an unknown option or a missing value says which, and how to call it (no stack trace). */
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        sub: { type: 'string', default: 'anonymous-cli' },
+        role: { type: 'string', multiple: true },
+        ttl: { type: 'string', default: '3600' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
 }
+const values = options();
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
