@@ -16,7 +16,7 @@ import { BranchNode, TagNode } from './references.js';
 
 const errors = (name: keyof typeof RESULT_ERRORS, union: string) => ({ types: RESULT_ERRORS[name], union: { name: union } });
 /** Changing refs needs engineer; protected branches are checked in the catalog service (src/auth/policy.ts). */
-const engineer = { role: 'engineer' } as const;
+const engineer = { engineer: true } as const;
 
 const CreateBranchSuccess = builder.objectRef<{ branch: Reference }>('CreateBranchSuccess').implement({
   fields: (t) => ({ branch: t.field({ type: BranchNode, resolve: (s) => s.branch }) }),

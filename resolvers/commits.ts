@@ -61,7 +61,7 @@ builder.queryFields((t) => ({
     type: CommitNode,
     nullable: true,
     description: 'A commit by hash, wherever it is (analyst: a hash can name a commit on any branch)',
-    authScopes: { role: 'analyst' },
+    authScopes: { analyst: true },
     args: { hash: t.arg.string({ required: true }) },
     resolve: (_r, { hash }, ctx) => ctx.services.catalog.commit(hash),
   }),

@@ -74,7 +74,7 @@ const publishResult = sharedResultUnion<{ marts: PublishedMart[] }>(
 builder.mutationFields((t) => ({
   publishMarts: t.field({
     type: publishResult.union,
-    authScopes: { role: 'engineer' },
+    authScopes: { engineer: true },
     unauthorizedResolver: deniedAsResult,
     description: 'Copies the tables of namespace marts at `from` (default: the default branch) into PostgreSQL, all of them atomically; an already published snapshot is left alone',
     args: { from: t.arg.string(), marts: t.arg.stringList() },

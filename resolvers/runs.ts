@@ -132,7 +132,7 @@ builder.queryFields((t) => ({
   pipelineErrors: t.field({
     type: [PipelineLoadErrorRef],
     description: 'Pipeline files that did not load (the gateway runs without them)',
-    authScopes: { role: 'engineer' },
+    authScopes: { engineer: true },
     resolve: (_r, _a, ctx) => [...ctx.services.runs.pipelines.errors()],
   }),
   runs: t.field({
@@ -161,7 +161,7 @@ const startResult = sharedResultUnion<{ run: PipelineRun }>('StartRunResult', St
 const cancelResult = sharedResultUnion<{ run: PipelineRun }>('CancelRunResult', CancelRunSuccess, errors, errorClasses);
 
 /** Starting and cancelling runs needs engineer (src/auth/policy.ts; the service checks again). */
-const engineer = { authScopes: { role: 'engineer' }, unauthorizedResolver: deniedAsResult } as const;
+const engineer = { authScopes: { engineer: true }, unauthorizedResolver: deniedAsResult } as const;
 
 builder.mutationFields((t) => ({
   startRun: t.field({

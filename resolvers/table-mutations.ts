@@ -89,7 +89,7 @@ const DropTableSuccess = builder.objectRef<{ name: string; commit: Commit }>('Dr
 });
 
 /** Writing tables needs engineer; protected branches are checked in the table service (src/auth/policy.ts). */
-const engineer = { authScopes: { role: 'engineer' }, unauthorizedResolver: deniedAsResult } as const;
+const engineer = { authScopes: { engineer: true }, unauthorizedResolver: deniedAsResult } as const;
 
 const common = [NotFoundType, ReferenceConflictType, InvalidInputType, ForbiddenType, ProtectedBranchType];
 const commonClasses = [NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch];

@@ -88,7 +88,7 @@ builder.queryFields((t) => ({
   compareTable: t.field({
     type: TableComparisonRef,
     description: 'Schema (by field id) and data difference of two versions; from/to are ref expressions or "<ref>#<snapshotId>"',
-    authScopes: { role: 'analyst' },
+    authScopes: { analyst: true },
     args: {
       name: t.arg.string({ required: true }),
       from: t.arg.string({ required: true }),
@@ -100,7 +100,7 @@ builder.queryFields((t) => ({
   sql: t.field({
     type: SqlResultRef,
     description: 'Read-only SQL (one SELECT or WITH) in which dotted table names resolve at `ref`',
-    authScopes: { role: 'analyst' },
+    authScopes: { analyst: true },
     args: { ref: t.arg.string({ required: true }), query: t.arg.string({ required: true }), maxRows: t.arg.int() },
     resolve: (_r, args, ctx) => ctx.services.tables.sql(args.ref, args.query, args.maxRows ?? null, ctx.actor, ctx.deadline),
   }),

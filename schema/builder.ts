@@ -51,7 +51,7 @@ export const builder = new SchemaBuilder<{
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
     // Node ids name commits and refs directly, so fetching by id is an analyst's read.
-    nodeQueryOptions: { authScopes: { role: 'analyst' } },
+    nodeQueryOptions: { authScopes: { analyst: true } },
     decodeGlobalID: decodeNodeId,
   },
   errors: {
@@ -60,6 +60,6 @@ export const builder = new SchemaBuilder<{
 });
 
 // Every operation needs at least the viewer role; fields ask for more where they need it.
-builder.queryType({ authScopes: { role: 'viewer' } });
-builder.mutationType({ authScopes: { role: 'viewer' } });
-builder.subscriptionType({ authScopes: { role: 'viewer' } });
+builder.queryType({ authScopes: { viewer: true } });
+builder.mutationType({ authScopes: { viewer: true } });
+builder.subscriptionType({ authScopes: { viewer: true } });

@@ -1,30 +1,24 @@
 /**
- * Pothos scope-auth wiring: one parameterised scope, `role`, true when the caller's active role
- * is at least the given one (viewer < analyst < engineer < admin). A denied field throws the
- * domain Forbidden, so the errors plugin turns it into the `Forbidden` member of a mutation's
- * result union and the error mask gives queries `extensions.code: FORBIDDEN`.
+ * Pothos scope-auth wiring: one boolean scope per role, true when the caller's active role is at
+ * least that one (viewer < analyst < engineer < admin), so `authScopes: { analyst: true }` admits
+ * analysts, engineers and admins. Booleans rather than a parameterised loader: Pothos checks a
+ * boolean scope without building a loader cache per request. A denied field throws the domain
+ * Forbidden, so the errors plugin turns it into the `Forbidden` member of a mutation's result union
+ * and the error mask gives queries `extensions.code: FORBIDDEN`.
  */
 import { Forbidden } from '../domain/errors.js';
 import { activeRole, type Actor } from './actor.js';
-import { roleRank, type Role } from './roles.js';
+import { ROLES, isRole, roleRank, type Role } from './roles.js';
 
-export interface AuthScopes {
-  role: Role;
-}
+export type AuthScopes = Record<Role, boolean>;
 
-type ScopeLoaders = { role: (min: Role) => boolean };
+/** The scopes of each active role (they depend on nothing else), made once. */
+const scopesByRole = new Map<Role | null, AuthScopes>(
+  [null, ...ROLES].map((role) => [role, Object.freeze(Object.fromEntries(ROLES.map((r) => [r, role !== null && roleRank(role) >= roleRank(r)])) as AuthScopes)]),
+);
 
-/** The scope loaders of each active role (they depend on nothing else), made once. */
-const scopesByRole = new Map<Role | null, ScopeLoaders>();
-
-export function authScopesFor(ctx: { actor: Actor }): ScopeLoaders {
-  const role = activeRole(ctx.actor);
-  let scopes = scopesByRole.get(role);
-  if (!scopes) {
-    scopes = { role: (min: Role) => role !== null && roleRank(role) >= roleRank(min) };
-    scopesByRole.set(role, scopes);
-  }
-  return scopes;
+export function authScopesFor(ctx: { actor: Actor }): AuthScopes {
+  return scopesByRole.get(activeRole(ctx.actor))!;
 }
 
 interface Failure {
@@ -41,7 +35,7 @@ export function deniedError(result: { message: string; failure?: Failure }): For
 
 /** The role a failed check asked for, looking into type-and-field ($all) combinations. */
 function failedRole(f: Failure): string | null {
-  if (f.kind === 'AuthScope' && f.scope === 'role') return String(f.parameter);
+  if (f.kind === 'AuthScope' && isRole(f.scope)) return f.scope;
   for (const inner of f.failures ?? []) {
     const r = failedRole(inner);
     if (r) return r;
