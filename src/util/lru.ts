@@ -1,13 +1,16 @@
 /** A small LRU map for immutable, content-addressed values (never stale, only evicted). */
 export class Lru<K, V> {
   private readonly map = new Map<K, V>();
+  /** The most recently used key: a hit on it leaves the order as it is (a busy client hits it again and again). */
+  private newest: K | undefined;
   constructor(private readonly max: number) {}
 
   get(key: K): V | undefined {
     const v = this.map.get(key);
-    if (v !== undefined) {
+    if (v !== undefined && key !== this.newest) {
       this.map.delete(key);
       this.map.set(key, v);
+      this.newest = key;
     }
     return v;
   }
@@ -16,6 +19,7 @@ export class Lru<K, V> {
     if (this.max <= 0) return;
     this.map.delete(key);
     this.map.set(key, value);
+    this.newest = key;
     if (this.map.size > this.max) {
       const oldest = this.map.keys().next();
       if (!oldest.done) this.map.delete(oldest.value);
