@@ -26,7 +26,7 @@ import type { Config } from './config.js';
 import { createMaskError } from './graphql-errors.js';
 import { assignRequestId, handleOpsRoute } from './http.js';
 import { createLogger, lazyChild, type Logger } from './logger.js';
-import { useOperationLog } from './operation-log.js';
+import { OperationLog, useOperationLog } from './operation-log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { seedDemo } from './services/demo.js';
 import { createServices, type Services } from './services/index.js';
@@ -35,9 +35,10 @@ import { RunEngine } from './runs/engine.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
-import { limitPlugins, rateKeyFor } from './limits/index.js';
+import { executionLimits, limitPlugins, rateKeyFor } from './limits/index.js';
 import { RateLimit } from './limits/rate-limit.js';
-import { answerPost, mayAnswerDirectly } from './graphql-post.js';
+import { answerPost, mayAnswerDirectly, type DirectPath } from './graphql-post.js';
+import { DirectExecutor, ValidatedDocuments } from './direct-execution.js';
 import { executeInQueryOrder } from './execute-in-order.js';
 import { checkBodySize } from './limits/body-size.js';
 import { loadAllowList, type AllowList } from './limits/persisted.js';
@@ -127,10 +128,28 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       // Uploads stream to the object store's local scratch space, beside the files written from them.
       const served = liveSchema;
       const rateLimit = config.limits.rateLimit.perSecond > 0 ? new RateLimit(config.limits.rateLimit, rateKeyFor(authEnabled(config.auth))) : undefined;
-      const yoga = createYogaServer(config, logger, metrics, makeContext, { allowList, rateLimit, uploadDir: () => backends!.objects.scratchDir() }, () => served.current);
-      // Plain JSON POSTs skip yoga's fetch layer (src/graphql-post.ts); persisted-operation mode leaves every request to yoga.
-      const direct = !allowList;
-      const posts = { direct: metrics.graphqlPosts.labels('direct'), yoga: metrics.graphqlPosts.labels('yoga') };
+      // What applies as operations execute, shared by yoga's plugins and the direct POST path.
+      const execution = executionLimits(config.limits);
+      const operationLog = new OperationLog(metrics, logger);
+      const maskError = createMaskError(logger, { production: config.production });
+      const yoga = createYogaServer(
+        config,
+        logger,
+        { makeContext, maskError, operationLog },
+        { execution, allowList, rateLimit, uploadDir: () => backends!.objects.scratchDir() },
+        () => served.current,
+      );
+      // Plain JSON POSTs skip yoga's fetch layer and envelop (src/graphql-post.ts); persisted-operation mode leaves every request to yoga.
+      const direct: DirectPath | undefined = allowList
+        ? undefined
+        : {
+            yoga,
+            schema: () => served.current,
+            validated: new ValidatedDocuments(),
+            executor: new DirectExecutor(execution, operationLog, maskError),
+            context: (requestId, actor) => makeContext(requestId, undefined, actor),
+            counters: { direct: metrics.graphqlPosts.labels('direct'), yoga: metrics.graphqlPosts.labels('yoga') },
+          };
       server = createServer(async (req, res) => {
         const requestId = assignRequestId(req, res);
         setSecurityHeaders(req, res, { hstsMaxAge: config.http.hstsMaxAge });
@@ -142,9 +161,9 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
           if (rateLimit?.refuseHttp(req, res)) return; // before the body is read: a client over its limit costs next to nothing
           const refused = checkBodySize(req, res, config.limits); // a boolean unless a chunked body is read
           if (refused === true || (refused !== false && (await refused))) return;
-          if (direct && mayAnswerDirectly(req)) await answerPost(yoga, req, res, { requestId, actor: gate.actorOf(req), counters: posts });
+          if (direct && mayAnswerDirectly(req)) await answerPost(direct, req, res, { requestId, actor: gate.actorOf(req) });
           else {
-            if (req.method === 'POST') posts.yoga.inc();
+            if (req.method === 'POST') metrics.graphqlPosts.labels('yoga').inc();
             await yoga(req, res);
           }
         } catch (e) {
@@ -186,17 +205,21 @@ type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 function createYogaServer(
   config: Config,
   logger: Logger,
-  metrics: Metrics,
-  makeContext: (requestId: string, req?: IncomingMessage, actor?: Actor) => Context,
+  deps: {
+    makeContext: (requestId: string, req?: IncomingMessage, actor?: Actor) => Context;
+    maskError: (error: unknown) => GraphQLError;
+    operationLog: OperationLog;
+  },
   limitDeps: Parameters<typeof limitPlugins>[1],
   currentSchema: () => GraphQLSchema,
 ): Yoga {
+  const { makeContext, maskError, operationLog } = deps;
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Cascade Gateway', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
-    maskedErrors: { maskError: createMaskError(logger, { production: config.production }), isDev: false },
+    maskedErrors: { maskError, isDev: false },
     cors: corsOptions(config.http.corsOrigins),
     logging: {
       debug: (...a) => logger.debug(a.map(String).join(' ')),
@@ -220,7 +243,7 @@ function createYogaServer(
       graphiqlCsp(),
       requestIdOnErrors(),
       ...limitPlugins(config.limits, limitDeps),
-      useOperationLog(metrics, logger), // one log line and one timing per operation, carrying the request id
+      useOperationLog(operationLog), // one log line and one timing per operation, carrying the request id
     ],
   });
 }

@@ -49,7 +49,7 @@ export function publicCode(error: unknown): string {
 export function createMaskError(logger: Logger, opts: { production?: boolean } = {}) {
   productionMessages = opts.production ?? false;
   const text = (m: string) => (opts.production ? scrubPaths(m) : m);
-  return (error: unknown): Error => {
+  return (error: unknown): GraphQLError => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (isDomainError(original)) {
       const gqlErr = error as GraphQLError;

@@ -4,11 +4,13 @@
  * accepts application/json (Accept absent, `*∕*` or application/json), whose document parses,
  * validates and names a query or mutation.
  *
- * It runs through the same envelop as yoga (`yoga.getEnveloped`: the schema of the moment, the
- * parse and validation caches, every limit, error masking, the operation log) and answers what yoga
- * would: the same status, headers and bytes; results with errors go through yoga's own
- * `processRegularResult`. What it skips is yoga's fetch layer (a whatwg Request and Response per
- * request and the promise chains around its hooks), which is most of yoga's cost per request.
+ * A query text new for the schema of the moment is parsed and validated by yoga's envelop (its
+ * caches, every limit rule, the refusal log) once; the document is kept (ValidatedDocuments) and
+ * the operation runs by src/direct-execution.ts: the cost limit, the timeout, the operation log and
+ * the error mask of yoga's path, without its fetch layer (a whatwg Request and Response per
+ * request) or envelop's per-request orchestration, which were most of yoga's cost per request. The
+ * answer is what yoga would send: the same status, headers and bytes; results with errors go
+ * through yoga's own `processRegularResult`.
  *
  * Anything else (GET, uploads, SSE, batches, persisted operations, CORS, odd bodies, documents
  * that fail to parse or validate, subscriptions) is handed to yoga with the body already read, so
@@ -16,10 +18,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
+import { getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../schema/context.js';
 import type { Actor } from './auth/actor.js';
+import type { DirectExecutor, ValidatedDocuments } from './direct-execution.js';
 import { resultWithRequestId } from './limits/request-id.js';
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -30,14 +33,11 @@ interface Params {
   operationName?: string | null;
 }
 
-/** What a direct operation's context starts from (app.ts makes the rest; the rate limit reads the last two). */
+/** The context envelop parses and validates a new query text in (the operation log reads the flag). */
 export interface DirectContext {
   params: Params;
   requestId: string;
   actor: Actor;
-  remoteAddress: string | undefined;
-  /** The request took its rate-limit token on arrival. */
-  httpRateCounted: true;
   /** A document this path refuses goes on to yoga, which answers (and logs) the refusal. */
   refusalsReportedByYoga: true;
 }
@@ -46,6 +46,18 @@ export interface DirectContext {
 export interface PostCounters {
   direct: { inc(): void };
   yoga: { inc(): void };
+}
+
+/** What answerPost works with, made once by app.ts. */
+export interface DirectPath {
+  yoga: Yoga;
+  /** The schema operations run against now (the static schema and the mart fields). */
+  schema: () => GraphQLSchema;
+  validated: ValidatedDocuments;
+  executor: DirectExecutor;
+  /** The GraphQL context of an operation (the one yoga's context function makes). */
+  context: (requestId: string, actor: Actor) => Context;
+  counters: PostCounters;
 }
 
 const PARAM_NAMES = new Set(['query', 'variables', 'operationName']);
@@ -67,31 +79,31 @@ export function mayAnswerDirectly(req: IncomingMessage): boolean {
  * Answers an eligible POST (see mayAnswerDirectly): reads the body (already checked against the size
  * limit), then either answers it or hands it to yoga. `requestId` is the id assignRequestId set.
  */
-export async function answerPost(yoga: Yoga, req: IncomingMessage, res: ServerResponse, opts: { requestId: string; actor: Actor; counters: PostCounters }): Promise<void> {
-  const { requestId, actor, counters: counted } = opts;
+export async function answerPost(path: DirectPath, req: IncomingMessage, res: ServerResponse, opts: { requestId: string; actor: Actor }): Promise<void> {
+  const { yoga, counters } = path;
+  const { requestId, actor } = opts;
   const body = await readBody(req);
   const params = paramsOf(body);
+  let schema = path.schema();
+  let document = params && path.validated.get(schema, params.query);
+  if (params && !document) {
+    const enveloped = yoga.getEnveloped({ params, requestId, actor, refusalsReportedByYoga: true } satisfies DirectContext);
+    schema = enveloped.schema;
+    document = validDocument(enveloped, params.query);
+    if (document) path.validated.add(schema, params.query, document);
+  }
+  const operation = document && getOperationAST(document, params!.operationName);
+  if (!document || !operation || operation.operation === 'subscription') {
+    (req as { body?: unknown }).body = body; // whatwg-node (under yoga) reads a Buffer `body` instead of the stream
+    counters.yoga.inc();
+    return yoga(req, res);
+  }
+  counters.direct.inc();
   // The operation's context holds plain values, not the node request and response: a context can
   // outlive its request in weakly keyed caches (Pothos keeps one per context) until a major GC,
   // and it should not drag the request's buffers and sockets along.
-  const enveloped =
-    params && yoga.getEnveloped({ params, requestId, actor, remoteAddress: req.socket.remoteAddress, httpRateCounted: true, refusalsReportedByYoga: true } satisfies DirectContext);
-  const document = enveloped && validDocument(enveloped, params.query);
-  const operation = document && getOperationAST(document, params!.operationName);
-  if (!enveloped || !document || !operation || operation.operation === 'subscription') {
-    (req as { body?: unknown }).body = body; // whatwg-node (under yoga) reads a Buffer `body` instead of the stream
-    counted.yoga.inc();
-    return yoga(req, res);
-  }
-  counted.direct.inc();
-  const result = (await enveloped.execute({
-    schema: enveloped.schema,
-    document,
-    contextValue: await enveloped.contextFactory(),
-    variableValues: params!.variables,
-    operationName: params!.operationName,
-  })) as ExecutionResult;
-  if (!result.errors?.length && !result.extensions && !(Symbol.asyncIterator in result)) {
+  const result = await path.executor.run({ schema, document, operationName: params!.operationName, variables: params!.variables, context: path.context(requestId, actor) });
+  if (!result.errors?.length && !result.extensions) {
     const json = JSON.stringify(result);
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
     res.end(json);

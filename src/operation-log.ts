@@ -5,8 +5,8 @@
  * and outcome. An operation refused because it does not validate is an `operation refused` line
  * at info.
  *
- * Cheap per operation: the label sets are made once per operation name (a bounded number of
- * them), and the request's logger (a lazy child, see logger.ts) is only touched when a line is
+ * Cheap per operation: the histogram's children are looked up once per operation name (a bounded
+ * number of them), and the request's logger (a lazy child, see logger.ts) is only touched when a line is
  * actually written.
  */
 import type { ExecutionArgs } from 'graphql';
@@ -15,57 +15,74 @@ import { publicCode } from './graphql-errors.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
-type Labels = { operation: string; type: string; outcome: string };
+type Timer = { observe(seconds: number): void };
 
-/** Label sets kept for this many operation names; further names get fresh ones each time. */
+
+/** Histogram children kept for this many operation names; further names look theirs up each time. */
 const MAX_LABEL_SETS = 1000;
 
-export function useOperationLog(metrics: Metrics, logger: Logger): Plugin {
-  const histogram = metrics.graphqlOperations;
-  const labelSets = new Map<string, { ok: Labels; error: Labels }>();
-  const labelsOf = (operation: string) => {
-    let sets = labelSets.get(operation);
-    if (!sets) {
-      sets = {
-        ok: { operation, type: 'query-or-mutation', outcome: 'ok' },
-        error: { operation, type: 'query-or-mutation', outcome: 'error' },
-      };
-      if (labelSets.size < MAX_LABEL_SETS) labelSets.set(operation, sets);
-    }
-    return sets;
-  };
+/** The log line and timing of finished operations, for yoga's path (the plugin below) and the direct POST path. */
+export class OperationLog {
+  private readonly histogram: Metrics['graphqlOperations'];
+  /** By outcome, then operation name. */
+  private readonly timers = { ok: new Map<string, Timer>(), error: new Map<string, Timer>() };
+
+  constructor(
+    metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    this.histogram = metrics.graphqlOperations;
+  }
+
+  /** An operation that started at `started` (performance.now()) finished with `result`; `log` is its request's logger. */
+  finished(operationName: string | null | undefined, started: number, result: unknown, log: Logger): void {
+    const elapsed = performance.now() - started;
+    const op = operationName ?? 'anonymous';
+    const errors = (result as { errors?: unknown[] } | null | undefined)?.errors;
+    const failed = Array.isArray(errors) && errors.length > 0;
+    this.timerOf(op, failed ? 'error' : 'ok').observe(elapsed / 1000);
+    if (!failed && !this.logger.isLevelEnabled('debug')) return;
+    const ms = Math.round(elapsed * 10) / 10;
+    if (failed) log.info({ operation: op, ms, errors: errors.map(publicCode) }, 'operation finished with errors');
+    else log.debug({ operation: op, ms }, 'operation finished');
+  }
+
   /**
    * An operation refused before it ran because it does not validate (the depth, cost and alias
    * limits included): one info line too. Syntax errors are not logged: yoga's parser cache answers
    * a known bad text before any plugin hears of it.
    */
-  const refused = (context: unknown, errors: readonly unknown[]) => {
+  refused(context: unknown, errors: readonly unknown[]): void {
     const c = context as { requestId?: string; request?: { headers?: { get?: (h: string) => string | null } }; refusalsReportedByYoga?: boolean } | undefined;
     if (c?.refusalsReportedByYoga) return; // the direct POST path (src/graphql-post.ts) passes it on to yoga
     const requestId = c?.requestId ?? c?.request?.headers?.get?.('x-request-id') ?? undefined;
-    logger.info({ requestId, errors: errors.map(publicCode) }, 'operation refused');
-  };
+    this.logger.info({ requestId, errors: errors.map(publicCode) }, 'operation refused');
+  }
+
+  /** The histogram's child of an operation name and outcome (a child observes without hashing its labels). */
+  private timerOf(operation: string, outcome: 'ok' | 'error'): Timer {
+    const known = this.timers[outcome];
+    let timer = known.get(operation);
+    if (!timer) {
+      timer = this.histogram.labels({ operation, type: 'query-or-mutation', outcome });
+      if (known.size < MAX_LABEL_SETS) known.set(operation, timer);
+    }
+    return timer;
+  }
+}
+
+export function useOperationLog(log: OperationLog): Plugin {
   return {
     onValidate({ context }: { context: unknown }) {
       return ({ valid, result }: { valid: boolean; result: readonly unknown[] }) => {
-        if (!valid) refused(context, result);
+        if (!valid) log.refused(context, result);
       };
     },
     onExecute({ args }: { args: ExecutionArgs }) {
       const started = performance.now();
       return {
         onExecuteDone({ result }: { result: unknown }) {
-          const elapsed = performance.now() - started;
-          const op = args.operationName ?? 'anonymous';
-          const errors = (result as { errors?: unknown[] }).errors;
-          const failed = Array.isArray(errors) && errors.length > 0;
-          const labels = labelsOf(op);
-          histogram.observe(failed ? labels.error : labels.ok, elapsed / 1000);
-          if (!failed && !logger.isLevelEnabled('debug')) return;
-          const log = (args.contextValue as { logger: Logger }).logger;
-          const ms = Math.round(elapsed * 10) / 10;
-          if (failed) log.info({ operation: op, ms, errors: errors.map(publicCode) }, 'operation finished with errors');
-          else log.debug({ operation: op, ms }, 'operation finished');
+          log.finished(args.operationName, started, result, (args.contextValue as { logger: Logger }).logger);
         },
       };
     },

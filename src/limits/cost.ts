@@ -19,6 +19,7 @@ import {
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLSchema,
+  type GraphQLError,
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -116,11 +117,16 @@ function measure(
   return { cost: total, usesVariables };
 }
 
-export function costLimit(max: number): Plugin {
+type CostArgs = { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null };
+
+/** The cost limit as a check: the LIMIT_EXCEEDED error for an operation over `max`, else null. */
+export type CostCheck = (args: CostArgs) => GraphQLError | null;
+
+export function costCheck(max: number): CostCheck {
   // The cost of a document whose page sizes are all literals, by operation name. Documents are the
   // parsed objects yoga's parser cache hands out again for the same query text.
   const known = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
-  const costOf = (args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null }) => {
+  const costOf = (args: CostArgs) => {
     let bySchema = known.get(args.schema);
     if (!bySchema) known.set(args.schema, (bySchema = new WeakMap()));
     let byName = bySchema.get(args.document);
@@ -135,10 +141,12 @@ export function costLimit(max: number): Plugin {
     }
     return cost;
   };
-  const check = (args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null }) => {
-    const cost = costOf(args);
-    return cost > max ? limitError(`the operation's estimated cost exceeds the limit of ${max} (connections count as many items as \`first\` asks for)`) : null;
-  };
+  return (args) =>
+    costOf(args) > max ? limitError(`the operation's estimated cost exceeds the limit of ${max} (connections count as many items as \`first\` asks for)`) : null;
+}
+
+/** The check as a plugin (yoga's path and graphql-ws; the direct POST path calls the check itself). */
+export function costLimit(check: CostCheck): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const err = check(args as never);

@@ -70,8 +70,8 @@ export class RateLimit {
 
   plugin(): Plugin {
     const check = (context: unknown) => {
-      const c = context as { req?: CountedRequest; httpRateCounted?: boolean } | undefined;
-      if (c?.httpRateCounted || c?.req?.[COUNTED]) return null;
+      const c = context as { req?: CountedRequest } | undefined;
+      if (c?.req?.[COUNTED]) return null;
       const wait = this.buckets.take(this.keyOf(context));
       if (wait === 0) return null;
       return limitError(message(wait), { status: 429, headers: { 'Retry-After': String(wait) } });

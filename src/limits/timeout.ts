@@ -12,18 +12,38 @@ import type { Plugin } from 'graphql-yoga';
 import { Deadlines } from '../util/deadline.js';
 import { limitError } from './errors.js';
 
-export function queryTimeout(ms: number): Plugin {
-  const deadlines = new Deadlines();
-  const timedOut = () => ({ errors: [limitError(`the query took longer than ${ms} ms and was stopped`)] });
+/** The timeout as a capability: the same `Deadlines` serve yoga's path and the direct POST path. */
+export class QueryTimeout {
+  private readonly deadlines = new Deadlines();
+  constructor(readonly ms: number) {}
+
+  /** Whether the operation is cut short at its deadline (queries; mutations are not). */
+  appliesTo(document: DocumentNode, operationName: string | null | undefined): boolean {
+    return isQuery(document, operationName);
+  }
+
+  /** The deadline of an operation starting now (performance.now() based, see util/deadline.ts). */
+  deadline(): number {
+    return performance.now() + this.ms;
+  }
+
+  /** The result, or LIMIT_EXCEEDED when a pending result is not there by `deadline`. */
+  bound<T>(result: T | PromiseLike<T>, deadline: number): T | Promise<T> {
+    return isPromiseLike(result) ? this.deadlines.race(result, deadline, () => this.timedOut() as T) : result;
+  }
+
+  private timedOut() {
+    return { errors: [limitError(`the query took longer than ${this.ms} ms and was stopped`)] };
+  }
+}
+
+export function queryTimeout(timeout: QueryTimeout): Plugin {
   return {
     onExecute({ args, executeFn, setExecuteFn, extendContext }) {
-      if (!isQuery(args.document, args.operationName)) return;
-      const deadline = performance.now() + ms;
+      if (!timeout.appliesTo(args.document, args.operationName)) return;
+      const deadline = timeout.deadline();
       extendContext({ deadline } as never);
-      setExecuteFn((a: ExecutionArgs) => {
-        const result = executeFn(a);
-        return isPromiseLike(result) ? deadlines.race(result, deadline, timedOut) : result;
-      });
+      setExecuteFn((a: ExecutionArgs) => timeout.bound(executeFn(a), deadline));
     },
   };
 }

@@ -2,7 +2,9 @@
  * The direct answer to plain JSON POSTs (src/graphql-post.ts) says exactly what yoga says: every
  * request below is sent twice, once to /graphql (answered directly when eligible) and once to
  * /graphql?via=yoga (always yoga), and the two answers must have the same status, headers and body
- * (request ids aside). The posts counter shows which path answered.
+ * (request ids aside). The posts counter shows which path answered. Every request is sent in two
+ * rounds: the first parses and validates a query text new to the direct path, the second runs the
+ * document it kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET, sign, wsClient, wsOnce } from '../support/auth.js';
@@ -36,11 +38,13 @@ async function postsCounted(g: Gateway): Promise<{ direct: number; yoga: number 
 describe('GraphQL POSTs answered directly say what yoga says', () => {
   let g: Gateway;
   let viewer: string;
+  let analyst: string;
   let engineer: string;
 
   beforeAll(async () => {
-    g = await startGateway({ AUTH_JWT_SECRET: SECRET, NODE_ENV: 'production', MAX_DEPTH: '6', MAX_COST: '5000' });
+    g = await startGateway({ AUTH_JWT_SECRET: SECRET, NODE_ENV: 'production', MAX_DEPTH: '6', MAX_COST: '5000', QUERY_TIMEOUT_MS: '1000' });
     viewer = await sign({ roles: ['viewer'] });
+    analyst = await sign({ roles: ['analyst'] });
     engineer = await sign({ roles: ['engineer'] });
   });
   afterAll(async () => g?.stop());
@@ -62,6 +66,9 @@ describe('GraphQL POSTs answered directly say what yoga says', () => {
     ['a mutation with a typed error', body('mutation { createBranch(name: "main") { __typename } }'), json(engineer), 'direct'],
     ['a mutation the role may not run', body('mutation { createBranch(name: "x") { __typename } }'), json(viewer), 'direct'],
     ['over the cost limit', body('query($n: Int) { references(first: $n) { nodes { ... on Branch { log(first: $n) { nodes { hash } } } } } }', { n: 1000 }), json(engineer), 'direct'],
+    ['within the cost limit, by a variable', body('query($n: Int) { references(first: $n) { nodes { ... on Branch { log(first: $n) { nodes { hash } } } } } }', { n: 3 }), json(engineer), 'direct'],
+    ['over the time limit', body('{ sql(ref: "main", query: "SELECT count(*) FROM range(100000000000)") { rowCount } }'), json(analyst), 'direct'],
+    ['an error in a resolver (a bad SQL text)', body('{ sql(ref: "main", query: "SELEC 1") { rowCount } }'), json(analyst), 'direct'],
     ['an unknown field (validation)', body('{ nope }'), json(viewer), 'yoga'],
     ['too deep (validation rule)', body('{ defaultBranch { log { nodes { parents { log { nodes { parents { hash } } } } } } } }'), json(viewer), 'yoga'],
     ['a syntax error', body('{ defaultBranch { '), json(viewer), 'yoga'],
@@ -81,7 +88,7 @@ describe('GraphQL POSTs answered directly say what yoga says', () => {
   ];
 
   it('answers every request like yoga, directly when it can', async () => {
-    for (const [name, b, headers, path] of cases()) {
+    for (const [name, b, headers, path] of [...cases(), ...cases()]) {
       const before = await postsCounted(g);
       const direct = await send(`${g.url}/graphql`, b, headers);
       const between = await postsCounted(g);

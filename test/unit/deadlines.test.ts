@@ -2,7 +2,7 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../resolvers/index.js';
-import { costLimit } from '../../src/limits/cost.js';
+import { costCheck, costLimit } from '../../src/limits/cost.js';
 import { Deadlines, remainingMs } from '../../src/util/deadline.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,7 +52,7 @@ describe('cost limit cache', () => {
   };
 
   it('remembers the cost of a literal document, and measures again when a variable sets a page size', () => {
-    const plugin = costLimit(100);
+    const plugin = costLimit(costCheck(100));
     const literal = parse('{ references(first: 1000) { nodes { name } } }');
     expect(run(plugin, literal)).toBeDefined();
     expect(run(plugin, literal)).toBeDefined();
