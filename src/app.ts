@@ -43,7 +43,8 @@ import { executeInQueryOrder } from './execute-in-order.js';
 import { checkBodySize } from './limits/body-size.js';
 import { loadAllowList, type AllowList } from './limits/persisted.js';
 import { requestIdOnErrors } from './limits/request-id.js';
-import { graphiqlCsp, setSecurityHeaders } from './security/headers.js';
+import { graphiqlCsp, securityHeaders } from './security/headers.js';
+import { GatewayResponse } from './http-response.js';
 import { corsOptions, setCorsHeaders } from './security/cors.js';
 
 export interface App {
@@ -150,9 +151,9 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
             context: (requestId, actor) => makeContext(requestId, undefined, actor),
             counters: { direct: metrics.graphqlPosts.labels('direct'), yoga: metrics.graphqlPosts.labels('yoga') },
           };
-      server = createServer(async (req, res) => {
-        const requestId = assignRequestId(req, res);
-        setSecurityHeaders(req, res, { hstsMaxAge: config.http.hstsMaxAge });
+      server = createServer({ ServerResponse: GatewayResponse }, async (req, res) => {
+        const requestId = assignRequestId(req);
+        res.carry(requestId, securityHeaders(req, { hstsMaxAge: config.http.hstsMaxAge }));
         setCorsHeaders(req, res, config.http.corsOrigins);
         try {
           const admitted = gate.admit(req, res); // a boolean for remembered credentials

@@ -5,12 +5,14 @@ import type { Metrics } from './metrics.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Takes a well-formed incoming `x-request-id` or makes one; echoes it on the response. */
-export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
+/**
+ * Takes a well-formed incoming `x-request-id` or makes one, and puts it on the request's headers
+ * (yoga reads it there); the response echoes it (src/http-response.ts).
+ */
+export function assignRequestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   req.headers['x-request-id'] = id;
-  res.setHeader('x-request-id', id);
   return id;
 }
 

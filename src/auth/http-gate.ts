@@ -123,7 +123,7 @@ export function sendAuthError(res: ServerResponse, e: unknown, logger: Logger): 
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
   if (challenge) headers['www-authenticate'] = challenge;
   res.writeHead(status, headers);
-  // Every error carries the request id the logs carry (assignRequestId set it on the response).
-  const requestId = String(res.getHeader('x-request-id') ?? '');
+  // Every error carries the request id the logs carry (assignRequestId set it on the request).
+  const requestId = String(res.req?.headers['x-request-id'] ?? '');
   res.end(JSON.stringify({ errors: [{ message: err.message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : err.code, requestId } }] }));
 }

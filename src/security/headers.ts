@@ -3,7 +3,7 @@
  * JSON (GraphiQL's HTML gets a relaxed one that lets it load from unpkg and talk to this origin),
  * `Cache-Control: no-store`, and HSTS when configured and the request came over https.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 
 export const JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -20,15 +20,19 @@ export const GRAPHIQL_CSP = [
   "form-action 'self'",
 ].join('; ');
 
-export function setSecurityHeaders(req: IncomingMessage, res: ServerResponse, opts: { hstsMaxAge?: number }) {
-  res.setHeader('x-content-type-options', 'nosniff');
-  res.setHeader('x-frame-options', 'DENY');
-  res.setHeader('referrer-policy', 'no-referrer');
-  res.setHeader('content-security-policy', JSON_CSP);
-  res.setHeader('cache-control', 'no-store');
-  if (opts.hstsMaxAge !== undefined && isHttps(req)) {
-    res.setHeader('strict-transport-security', `max-age=${opts.hstsMaxAge}; includeSubDomains`);
-  }
+/** The security headers of every response, as a [name, value, ...] list (src/http-response.ts writes them). */
+const SECURITY_HEADERS: readonly string[] = Object.freeze([
+  'x-content-type-options', 'nosniff',
+  'x-frame-options', 'DENY',
+  'referrer-policy', 'no-referrer',
+  'content-security-policy', JSON_CSP,
+  'cache-control', 'no-store',
+]);
+
+/** The security headers of the response to `req`: HSTS too when configured and the request came over https. */
+export function securityHeaders(req: IncomingMessage, opts: { hstsMaxAge?: number }): readonly string[] {
+  if (opts.hstsMaxAge === undefined || !isHttps(req)) return SECURITY_HEADERS;
+  return [...SECURITY_HEADERS, 'strict-transport-security', `max-age=${opts.hstsMaxAge}; includeSubDomains`];
 }
 
 function isHttps(req: IncomingMessage): boolean {

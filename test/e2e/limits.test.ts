@@ -185,6 +185,36 @@ describe('limits: persisted operations, introspection off, CORS and headers', ()
       await h.stop();
     }
   });
+
+  it('puts the request id and the security headers on every kind of answer, each header once', async () => {
+    // A header sent twice would read as "no-store, no-store" here.
+    const h = await startGateway({ AUTH_JWT_SECRET: SECRET, MAX_BODY_BYTES: '1000', RATE_LIMIT_PER_SECOND: '0.01', RATE_LIMIT_BURST: '3' });
+    try {
+      const token = await sign({ roles: ['viewer'] });
+      const json = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      const answers: [string, number, RequestInit & { path?: string }][] = [
+        ['open route', 200, { path: '/healthz' }],
+        ['unauthenticated', 401, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }],
+        ['answered directly', 200, { method: 'POST', headers: json, body: '{"query":"{ __typename }"}' }],
+        ['too large', 413, { method: 'POST', headers: json, body: JSON.stringify({ query: `{ __typename } # ${'x'.repeat(2000)}` }) }],
+        ['answered by yoga', 400, { method: 'POST', headers: json, body: '{"query": ' }],
+        ['rate limited', 429, { method: 'POST', headers: json, body: '{"query":"{ __typename }"}' }],
+      ];
+      for (const [i, [name, status, init]] of answers.entries()) {
+        const requestId = `headers-${i}`;
+        const r = await fetch(`${h.url}${init.path ?? '/graphql'}`, { ...init, headers: { ...(init.headers as Record<string, string>), 'x-request-id': requestId } });
+        expect({ name, status: r.status }).toEqual({ name, status });
+        expect({ name, headers: Object.fromEntries(['x-request-id', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cache-control'].map((k) => [k, r.headers.get(k)])) }).toEqual({
+          name,
+          headers: { 'x-request-id': requestId, 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' },
+        });
+        expect(r.headers.get('content-security-policy'), name).toBe("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+        if (r.status !== 200) expect(((await r.json()) as { errors: { extensions: { requestId: string } }[] }).errors[0]!.extensions.requestId, name).toBe(requestId);
+      }
+    } finally {
+      await h.stop();
+    }
+  });
 });
 
 describe('limits: defaults, introspection off, GraphiQL and request ids', () => {
