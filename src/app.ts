@@ -27,7 +27,7 @@ import { createMaskError } from './graphql-errors.js';
 import { assignRequestId, handleOpsRoute } from './http.js';
 import { createLogger, lazyChild, type Logger } from './logger.js';
 import { OperationLog, useOperationLog } from './operation-log.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
 import { seedDemo } from './services/demo.js';
 import { createServices, type Services } from './services/index.js';
 import { PipelineRegistry } from './pipelines/registry.js';
@@ -41,7 +41,7 @@ import { answerPost, mayAnswerDirectly, type DirectPath } from './graphql-post.j
 import { DirectExecutor, ValidatedDocuments } from './direct-execution.js';
 import { executeInQueryOrder } from './execute-in-order.js';
 import { checkBodySize } from './limits/body-size.js';
-import { loadAllowList, type AllowList } from './limits/persisted.js';
+import { loadAllowList } from './limits/persisted.js';
 import { requestIdOnErrors } from './limits/request-id.js';
 import { graphiqlCsp, securityHeaders } from './security/headers.js';
 import { GatewayResponse } from './http-response.js';
@@ -140,6 +140,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
         { execution, allowList, rateLimit, uploadDir: () => backends!.objects.scratchDir() },
         () => served.current,
       );
+      const posts = { direct: metrics.graphqlPosts.labels('direct'), yoga: metrics.graphqlPosts.labels('yoga') };
       // Plain JSON POSTs skip yoga's fetch layer and envelop (src/graphql-post.ts); persisted-operation mode leaves every request to yoga.
       const direct: DirectPath | undefined = allowList
         ? undefined
@@ -149,7 +150,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
             validated: new ValidatedDocuments(),
             executor: new DirectExecutor(execution, operationLog, maskError),
             context: (requestId, actor) => makeContext(requestId, undefined, actor),
-            counters: { direct: metrics.graphqlPosts.labels('direct'), yoga: metrics.graphqlPosts.labels('yoga') },
+            counters: posts,
           };
       server = createServer({ ServerResponse: GatewayResponse }, async (req, res) => {
         const requestId = assignRequestId(req);
@@ -164,7 +165,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
           if (refused === true || (refused !== false && (await refused))) return;
           if (direct && mayAnswerDirectly(req)) await answerPost(direct, req, res, { requestId, actor: gate.actorOf(req) });
           else {
-            if (req.method === 'POST') metrics.graphqlPosts.labels('yoga').inc();
+            if (req.method === 'POST') posts.yoga.inc();
             await yoga(req, res);
           }
         } catch (e) {

@@ -14,22 +14,20 @@ import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type Out
 type Headers = OutgoingHttpHeaders | OutgoingHttpHeader[];
 
 export class GatewayResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
-  #requestId: string | undefined;
-  #headers: readonly string[] = [];
+  /** [name, value, ...] to write with the status line; undefined once written (or when nothing was carried). */
+  #carried: string[] | undefined;
 
   /** The request id and the [name, value, ...] headers this response carries. */
   carry(requestId: string, headers: readonly string[]): void {
-    this.#requestId = requestId;
-    this.#headers = headers;
+    this.#carried = ['x-request-id', requestId, ...headers];
   }
 
   override writeHead(statusCode: number, reason?: string | Headers, headers?: Headers): this {
-    const requestId = this.#requestId;
-    if (requestId === undefined) return super.writeHead(statusCode, reason as string, headers);
-    this.#requestId = undefined;
+    const carried = this.#carried;
+    if (!carried) return super.writeHead(statusCode, reason as string, headers);
+    this.#carried = undefined;
     const given = typeof reason === 'string' ? headers : reason;
-    const carried = ['x-request-id', requestId, ...this.#headers];
-    if (this.getHeaderNames().length === 0 && (given === undefined || !Array.isArray(given))) {
+    if (this.getHeaderNames().length === 0 && !Array.isArray(given)) {
       const list = withoutNames(carried, given);
       for (const name in given) {
         const value = given[name];
