@@ -212,7 +212,7 @@ describe('hostile input over HTTP and graphql-ws', () => {
       await attack(gql('query($n: String!) { tables(ref: "dev", namespace: $n) { nodes { name } } }', { n }), { rejected: false });
     }
     const entries = before.tables.dev!.find((t) => t.key === 'raw.entries')!;
-    const locations = ['/etc/passwd', 'file:///etc/passwd', '../../../../etc/passwd', 'file:///proc/self/environ', `file://${g.home}/../../etc/passwd`,
+    const locations = ['/etc/passwd', 'file:///etc/passwd', '../../../../etc/passwd', 'file:///proc/self/environ', `file://${g.home}/../../etc/passwd`, // path-check: data
       `file://${g.home}/warehouse/../../../etc/passwd`, `${entries.metadataLocation}/../../../../../../etc/passwd`, 'http://169.254.169.254/latest/meta-data/',
       's3://other-bucket/x/metadata/00000.metadata.json', 'file:///dev/zero', 'file:///dev/urandom', '', 'x'.repeat(10_000), `file://${g.home}/catalog`];
     for (const loc of locations) {

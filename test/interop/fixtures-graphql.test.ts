@@ -1,5 +1,5 @@
 /**
- * Real Iceberg tables written by other software (shared/fixtures/iceberg), adopted with
+ * Real Iceberg tables written by other software (test/fixtures/iceberg), adopted with
  * registerTable and read through GraphQL over HTTP on the real app: the answers each SOURCE.md
  * states, through `table`, `rows` and `sql`. The gateway maps every fixture's recorded location
  * prefix onto its folder with LOCATION_ALIASES; a metadata file outside the warehouse and every
@@ -8,13 +8,13 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../support/gateway.js';
+import { FIXTURES_DIR } from '../support/iceberg-fixtures.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FIXTURES = path.resolve(root, '../shared/fixtures/iceberg');
+const FIXTURES = FIXTURES_DIR;
 
 /** Each fixture: the location prefix its writer recorded, and its current metadata file. */
 const FIXTURE = {

@@ -1,5 +1,5 @@
 /**
- * The real Iceberg tables under shared/fixtures/iceberg (beside the repository), with the location
+ * The real Iceberg tables under test/fixtures/iceberg (see its README for where each comes from), with the location
  * prefixes their writers recorded, mapped onto the folders here as LOCATION_ALIASES would map them.
  */
 import { existsSync } from 'node:fs';
@@ -12,7 +12,7 @@ import type { ObjectStore } from '../../src/ports/object-store.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export const FIXTURES_DIR = process.env.CASCADE_ICEBERG_FIXTURES ?? path.resolve(repoRoot, '../shared/fixtures/iceberg');
+export const FIXTURES_DIR = path.join(repoRoot, 'test/fixtures/iceberg');
 
 /** Folder name → the prefix its metadata records for the table location. */
 export const FIXTURE_PREFIXES: Record<string, string> = {
@@ -24,7 +24,7 @@ export const FIXTURE_PREFIXES: Record<string, string> = {
 
 export function fixtureDir(name: string): string {
   const dir = path.join(FIXTURES_DIR, name);
-  if (!existsSync(dir)) throw new Error(`Iceberg fixture ${name} not found at ${dir} (set CASCADE_ICEBERG_FIXTURES to the fixtures folder)`);
+  if (!existsSync(dir)) throw new Error(`Iceberg fixture ${name} not found at ${dir}`);
   return dir;
 }
 

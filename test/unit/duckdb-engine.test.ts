@@ -602,7 +602,7 @@ describe('rewriteWithout and compare', () => {
   });
 });
 
-describe('real Iceberg tables (shared/fixtures/iceberg), planned by the Iceberg reader', () => {
+describe('real Iceberg tables (test/fixtures/iceberg), planned by the Iceberg reader', () => {
   let store: ObjectStore;
   let cleanup: () => Promise<void>;
   beforeAll(async () => ({ store, cleanup } = await fixtureStore()));

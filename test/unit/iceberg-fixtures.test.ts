@@ -1,5 +1,5 @@
 /**
- * Reads the real tables in shared/fixtures/iceberg (Spark, Iceberg-Java; v1 and v2; position and
+ * Reads the real tables in test/fixtures/iceberg (Spark, Iceberg-Java; v1 and v2; position and
  * equality deletes) and checks what their SOURCE.md states.
  */
 import fs from 'node:fs/promises';

@@ -61,7 +61,7 @@ describe('limit configuration', () => {
 describe('production messages', () => {
   it('scrub absolute paths and URLs but keep branch names and keys', () => {
     expect(scrubPaths('location "file:///tmp/x/../../etc/passwd" is outside')).toBe('location "<path>" is outside');
-    expect(scrubPaths('IO Error: No files found that match the pattern "/home/u/.cascade/warehouse/a.parquet"')).not.toContain('/home');
+    expect(scrubPaths('IO Error: No files found that match the pattern "/home/u/.cascade/warehouse/a.parquet"')).not.toContain('/home'); // path-check: data
     expect(scrubPaths("branch 'feature/glucose/x' and table raw.entries at main~1")).toBe("branch 'feature/glucose/x' and table raw.entries at main~1");
   });
 });
