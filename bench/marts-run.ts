@@ -26,7 +26,7 @@ import { buildApp, type App } from '../src/app.js';
 import { systemActor } from '../src/auth/actor.js';
 import { loadConfig } from '../src/config.js';
 import { createTestDatabase, startPostgres } from '../test/support/services.js';
-import { aggregateStatement, rowsStatement } from '../src/adapters/marts/sql.js';
+import { aggregateStatement, rowsStatement } from '../src/adapters/mart-store/sql.js';
 import { parseMartQuery, parseMartWhere } from '../src/domain/mart-filters.js';
 import type { MartColumn } from '../src/ports/mart-store.js';
 import { notesAndErrors, table, writeReportFiles } from './markdown.js';

@@ -31,7 +31,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openPglite, openPostgres, type SqlDatabase } from '../src/adapters/sql/database.js';
-import { createEmbeddedVersionStore } from '../src/adapters/embedded/index.js';
+import { createEmbeddedVersionStore } from '../src/adapters/version-store/embedded/index.js';
 import type { VersionStore } from '../src/ports/version-store.js';
 import { createTestDatabase, startNessie, startPostgres, type RunningService } from '../test/support/services.js';
 import { BACKENDS, labelOf, nessieDirectDriver, portDriver, type BackendName, type Driver, type OpenedStore } from './drivers.js';
@@ -157,16 +157,16 @@ async function tempDir(prefix: string): Promise<string> {
 
 type NessieFactory = (opts: { uri: string }) => VersionStore | Promise<VersionStore>;
 
-/** Our Nessie adapter (src/adapters/nessie), loaded lazily so the other backends run without it. */
+/** Our Nessie adapter (src/adapters/version-store/nessie), loaded lazily so the other backends run without it. */
 async function loadNessieAdapter(): Promise<NessieFactory> {
-  const spec = '../src/adapters/nessie/index.js';
+  const spec = '../src/adapters/version-store/nessie/index.js';
   let mod: { createNessieVersionStore?: NessieFactory };
   try {
     mod = (await import(spec)) as typeof mod;
   } catch (e) {
-    throw new Error(`the Nessie adapter (src/adapters/nessie/index.ts) cannot be loaded: ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(`the Nessie adapter (src/adapters/version-store/nessie/index.ts) cannot be loaded: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (typeof mod.createNessieVersionStore !== 'function') throw new Error('src/adapters/nessie/index.ts does not export createNessieVersionStore');
+  if (typeof mod.createNessieVersionStore !== 'function') throw new Error('src/adapters/version-store/nessie/index.ts does not export createNessieVersionStore');
   return mod.createNessieVersionStore;
 }
 
@@ -337,7 +337,7 @@ async function main(): Promise<number> {
     );
   }
   if (opResults.some((r) => r.backend === 'nessie-gateway')) {
-    notes.push('Gateway over Nessie = our VersionStore adapter (src/adapters/nessie) called in process, without the GraphQL/HTTP edge; its log page returns commits with their operations.');
+    notes.push('Gateway over Nessie = our VersionStore adapter (src/adapters/version-store/nessie) called in process, without the GraphQL/HTTP edge; its log page returns commits with their operations.');
   }
   if (opResults.some((r) => r.backend.startsWith('embedded'))) {
     notes.push(

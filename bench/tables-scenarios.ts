@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { createDuckDbEngine } from '../src/adapters/duckdb/index.js';
-import { LayoutCache } from '../src/adapters/duckdb/layout.js';
-import { buildScan } from '../src/adapters/duckdb/scan-sql.js';
-import { createLocalObjectStore } from '../src/adapters/local/object-store.js';
+import { createDuckDbEngine } from '../src/adapters/query-engine/duckdb/index.js';
+import { LayoutCache } from '../src/adapters/query-engine/duckdb/layout.js';
+import { buildScan } from '../src/adapters/query-engine/duckdb/scan-sql.js';
+import { createLocalObjectStore } from '../src/adapters/object-store/local/index.js';
 import type { DataFile } from '../src/domain/iceberg/types.js';
 import { commitSnapshot, dataFileFromWritten, newTableMetadata, writeMetadataFile } from '../src/iceberg/table-writer.js';
 import { schemaFromColumns } from '../src/services/table-writes.js';
@@ -227,7 +227,7 @@ export async function runAggregate(sizes: TablesSizes['aggregate'], env: Env): P
     comparisons: [
       comparison({ scenario: 'aggregate', label, subject: gatewaySide, peer: { label: 'DuckDB direct (@duckdb/node-api)', includes: 'the same query over read_parquet([the table\'s data files]) on one open in-process instance', summary: s.get('direct')! }, goal: { max: 1.3, text: '≤ 1.3×' } }, loadAvg),
       comparison({ scenario: 'aggregate', label, subject: gatewaySide, peer: { label: 'DuckDB direct, new instance per query', includes: 'DuckDBInstance.create + connect + the query + close, as the gateway\'s sandbox does (informational)', summary: s.get('fresh')! }, goal: null }, loadAvg),
-      comparison({ scenario: 'aggregate', label, subject: gatewaySide, peer: { label: 'DuckDB, the engine\'s scan SQL', includes: 'the query over the SQL the engine generates for the table (src/adapters/duckdb/scan-sql.ts buildScan) on the open instance: no GraphQL, no sandbox (informational: isolates the cost of the scan\'s shape)', summary: s.get('scan')! }, goal: null }, loadAvg),
+      comparison({ scenario: 'aggregate', label, subject: gatewaySide, peer: { label: 'DuckDB, the engine\'s scan SQL', includes: 'the query over the SQL the engine generates for the table (src/adapters/query-engine/duckdb/scan-sql.ts buildScan) on the open instance: no GraphQL, no sandbox (informational: isolates the cost of the scan\'s shape)', summary: s.get('scan')! }, goal: null }, loadAvg),
     ],
     rows: sizes.rows,
     dataFiles: files.length,

@@ -18,11 +18,11 @@ import type { MartStore } from '../ports/mart-store.js';
 import type { VersionStore } from '../ports/version-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
-import { createLocalObjectStore } from './local/object-store.js';
-import { createMemoryEventBus } from './memory/event-bus.js';
+import { createLocalObjectStore } from './object-store/local/index.js';
+import { createMemoryEventBus } from './event-bus/memory/index.js';
 import type { SqlDatabase } from './sql/database.js';
-import { withRefCache } from './ref-cache.js';
-import { withEvents } from './version-store-events.js';
+import { withRefCache } from './version-store/ref-cache.js';
+import { withEvents } from './version-store/with-events.js';
 import { withMetrics } from './with-metrics.js';
 
 export interface Backends {
@@ -69,7 +69,7 @@ async function open(
   closers.push(() => db.close());
   const raw = await openVersionStore(config, db, closers);
   logger.info({ versionStore: raw.kind, database: db.kind }, 'version store ready');
-  const { createSqlRunStore } = await import('./sql/run-store.js');
+  const { createSqlRunStore } = await import('./run-store/sql/run-store.js');
   const rawRuns = await createSqlRunStore(db, { leaseMs: config.runs.leaseMs });
   closers.push(() => rawRuns.close());
   const runs = withMetrics(rawRuns, 'RunStore', metrics.backendCalls);
@@ -83,7 +83,7 @@ async function open(
   // PGlite is one database in one process. PostgreSQL and Nessie are shared with other instances.
   const store = raw.kind === 'embedded-pglite' ? withRefCache(evented) : evented;
   const objects = withMetrics(createLocalObjectStore(config.warehouse, config.locationAliases), 'ObjectStore', metrics.backendCalls);
-  const { createDuckDbEngine } = await import('./duckdb/index.js');
+  const { createDuckDbEngine } = await import('./query-engine/duckdb/index.js');
   const engine = withMetrics(await createDuckDbEngine({ sqlMemoryBytes: config.limits.sqlMemoryBytes }), 'QueryEngine', metrics.backendCalls);
   closers.push(() => engine.close());
   const rawMarts = await openMartStore(config, db);
@@ -129,21 +129,21 @@ async function openDatabase(config: Config): Promise<SqlDatabase> {
 async function openMartStore(config: Config, db: SqlDatabase): Promise<MartStore> {
   const url = config.martsDatabaseUrl ?? config.databaseUrl;
   if (url) {
-    const { createPostgresMartStore } = await import('./marts/postgres.js');
+    const { createPostgresMartStore } = await import('./mart-store/postgres/index.js');
     return createPostgresMartStore(url);
   }
-  const { createPgliteMartStore } = await import('./marts/pglite.js');
+  const { createPgliteMartStore } = await import('./mart-store/pglite/index.js');
   return createPgliteMartStore(db);
 }
 
 async function openVersionStore(config: Config, db: SqlDatabase, closers: (() => Promise<void>)[]): Promise<VersionStore> {
   if (config.nessieUri) {
-    const { createNessieVersionStore } = await import('./nessie/index.js');
+    const { createNessieVersionStore } = await import('./version-store/nessie/index.js');
     const store = await createNessieVersionStore({ uri: config.nessieUri });
     closers.push(() => store.close());
     return store;
   }
-  const { createEmbeddedVersionStore } = await import('./embedded/index.js');
+  const { createEmbeddedVersionStore } = await import('./version-store/embedded/index.js');
   // The database belongs to the backends (the run store shares it): the store must not close it.
   const store = await createEmbeddedVersionStore(db, { defaultBranch: config.defaultBranch, closeDatabase: false });
   closers.push(() => store.close());
@@ -151,6 +151,6 @@ async function openVersionStore(config: Config, db: SqlDatabase, closers: (() =>
 }
 
 async function openPostgresBus(url: string, db: SqlDatabase, logger: Logger) {
-  const { createPostgresEventBus } = await import('./postgres/event-bus.js');
+  const { createPostgresEventBus } = await import('./event-bus/postgres/index.js');
   return createPostgresEventBus({ url, db, onError: (e) => logger.warn({ err: e }, 'event bus (LISTEN/NOTIFY)') });
 }

@@ -4,7 +4,7 @@
  *
  * A mart is named as its Iceberg table without the `marts.` namespace (`mrt_glucose_overview`). Its
  * rows live in `marts."<name>"`: one column per Iceberg column (types mapped exactly, see
- * adapters/marts/sql.ts) plus the hidden `__cascade_row bigint` primary key (an identity numbering
+ * adapters/mart-store/sql.ts) plus the hidden `__cascade_row bigint` primary key (an identity numbering
  * the rows 1… in load order), the unique tiebreaker of keyset paging. Publication records live in
  * `marts_meta.publications`.
  *

@@ -149,7 +149,7 @@ export interface VersionStore {
 
   /**
    * The default branch as getReference(defaultBranch()) would give it, when a cache in front of
-   * the store holds it (src/adapters/ref-cache.ts); undefined otherwise (then ask the store).
+   * the store holds it (src/adapters/version-store/ref-cache.ts); undefined otherwise (then ask the store).
    * Lets a read answered from memory finish without a promise.
    */
   cachedDefaultReference?(): Reference | undefined;

@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEmbeddedVersionStore } from '../../src/adapters/embedded/index.js';
-import { withRefCache } from '../../src/adapters/ref-cache.js';
+import { createEmbeddedVersionStore } from '../../src/adapters/version-store/embedded/index.js';
+import { withRefCache } from '../../src/adapters/version-store/ref-cache.js';
 import { openPglite } from '../../src/adapters/sql/database.js';
 import { describeVersionStore } from './version-store.contract.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEmbeddedVersionStore } from '../../src/adapters/embedded/index.js';
+import { createEmbeddedVersionStore } from '../../src/adapters/version-store/embedded/index.js';
 import { openPglite } from '../../src/adapters/sql/database.js';
 import { describeVersionStore } from './version-store.contract.js';
 

@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { createEmbeddedVersionStore } from '../../src/adapters/embedded/index.js';
+import { createEmbeddedVersionStore } from '../../src/adapters/version-store/embedded/index.js';
 import { openPostgres } from '../../src/adapters/sql/database.js';
 import { createTestDatabase } from '../support/services.js';
 import { describeVersionStore } from './version-store.contract.js';

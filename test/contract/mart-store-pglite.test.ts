@@ -1,5 +1,5 @@
 import { openPglite } from '../../src/adapters/sql/database.js';
-import { createPgliteMartStore } from '../../src/adapters/marts/pglite.js';
+import { createPgliteMartStore } from '../../src/adapters/mart-store/pglite/index.js';
 import { describeMartStore } from './mart-store.contract.js';
 
 describeMartStore('pglite', async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { inject } from 'vitest';
-import { createPostgresMartStore } from '../../src/adapters/marts/postgres.js';
+import { createPostgresMartStore } from '../../src/adapters/mart-store/postgres/index.js';
 import { createTestDatabase } from '../support/services.js';
 import { describeMartStore } from './mart-store.contract.js';
 

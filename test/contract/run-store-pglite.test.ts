@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { createSqlRunStore } from '../../src/adapters/sql/run-store.js';
+import { createSqlRunStore } from '../../src/adapters/run-store/sql/run-store.js';
 import { openPglite, type SqlDatabase } from '../../src/adapters/sql/database.js';
 import { describeRunStore } from './run-store.contract.js';
 

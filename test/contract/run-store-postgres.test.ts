@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { createSqlRunStore } from '../../src/adapters/sql/run-store.js';
+import { createSqlRunStore } from '../../src/adapters/run-store/sql/run-store.js';
 import { openPostgres, type SqlDatabase } from '../../src/adapters/sql/database.js';
 import { createTestDatabase } from '../support/services.js';
 import { describeRunStore } from './run-store.contract.js';

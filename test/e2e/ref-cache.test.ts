@@ -1,11 +1,11 @@
 /**
- * The ref-head cache (src/adapters/ref-cache.ts) never shows an old head: on embedded PGlite a
+ * The ref-head cache (src/adapters/version-store/ref-cache.ts) never shows an old head: on embedded PGlite a
  * branch moved through the API is seen by the very next query, and on PostgreSQL (no cache) two
  * gateway instances on one database see each other's moves at once.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RefCachedStore } from '../../src/adapters/ref-cache.js';
+import type { RefCachedStore } from '../../src/adapters/version-store/ref-cache.js';
 import { startGateway, type Gateway } from '../support/gateway.js';
 import { createTestDatabase } from '../support/services.js';
 

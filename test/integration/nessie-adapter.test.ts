@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createNessieVersionStore } from '../../src/adapters/nessie/index.js';
+import { createNessieVersionStore } from '../../src/adapters/version-store/nessie/index.js';
 import { BackendUnavailable, MergeConflict, NotFound, ReferenceConflict } from '../../src/domain/errors.js';
 import type { IcebergTableContent } from '../../src/domain/content.js';
 import { parseRefExpression, type RefName } from '../../src/domain/refs.js';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
-import { createPostgresEventBus, type PostgresEventBus } from '../../src/adapters/postgres/event-bus.js';
+import { createPostgresEventBus, type PostgresEventBus } from '../../src/adapters/event-bus/postgres/index.js';
 import { openPostgres, type SqlDatabase } from '../../src/adapters/sql/database.js';
 import type { ReferenceUpdateEvent } from '../../src/domain/events.js';
 import { createTestDatabase } from '../support/services.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalObjectStore } from '../../src/adapters/local/object-store.js';
+import { createLocalObjectStore } from '../../src/adapters/object-store/local/index.js';
 import { decodeValue } from '../../src/domain/iceberg/binary.js';
 import type { Schema } from '../../src/domain/iceberg/types.js';
 import { parseTableMetadata } from '../../src/iceberg/metadata-json.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { createDuckDbEngine } from '../../src/adapters/duckdb/index.js';
+import { createDuckDbEngine } from '../../src/adapters/query-engine/duckdb/index.js';
 import type { QueryEngine } from '../../src/ports/query-engine.js';
 
 export interface DuckTestKit {

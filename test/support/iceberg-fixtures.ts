@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createLocalObjectStore } from '../../src/adapters/local/object-store.js';
+import { createLocalObjectStore } from '../../src/adapters/object-store/local/index.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -260,7 +260,7 @@ describe('sql: read-only queries over the plans', () => {
   });
 
   it('refuses an oversized nested value from its element count, before converting it', async () => {
-    const { ResultBudget } = await import('../../src/adapters/duckdb/result-budget.js');
+    const { ResultBudget } = await import('../../src/adapters/query-engine/duckdb/result-budget.js');
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
@@ -282,7 +282,7 @@ describe('sql: read-only queries over the plans', () => {
   });
 
   it('runs at most sqlConcurrency queries at once; the others wait their turn within their own time limit', async () => {
-    const { createDuckDbEngine } = await import('../../src/adapters/duckdb/index.js');
+    const { createDuckDbEngine } = await import('../../src/adapters/query-engine/duckdb/index.js');
     const one = await createDuckDbEngine({ sqlConcurrency: 1 });
     const limits = (timeoutMs: number) => ({ maxRows: 10, timeoutMs, maxBytes: 1 << 20 });
     try {
@@ -343,7 +343,7 @@ describe('sql: read-only queries over the plans', () => {
   }
 
   it('cannot read other files even past the checks (sandbox)', async () => {
-    const { runSandboxed } = await import('../../src/adapters/duckdb/sandbox.js');
+    const { runSandboxed } = await import('../../src/adapters/query-engine/duckdb/sandbox.js');
     const p = tables.get('raw.entries')!;
     const view = { key: 'raw.entries', sql: `SELECT * FROM read_parquet('${p.dataFiles[0]!.filePath}')` };
     const files = [p.dataFiles[0]!.filePath];

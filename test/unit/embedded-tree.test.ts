@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, hashOf } from '../../src/adapters/embedded/hashing.js';
-import { hamtAll, hamtApply, hamtGet, type HamtEdit } from '../../src/adapters/embedded/hamt.js';
+import { canonicalJson, hashOf } from '../../src/adapters/version-store/embedded/hashing.js';
+import { hamtAll, hamtApply, hamtGet, type HamtEdit } from '../../src/adapters/version-store/embedded/hamt.js';
 import {
   EMPTY_TREE,
   LEAF_MAX,
@@ -9,8 +9,8 @@ import {
   type DirEntry,
   type NodeSource,
   type TreeNode,
-} from '../../src/adapters/embedded/nodes.js';
-import { applyKeyEdits, diffTrees, listEntries, lookupKey, type KeyEdit } from '../../src/adapters/embedded/tree.js';
+} from '../../src/adapters/version-store/embedded/nodes.js';
+import { applyKeyEdits, diffTrees, listEntries, lookupKey, type KeyEdit } from '../../src/adapters/version-store/embedded/tree.js';
 
 /** Applies, then folds the new nodes into the memory store (as a committed write would). */
 async function apply(mem: MemoryNodeSource, root: string, edits: KeyEdit[]): Promise<string> {

@@ -1,7 +1,7 @@
-/** The CSV text a mart publish hands PostgreSQL's COPY (src/adapters/duckdb/export-csv.ts). */
+/** The CSV text a mart publish hands PostgreSQL's COPY (src/adapters/query-engine/duckdb/export-csv.ts). */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { csvExpr } from '../../src/adapters/duckdb/export-csv.js';
+import { csvExpr } from '../../src/adapters/query-engine/duckdb/export-csv.js';
 
 describe('mart CSV export', () => {
   it("writes timestamptz as DuckDB's own UTC text (without its ICU calendar), edge values included", async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureDir } from '../support/iceberg-fixtures.js';
-import { createLocalObjectStore } from '../../src/adapters/local/object-store.js';
+import { createLocalObjectStore } from '../../src/adapters/object-store/local/index.js';
 import { decodeValue } from '../../src/domain/iceberg/binary.js';
 import type { DataFile, Schema, TableMetadata } from '../../src/domain/iceberg/types.js';
 import { readAvroFile } from '../../src/iceberg/avro-container.js';

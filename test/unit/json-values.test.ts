@@ -1,8 +1,8 @@
-/** DuckDB values → the JSON the API returns (src/adapters/duckdb/json-values.ts), read from a real DuckDB. */
+/** DuckDB values → the JSON the API returns (src/adapters/query-engine/duckdb/json-values.ts), read from a real DuckDB. */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { objectOf } from '../../src/adapters/duckdb/json-values.js';
-import { chunkReader, ResultBudget } from '../../src/adapters/duckdb/result-budget.js';
+import { objectOf } from '../../src/adapters/query-engine/duckdb/json-values.js';
+import { chunkReader, ResultBudget } from '../../src/adapters/query-engine/duckdb/result-budget.js';
 
 /** The rows of `sql` as the engine returns them (chunk by chunk, value by value). */
 async function rowsOf(sql: string) {

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalObjectStore } from '../../src/adapters/local/object-store.js';
+import { createLocalObjectStore } from '../../src/adapters/object-store/local/index.js';
 import { AlreadyExists, InvalidInput, NotFound } from '../../src/domain/errors.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 

@@ -1,6 +1,6 @@
-/** The mart store's page shaping (src/adapters/marts/sql.ts): driver rows → JSON-ready page objects and cursors. */
+/** The mart store's page shaping (src/adapters/mart-store/sql.ts): driver rows → JSON-ready page objects and cursors. */
 import { describe, expect, it } from 'vitest';
-import { rowsStatement } from '../../src/adapters/marts/sql.js';
+import { rowsStatement } from '../../src/adapters/mart-store/sql.js';
 import { columnKinds, decodeMartCursor, parseMartQuery } from '../../src/domain/mart-filters.js';
 import type { MartColumn } from '../../src/ports/mart-store.js';
 

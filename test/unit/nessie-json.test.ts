@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNessieJson, stringifyNessieJson } from '../../src/adapters/nessie/json.js';
+import { parseNessieJson, stringifyNessieJson } from '../../src/adapters/version-store/nessie/json.js';
 
 const BIG = '7342794868382145167'; // > 2^53: JSON.parse would round it to 7342794868382145000
 const MAX = '9223372036854775807';

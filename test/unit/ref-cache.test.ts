@@ -1,6 +1,6 @@
 /** withRefCache: hits, invalidation on every kind of move, and reads that race a move are never remembered. */
 import { describe, expect, it } from 'vitest';
-import { withRefCache } from '../../src/adapters/ref-cache.js';
+import { withRefCache } from '../../src/adapters/version-store/ref-cache.js';
 import type { CommitHash, RefName } from '../../src/domain/refs.js';
 import type { Reference, VersionStore } from '../../src/ports/version-store.js';
 

@@ -7,7 +7,7 @@
  * consumer set (src/util/direct-items.ts), through the consumer and next() together.
  */
 import { describe, expect, it } from 'vitest';
-import { createMemoryEventBus } from '../../src/adapters/memory/event-bus.js';
+import { createMemoryEventBus } from '../../src/adapters/event-bus/memory/index.js';
 import type { RunEvent } from '../../src/domain/runs.js';
 import type { RunStore } from '../../src/ports/run-store.js';
 import { RunService } from '../../src/services/runs.js';

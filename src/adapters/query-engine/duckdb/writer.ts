@@ -1,0 +1,159 @@
+/**
+ * Parquet out: COPY streams the typed rows into files carrying Iceberg field ids for every column
+ * (nested ones too), one file per partition of the spec (PARTITION_BY over transform columns) or,
+ * unpartitioned, files split at FILE_SIZE_BYTES. Files are written to a staging folder and moved
+ * to `dir/<partition path>/`, then measured with parquet_metadata for the manifest (footer only:
+ * nothing is read twice). zstd (Iceberg's default codec) at level 1, as pyarrow and so PyIceberg
+ * write it: on 1M rows about as fast as snappy with files 40% smaller; DuckDB's default level 3
+ * took ~25% longer.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { SchemaMismatch } from '../../../domain/errors.js';
+import { whereToSql, type FilterValue, type Where } from '../../../domain/filters.js';
+import { partitionPath } from '../../../domain/iceberg/transforms.js';
+import { refuseFixed } from '../../../domain/iceberg/type-strings.js';
+import type { DataFile, IcebergType, PartitionSpec, ScanPlan, Schema } from '../../../domain/iceberg/types.js';
+import type { WriteInput, WrittenFile } from '../../../ports/query-engine.js';
+import { engineError, userError } from './errors.js';
+import { fileMetrics } from './metrics.js';
+import { partitionColumns, partitionValue, registerBucket } from './partition-sql.js';
+import { tryPassThrough } from './pass-through.js';
+import type { Scan } from './scan-sql.js';
+import { FILE_COL, quoteIdent, sqlString } from './sql-text.js';
+import { isCheckFailure, typedInput } from './write-input.js';
+
+export type WriteTarget = { schema: Schema; spec: PartitionSpec; dir: string };
+
+const MAX_FILE_BYTES = '512MB';
+
+/** FIELD_IDS option: `{'a': 1, 's': {__duckdb_field_id: 2, 'x': 3}, 'l': {__duckdb_field_id: 4, element: 5}}`. */
+function fieldIds(fields: { id: number; name: string; type: IcebergType }[]): string {
+  const one = (id: number, t: IcebergType): string => {
+    if (typeof t === 'string') return String(id);
+    if (t.type === 'struct') return `{__duckdb_field_id: ${id}, ${t.fields.map((f) => `${sqlString(f.name)}: ${one(f.id, f.type)}`).join(', ')}}`;
+    if (t.type === 'list') return `{__duckdb_field_id: ${id}, element: ${one(t.elementId, t.element)}}`;
+    return `{__duckdb_field_id: ${id}, key: ${one(t.keyId, t.key)}, value: ${one(t.valueId, t.value)}}`;
+  };
+  return `{${fields.map((f) => `${sqlString(f.name)}: ${one(f.id, f.type)}`).join(', ')}}`;
+}
+
+/** Writes the rows of `select` (the schema's columns, in order) as data files of `target`. */
+export async function copyOut(conn: DuckDBConnection, select: string, target: WriteTarget, params: DuckDBValue[] = []): Promise<WrittenFile[]> {
+  for (const f of target.schema.fields) refuseFixed(f.type, f.name, 'table');
+  const parts = partitionColumns(target.spec, target.schema);
+  const active = parts.filter((p) => p.sql !== null);
+  if (active.some((p) => p.transform.startsWith('bucket'))) registerBucket(conn);
+  const staging = join(target.dir, `.cg-staging-${randomUUID()}`);
+  await mkdir(staging, { recursive: true });
+  try {
+    const extra = active.map((p) => `${p.sql} AS ${p.alias}`);
+    const options = [
+      'FORMAT parquet',
+      'COMPRESSION zstd',
+      'COMPRESSION_LEVEL 1',
+      `FIELD_IDS ${fieldIds(target.schema.fields)}`,
+      'RETURN_STATS true',
+      `FILENAME_PATTERN 'data_{uuid}'`,
+      active.length > 0 ? `PARTITION_BY (${active.map((p) => p.alias).join(', ')})` : `FILE_SIZE_BYTES '${MAX_FILE_BYTES}'`,
+    ];
+    const sql = `COPY (SELECT ${['__cg_w.*', ...extra].join(', ')} FROM (${select}) __cg_w) TO ${sqlString(staging)} (${options.join(', ')})`;
+    const stats = (await conn.runAndReadAll(sql, params)).getRowObjectsJS();
+    const written: { path: string; count: number; size: number; partition: Record<string, unknown> }[] = [];
+    for (const s of stats) {
+      const file = String(s.filename);
+      if (Number(s.count) === 0) {
+        await unlink(file);
+        continue;
+      }
+      const keys = new Map(((s.partition_keys ?? []) as { key: string; value: string | null }[]).map((e) => [e.key, e.value]));
+      const partition: Record<string, unknown> = {};
+      for (const p of parts) partition[p.name] = partitionValue(p, keys.get(p.alias) ?? null);
+      const sub = target.spec.fields.length > 0 ? partitionPath(target.spec, target.schema, partition) : '';
+      const finalDir = sub ? join(target.dir, sub) : target.dir;
+      await mkdir(finalDir, { recursive: true });
+      const path = join(finalDir, basename(file));
+      await rename(file, path);
+      written.push({ path, count: Number(s.count), size: Number(s.file_size_bytes), partition });
+    }
+    const metrics = await fileMetrics(conn, written.map((w) => w.path), target.schema);
+    return written.map((w) => {
+      const m = metrics.get(w.path);
+      return {
+        localPath: w.path,
+        recordCount: w.count,
+        fileSizeInBytes: w.size,
+        partition: w.partition,
+        columnSizes: m?.columnSizes ?? new Map(),
+        valueCounts: m?.valueCounts ?? new Map(),
+        nullValueCounts: m?.nullValueCounts ?? new Map(),
+        lowerBounds: m?.lowerBounds ?? new Map(),
+        upperBounds: m?.upperBounds ?? new Map(),
+      };
+    });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Validates and writes in one pass; when the COPY fails, the full check over the input says why.
+ * A Parquet file the caller lets pass through is kept as it is when it already fits (pass-through.ts).
+ */
+export async function writeDataFiles(conn: DuckDBConnection, input: WriteInput, target: WriteTarget): Promise<WrittenFile[]> {
+  if (input.kind === 'file' && input.format === 'PARQUET' && input.passThrough) {
+    const kept = await tryPassThrough(conn, input.localPath, target);
+    if (kept) return [kept];
+  }
+  const src = await typedInput(conn, input, target.schema);
+  try {
+    if (src.rowCount === 0) return [];
+    try {
+      return await copyOut(conn, `SELECT ${src.select} FROM ${src.from}`, target);
+    } catch (e) {
+      await src.diagnose();
+      const column = isCheckFailure(e);
+      if (column !== null) {
+        const f = target.schema.fields[column];
+        throw new SchemaMismatch(`column '${f?.name ?? column}' does not fit the table's type`, f?.name ?? null);
+      }
+      throw e;
+    }
+  } catch (e) {
+    throw engineError(e, 'writing data files failed');
+  } finally {
+    await src.cleanup();
+  }
+}
+
+/** Copy-on-write delete: files holding rows that match `where` are rewritten without them. */
+export async function rewriteWithout(
+  conn: DuckDBConnection,
+  plan: ScanPlan,
+  scan: Scan,
+  where: Where,
+  target: WriteTarget,
+): Promise<{ replaced: DataFile[]; written: WrittenFile[]; deletedRows: number }> {
+  const params: DuckDBValue[] = [];
+  const cond = whereToSql(where, { column: (c) => `s.${quoteIdent(c)}`, value: (v: FilterValue) => (params.push(v), `$${params.length}`) });
+  let counts: [string, number][];
+  try {
+    const r = await conn.runAndReadAll(`SELECT s.${FILE_COL}, count(*) FROM (${scan.sql}) s WHERE ${cond} GROUP BY 1`, params);
+    counts = r.getRowsJS().map(([f, n]) => [String(f), Number(n)]);
+  } catch (e) {
+    throw userError(e, 'where');
+  }
+  if (counts.length === 0) return { replaced: [], written: [], deletedRows: 0 };
+  const affected = new Set(counts.map(([f]) => f));
+  const replaced = plan.dataFiles.filter((f) => affected.has(f.recordedPath ?? f.filePath));
+  const cols = target.schema.fields.map((f) => `s.${quoteIdent(f.name)}`).join(', ');
+  const files = [...affected].map(sqlString).join(', ');
+  try {
+    const written = await copyOut(conn, `SELECT ${cols} FROM (${scan.sql}) s WHERE s.${FILE_COL} IN (${files}) AND NOT coalesce(${cond}, false)`, target, params);
+    return { replaced, written, deletedRows: counts.reduce((n, [, c]) => n + c, 0) };
+  } catch (e) {
+    throw engineError(e, 'rewriting data files failed');
+  }
+}
