@@ -7,6 +7,7 @@
 import type { Logger } from '../logger.js';
 import type { RunsConfig } from '../config.js';
 import { DomainError, MergeConflict, ReferenceConflict } from '../domain/errors.js';
+import { retryOnReferenceConflict, TRY_AGAIN } from '../domain/reference-retry.js';
 import { refName, type CommitHash, type RefName } from '../domain/refs.js';
 import type { AuditResult, NewRunEvent, PipelineRun } from '../domain/runs.js';
 import type { Actor } from '../auth/actor.js';
@@ -377,7 +378,7 @@ export class RunEngine {
     const source = await services.store.getReference(refName(run.branch!, 'branch'));
     let expected = run.baseHash as CommitHash;
     await this.event(run, { type: 'STEP_STARTED', step: 'publish', level: 'INFO', message: `Merging ${run.branch} into ${run.target}`, data: { kind: 'publish' } });
-    for (let attempt = 0; ; attempt++) {
+    return retryOnReferenceConflict(async (lastTry) => {
       try {
         const out = await services.store.merge({
           fromHash: source.hash,
@@ -398,16 +399,16 @@ export class RunEngine {
           data: { hash: out.hash, previousHash: out.previousHash, threeWay, changedKeys: out.changedKeys },
         });
       } catch (e) {
-        if (e instanceof ReferenceConflict && attempt < 5) {
+        if (e instanceof ReferenceConflict && !lastTry) {
           expected = (await services.store.getReference(into)).hash;
-          continue;
+          return TRY_AGAIN;
         }
         if (e instanceof MergeConflict) {
           await this.event(run, { type: 'STEP_FAILED', step: 'publish', level: 'ERROR', message: `merge into ${run.target} conflicts`, data: errorData(e) });
         }
         throw e;
       }
-    }
+    });
   }
 
   /** Copies the marts namespace at the merge commit into the mart store (all marts atomically). */

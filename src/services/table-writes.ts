@@ -12,6 +12,7 @@ import { parseWhere } from '../domain/filters.js';
 import { parseType, refuseFixed } from '../domain/iceberg/type-strings.js';
 import { parseTransform, transformResultType, transformText } from '../domain/iceberg/transforms.js';
 import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../domain/iceberg/types.js';
+import { retryOnReferenceConflict, TRY_AGAIN } from '../domain/reference-retry.js';
 import { expectedHash, refName } from '../domain/refs.js';
 import { mappingFromSchema, mappingResolvesCurrentNames, NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping } from '../iceberg/name-mapping.js';
 import { commitSnapshot, dataFileFromWritten, evolveSchema, newTableMetadata, rollbackTo, writeMetadataFile, type SchemaChange } from '../iceberg/table-writer.js';
@@ -23,7 +24,6 @@ import { INCOMING, mergeQuery, missingNamespaceOps, sameColumns, stagedPlan } fr
 import type { TableView } from './table-view.js';
 import { TableReads, columnKinds, currentSchema, pickSnapshot } from './tables.js';
 
-const MAX_RETRIES = 5;
 const COLUMN_NAME = /^[^\u0000-\u001f.]{1,128}$/;
 
 export interface WriteArgs {
@@ -63,7 +63,7 @@ export class TableService extends TableReads {
   ): Promise<T> {
     const branch = this.allowWrite(actor, branchName);
     const want = expectedHash(expected);
-    for (let attempt = 0; ; attempt++) {
+    return retryOnReferenceConflict(async (lastTry) => {
       const head = await this.store.getReference(branch);
       if (head.type !== 'BRANCH') throw new InvalidInput(`'${branch}' is a tag; tables are written on branches`, 'branch');
       if (want && head.hash !== want) throw new ReferenceConflict(`branch '${branch}' is at ${head.hash}, not ${want}`, want, head.hash);
@@ -72,9 +72,10 @@ export class TableService extends TableReads {
         const out = await this.store.commit(branch, head.hash, { message: checkMessage(message), author: actor.subject }, ops);
         return result(out.commit, out.addedContentIds);
       } catch (e) {
-        if (want || !(e instanceof ReferenceConflict) || attempt >= MAX_RETRIES) throw e;
+        if (want || !(e instanceof ReferenceConflict) || lastTry) throw e;
+        return TRY_AGAIN;
       }
-    }
+    });
   }
 
   /** The branch, if the actor may commit to it (checked before any file is written). */

@@ -4,6 +4,7 @@
  */
 import type { ReferenceUpdateEvent, ReferenceUpdateKind } from '../../domain/events.js';
 import { ReferenceConflict } from '../../domain/errors.js';
+import { retryOnReferenceConflict, TRY_AGAIN } from '../../domain/reference-retry.js';
 import type { ReferenceType } from '../../domain/refs.js';
 import type { EventBus } from '../../ports/event-bus.js';
 import type { VersionStore } from '../../ports/version-store.js';
@@ -27,16 +28,17 @@ export function withEvents(store: VersionStore, bus: EventBus, onError: (e: unkn
     },
     async assignReference(name, type, hash, expected) {
       // Without an expected hash, pin the head we read so the event's previousHash is exact.
-      for (let attempt = 0; ; attempt++) {
+      return retryOnReferenceConflict(async (lastTry) => {
         const before = expected ?? (await store.getReference(name)).hash;
         try {
           const ref = await store.assignReference(name, type, hash, before);
           emit(ref.name, ref.type, 'ASSIGNED', before, ref.hash);
           return ref;
         } catch (e) {
-          if (expected || attempt >= 5 || !(e instanceof ReferenceConflict)) throw e;
+          if (expected || lastTry || !(e instanceof ReferenceConflict)) throw e;
+          return TRY_AGAIN;
         }
-      }
+      });
     },
     async commit(branch, expected, meta, ops) {
       const out = await store.commit(branch, expected, meta, ops);

@@ -18,6 +18,7 @@
  */
 import type { ContentKey } from '../../../domain/content.js';
 import { ReferenceConflict } from '../../../domain/errors.js';
+import { retryOnReferenceConflict, TRY_AGAIN } from '../../../domain/reference-retry.js';
 import type { CommitHash, RefName } from '../../../domain/refs.js';
 import type { CommitMeta, CommitOutcome, Operation } from '../../../ports/version-store.js';
 import { NessieHttpError, translate } from './http.js';
@@ -25,7 +26,6 @@ import { getCommit } from './history.js';
 import { detached, fromNessieKey, refPath, toNessieMeta, toNessieOperation, type NKey } from './mapping.js';
 import { getTyped, type NessieContext } from './refs.js';
 
-export const RETRIES = 5;
 
 interface CommitResponse {
   targetBranch: { hash: string };
@@ -93,7 +93,7 @@ export async function commit(
   operations: Operation[],
 ): Promise<CommitOutcome> {
   const body = { commitMeta: toNessieMeta(meta), operations: operations.map(toNessieOperation) };
-  for (let attempt = 0; ; attempt++) {
+  return retryOnReferenceConflict(async (lastTry) => {
     // Read the head first: a stale expected hash must be rejected before anything lands (Nessie
     // would accept a commit on a newer head when the keys differ). The parent check after the commit
     // covers the race between this read and the commit.
@@ -107,7 +107,7 @@ export async function commit(
     } catch (e) {
       if (expectedHash) throw (await staleConflict(ctx, branch, head, e)) ?? translate(e, { expectedHash: head, actualHash: head });
       const moved = await movedConflict(ctx, branch, head, e);
-      if (moved && attempt < RETRIES) continue;
+      if (moved && !lastTry) return TRY_AGAIN;
       throw moved ?? translate(e, { expectedHash: head, actualHash: head });
     }
     const newHash = res.targetBranch.hash as CommitHash;
@@ -119,5 +119,5 @@ export async function commit(
     const addedContentIds: Record<ContentKey, string> = {};
     for (const a of res.addedContents ?? []) addedContentIds[fromNessieKey(a.key)] = a.contentId;
     return { commit: c, previousHash: parent, addedContentIds };
-  }
+  });
 }

@@ -26,7 +26,8 @@ import type { ContentKey } from '../../../domain/content.js';
 import { type Conflict, MergeConflict, ReferenceConflict } from '../../../domain/errors.js';
 import type { CommitHash, RefName } from '../../../domain/refs.js';
 import type { CherryPickRequest, MergeBehavior, MergeOutcome, MergeRequest } from '../../../ports/version-store.js';
-import { RETRIES, headOf, movedConflict, staleConflict, undoIfNotOn } from './commits.js';
+import { retryOnReferenceConflict, TRY_AGAIN } from '../../../domain/reference-retry.js';
+import { headOf, movedConflict, staleConflict, undoIfNotOn } from './commits.js';
 import { translate } from './http.js';
 import { getCommit } from './history.js';
 import { detached, fromNessieConflict, fromNessieKey, refPath, toNessieKey, toNessieMeta, type NConflict, type NKey } from './mapping.js';
@@ -67,21 +68,21 @@ export async function merge(ctx: NessieContext, req: MergeRequest): Promise<Merg
     ...(req.keyBehaviors?.length ? { keyMergeModes: req.keyBehaviors.map((k) => ({ key: toNessieKey(k.key), mergeBehavior: k.behavior })) } : {}),
   };
   if (req.dryRun) return dryRunMerge(ctx, req, body);
-  for (let attempt = 0; ; attempt++) {
+  return retryOnReferenceConflict(async (lastTry) => {
     // With an expected hash, no pre-check (see commits.ts): Nessie reports the head it merged onto.
     // As for commits: a stale expected hash is rejected before Nessie can merge onto a newer head.
     const head = await headOf(ctx, req.into);
     if (req.expectedHash && head !== req.expectedHash) {
       throw new ReferenceConflict(`branch '${req.into}' is at ${head}, not ${req.expectedHash}`, req.expectedHash, head);
     }
-    const mayRetry = !req.expectedHash && attempt < RETRIES;
+    const mayRetry = !req.expectedHash && !lastTry;
     let res: MergeResponse;
     try {
       res = await ctx.http.post<MergeResponse>(`/trees/${refPath(req.into, head)}/history/merge`, { ...body, ...flags(false) });
     } catch (e) {
       if (req.expectedHash) throw (await staleConflict(ctx, req.into, head, e)) ?? translate(e, { expectedHash: head, actualHash: head });
       const moved = await movedConflict(ctx, req.into, head, e);
-      if (moved && mayRetry) continue;
+      if (moved && mayRetry) return TRY_AGAIN;
       throw moved ?? translate(e, { expectedHash: head, actualHash: head });
     }
     // The head Nessie merged onto (it moves past a stale expected hash when no key conflicts).
@@ -91,7 +92,7 @@ export async function merge(ctx: NessieContext, req: MergeRequest): Promise<Merg
       // A conflict reported while the target moved is the moved head's fault: retry or ReferenceConflict.
       const now = effective && effective !== head ? effective : await headOf(ctx, req.into);
       if (now !== head) {
-        if (mayRetry) continue;
+        if (mayRetry) return TRY_AGAIN;
         throw new ReferenceConflict(`branch '${req.into}' moved from ${head} to ${now}`, head, now, conflictsOf(res));
       }
       throw new MergeConflict(`merging ${req.fromHash} into '${req.into}' conflicts`, ancestor, conflictsOf(res));
@@ -124,12 +125,12 @@ export async function merge(ctx: NessieContext, req: MergeRequest): Promise<Merg
       }
     }
     return { hash: resultant, previousHash: parent, commonAncestor: ancestor, fastForward: false, applied: true, changedKeys: keys };
-  }
+  });
 }
 
 /** A dry-run merge: the head is checked first, then Nessie evaluates the merge without writing. */
 async function dryRunMerge(ctx: NessieContext, req: MergeRequest, body: Record<string, unknown>): Promise<MergeOutcome> {
-  for (let attempt = 0; ; attempt++) {
+  return retryOnReferenceConflict(async (lastTry) => {
     const head = await headOf(ctx, req.into);
     if (req.expectedHash && head !== req.expectedHash) {
       throw new ReferenceConflict(`branch '${req.into}' is at ${head}, not ${req.expectedHash}`, req.expectedHash, head);
@@ -139,14 +140,14 @@ async function dryRunMerge(ctx: NessieContext, req: MergeRequest, body: Record<s
       dry = await ctx.http.post<MergeResponse>(`/trees/${refPath(req.into, head)}/history/merge`, { ...body, ...flags(true) });
     } catch (e) {
       const moved = await movedConflict(ctx, req.into, head, e);
-      if (moved && !req.expectedHash && attempt < RETRIES) continue;
+      if (moved && !req.expectedHash && !lastTry) return TRY_AGAIN;
       throw moved ?? translate(e, { expectedHash: head, actualHash: head });
     }
     const ancestor = (dry.commonAncestor ?? null) as CommitHash | null;
     if (dry.wasSuccessful === false) {
       const now = await headOf(ctx, req.into);
       if (now !== head) {
-        if (!req.expectedHash && attempt < RETRIES) continue;
+        if (!req.expectedHash && !lastTry) return TRY_AGAIN;
         throw new ReferenceConflict(`branch '${req.into}' moved from ${head} to ${now}`, head, now, conflictsOf(dry));
       }
       throw new MergeConflict(`merging ${req.fromHash} into '${req.into}' conflicts`, ancestor, conflictsOf(dry));
@@ -155,7 +156,7 @@ async function dryRunMerge(ctx: NessieContext, req: MergeRequest, body: Record<s
     if (ancestor === req.fromHash) return { ...unchanged, fastForward: false, changedKeys: [] };
     const fastForward = ancestor === head && !req.noFastForward && !(dry.details ?? []).some((d) => d.mergeBehavior === 'DROP');
     return { ...unchanged, fastForward, changedKeys: changedKeys(dry) };
-  }
+  });
 }
 
 /** A short-lived branch for multi-step operations; always deleted by the caller. */
@@ -176,7 +177,7 @@ async function dropTemp(ctx: NessieContext, name: RefName): Promise<void> {
 
 export async function cherryPick(ctx: NessieContext, req: CherryPickRequest): Promise<MergeOutcome> {
   const fromRefName = req.fromRefName ?? req.into;
-  for (let attempt = 0; ; attempt++) {
+  return retryOnReferenceConflict(async (lastTry) => {
     const head = await headOf(ctx, req.into);
     if (req.expectedHash && head !== req.expectedHash) {
       throw new ReferenceConflict(`branch '${req.into}' is at ${head}, not ${req.expectedHash}`, req.expectedHash, head);
@@ -207,14 +208,14 @@ export async function cherryPick(ctx: NessieContext, req: CherryPickRequest): Pr
         await ctx.http.put(`/trees/${refPath(req.into, head)}`, detached(tip), { type: 'BRANCH' });
       } catch (e) {
         const moved = await movedConflict(ctx, req.into, head, e);
-        if (moved && !req.expectedHash && attempt < RETRIES) continue;
+        if (moved && !req.expectedHash && !lastTry) return TRY_AGAIN;
         throw moved ?? translate(e, { expectedHash: head });
       }
       return { ...outcome, hash: tip, applied: true };
     } finally {
       await dropTemp(ctx, tmp);
     }
-  }
+  });
 }
 
 export async function commonAncestor(ctx: NessieContext, a: CommitHash, b: CommitHash): Promise<CommitHash | null> {

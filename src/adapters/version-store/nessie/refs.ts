@@ -7,6 +7,7 @@
  * (and the call retried if the ref moved in between).
  */
 import { NotFound, ReferenceConflict } from '../../../domain/errors.js';
+import { retryOnReferenceConflict, TRY_AGAIN } from '../../../domain/reference-retry.js';
 import { decodeCursor, encodeCursor } from '../../../domain/paging.js';
 import type { CommitHash, RefExpression, RefName, ReferenceType } from '../../../domain/refs.js';
 import type { Page, PageRequest, Reference, ResolvedRef } from '../../../ports/version-store.js';
@@ -20,7 +21,6 @@ export interface NessieContext {
   defaultBranch: RefName;
 }
 
-const RETRIES = 5;
 
 export async function getReference(ctx: NessieContext, name: RefName): Promise<Reference> {
   try {
@@ -106,7 +106,7 @@ async function casOnRef(
   expectedHash: CommitHash | undefined,
   op: (current: Reference) => Promise<void>,
 ): Promise<Reference> {
-  for (let attempt = 0; ; attempt++) {
+  return retryOnReferenceConflict(async (lastTry) => {
     const current = await getTyped(ctx, name, type);
     if (expectedHash && current.hash !== expectedHash) {
       throw new ReferenceConflict(`${type.toLowerCase()} '${name}' is at ${current.hash}, not ${expectedHash}`, expectedHash, current.hash);
@@ -117,12 +117,12 @@ async function casOnRef(
     } catch (e) {
       const err = translate(e, { expectedHash: current.hash });
       if (err instanceof ReferenceConflict) {
-        if (!expectedHash && attempt < RETRIES) continue;
+        if (!expectedHash && !lastTry) return TRY_AGAIN;
         throw new ReferenceConflict(err.message, expectedHash ?? current.hash, err.actualHash, err.conflicts);
       }
       throw err;
     }
-  }
+  });
 }
 
 export async function deleteReference(ctx: NessieContext, name: RefName, type: ReferenceType, expectedHash?: CommitHash): Promise<Reference> {
