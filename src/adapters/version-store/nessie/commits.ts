@@ -21,10 +21,10 @@ import { ReferenceConflict } from '../../../domain/errors.js';
 import { retryOnReferenceConflict, TRY_AGAIN } from '../../../domain/reference-retry.js';
 import type { CommitHash, RefName } from '../../../domain/refs.js';
 import type { CommitMeta, CommitOutcome, Operation } from '../../../ports/version-store.js';
-import { NessieHttpError, translate } from './http.js';
+import { NessieHttpError, translate, type NessieContext } from './http.js';
 import { getCommit } from './history.js';
 import { detached, fromNessieKey, refPath, toNessieMeta, toNessieOperation, type NKey } from './mapping.js';
-import { getTyped, type NessieContext } from './refs.js';
+import { getTyped } from './refs.js';
 
 
 interface CommitResponse {

@@ -6,7 +6,7 @@ import type { DiffEntry, Entry, Page, PageRequest } from '../../../ports/version
 import { NessieHttpError, translate } from './http.js';
 import { celString } from './history.js';
 import { contentType, fromNessieContent, fromNessieKey, keyPathParam, refPath, toNessieKey, type NContent, type NKey } from './mapping.js';
-import type { NessieContext } from './refs.js';
+import type { NessieContext } from './http.js';
 
 /** Nessie caps one multi-get; larger requests are split. */
 const MULTI_GET = 500;

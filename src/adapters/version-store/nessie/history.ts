@@ -9,7 +9,7 @@ import type { CommitHash } from '../../../domain/refs.js';
 import type { Commit, CommitFilter, Page, PageRequest } from '../../../ports/version-store.js';
 import { translate } from './http.js';
 import { fromNessieLogEntry, refPath, type NLogEntry } from './mapping.js';
-import type { NessieContext } from './refs.js';
+import type { NessieContext } from './http.js';
 
 interface LogResponse {
   logEntries: NLogEntry[];

@@ -16,6 +16,7 @@ import {
   ReferenceConflict,
   Unauthenticated,
 } from '../../../domain/errors.js';
+import type { CommitHash, RefName } from '../../../domain/refs.js';
 import { fromNessieConflict, type NConflict, type NKey } from './mapping.js';
 import { parseNessieJson, stringifyNessieJson } from './json.js';
 
@@ -181,4 +182,11 @@ export function translate(e: unknown, ctx: TranslateContext = {}): DomainError {
 /** True for a 409 that means "something changed under you" rather than a validation failure. */
 export function isConcurrentChange(e: unknown): boolean {
   return e instanceof NessieHttpError && e.status === 409 && translate(e) instanceof ReferenceConflict;
+}
+
+/** What every call of the adapter needs: the client and the server's constants. */
+export interface NessieContext {
+  http: NessieHttp;
+  noAncestorHash: CommitHash;
+  defaultBranch: RefName;
 }

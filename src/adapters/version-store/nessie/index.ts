@@ -9,7 +9,7 @@ import type { VersionStore } from '../../../ports/version-store.js';
 import * as commits from './commits.js';
 import * as contents from './contents.js';
 import * as history from './history.js';
-import { type FetchFn, NessieHttp, translate } from './http.js';
+import { type FetchFn, NessieHttp, translate, type NessieContext } from './http.js';
 import * as merges from './merge.js';
 import * as refs from './refs.js';
 
@@ -42,7 +42,7 @@ export async function createNessieVersionStore(opts: NessieVersionStoreOptions):
   if (!config?.defaultBranch || !config.noAncestorHash || (config.actualApiVersion ?? config.maxSupportedApiVersion ?? 0) < 2) {
     throw new BackendUnavailable(`${opts.uri} does not look like a Nessie REST API v2 endpoint (GET /config answered ${JSON.stringify(config)})`, 'nessie');
   }
-  const ctx: refs.NessieContext = {
+  const ctx: NessieContext = {
     http,
     defaultBranch: config.defaultBranch as RefName,
     noAncestorHash: config.noAncestorHash as CommitHash,

@@ -28,10 +28,10 @@ import type { CommitHash, RefName } from '../../../domain/refs.js';
 import type { CherryPickRequest, MergeBehavior, MergeOutcome, MergeRequest } from '../../../ports/version-store.js';
 import { retryOnReferenceConflict, TRY_AGAIN } from '../../../domain/reference-retry.js';
 import { headOf, movedConflict, staleConflict, undoIfNotOn } from './commits.js';
-import { translate } from './http.js';
+import { translate, type NessieContext } from './http.js';
 import { getCommit } from './history.js';
 import { detached, fromNessieConflict, fromNessieKey, refPath, toNessieKey, toNessieMeta, type NConflict, type NKey } from './mapping.js';
-import { createReference, type NessieContext } from './refs.js';
+import { createReference } from './refs.js';
 
 interface MergeResponse {
   wasApplied?: boolean;

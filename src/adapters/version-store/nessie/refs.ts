@@ -11,15 +11,9 @@ import { retryOnReferenceConflict, TRY_AGAIN } from '../../../domain/reference-r
 import { decodeCursor, encodeCursor } from '../../../domain/paging.js';
 import type { CommitHash, RefExpression, RefName, ReferenceType } from '../../../domain/refs.js';
 import type { Page, PageRequest, Reference, ResolvedRef } from '../../../ports/version-store.js';
-import { translate, type NessieHttp } from './http.js';
+import { translate, type NessieContext } from './http.js';
 import { celString, ancestorOf, commitAt, isOnFirstParentChain } from './history.js';
 import { detached, fromNessieReference, refPath, type NReference } from './mapping.js';
-
-export interface NessieContext {
-  http: NessieHttp;
-  noAncestorHash: CommitHash;
-  defaultBranch: RefName;
-}
 
 
 export async function getReference(ctx: NessieContext, name: RefName): Promise<Reference> {
