@@ -44,6 +44,7 @@ import { checkBodySize } from './limits/body-size.js';
 import { loadAllowList } from './limits/persisted.js';
 import { requestIdOnErrors } from './limits/request-id.js';
 import { graphiqlCsp, securityHeaders } from './security/headers.js';
+import { bundledGraphiQL } from './graphiql.js';
 import { GatewayResponse } from './http-response.js';
 import { corsOptions, setCorsHeaders } from './security/cors.js';
 
@@ -221,6 +222,7 @@ function createYogaServer(
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Cascade Gateway', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+    renderGraphiQL: bundledGraphiQL(), // everything inlined: the page loads nothing from outside the gateway
     maskedErrors: { maskError, isDev: false },
     cors: corsOptions(config.http.corsOrigins),
     logging: {
