@@ -2,8 +2,9 @@
  * GraphiQL's page from @graphql-yoga/render-graphiql (yoga's own renderer), whose script, styles,
  * fonts and favicon are inlined (data: URLs for the last two), so the page loads nothing from
  * outside the gateway and works with no internet; yoga's default page loads them from unpkg.
- * Version 5.15 bundles the same GraphiQL as yoga 5.20's default page (@graphql-yoga/graphiql 4),
- * which opens on the configured `defaultQuery`; 5.16 and later bundle GraphiQL 5, which ignores it.
+ * Version 5.15 (CodeMirror editors, no web workers) opens on the configured `defaultQuery`; 5.16 and
+ * later, like yoga 5.20's own unpkg page (@graphql-yoga/graphiql 4.4), bundle the Monaco-based
+ * GraphiQL, which ignores `defaultQuery` for the first tab and is 9 MB with Monaco's workers.
  */
 import type { GraphiQLOptions } from 'graphql-yoga';
 
