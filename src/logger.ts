@@ -1,15 +1,30 @@
 /** pino logger; each request gets a child logger carrying its request id. */
 import { pino, type Logger } from 'pino';
+import { LogDestination } from './log-destination.js';
 
 export type { Logger };
 
+const base = { service: 'cascade-gateway' };
+
+/** One for the process, shared by every logger: there is one stdout, and its lines stay in order. */
+let stdout: LogDestination | undefined;
+
 export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'cascade-gateway' },
-    redact: { paths: ['req.headers.authorization', '*.authorization', '*.token'], censor: '[redacted]' },
-  });
+  return pino(
+    {
+      level,
+      base,
+      redact: { paths: ['req.headers.authorization', '*.authorization', '*.token'], censor: '[redacted]' },
+    },
+    (stdout ??= new LogDestination(process.stdout, base)),
+  );
 }
+
+/** Log lines dropped because stdout's reader was not keeping up (src/log-destination.ts). */
+export const droppedLogLines = (): number => stdout?.dropped ?? 0;
+
+/** Before exiting: waits up to `ms` for queued log lines to be written. */
+export const flushLogs = (ms: number): Promise<void> => stdout?.flushWithin(ms) ?? Promise.resolve();
 
 interface LazyChild {
   parent: Logger;

@@ -1,5 +1,6 @@
 /** Prometheus metrics (prom-client), one registry per app so tests can run several apps. */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { droppedLogLines } from './logger.js';
 
 export interface Metrics {
   registry: Registry;
@@ -9,6 +10,8 @@ export interface Metrics {
   loaderBatches: Counter<'loader'>;
   /** GraphQL POSTs by who answered them: `direct` (src/graphql-post.ts) or `yoga`. */
   graphqlPosts: Counter<'path'>;
+  /** Log lines stdout's reader did not take in time (src/log-destination.ts); one count for the process. */
+  logLinesDropped: Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -47,6 +50,16 @@ export function createMetrics(): Metrics {
       help: 'GraphQL POST requests by path: answered directly, or handed to yoga (uploads, CORS, SSE, errors before execution, ...)',
       labelNames: ['path'],
       registers: [registry],
+    }),
+    logLinesDropped: new Counter({
+      name: 'cascade_log_lines_dropped_total',
+      help: 'Log lines dropped because the reader of stdout was not keeping up',
+      registers: [registry],
+      // Read when scraped: the count lives with stdout, shared by every app of the process.
+      collect() {
+        this.reset();
+        this.inc(droppedLogLines());
+      },
     }),
   };
 }
