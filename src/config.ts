@@ -67,6 +67,7 @@ const EnvSchema = LimitsEnvSchema.extend({
   ...AuthEnvSchema.shape,
   PROTECTED_BRANCHES: globs.default(['main']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
   NODE_ENV: z.string().default('development'),
   CASCADE_DEFAULT_BRANCH: z.string().default('main'),
   PIPELINES_DIR: z.string().trim().min(1).default('./pipelines'),
@@ -92,6 +93,8 @@ export interface Config {
   auth: AuthConfig;
   protectedBranches: string[];
   logLevel: string;
+  /** SIGTERM/SIGINT: the process exits (with code 1) this long after the signal even if stopping has not finished. */
+  shutdownTimeoutMs: number;
   production: boolean;
   defaultBranch: string;
   limits: Limits;
@@ -138,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: authConfig(e),
     protectedBranches: e.PROTECTED_BRANCHES,
     logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     production: e.NODE_ENV === 'production',
     defaultBranch: e.CASCADE_DEFAULT_BRANCH,
     limits: {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, flushLogs } from './logger.js';
 
 if (fs.existsSync('.env')) process.loadEnvFile('.env');
 
@@ -25,13 +25,27 @@ if (!config.auth.jwtSecret && !config.auth.jwksUrl) {
 }
 const app = buildApp(config, { logger });
 
+const shutdownMs = config.shutdownTimeoutMs;
 let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
+  const deadline = Date.now() + shutdownMs;
+  // A backend that does not answer, or a log reader that stalled, must not keep the process alive.
+  setTimeout(() => {
+    process.stderr.write(`Cascade Gateway: stopping took longer than SHUTDOWN_TIMEOUT_MS (${shutdownMs} ms); exiting anyway\n`);
+    process.exit(1);
+  }, shutdownMs).unref();
   logger.info({ signal }, 'shutting down');
-  await app.stop();
-  process.exit(0);
+  let code = 0;
+  try {
+    await app.stop();
+  } catch (e) {
+    logger.error({ err: e }, 'the gateway did not stop cleanly');
+    code = 1;
+  }
+  await flushLogs(Math.min(1000, deadline - Date.now()));
+  process.exit(code);
 };
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -45,5 +59,6 @@ try {
   console.log(`Cascade Gateway: GraphiQL at ${app.url.replace('127.0.0.1', 'localhost')}/graphql (pid ${process.pid}; kill -HUP ${process.pid} reloads the pipelines)`);
 } catch (e) {
   logger.fatal({ err: e }, 'the gateway could not start');
+  await flushLogs(1000);
   process.exit(1);
 }
