@@ -4,15 +4,23 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-/** Spawns the gateway on 127.0.0.1:`port` with `env` (demo off; LOG_LEVEL warn unless given) and waits until /readyz answers. */
-export async function startGatewayProcess(env: Record<string, string>, port: number, readyMs = 90_000): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+/**
+ * Spawns the gateway on 127.0.0.1:`port` with `env` (demo off; LOG_LEVEL warn unless given) and waits until /readyz answers.
+ * `stdout`: a file descriptor for the gateway's stdout instead of a pipe read into `log()`.
+ */
+export async function startGatewayProcess(
+  env: Record<string, string>,
+  port: number,
+  readyMs = 90_000,
+  stdout: 'pipe' | number = 'pipe',
+): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1', CASCADE_DEMO: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
-  child.stdout!.on('data', (d) => (output += d));
+  child.stdout?.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
   const until = Date.now() + readyMs;
