@@ -4,7 +4,9 @@ import { publicMessage } from '../src/graphql-errors.js';
 import {
   AlreadyExists,
   BackendUnavailable,
+  CONFLICT_TYPES,
   DomainError,
+  ERROR_CODES,
   Forbidden,
   InvalidInput,
   LimitExceeded,
@@ -17,26 +19,9 @@ import {
   type Conflict,
 } from '../src/domain/errors.js';
 
-export const ErrorCodeEnum = builder.enumType('ErrorCode', {
-  values: [
-    'NOT_FOUND',
-    'ALREADY_EXISTS',
-    'REFERENCE_CONFLICT',
-    'MERGE_CONFLICT',
-    'INVALID_INPUT',
-    'FORBIDDEN',
-    'UNAUTHENTICATED',
-    'PROTECTED_BRANCH',
-    'AUDIT_FAILED',
-    'SCHEMA_MISMATCH',
-    'LIMIT_EXCEEDED',
-    'BACKEND_UNAVAILABLE',
-  ] as const,
-});
+export const ErrorCodeEnum = builder.enumType('ErrorCode', { values: ERROR_CODES });
 
-export const ConflictTypeEnum = builder.enumType('ConflictType', {
-  values: ['KEY_EXISTS', 'KEY_DOES_NOT_EXIST', 'VALUE_DIFFERS', 'NAMESPACE_ABSENT', 'NAMESPACE_NOT_EMPTY', 'UNEXPECTED_HASH'] as const,
-});
+export const ConflictTypeEnum = builder.enumType('ConflictType', { values: CONFLICT_TYPES });
 
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
   fields: (t) => ({

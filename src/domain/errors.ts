@@ -2,27 +2,49 @@
  * Typed domain errors. Adapters translate backend failures into these; the GraphQL edge maps them
  * once into the result unions of API.md. Tests assert on `code` and fields, never on message text.
  */
-export type ErrorCode =
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'REFERENCE_CONFLICT'
-  | 'MERGE_CONFLICT'
-  | 'INVALID_INPUT'
-  | 'FORBIDDEN'
-  | 'UNAUTHENTICATED'
-  | 'PROTECTED_BRANCH'
-  | 'AUDIT_FAILED'
-  | 'SCHEMA_MISMATCH'
-  | 'LIMIT_EXCEEDED'
-  | 'BACKEND_UNAVAILABLE';
+/**
+ * Every code a client can see on an error (API.md's ErrorCode): the GraphQL enum is built from this
+ * list (resolvers/errors.ts), the error classes below carry one each, and the limits and auth, which
+ * answer before any domain error exists, take theirs from `ErrorCode`.
+ */
+export const ERROR_CODES = [
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'REFERENCE_CONFLICT',
+  'MERGE_CONFLICT',
+  'INVALID_INPUT',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'PROTECTED_BRANCH',
+  'AUDIT_FAILED',
+  'SCHEMA_MISMATCH',
+  'LIMIT_EXCEEDED',
+  'BACKEND_UNAVAILABLE',
+] as const;
 
-export type ConflictType =
-  | 'KEY_EXISTS'
-  | 'KEY_DOES_NOT_EXIST'
-  | 'VALUE_DIFFERS'
-  | 'NAMESPACE_ABSENT'
-  | 'NAMESPACE_NOT_EMPTY'
-  | 'UNEXPECTED_HASH';
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The codes by name, for code that sets one without an error class: `ErrorCode.FORBIDDEN`. */
+export const ErrorCode: { readonly [C in ErrorCode]: C } = Object.freeze(
+  Object.fromEntries(ERROR_CODES.map((c) => [c, c])) as { [C in ErrorCode]: C },
+);
+
+/**
+ * The one code outside ErrorCode: what a client sees for an error it is not told about (masked and
+ * logged). The schema does not list it; a client seeing it has found a bug.
+ */
+export const INTERNAL_ERROR_CODE = 'INTERNAL_SERVER_ERROR';
+
+export const CONFLICT_TYPES = [
+  'KEY_EXISTS',
+  'KEY_DOES_NOT_EXIST',
+  'VALUE_DIFFERS',
+  'NAMESPACE_ABSENT',
+  'NAMESPACE_NOT_EMPTY',
+  'UNEXPECTED_HASH',
+] as const;
+
+export type ConflictType = (typeof CONFLICT_TYPES)[number];
 
 /** One key-level conflict, as reported by a commit or a merge. */
 export interface Conflict {
