@@ -2,21 +2,20 @@
 import { builder } from '../schema/builder.js';
 import type { Commit, MergeOutcome, Reference } from '../src/ports/version-store.js';
 import {
-  ForbiddenType,
-  InvalidInputType,
-  MergeConflictType,
-  NotFoundType,
-  ProtectedBranchType,
-  RESULT_ERRORS,
-  ReferenceConflictType,
-} from './errors.js';
+  AlreadyExists,
+  Forbidden,
+  InvalidInput,
+  MergeConflict,
+  NotFound,
+  ProtectedBranch,
+  ReferenceConflict,
+} from '../src/domain/errors.js';
 import { CommitNode } from './commits.js';
-import { deniedAsResult, sharedResultUnion } from './result-union.js';
+import { deniedAsResult, resultUnion } from './result-union.js';
 import { BranchNode, TagNode } from './references.js';
 
-const errors = (name: keyof typeof RESULT_ERRORS, union: string) => ({ types: RESULT_ERRORS[name], union: { name: union } });
 /** Changing refs needs engineer; protected branches are checked in the catalog service (src/auth/policy.ts). */
-const engineer = { engineer: true } as const;
+const engineer = { authScopes: { engineer: true }, unauthorizedResolver: deniedAsResult } as const;
 
 const CreateBranchSuccess = builder.objectRef<{ branch: Reference }>('CreateBranchSuccess').implement({
   fields: (t) => ({ branch: t.field({ type: BranchNode, resolve: (s) => s.branch }) }),
@@ -51,12 +50,21 @@ const MergeSuccess = builder.objectRef<MergeOutcome>('MergeSuccess').implement({
   }),
 });
 
-const { union: MergeResult, wrap: asMergeResult } = sharedResultUnion<MergeOutcome>(
-  'MergeResult',
-  MergeSuccess,
-  [MergeConflictType, NotFoundType, ReferenceConflictType, InvalidInputType, ForbiddenType, ProtectedBranchType],
-  RESULT_ERRORS.merge,
-);
+type BranchResult = { branch: Reference };
+const createBranchResult = resultUnion<BranchResult>('CreateBranchResult', CreateBranchSuccess, [NotFound, AlreadyExists, InvalidInput, Forbidden]);
+const deleteBranchResult = resultUnion<Reference>('DeleteBranchResult', DeleteBranchSuccess, [NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch]);
+const createTagResult = resultUnion<{ tag: Reference }>('CreateTagResult', CreateTagSuccess, [NotFound, AlreadyExists, InvalidInput, Forbidden]);
+const deleteTagResult = resultUnion<Reference>('DeleteTagResult', DeleteTagSuccess, [NotFound, ReferenceConflict, InvalidInput, Forbidden]);
+const assignBranchResult = resultUnion<BranchResult>('AssignBranchResult', AssignBranchSuccess, [NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch]);
+const createNamespaceResult = resultUnion<{ branch: Reference; commit: Commit }>('CreateNamespaceResult', CreateNamespaceSuccess, [
+  NotFound,
+  AlreadyExists,
+  ReferenceConflict,
+  InvalidInput,
+  Forbidden,
+  ProtectedBranch,
+]);
+const mergeResult = resultUnion<MergeOutcome>('MergeResult', MergeSuccess, [MergeConflict, NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch]);
 
 const MergeBehaviorEnum = builder.enumType('MergeBehavior', { values: ['NORMAL', 'FORCE', 'DROP'] as const });
 const KeyMergeModeInput = builder.inputType('KeyMergeMode', {
@@ -65,56 +73,50 @@ const KeyMergeModeInput = builder.inputType('KeyMergeMode', {
 
 builder.mutationFields((t) => ({
   createBranch: t.field({
-    type: CreateBranchSuccess,
-    errors: errors('createBranch', 'CreateBranchResult'),
-    authScopes: engineer,
+    type: createBranchResult.union,
+    ...engineer,
     args: { name: t.arg.string({ required: true }), from: t.arg.string({ description: 'Ref expression; the default branch when omitted' }) },
-    resolve: async (_r, { name, from }, ctx) => ({ branch: await ctx.services.catalog.createBranch(name, from, ctx.actor) }),
+    resolve: (_r, { name, from }, ctx) => createBranchResult.wrap(ctx.services.catalog.createBranch(name, from, ctx.actor).then((branch) => ({ branch }))),
   }),
   deleteBranch: t.field({
-    type: DeleteBranchSuccess,
-    errors: errors('deleteBranch', 'DeleteBranchResult'),
-    authScopes: engineer,
+    type: deleteBranchResult.union,
+    ...engineer,
     args: { name: t.arg.string({ required: true }), expectedHash: t.arg.string() },
-    resolve: (_r, { name, expectedHash }, ctx) => ctx.services.catalog.deleteReference(name, 'BRANCH', expectedHash, ctx.actor),
+    resolve: (_r, { name, expectedHash }, ctx) => deleteBranchResult.wrap(ctx.services.catalog.deleteReference(name, 'BRANCH', expectedHash, ctx.actor)),
   }),
   createTag: t.field({
-    type: CreateTagSuccess,
-    errors: errors('createTag', 'CreateTagResult'),
-    authScopes: engineer,
+    type: createTagResult.union,
+    ...engineer,
     args: { name: t.arg.string({ required: true }), from: t.arg.string({ required: true }) },
-    resolve: async (_r, { name, from }, ctx) => ({ tag: await ctx.services.catalog.createTag(name, from, ctx.actor) }),
+    resolve: (_r, { name, from }, ctx) => createTagResult.wrap(ctx.services.catalog.createTag(name, from, ctx.actor).then((tag) => ({ tag }))),
   }),
   deleteTag: t.field({
-    type: DeleteTagSuccess,
-    errors: errors('deleteTag', 'DeleteTagResult'),
-    authScopes: engineer,
+    type: deleteTagResult.union,
+    ...engineer,
     args: { name: t.arg.string({ required: true }), expectedHash: t.arg.string() },
-    resolve: (_r, { name, expectedHash }, ctx) => ctx.services.catalog.deleteReference(name, 'TAG', expectedHash, ctx.actor),
+    resolve: (_r, { name, expectedHash }, ctx) => deleteTagResult.wrap(ctx.services.catalog.deleteReference(name, 'TAG', expectedHash, ctx.actor)),
   }),
   assignBranch: t.field({
-    type: AssignBranchSuccess,
-    errors: errors('assignBranch', 'AssignBranchResult'),
-    authScopes: engineer,
+    type: assignBranchResult.union,
+    ...engineer,
     args: { name: t.arg.string({ required: true }), to: t.arg.string({ required: true }), expectedHash: t.arg.string() },
-    resolve: async (_r, { name, to, expectedHash }, ctx) => ({
-      branch: await ctx.services.catalog.assignBranch(name, to, expectedHash, ctx.actor),
-    }),
+    resolve: (_r, { name, to, expectedHash }, ctx) =>
+      assignBranchResult.wrap(ctx.services.catalog.assignBranch(name, to, expectedHash, ctx.actor).then((branch) => ({ branch }))),
   }),
   createNamespace: t.field({
-    type: CreateNamespaceSuccess,
-    errors: errors('createNamespace', 'CreateNamespaceResult'),
-    authScopes: engineer,
+    type: createNamespaceResult.union,
+    ...engineer,
     args: { branch: t.arg.string({ required: true }), name: t.arg.string({ required: true }), expectedHash: t.arg.string() },
-    resolve: async (_r, { branch, name, expectedHash }, ctx) => {
-      const out = await ctx.services.catalog.createNamespace(branch, name, expectedHash, ctx.actor);
-      return { branch: { name: branch, type: 'BRANCH', hash: out.commit.hash } as Reference, commit: out.commit };
-    },
+    resolve: (_r, { branch, name, expectedHash }, ctx) =>
+      createNamespaceResult.wrap(
+        ctx.services.catalog
+          .createNamespace(branch, name, expectedHash, ctx.actor)
+          .then((out) => ({ branch: { name: branch, type: 'BRANCH', hash: out.commit.hash } as Reference, commit: out.commit })),
+      ),
   }),
   merge: t.field({
-    type: MergeResult,
-    authScopes: engineer,
-    unauthorizedResolver: deniedAsResult,
+    type: mergeResult.union,
+    ...engineer,
     args: {
       from: t.arg.string({ required: true }),
       into: t.arg.string({ required: true }),
@@ -124,14 +126,12 @@ builder.mutationFields((t) => ({
       defaultBehavior: t.arg({ type: MergeBehaviorEnum }),
       keyBehaviors: t.arg({ type: [KeyMergeModeInput] }),
     },
-    resolve: (_r, args, ctx) => asMergeResult(ctx.services.catalog.merge(args, ctx.actor)),
+    resolve: (_r, args, ctx) => mergeResult.wrap(ctx.services.catalog.merge(args, ctx.actor)),
   }),
   cherryPick: t.field({
-    type: MergeResult,
-    authScopes: engineer,
-    unauthorizedResolver: deniedAsResult,
+    type: mergeResult.union,
+    ...engineer,
     args: { hashes: t.arg.stringList({ required: true }), into: t.arg.string({ required: true }), expectedHash: t.arg.string() },
-    resolve: (_r, { hashes, into, expectedHash }, ctx) =>
-      asMergeResult(ctx.services.catalog.cherryPick(hashes, into, expectedHash, ctx.actor)),
+    resolve: (_r, { hashes, into, expectedHash }, ctx) => mergeResult.wrap(ctx.services.catalog.cherryPick(hashes, into, expectedHash, ctx.actor)),
   }),
 }));

@@ -1,4 +1,9 @@
-/** The Error interface, ErrorCode and one object type per domain error class (API.md). */
+/**
+ * The Error interface, ErrorCode, and the registry of error types: one GraphQL object type per
+ * domain error class (API.md). Result unions name error classes only and get their types from here
+ * (resolvers/result-union.ts).
+ */
+import type { FieldMap, ObjectRef } from '@pothos/core';
 import { builder } from '../schema/builder.js';
 import { publicMessage } from '../src/graphql-errors.js';
 import {
@@ -38,54 +43,47 @@ const ConflictRef = builder.objectRef<Conflict>('Conflict').implement({
   }),
 });
 
-const errorObject = { interfaces: [ErrorInterface] };
+/** A domain error class (abstract classes included, for typing; only concrete ones are registered). */
+export type ErrorClass = abstract new (...args: never[]) => DomainError;
 
-export const NotFoundType = builder.objectType(NotFound, { name: 'NotFound', ...errorObject, fields: () => ({}) });
-export const AlreadyExistsType = builder.objectType(AlreadyExists, { name: 'AlreadyExists', ...errorObject, fields: () => ({}) });
-export const ReferenceConflictType = builder.objectType(ReferenceConflict, {
-  name: 'ReferenceConflict',
-  ...errorObject,
-  fields: (t) => ({
-    expectedHash: t.exposeString('expectedHash', { nullable: true }),
-    actualHash: t.exposeString('actualHash', { nullable: true }),
-    conflicts: t.field({ type: [ConflictRef], resolve: (e) => e.conflicts }),
-  }),
-});
-export const MergeConflictType = builder.objectType(MergeConflict, {
-  name: 'MergeConflict',
-  ...errorObject,
-  fields: (t) => ({
-    commonAncestor: t.exposeString('commonAncestor', { nullable: true }),
-    conflicts: t.field({ type: [ConflictRef], resolve: (e) => e.conflicts }),
-  }),
-});
-export const InvalidInputType = builder.objectType(InvalidInput, {
-  name: 'InvalidInput',
-  ...errorObject,
-  fields: (t) => ({ field: t.exposeString('field', { nullable: true }) }),
-});
-export const ForbiddenType = builder.objectType(Forbidden, { name: 'Forbidden', ...errorObject, fields: () => ({}) });
-export const UnauthenticatedType = builder.objectType(Unauthenticated, { name: 'Unauthenticated', ...errorObject, fields: () => ({}) });
-export const ProtectedBranchType = builder.objectType(ProtectedBranch, {
-  name: 'ProtectedBranch',
-  ...errorObject,
-  fields: (t) => ({ branch: t.exposeString('branch') }),
-});
-export const SchemaMismatchType = builder.objectType(SchemaMismatch, {
-  name: 'SchemaMismatch',
-  ...errorObject,
-  fields: (t) => ({ column: t.exposeString('column', { nullable: true }) }),
-});
-export const LimitExceededType = builder.objectType(LimitExceeded, { name: 'LimitExceeded', ...errorObject, fields: () => ({}) });
-export const BackendUnavailableType = builder.objectType(BackendUnavailable, { name: 'BackendUnavailable', ...errorObject, fields: () => ({}) });
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer S> ? S : never;
+type ErrorTypeRef = ObjectRef<Types, DomainError>;
 
-/** Error classes per result union, as API.md lists them. */
-export const RESULT_ERRORS = {
-  createBranch: [NotFound, AlreadyExists, InvalidInput, Forbidden],
-  deleteBranch: [NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch],
-  createTag: [NotFound, AlreadyExists, InvalidInput, Forbidden],
-  deleteTag: [NotFound, ReferenceConflict, InvalidInput, Forbidden],
-  assignBranch: [NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch],
-  createNamespace: [NotFound, AlreadyExists, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch],
-  merge: [MergeConflict, NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch],
-};
+const ERROR_TYPES = new Map<ErrorClass, ErrorTypeRef>();
+
+/** Registers the object type of one error class: it implements Error and adds the class's own fields. */
+function errorType<E extends DomainError>(
+  cls: new (...args: never[]) => E,
+  name: string,
+  fields: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, E>) => FieldMap = () => ({}),
+): void {
+  // Typed for DomainError: Pothos cannot check a generic class against the interface's shape.
+  const ref = builder.objectType(cls as unknown as new (...args: any[]) => DomainError, { name, interfaces: [ErrorInterface], fields: fields as never });
+  ERROR_TYPES.set(cls, ref);
+}
+
+/** The GraphQL type of a domain error class; a class without one is a schema bug, caught at build. */
+export function errorTypeOf(cls: ErrorClass): ErrorTypeRef {
+  const type = ERROR_TYPES.get(cls);
+  if (!type) throw new Error(`${cls.name} has no GraphQL error type: register it in resolvers/errors.ts`);
+  return type;
+}
+
+errorType(NotFound, 'NotFound');
+errorType(AlreadyExists, 'AlreadyExists');
+errorType(ReferenceConflict, 'ReferenceConflict', (t) => ({
+  expectedHash: t.exposeString('expectedHash', { nullable: true }),
+  actualHash: t.exposeString('actualHash', { nullable: true }),
+  conflicts: t.field({ type: [ConflictRef], resolve: (e) => e.conflicts }),
+}));
+errorType(MergeConflict, 'MergeConflict', (t) => ({
+  commonAncestor: t.exposeString('commonAncestor', { nullable: true }),
+  conflicts: t.field({ type: [ConflictRef], resolve: (e) => e.conflicts }),
+}));
+errorType(InvalidInput, 'InvalidInput', (t) => ({ field: t.exposeString('field', { nullable: true }) }));
+errorType(Forbidden, 'Forbidden');
+errorType(Unauthenticated, 'Unauthenticated');
+errorType(ProtectedBranch, 'ProtectedBranch', (t) => ({ branch: t.exposeString('branch') }));
+errorType(SchemaMismatch, 'SchemaMismatch', (t) => ({ column: t.exposeString('column', { nullable: true }) }));
+errorType(LimitExceeded, 'LimitExceeded');
+errorType(BackendUnavailable, 'BackendUnavailable');

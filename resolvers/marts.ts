@@ -3,8 +3,7 @@ import { builder } from '../schema/builder.js';
 import { Forbidden, InvalidInput, NotFound } from '../src/domain/errors.js';
 import type { MartColumn, Publication, PublishedMart } from '../src/ports/mart-store.js';
 import { selectsField } from '../src/util/selection.js';
-import { ForbiddenType, InvalidInputType, NotFoundType } from './errors.js';
-import { deniedAsResult, sharedResultUnion } from './result-union.js';
+import { deniedAsResult, resultUnion } from './result-union.js';
 import { OrderByInput, RowPageRef, toRowPage } from './tables.js';
 
 const MartColumnRef = builder.objectRef<MartColumn>('MartColumn').implement({
@@ -64,12 +63,7 @@ builder.queryFields((t) => ({
 const PublishMartsSuccess = builder.objectRef<{ marts: PublishedMart[] }>('PublishMartsSuccess').implement({
   fields: (t) => ({ marts: t.field({ type: [MartNode], resolve: (s) => s.marts }) }),
 });
-const publishResult = sharedResultUnion<{ marts: PublishedMart[] }>(
-  'PublishMartsResult',
-  PublishMartsSuccess,
-  [NotFoundType, InvalidInputType, ForbiddenType],
-  [NotFound, InvalidInput, Forbidden],
-);
+const publishResult = resultUnion<{ marts: PublishedMart[] }>('PublishMartsResult', PublishMartsSuccess, [NotFound, InvalidInput, Forbidden]);
 
 builder.mutationFields((t) => ({
   publishMarts: t.field({

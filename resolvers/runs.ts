@@ -5,8 +5,7 @@ import { Forbidden, InvalidInput, NotFound } from '../src/domain/errors.js';
 import { RUN_EVENT_TYPES, RUN_STATUSES, type AuditResult, type PipelineRun, type RunEvent } from '../src/domain/runs.js';
 import type { Pipeline, PipelineLoadError, PipelineStepInfo } from '../src/pipelines/spec.js';
 import { CommitNode } from './commits.js';
-import { ForbiddenType, InvalidInputType, NotFoundType } from './errors.js';
-import { deniedAsResult, sharedResultUnion } from './result-union.js';
+import { deniedAsResult, resultUnion } from './result-union.js';
 
 /**
  * A run as the client names it: its `runId`, or the node `id` that lists and `node(id:)` give
@@ -155,10 +154,9 @@ const StartRunSuccess = builder.objectRef<{ run: PipelineRun }>('StartRunSuccess
 const CancelRunSuccess = builder.objectRef<{ run: PipelineRun }>('CancelRunSuccess').implement({
   fields: (t) => ({ run: t.field({ type: PipelineRunNode, resolve: (s) => s.run }) }),
 });
-const errors = [NotFoundType, InvalidInputType, ForbiddenType];
-const errorClasses = [NotFound, InvalidInput, Forbidden];
-const startResult = sharedResultUnion<{ run: PipelineRun }>('StartRunResult', StartRunSuccess, errors, errorClasses);
-const cancelResult = sharedResultUnion<{ run: PipelineRun }>('CancelRunResult', CancelRunSuccess, errors, errorClasses);
+const errors = [NotFound, InvalidInput, Forbidden];
+const startResult = resultUnion<{ run: PipelineRun }>('StartRunResult', StartRunSuccess, errors);
+const cancelResult = resultUnion<{ run: PipelineRun }>('CancelRunResult', CancelRunSuccess, errors);
 
 /** Starting and cancelling runs needs engineer (src/auth/policy.ts; the service checks again). */
 const engineer = { authScopes: { engineer: true }, unauthorizedResolver: deniedAsResult } as const;

@@ -12,16 +12,7 @@ import {
 import type { Commit } from '../src/ports/version-store.js';
 import type { TableView } from '../src/services/table-view.js';
 import { CommitNode } from './commits.js';
-import {
-  AlreadyExistsType,
-  ForbiddenType,
-  InvalidInputType,
-  NotFoundType,
-  ProtectedBranchType,
-  ReferenceConflictType,
-  SchemaMismatchType,
-} from './errors.js';
-import { deniedAsResult, sharedResultUnion } from './result-union.js';
+import { deniedAsResult, resultUnion } from './result-union.js';
 import { SnapshotNode, TableNode, type SnapshotView } from './tables.js';
 
 const ColumnInput = builder.inputType('ColumnInput', {
@@ -91,14 +82,13 @@ const DropTableSuccess = builder.objectRef<{ name: string; commit: Commit }>('Dr
 /** Writing tables needs engineer; protected branches are checked in the table service (src/auth/policy.ts). */
 const engineer = { authScopes: { engineer: true }, unauthorizedResolver: deniedAsResult } as const;
 
-const common = [NotFoundType, ReferenceConflictType, InvalidInputType, ForbiddenType, ProtectedBranchType];
-const commonClasses = [NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch];
+const common = [NotFound, ReferenceConflict, InvalidInput, Forbidden, ProtectedBranch];
 
-const createResult = sharedResultUnion<TableCommit>('CreateTableResult', CreateTableSuccess, [AlreadyExistsType, ...common], [AlreadyExists, ...commonClasses]);
-const writeResult = sharedResultUnion<WriteOutcome>('WriteResult', WriteSuccess, [SchemaMismatchType, ...common], [SchemaMismatch, ...commonClasses]);
-const evolveResult = sharedResultUnion<TableCommit>('EvolveSchemaResult', EvolveSchemaSuccess, common, commonClasses);
-const rollbackResult = sharedResultUnion<TableCommit>('RollbackTableResult', RollbackTableSuccess, common, commonClasses);
-const dropResult = sharedResultUnion<{ name: string; commit: Commit }>('DropTableResult', DropTableSuccess, common, commonClasses);
+const createResult = resultUnion<TableCommit>('CreateTableResult', CreateTableSuccess, [AlreadyExists, ...common]);
+const writeResult = resultUnion<WriteOutcome>('WriteResult', WriteSuccess, [SchemaMismatch, ...common]);
+const evolveResult = resultUnion<TableCommit>('EvolveSchemaResult', EvolveSchemaSuccess, common);
+const rollbackResult = resultUnion<TableCommit>('RollbackTableResult', RollbackTableSuccess, common);
+const dropResult = resultUnion<{ name: string; commit: Commit }>('DropTableResult', DropTableSuccess, common);
 
 builder.mutationFields((t) => ({
   createTable: t.field({

@@ -33,8 +33,9 @@ export const builder = new SchemaBuilder<{
     File: { Input: File; Output: never };
   };
 }>({
-  // Order matters: the errors plugin wraps scope-auth, so a Forbidden thrown by a denied scope
-  // becomes the Forbidden member of a mutation's result union (relay first so node ids are parsed).
+  // Result unions are made by resolvers/result-union.ts (wrapOrThrow, and scope-auth's denial as the
+  // Forbidden member through unauthorizedResolver); the errors plugin unwraps those wrapped errors
+  // for the error types' isTypeOf. Relay before scope-auth so node ids are parsed.
   plugins: [ErrorsPlugin, RelayPlugin, ScopeAuthPlugin, DataloaderPlugin],
   scopeAuth: {
     // Subscriptions are checked when they start, not per event.

@@ -3,8 +3,8 @@
  * least that one (viewer < analyst < engineer < admin), so `authScopes: { analyst: true }` admits
  * analysts, engineers and admins. Booleans rather than a parameterised loader: Pothos checks a
  * boolean scope without building a loader cache per request. A denied field throws the domain
- * Forbidden, so the errors plugin turns it into the `Forbidden` member of a mutation's result union
- * and the error mask gives queries `extensions.code: FORBIDDEN`.
+ * Forbidden: a mutation's result union answers it as its `Forbidden` member (deniedAsResult in
+ * resolvers/result-union.ts) and the error mask gives queries `extensions.code: FORBIDDEN`.
  */
 import { Forbidden } from '../domain/errors.js';
 import { activeRole, type Actor } from './actor.js';
