@@ -32,6 +32,7 @@ import { seedDemo } from './services/demo.js';
 import { createServices, type Services } from './services/index.js';
 import { PipelineRegistry } from './pipelines/registry.js';
 import { RunEngine } from './runs/engine.js';
+import { RunQueueSignal } from './runs/queue-signal.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
@@ -46,6 +47,7 @@ import { requestIdOnErrors } from './limits/request-id.js';
 import { graphiqlCsp, securityHeaders } from './security/headers.js';
 import { bundledGraphiQL } from './graphiql.js';
 import { GatewayResponse } from './http-response.js';
+import { makeTempDir } from './util/temp-dir.js';
 import { corsOptions, setCorsHeaders } from './security/cors.js';
 
 export interface App {
@@ -114,20 +116,19 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       const pipelines = new PipelineRegistry(config.runs.pipelinesDir, logger);
       await pipelines.load();
       pipelineRegistry = pipelines;
-      services = createServices({ ...backends, protectedBranches: config.protectedBranches, pipelines, logger });
+      const runQueue = new RunQueueSignal(); // RunService tells it of queued runs, the engine listens
+      services = createServices({ ...backends, protectedBranches: config.protectedBranches, pipelines, logger, runQueue });
       engine = new RunEngine(
-        { runs: backends.runs, bus: backends.bus, services, pipelines, config: config.runs, logger, singleProcess: backends.db.kind === 'pglite' },
+        { runs: backends.runs, bus: backends.bus, queue: runQueue, services, pipelines, config: config.runs, logger, singleProcess: backends.db.kind === 'pglite' },
         `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       );
-      const runEngine = engine;
-      services.runs.onQueued = () => runEngine.wake();
       await engine.start();
       const martStore = services.marts.store;
       liveSchema = new LiveSchema(schema, () => martStore.list(), logger);
       await liveSchema.start(backends.bus);
       if (config.demo) await seedDemo(services, logger);
       const allowList = config.limits.persistedOperationsFile ? loadAllowList(config.limits.persistedOperationsFile) : undefined;
-      // Uploads stream to the object store's local scratch space, beside the files written from them.
+      // Uploads stream to a private folder per request under $CASCADE_HOME/uploads (the engine reads them there).
       const served = liveSchema;
       const rateLimit = config.limits.rateLimit.perSecond > 0 ? new RateLimit(config.limits.rateLimit, rateKeyFor(authEnabled(config.auth))) : undefined;
       // What applies as operations execute, shared by yoga's plugins and the direct POST path.
@@ -138,7 +139,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
         config,
         logger,
         { makeContext, maskError, operationLog },
-        { execution, allowList, rateLimit, uploadDir: () => backends!.objects.scratchDir() },
+        { execution, allowList, rateLimit, uploadDir: () => makeTempDir('upload-', `${config.home}/uploads`) },
         () => served.current,
       );
       const posts = { direct: metrics.graphqlPosts.labels('direct'), yoga: metrics.graphqlPosts.labels('yoga') };

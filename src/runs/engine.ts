@@ -16,6 +16,7 @@ import type { RunStore } from '../ports/run-store.js';
 import type { Pipeline } from '../pipelines/spec.js';
 import type { PipelineRegistry } from '../pipelines/registry.js';
 import type { Services } from '../services/index.js';
+import type { RunQueueSignal } from './queue-signal.js';
 import { RunRecorder } from './recorder.js';
 import { runAudit } from './steps/audit.js';
 import { runIngest } from './steps/ingest.js';
@@ -48,11 +49,14 @@ export class RunEngine {
   private polling = false;
   private repoll = false;
   private started = false;
+  private unlisten: (() => void) | undefined;
 
   constructor(
     private readonly deps: {
       runs: RunStore;
       bus: EventBus;
+      /** Runs queued in this process (RunService tells it): claimed at once. */
+      queue: RunQueueSignal;
       services: Services;
       pipelines: PipelineRegistry;
       config: RunsConfig;
@@ -75,6 +79,7 @@ export class RunEngine {
     this.timer.unref();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(500, Math.floor(this.deps.config.leaseMs / 3)));
     this.heartbeatTimer.unref();
+    this.unlisten = this.deps.queue.listen(() => this.wake());
     void this.listenForQueuedRuns();
     void this.poll();
   }
@@ -90,13 +95,14 @@ export class RunEngine {
   }
 
   /** Looks for queued runs now (called when a run is queued on any instance). */
-  wake(): void {
+  private wake(): void {
     if (this.started) void this.poll();
   }
 
   /** Stops taking runs; runs in flight stop at once and are marked FAILED. */
   async stop(): Promise<void> {
     this.started = false;
+    this.unlisten?.();
     clearInterval(this.timer);
     clearInterval(this.heartbeatTimer);
     this.stopping.abort();

@@ -7,6 +7,7 @@ import type { RunStore } from '../ports/run-store.js';
 import type { MartStore } from '../ports/mart-store.js';
 import type { Logger } from '../logger.js';
 import type { PipelineRegistry } from '../pipelines/registry.js';
+import type { RunQueueSignal } from '../runs/queue-signal.js';
 import { RunService } from './runs.js';
 import { CatalogService } from './catalog.js';
 import { MartService } from './marts.js';
@@ -33,6 +34,8 @@ export function createServices(deps: {
   marts: MartStore;
   pipelines: PipelineRegistry;
   logger: Logger;
+  /** Told of each run queued through RunService (the run engine listens). */
+  runQueue: RunQueueSignal;
 }): Services {
   const catalog = new CatalogService(deps.store, deps.protectedBranches);
   const tables = new TableService(catalog, deps.store, deps.objects, deps.engine);
@@ -40,7 +43,7 @@ export function createServices(deps: {
     catalog,
     tables,
     marts: new MartService(catalog, tables, deps.engine, deps.marts, deps.bus),
-    runs: new RunService(deps.pipelines, deps.runs, deps.bus, catalog, deps.store, deps.logger),
+    runs: new RunService(deps.pipelines, deps.runs, deps.bus, catalog, deps.store, deps.logger, deps.runQueue),
     store: deps.store,
     objects: deps.objects,
     engine: deps.engine,

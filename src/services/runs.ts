@@ -17,6 +17,7 @@ import type { Pipeline } from '../pipelines/spec.js';
 import type { CatalogService } from './catalog.js';
 import { RunRecorder } from '../runs/recorder.js';
 import { RunTails } from '../runs/tails.js';
+import type { RunQueueSignal } from '../runs/queue-signal.js';
 import type { Logger } from '../logger.js';
 
 const RUN_ID = /^[0-9a-fA-F-]{1,64}$/;
@@ -24,8 +25,6 @@ const RUN_ID = /^[0-9a-fA-F-]{1,64}$/;
 export class RunService {
   private readonly recorder: RunRecorder;
   private readonly tails: RunTails;
-  /** Set by the app once the engine exists: pokes it when a run is queued here. */
-  onQueued: () => void = () => undefined;
 
   constructor(
     readonly pipelines: PipelineRegistry,
@@ -34,6 +33,8 @@ export class RunService {
     private readonly catalog: CatalogService,
     private readonly store: VersionStore,
     logger: Logger,
+    /** Told of each run queued here (the run engine listens: it claims the run at once). */
+    private readonly queue: RunQueueSignal,
   ) {
     this.recorder = new RunRecorder(runs, bus, logger);
     this.tails = new RunTails(runs, bus);
@@ -68,7 +69,7 @@ export class RunService {
     const { run, event } = await this.runs.createRun({ pipeline: pipeline.spec.name, target, params, startedBy: actor.subject, retryOf: args.retryOf ?? null });
     await this.recorder.noticeEvent(event);
     await this.recorder.noticeRun(run);
-    this.onQueued();
+    this.queue.queued();
     return run;
   }
 

@@ -30,7 +30,7 @@ function setup() {
   } as unknown as RunStore;
   const bus = createMemoryEventBus();
   const catalog = { policy: { require: () => undefined } } as never;
-  const service = new RunService({} as never, store, bus, catalog, {} as never, { warn: () => undefined } as never);
+  const service = new RunService({} as never, store, bus, catalog, {} as never, { warn: () => undefined } as never, {} as never);
   const append = async (type: RunEvent['type'] = 'STEP_PROGRESS') => {
     const e: RunEvent = { runId: RUN, seq: stored.length + 1, at: new Date(), type, step: null, level: 'INFO', message: '', data: null };
     stored.push(e);
