@@ -1,8 +1,9 @@
 /** Custom scalars: DateTime (ISO-8601 UTC), JSON, BigInt (64-bit as a string) and File (uploads). */
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { ErrorCode } from '../src/domain/errors.js';
 import { builder } from './builder.js';
 
-const invalid = (message: string) => new GraphQLError(message, { extensions: { code: 'INVALID_INPUT' } });
+const invalid = (message: string) => new GraphQLError(message, { extensions: { code: ErrorCode.INVALID_INPUT } });
 
 builder.scalarType('DateTime', {
   description: 'ISO-8601 instant, serialised in UTC',

@@ -6,7 +6,7 @@
  * afterwards (src/limits/request-id.ts and the graphql-ws wiring in app.ts).
  */
 import { GraphQLError } from 'graphql';
-import { isDomainError } from './domain/errors.js';
+import { ErrorCode, INTERNAL_ERROR_CODE, isDomainError } from './domain/errors.js';
 import type { Logger } from './logger.js';
 
 /** Absolute paths (two segments or more) and URLs with a scheme. */
@@ -41,9 +41,9 @@ export function publicCode(error: unknown): string {
   if (isDomainError(original)) return original.code;
   if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isRequestParseError(error))) {
     const given = error.extensions?.code;
-    return typeof given === 'string' && !BAD_REQUEST_CODES.has(given) ? given : 'INVALID_INPUT';
+    return typeof given === 'string' && !BAD_REQUEST_CODES.has(given) ? given : ErrorCode.INVALID_INPUT;
   }
-  return 'INTERNAL_SERVER_ERROR';
+  return INTERNAL_ERROR_CODE;
 }
 
 export function createMaskError(logger: Logger, opts: { production?: boolean } = {}) {
@@ -71,7 +71,7 @@ export function createMaskError(logger: Logger, opts: { production?: boolean } =
     return new GraphQLError('Unexpected error.', {
       nodes: error instanceof GraphQLError ? error.nodes : undefined,
       path: error instanceof GraphQLError ? error.path : undefined,
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      extensions: { code: INTERNAL_ERROR_CODE },
     });
   };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../schema/context.js';
 import type { wsAuthHooks } from '../src/auth/ws.js';
+import { ErrorCode } from '../src/domain/errors.js';
 import type { Logger } from '../src/logger.js';
 import { resolveWsOperation, type AllowList } from '../src/limits/persisted.js';
 import { resultWithRequestId, withRequestId } from '../src/limits/request-id.js';
@@ -57,7 +58,7 @@ export function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<
         try {
           document = parse(params.query);
         } catch (e) {
-          return refuse([e instanceof GraphQLError ? e : new GraphQLError('Syntax Error', { extensions: { code: 'INVALID_INPUT' } })]);
+          return refuse([e instanceof GraphQLError ? e : new GraphQLError('Syntax Error', { extensions: { code: ErrorCode.INVALID_INPUT } })]);
         }
         const errors = validate(s, document);
         if (errors.length > 0) return refuse(errors);

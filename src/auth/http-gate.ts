@@ -6,7 +6,7 @@
  * per request object; graphql-ws connections register theirs on the upgrade request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DomainError, Forbidden, Unauthenticated } from '../domain/errors.js';
+import { DomainError, Forbidden, INTERNAL_ERROR_CODE, Unauthenticated } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import { NO_ACCESS, OPEN_ACTOR, type Actor } from './actor.js';
 import type { Authenticator, Credentials } from './authenticate.js';
@@ -125,5 +125,5 @@ export function sendAuthError(res: ServerResponse, e: unknown, logger: Logger): 
   res.writeHead(status, headers);
   // Every error carries the request id the logs carry (assignRequestId set it on the request).
   const requestId = String(res.req?.headers['x-request-id'] ?? '');
-  res.end(JSON.stringify({ errors: [{ message: err.message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : err.code, requestId } }] }));
+  res.end(JSON.stringify({ errors: [{ message: err.message, extensions: { code: status === 500 ? INTERNAL_ERROR_CODE : err.code, requestId } }] }));
 }

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
-import { Forbidden } from '../domain/errors.js';
+import { ErrorCode, Forbidden } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import type { HttpAuthGate } from './http-gate.js';
 
@@ -35,7 +35,7 @@ export function wsAuthHooks(gate: HttpAuthGate, logger: Logger) {
       const exp = gate.actorOf(ctx.extra.request).expiresAt;
       if (exp == null || exp > Date.now()) return null;
       ctx.extra.socket.close(4401, 'Unauthorized: the token has expired');
-      return [new GraphQLError('the token has expired', { extensions: { code: 'UNAUTHENTICATED' } })];
+      return [new GraphQLError('the token has expired', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
     },
   };
 }

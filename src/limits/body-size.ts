@@ -5,6 +5,7 @@
  * requests (uploads) have their own, larger limit.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../domain/errors.js';
 import { errorBody, limitError } from './errors.js';
 
 export interface BodyLimits {
@@ -52,7 +53,7 @@ async function collectChunked(req: IncomingMessage, res: ServerResponse, max: nu
 function tooLarge(req: IncomingMessage, res: ServerResponse, max: number, multipart: boolean): true {
   const what = multipart ? 'upload' : 'request body';
   res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-  res.end(errorBody(`the ${what} is larger than the limit of ${max} bytes`, 'LIMIT_EXCEEDED', String(req.headers['x-request-id'] ?? '')));
+  res.end(errorBody(`the ${what} is larger than the limit of ${max} bytes`, ErrorCode.LIMIT_EXCEEDED, String(req.headers['x-request-id'] ?? '')));
   // Let the client finish sending what it has in flight, then drop the connection.
   req.resume();
   return true;

@@ -2,12 +2,13 @@
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import type { ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../domain/errors.js';
 import { limitError } from './errors.js';
 
 const noIntrospection: ValidationRule = (context) => ({
   Field(node) {
     if (node.name.value === '__schema' || node.name.value === '__type') {
-      context.reportError(limitError('introspection is disabled on this gateway', { code: 'FORBIDDEN', nodes: node }));
+      context.reportError(limitError('introspection is disabled on this gateway', { code: ErrorCode.FORBIDDEN, nodes: node }));
     }
   },
 });

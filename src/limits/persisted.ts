@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../domain/errors.js';
 import { limitError } from './errors.js';
 
 export interface AllowList {
@@ -27,7 +28,7 @@ export function loadAllowList(file: string): AllowList {
 }
 
 export function persistedOperations(list: AllowList): Plugin {
-  const refused = { message: 'only persisted operations are allowed on this gateway', extensions: { code: 'FORBIDDEN', http: { status: 403 } } };
+  const refused = { message: 'only persisted operations are allowed on this gateway', extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } } };
   return usePersistedOperations({
     getPersistedOperation: (key) => list.byId.get(key) ?? null,
     allowArbitraryOperations: false,
@@ -39,7 +40,7 @@ export function persistedOperations(list: AllowList): Plugin {
       return typeof doc === 'string' ? doc : null;
     },
     customErrors: {
-      notFound: { message: 'unknown persisted operation', extensions: { code: 'FORBIDDEN', http: { status: 403 } } },
+      notFound: { message: 'unknown persisted operation', extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } } },
       persistedQueryOnly: refused,
       keyNotFound: refused,
     },
@@ -52,10 +53,10 @@ export function resolveWsOperation(list: AllowList, params: { query?: unknown; e
   const hash = ext?.persistedQuery?.sha256Hash;
   if (typeof hash === 'string') {
     const q = list.byId.get(hash);
-    return q ? { query: q } : { error: limitError('unknown persisted operation', { code: 'FORBIDDEN' }) };
+    return q ? { query: q } : { error: limitError('unknown persisted operation', { code: ErrorCode.FORBIDDEN }) };
   }
   if (typeof params.query === 'string' && (list.texts.has(params.query) || list.byId.has(sha256(params.query)))) return { query: params.query };
-  return { error: limitError('only persisted operations are allowed on this gateway', { code: 'FORBIDDEN' }) };
+  return { error: limitError('only persisted operations are allowed on this gateway', { code: ErrorCode.FORBIDDEN }) };
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

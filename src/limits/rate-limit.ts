@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { admittedActor } from '../auth/http-gate.js';
+import { ErrorCode } from '../domain/errors.js';
 import { errorBody, limitError } from './errors.js';
 
 export interface RateLimitOptions {
@@ -64,7 +65,7 @@ export class RateLimit {
     const wait = this.buckets.take(this.keyOf({ req, actor: admittedActor(req) }));
     if (wait === 0) return false;
     res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(wait) });
-    res.end(errorBody(message(wait), 'LIMIT_EXCEEDED', String(req.headers['x-request-id'] ?? '')));
+    res.end(errorBody(message(wait), ErrorCode.LIMIT_EXCEEDED, String(req.headers['x-request-id'] ?? '')));
     return true;
   }
 

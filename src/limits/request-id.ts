@@ -5,6 +5,7 @@
  */
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode, INTERNAL_ERROR_CODE } from '../domain/errors.js';
 
 /** graphql-js's and yoga's own codes for a request that cannot run all mean INVALID_INPUT here. */
 const INVALID_INPUT_CODES = new Set(['BAD_REQUEST', 'BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND']);
@@ -17,7 +18,7 @@ const INVALID_INPUT_CODES = new Set(['BAD_REQUEST', 'BAD_USER_INPUT', 'GRAPHQL_P
 export function withRequestId(error: unknown, requestId: string, opts: { ws?: boolean } = {}): GraphQLError {
   if (error instanceof GraphQLError) {
     const { originalError: _o, http, code, ...rest } = error.extensions ?? {};
-    const finalCode = typeof code !== 'string' || INVALID_INPUT_CODES.has(code) ? 'INVALID_INPUT' : code;
+    const finalCode = typeof code !== 'string' || INVALID_INPUT_CODES.has(code) ? ErrorCode.INVALID_INPUT : code;
     return new GraphQLError(error.message, {
       nodes: error.nodes,
       source: error.source,
@@ -28,7 +29,7 @@ export function withRequestId(error: unknown, requestId: string, opts: { ws?: bo
     });
   }
   const message = error instanceof Error ? error.message : 'Unexpected error.';
-  return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } });
+  return new GraphQLError(message, { extensions: { code: INTERNAL_ERROR_CODE, requestId } });
 }
 
 export function resultWithRequestId<T extends ExecutionResult>(result: T, requestId: string, opts: { ws?: boolean } = {}): T {

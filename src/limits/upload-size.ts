@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { readMultipart, type MultipartForm, type MultipartLimits } from '../uploads.js';
+import { ErrorCode } from '../domain/errors.js';
 import { limitError } from './errors.js';
 
 /** A scratch folder for one request's uploads, and how to remove it. */
@@ -43,7 +44,7 @@ export function uploadLimits(limits: { maxBodyBytes: number; maxUploadBytes: num
     const limit = e instanceof Error && /limit|size exceeded/i.test(e.message) && !/^the upload/.test(e.message);
     if (limit) throw limitError(`multipart request over the limits: ${e.message}`, { status: 413 });
     if (e instanceof Error && 'extensions' in e) throw e; // our own counter (body-size.ts)
-    throw limitError('malformed multipart request', { code: 'INVALID_INPUT', status: 400 });
+    throw limitError('malformed multipart request', { code: ErrorCode.INVALID_INPUT, status: 400 });
   };
   // Not async itself: a request that is not multipart (nearly all) goes on without a promise.
   const onMultipart = async ({ request, serverContext, setRequestParser }: RequestParseArgs) => {
@@ -87,7 +88,7 @@ export function uploadLimits(limits: { maxBodyBytes: number; maxUploadBytes: num
 
 type RequestParseArgs = Parameters<NonNullable<Plugin['onRequestParse']>>[0];
 
-const invalid = (message: string) => limitError(message, { code: 'INVALID_INPUT', status: 400 });
+const invalid = (message: string) => limitError(message, { code: ErrorCode.INVALID_INPUT, status: 400 });
 
 /** `operations` with every path `map` names set to its file, as yoga's own multipart parser does. */
 export function graphqlParams(form: MultipartForm): GraphQLParams | GraphQLParams[] {
