@@ -61,7 +61,7 @@ describe('limits: rate limit, timeout, cost, uploads', () => {
   });
 
   it('streams uploads to scratch files that are removed once the response is sent, refused or not', async () => {
-    const scratch = path.join(g.home, 'warehouse', '.scratch');
+    const scratch = path.join(g.home, 'uploads');
     const left = async () => (await fs.readdir(scratch).catch(() => [] as string[])).length;
     const upload = (size: number) => {
       const form = new FormData();
