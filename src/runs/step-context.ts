@@ -4,11 +4,45 @@
  * 2 s) and records their commits.
  */
 import type { Actor } from '../auth/actor.js';
+import type { IcebergTableContent } from '../domain/content.js';
+import type { TableMetadata } from '../domain/iceberg/types.js';
 import type { LogLevel, PipelineRun } from '../domain/runs.js';
 import type { Pipeline } from '../pipelines/spec.js';
 import type { Commit } from '../ports/version-store.js';
-import type { QueryEngine } from '../ports/query-engine.js';
-import type { TableService } from '../services/table-writes.js';
+import type { QueryEngine, SqlResult, WriteInput } from '../ports/query-engine.js';
+
+/** Where a table was read: a ref and the commit it pointed at. */
+export interface StepReadPoint {
+  refName: string | null;
+  commitHash: string;
+}
+
+/**
+ * The table reads and writes steps make, as the run's actor (TableService in
+ * src/services/table-writes.ts provides them: the same rules as the API's mutations).
+ */
+export interface StepTables {
+  at(ref: string, actor: Actor): Promise<StepReadPoint>;
+  /** The table at that point, or null. */
+  tableAt(point: StepReadPoint, name: string): Promise<{ content: IcebergTableContent } | null>;
+  metadata(location: string): Promise<TableMetadata>;
+  createTable(
+    args: { branch: string; name: string; columns: { name: string; type: string }[]; createNamespaces?: boolean; message?: string | null },
+    actor: Actor,
+  ): Promise<{ commit: Commit }>;
+  write(mode: 'append', args: { branch: string; table: string; input: WriteInput; message?: string | null }, actor: Actor): Promise<{ commit: Commit; addedRows: string }>;
+  /** Upsert by key in one commit; null when the input has no rows. */
+  mergeByKey(
+    args: { branch: string; table: string; input: WriteInput; key: string[]; message?: string | null },
+    actor: Actor,
+  ): Promise<{ commit: Commit; incomingRows: number } | null>;
+  /** A query's result as the table's contents in one commit (created anew when missing or its columns differ). */
+  materialize(args: { branch: string; table: string; query: string; message?: string | null }, actor: Actor): Promise<{ commit: Commit; addedRows: number; created: boolean }>;
+  sql(ref: string, query: string, maxRows: number | null, actor: Actor): Promise<SqlResult>;
+}
+
+/** What steps ask the query engine directly: the columns an input would have (ingest infers a table's columns). */
+export type StepEngine = Pick<QueryEngine, 'describe'>;
 
 export interface StepCounts {
   rowsRead?: number;
@@ -24,8 +58,8 @@ export interface StepContext {
   params: Record<string, unknown>;
   /** Acts for the run: may write its branch (and merge into the target). */
   actor: Actor;
-  tables: TableService;
-  engine: QueryEngine;
+  tables: StepTables;
+  engine: StepEngine;
   /** Folder the pipeline files live in (relative file sources resolve against it). */
   pipelinesDir: string;
   /** Latest counts of the step; the engine reports them. Cheap: call it as often as you like. */

@@ -7,6 +7,7 @@ import { InvalidInput, NotFound } from '../domain/errors.js';
 import { columnListProblem, parseWhere, type ColumnKind } from '../domain/filters.js';
 import { formatType } from '../domain/iceberg/type-strings.js';
 import type { DataFile, IcebergType, NestedField, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
+import { currentSchema } from '../domain/iceberg/types.js';
 import { MAX_PAGE_BYTES, pageSize } from '../domain/paging.js';
 import { parseTableMetadata } from '../iceberg/metadata-json.js';
 import { ManifestCache, planScan, selectSnapshot } from '../iceberg/scan-planner.js';
@@ -264,9 +265,7 @@ export class TableReads {
   }
 }
 
-export function currentSchema(m: TableMetadata): Schema {
-  return m.schemas.find((s) => s.schemaId === m.currentSchemaId) ?? m.schemas[0]!;
-}
+export { currentSchema };
 
 export function pickSnapshot(m: TableMetadata, id: string | null, asOf: Date | null): Snapshot | null {
   if (id != null) return m.snapshots.find((s) => s.snapshotId === id) ?? null;

@@ -99,6 +99,11 @@ export interface TableMetadata {
   refs: Record<string, SnapshotRef>;
 }
 
+/** The schema the metadata names current (the first one if none matches). */
+export function currentSchema(m: TableMetadata): Schema {
+  return m.schemas.find((s) => s.schemaId === m.currentSchemaId) ?? m.schemas[0]!;
+}
+
 export type FileContent = 'DATA' | 'POSITION_DELETES' | 'EQUALITY_DELETES';
 
 /** A data or delete file as a manifest entry describes it (only live entries reach a scan). */

@@ -7,10 +7,10 @@
  * value already in the table.
  */
 import { InvalidInput } from '../../domain/errors.js';
+import { currentSchema } from '../../domain/iceberg/types.js';
 import type { IngestStep } from '../../pipelines/spec.js';
 import type { WriteInput } from '../../ports/query-engine.js';
 import type { Commit } from '../../ports/version-store.js';
-import { currentSchema } from '../../services/tables.js';
 import type { StepContext, StepOutcome } from '../step-context.js';
 import { fileInput } from './file-source.js';
 import { httpPages, maxCursor, shownUrl, type Cursor, type HttpSource } from './http-source.js';
