@@ -4,9 +4,7 @@
  * Each is created when a request first uses it.
  */
 import DataLoader from 'dataloader';
-import { NotFound } from '../src/domain/errors.js';
-import type { CommitHash } from '../src/domain/refs.js';
-import type { Commit, VersionStore } from '../src/ports/version-store.js';
+import type { Commit } from '../src/ports/version-store.js';
 import type { TableMetadata } from '../src/domain/iceberg/types.js';
 
 export interface Loaders {
@@ -15,21 +13,11 @@ export interface Loaders {
   metadata: DataLoader<string, TableMetadata>;
 }
 
-export function rootCommit(hash: CommitHash): Commit {
-  return {
-    hash,
-    parentHashes: [],
-    message: '',
-    author: '',
-    authorTime: null,
-    committer: null,
-    commitTime: new Date(0),
-    properties: {},
-    operations: [],
-  };
-}
-
-type LoaderServices = { store: VersionStore; tables: { metadata(location: string): Promise<TableMetadata> } };
+/** What the loaders batch, from the services (src/services/catalog.ts, src/services/tables.ts). */
+type LoaderServices = {
+  catalog: { commitsByHash(hashes: readonly string[]): Promise<(Commit | null)[]> };
+  tables: { metadata(location: string): Promise<TableMetadata> };
+};
 
 export function createLoaders(services: LoaderServices, onBatch: (loader: string) => void = () => {}): Loaders {
   return new RequestLoaders(services, onBatch);
@@ -53,20 +41,9 @@ class RequestLoaders implements Loaders {
   }
 
   get commit(): Loaders['commit'] {
-    const store = this.services.store;
     return (this.#commit ??= new DataLoader(async (hashes) => {
       this.onBatch('commit');
-      return Promise.all(
-        hashes.map(async (h) => {
-          if (h === store.noAncestorHash) return rootCommit(h as CommitHash);
-          try {
-            return await store.getCommit(h as CommitHash);
-          } catch (e) {
-            if (e instanceof NotFound) return null;
-            throw e;
-          }
-        }),
-      );
+      return this.services.catalog.commitsByHash(hashes);
     }));
   }
 }

@@ -1,11 +1,8 @@
-/** Subscriptions over the event bus: referenceUpdated. */
+/** referenceUpdated: the catalog's reference moves, as the catalog service streams them. */
 import { builder } from '../schema/builder.js';
 import type { ReferenceUpdateEvent } from '../src/domain/events.js';
-import { refName } from '../src/domain/refs.js';
-import { InvalidInput } from '../src/domain/errors.js';
 import { CommitNode } from './commits.js';
 import { ReferenceTypeEnum } from './references.js';
-import { filterEvents } from '../subscriptions/topics.js';
 
 const ReferenceUpdateKindEnum = builder.enumType('ReferenceUpdateKind', {
   values: ['CREATED', 'COMMITTED', 'MERGED', 'ASSIGNED', 'DELETED'] as const,
@@ -28,12 +25,7 @@ builder.subscriptionFields((t) => ({
     type: ReferenceUpdate,
     description: 'Every move of the named references (all when names is omitted): created, committed, merged, assigned, deleted',
     args: { names: t.arg.stringList() },
-    subscribe: async (_r, { names }, ctx) => {
-      if (names && names.length > 100) throw new InvalidInput('at most 100 names', 'names');
-      const wanted = names ? new Set(names.map((n, i) => refName(n, `names[${i}]`))) : null;
-      const readable = await ctx.services.catalog.watchFilter(ctx.actor, wanted ? [...wanted] : null);
-      return filterEvents(ctx.services.bus, 'referenceUpdated', (e) => (!wanted || wanted.has(e.name as never)) && readable(e));
-    },
+    subscribe: (_r, { names }, ctx) => ctx.services.catalog.referenceEvents(names, ctx.actor),
     resolve: (e) => e,
   }),
 }));

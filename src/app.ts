@@ -126,7 +126,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       const martStore = services.marts.store;
       liveSchema = new LiveSchema(schema, () => martStore.list(), logger);
       await liveSchema.start(backends.bus);
-      if (config.demo) await seedDemo(services, logger);
+      if (config.demo) await seedDemo(backends.store, services, logger);
       const allowList = config.limits.persistedOperationsFile ? loadAllowList(config.limits.persistedOperationsFile) : undefined;
       // Uploads stream to a private folder per request under $CASCADE_HOME/uploads (the engine reads them there).
       const served = liveSchema;

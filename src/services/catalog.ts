@@ -5,6 +5,7 @@
 import { checkMessage } from '../domain/commit-meta.js';
 import { contentKey, namespaceContent, type ContentKey } from '../domain/content.js';
 import { AlreadyExists, InvalidInput, NotFound } from '../domain/errors.js';
+import type { ReferenceUpdateEvent } from '../domain/events.js';
 import type { Actor } from '../auth/actor.js';
 import { AccessPolicy, type ReadTarget } from '../auth/policy.js';
 import {
@@ -17,7 +18,9 @@ import {
   type RefName,
   type ReferenceType,
 } from '../domain/refs.js';
+import type { EventBus } from '../ports/event-bus.js';
 import { paginate, type Connection, type PageArgs } from './pagination.js';
+import { filterEvents } from './topics.js';
 import type {
   Commit,
   CommitFilter,
@@ -49,6 +52,8 @@ export class CatalogService {
   constructor(
     readonly store: VersionStore,
     protectedGlobs: string[],
+    /** Carries `referenceUpdated` (published by the store's event decorator) to referenceEvents(). */
+    private readonly bus: EventBus,
   ) {
     this.policy = new AccessPolicy(protectedGlobs);
   }
@@ -113,10 +118,22 @@ export class CatalogService {
   }
 
   /**
+   * The live moves of the named references (every one when names is null) that the actor may read,
+   * for the referenceUpdated subscription. The bus subscription is made before this resolves.
+   * @throws InvalidInput (over 100 names, a bad name), Forbidden (a named ref the actor may not read)
+   */
+  async referenceEvents(names: readonly string[] | null | undefined, actor: Actor): Promise<AsyncIterableIterator<ReferenceUpdateEvent>> {
+    if (names && names.length > 100) throw new InvalidInput('at most 100 names', 'names');
+    const wanted = names ? new Set(names.map((n, i) => refName(n, `names[${i}]`))) : null;
+    const readable = await this.watchFilter(actor, wanted ? [...wanted] : null);
+    return filterEvents(this.bus, 'referenceUpdated', (e) => (!wanted || wanted.has(e.name as RefName)) && readable(e));
+  }
+
+  /**
    * For a subscription when it starts: Forbidden unless every named ref is readable by the actor;
    * returns the filter its events must pass (a viewer sees only the default branch and tags).
    */
-  async watchFilter(actor: Actor, names: readonly RefName[] | null): Promise<(r: { name: string; type: ReferenceType }) => boolean> {
+  private async watchFilter(actor: Actor, names: readonly RefName[] | null): Promise<(r: { name: string; type: ReferenceType }) => boolean> {
     this.policy.require(actor, 'viewer', 'watching references');
     if (this.policy.has(actor, 'analyst')) return () => true;
     const defaultName = await this.store.defaultBranch();
@@ -143,6 +160,26 @@ export class CatalogService {
       const page = await this.store.listReferences({ ...q, type: args.type ?? undefined, nameStartsWith: args.nameStartsWith ?? undefined });
       return all ? page : { ...page, items: page.items.filter((r) => this.policy.canRead(actor, r, defaultName)) };
     });
+  }
+
+  /**
+   * The commits of one DataLoader batch (loaders/index.ts), in order: null where a hash names no
+   * commit, and an empty root commit for the store's no-ancestor hash (the head of a branch without
+   * commits). Hashes are passed to the store as they are: they come from refs, parents and node ids.
+   */
+  async commitsByHash(hashes: readonly string[]): Promise<(Commit | null)[]> {
+    const store = this.store;
+    return Promise.all(
+      hashes.map(async (h) => {
+        if (h === store.noAncestorHash) return rootCommit(h as CommitHash);
+        try {
+          return await store.getCommit(h as CommitHash);
+        } catch (e) {
+          if (e instanceof NotFound) return null;
+          throw e;
+        }
+      }),
+    );
   }
 
   async commit(hash: string): Promise<Commit | null> {
@@ -288,4 +325,19 @@ export class CatalogService {
     });
   }
 
+}
+
+/** The commit a branch without commits points at (the store's no-ancestor hash): empty, at the epoch. */
+function rootCommit(hash: CommitHash): Commit {
+  return {
+    hash,
+    parentHashes: [],
+    message: '',
+    author: '',
+    authorTime: null,
+    committer: null,
+    commitTime: new Date(0),
+    properties: {},
+    operations: [],
+  };
 }

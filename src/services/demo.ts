@@ -2,13 +2,18 @@
  * Demo history for a fresh embedded home: branches main and dev, a feature branch merged into dev,
  * dev merged into main, a release tag, namespaces raw, bronze, silver, gold and marts with commits by
  * several authors, and real Iceberg tables (raw Nightscout entries → bronze → silver → gold → marts)
- * built on dev and published to main. Seeds only when the default branch has no commits yet.
+ * built on dev and published to main. Seeds only when the default branch has no commits yet. The
+ * history is written on the version store directly (its commits carry the demo's authors), the
+ * tables through the table and run services.
  */
 import type { Logger } from '../logger.js';
 import { namespaceContent } from '../domain/content.js';
 import type { RefName } from '../domain/refs.js';
 import type { Operation, VersionStore } from '../ports/version-store.js';
 import type { Services } from './index.js';
+
+/** The services the demo seeds through. */
+type DemoServices = Pick<Services, 'tables' | 'runs'>;
 import { seedDemoTables } from './demo-tables.js';
 import { systemActor } from '../auth/actor.js';
 
@@ -23,8 +28,7 @@ const LAYERS: Record<string, string> = {
   marts: 'Published marts served to dashboards',
 };
 
-export async function seedDemo(services: Services, logger: Logger): Promise<boolean> {
-  const store = services.store;
+export async function seedDemo(store: VersionStore, services: DemoServices, logger: Logger): Promise<boolean> {
   const main = await store.defaultBranch();
   const head = await store.getReference(main);
   if (head.hash !== store.noAncestorHash) return false;
@@ -66,7 +70,7 @@ export async function seedDemo(services: Services, logger: Logger): Promise<bool
   await store.commit(dev, undefined, { message: 'Document the bronze staging conventions', author: 'carol@example.com' }, [
     await update(dev, 'bronze', { ...attrs('bronze'), conventions: 'snake_case columns, one row per source record' }),
   ]);
-  await buildGlucoseTables(services, logger, dev, main);
+  await buildGlucoseTables(store, services, logger, dev, main);
   await mergeInto(store, main, dev, 'Bring the published glucose tables into dev', 'carol@example.com');
   await store.commit(dev, undefined, { message: 'Start the next ingestion window', author: 'ingest-bot' }, [
     put('raw.staging', { description: 'Landing area for the next batch' }),
@@ -81,11 +85,11 @@ export async function seedDemo(services: Services, logger: Logger): Promise<bool
  * untouched, so GraphiQL shows runs, events, audits and WAP branches. Without the pipeline file
  * (another PIPELINES_DIR) the tables are built directly on dev and merged.
  */
-async function buildGlucoseTables(services: Services, logger: Logger, dev: RefName, main: RefName): Promise<void> {
+async function buildGlucoseTables(store: VersionStore, services: DemoServices, logger: Logger, dev: RefName, main: RefName): Promise<void> {
   if (!services.runs.pipelines.get(DEMO_PIPELINE)) {
     logger.warn({ dir: services.runs.pipelines.dir }, `the demo pipeline '${DEMO_PIPELINE}' is not in the pipelines folder; building the demo tables without a run`);
     await seedDemoTables(services.tables, dev, DEMO_DAYS);
-    await mergeInto(services.store, dev, main, 'Publish dev to main after audits passed', 'alice@example.com');
+    await mergeInto(store, dev, main, 'Publish dev to main after audits passed', 'alice@example.com');
     return;
   }
   const actor = systemActor('alice@example.com');
@@ -97,7 +101,7 @@ async function buildGlucoseTables(services: Services, logger: Logger, dev: RefNa
   logger.info({ runId: failed.runId, status: failed.status }, 'demo run with bad readings finished (its audit fails by design)');
 }
 
-async function waitForRun(services: Services, runId: string, timeoutMs = 600_000) {
+async function waitForRun(services: DemoServices, runId: string, timeoutMs = 600_000) {
   const actor = systemActor('demo');
   const until = Date.now() + timeoutMs;
   for (;;) {

@@ -37,7 +37,7 @@ export function createServices(deps: {
   /** Told of each run queued through RunService (the run engine listens). */
   runQueue: RunQueueSignal;
 }): Services {
-  const catalog = new CatalogService(deps.store, deps.protectedBranches);
+  const catalog = new CatalogService(deps.store, deps.protectedBranches, deps.bus);
   const tables = new TableService(catalog, deps.store, deps.objects, deps.engine);
   return {
     catalog,

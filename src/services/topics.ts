@@ -1,6 +1,6 @@
-/** Typed topic access on the EventBus for subscription resolvers. */
-import type { Topic, Topics } from '../src/domain/events.js';
-import type { EventBus } from '../src/ports/event-bus.js';
+/** Typed topic access on the EventBus, for the services' subscriptions. */
+import type { Topic, Topics } from '../domain/events.js';
+import type { EventBus } from '../ports/event-bus.js';
 
 export type { Topic, Topics };
 

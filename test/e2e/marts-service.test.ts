@@ -95,7 +95,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         direct = async (q) => (await client.query(q)).rows;
         closeDirect = () => client.end();
       }
-      catalog = new CatalogService(store, ['main']);
+      catalog = new CatalogService(store, ['main'], bus);
       tables = new TableService(catalog, store, createLocalObjectStore(join(dir, 'warehouse')), engine);
       service = new MartService(catalog, tables, engine, marts, bus);
       await tables.createTable({ branch: 'main', name: 'marts.mrt_glucose_overview', columns: COLUMNS, createNamespaces: true }, admin);

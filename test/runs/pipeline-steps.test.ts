@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbEngine } from '../../src/adapters/query-engine/duckdb/index.js';
+import { createMemoryEventBus } from '../../src/adapters/event-bus/memory/index.js';
 import { createEmbeddedVersionStore } from '../../src/adapters/version-store/embedded/index.js';
 import { createLocalObjectStore } from '../../src/adapters/object-store/local/index.js';
 import { openPglite } from '../../src/adapters/sql/database.js';
@@ -38,7 +39,7 @@ beforeAll(async () => {
   const db = await openPglite(join(dir, 'catalog'));
   const store = await createEmbeddedVersionStore(db);
   const engine = await createDuckDbEngine({ threads: 2 });
-  const catalog = new CatalogService(store, []);
+  const catalog = new CatalogService(store, [], createMemoryEventBus());
   services = { catalog, tables: new TableService(catalog, store, createLocalObjectStore(join(dir, 'warehouse')), engine), engine };
   await services.catalog.createNamespace('main', 'raw', null, actor);
   closeAll = async () => {
