@@ -282,7 +282,7 @@ export async function runMartsBench(opts: SuiteRunOptions & { scenarios?: readon
         const csvDir = await opts.tempDir('cascade-bench-marts-csv-');
         const csv = path.join(csvDir, 'rows.csv');
         const view = (await tables.table('main', `marts.${name}`, actor))!;
-        const plan = await tables.localPlan(await tables.metadata(view.content.metadataLocation), null, null);
+        const plan = await tables.scanPlan(await tables.metadata(view.content.metadataLocation), null, null);
         await app.services.engine.exportCsv(plan, { path: csv });
         const ddl = `CREATE TABLE plain_copy (id bigint NOT NULL, reading_date date, device text, mean_mgdl double precision, tir_pct numeric(5,2), readings integer, updated_at timestamptz)`;
         const publishMs: number[] = [];

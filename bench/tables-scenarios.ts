@@ -407,12 +407,14 @@ export async function runHistory(sizes: TablesSizes['history'], env: Env): Promi
   await writeReadings(conn, path.join(dir, 'small.parquet'), 0, sizes.rowsPerFile);
   await writeReadings(conn, path.join(dir, 'single.parquet'), 0, totalRows);
   close();
-  const engine = await createDuckDbEngine({ connections: 1 });
+  const objects = createLocalObjectStore(`file://${g.warehouse}`);
+  const engine = await createDuckDbEngine(objects, { connections: 1 });
   env.onCleanup(async () => engine.close());
   const schema = schemaFromColumns(COLUMNS);
   const spec = { specId: 0, fields: [] };
+  const written = `${objects.root}/bench/written-${randomUUID()}`;
   const write = async (name: string) => {
-    const [w] = await engine.writeDataFiles({ kind: 'file', localPath: path.join(dir, name), format: 'PARQUET' }, { schema, spec, dir });
+    const [w] = await engine.writeDataFiles({ kind: 'file', localPath: path.join(dir, name), format: 'PARQUET' }, { schema, spec, location: written });
     if (!w) throw new Error(`no data file written for ${name}`);
     return w;
   };
@@ -420,11 +422,12 @@ export async function runHistory(sizes: TablesSizes['history'], env: Env): Promi
   const single = await write('single.parquet');
   await engine.close();
 
-  const objects = createLocalObjectStore(`file://${g.warehouse}`);
+  // The warehouse is local here: a written file is linked under each new name, not copied.
+  const localFile = (location: string) => fileURLToPath(objects.resolve(location));
   const place = async (location: string, w: typeof small): Promise<DataFile> => {
-    const file = await objects.localPath(location);
+    const file = localFile(location);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.link(w.localPath, file);
+    await fs.link(localFile(w.location), file);
     return dataFileFromWritten(w, location, schema, 0);
   };
 

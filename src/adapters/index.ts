@@ -84,7 +84,8 @@ async function open(
   const store = raw.kind === 'embedded-pglite' ? withRefCache(evented) : evented;
   const objects = withMetrics(createLocalObjectStore(config.warehouse, config.locationAliases), 'ObjectStore', metrics.backendCalls);
   const { createDuckDbEngine } = await import('./query-engine/duckdb/index.js');
-  const engine = withMetrics(await createDuckDbEngine({ sqlMemoryBytes: config.limits.sqlMemoryBytes }), 'QueryEngine', metrics.backendCalls);
+  // The engine puts the data files it writes into the store itself (through its metrics too).
+  const engine = withMetrics(await createDuckDbEngine(objects, { sqlMemoryBytes: config.limits.sqlMemoryBytes }), 'QueryEngine', metrics.backendCalls);
   closers.push(() => engine.close());
   const rawMarts = await openMartStore(config, db);
   closers.push(() => rawMarts.close());

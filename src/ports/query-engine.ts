@@ -1,18 +1,19 @@
 /**
  * QueryEngine: reads and writes the data files of Iceberg snapshots. It never touches the catalog:
- * callers hand it ScanPlans (files already resolved to local paths) and get rows, SQL results or
- * written Parquet files back. Columns are matched to files by Iceberg field id, so renamed, added
- * and dropped columns read correctly; delete files are applied by sequence number per the spec.
+ * callers hand it ScanPlans (data and delete files by location: URIs, resolved through
+ * ObjectStore.resolve) and get rows, SQL results or written Parquet files back. Data files are
+ * written to a target location (a URI prefix in the warehouse); how the engine gets at the objects
+ * (straight from their URIs, a local staging folder, its own connector) is the adapter's business.
+ * Columns are matched to files by Iceberg field id, so renamed, added and dropped columns read
+ * correctly; delete files are applied by sequence number per the spec.
  *
  * Errors: InvalidInput (bad SQL, non-SELECT SQL, forbidden functions, unknown columns, bad cursor),
  * SchemaMismatch (input rows or files that do not fit the schema), LimitExceeded (timeout),
- * BackendUnavailable.
+ * BackendUnavailable (also for a location scheme the engine cannot read yet). A write target the
+ * ObjectStore refuses is InvalidInput, before anything is written.
  */
 import type { DataFile, PartitionSpec, ScanPlan, Schema } from '../domain/iceberg/types.js';
 import type { Where } from '../domain/filters.js';
-
-/** A ScanPlan whose file paths are local paths the engine can open. */
-export type LocalScanPlan = ScanPlan;
 
 export interface OrderBy {
   column: string;
@@ -53,17 +54,20 @@ export interface SqlResult {
 
 export type WriteInput =
   | { kind: 'rows'; rows: Record<string, unknown>[] }
-  /** A local file, or a glob of files of one format (trusted callers only: pipelines, uploads in scratch). */
+  /**
+   * A local file, or a glob of files of one format: input, not a warehouse object (trusted callers
+   * only: pipeline data files, uploads and spools in the gateway's own temporary folders).
+   */
   | {
       kind: 'file';
       localPath: string;
       format: 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET';
       /**
        * The caller owns this one Parquet file and lets the engine keep it as the data file as it is
-       * (WrittenFile.localPath is then this path, its footer possibly trimmed) when it matches the
-       * target exactly (unpartitioned, same column names, exact types, values consistent with the
-       * footer's statistics); otherwise it is rewritten as usual. The file has no field ids, so the
-       * table must read it through its name mapping (see WrittenFile.passedThrough).
+       * (the engine puts it, its footer possibly trimmed in place, to a location under the target)
+       * when it matches the target exactly (unpartitioned, same column names, exact types, values
+       * consistent with the footer's statistics); otherwise it is rewritten as usual. The file has
+       * no field ids, so the table must read it through its name mapping (see WrittenFile.passedThrough).
        */
       passThrough?: boolean;
     }
@@ -71,7 +75,7 @@ export type WriteInput =
    * The result of a read-only query (checked as `sql` checks it) in which each dotted name in
    * `tables` reads that plan: written straight from the engine to Parquet, never through JS rows.
    */
-  | { kind: 'query'; sql: string; tables: Map<string, LocalScanPlan>; timeoutMs?: number };
+  | { kind: 'query'; sql: string; tables: Map<string, ScanPlan>; timeoutMs?: number };
 
 /** A column of an input as the engine sees it; `type` is an Iceberg type as the API writes it (`long`, `list<string>`). */
 export interface ColumnDescription {
@@ -79,9 +83,22 @@ export interface ColumnDescription {
   type: string;
 }
 
+/** Where writeDataFiles and rewriteWithout write. */
+export interface WriteTarget {
+  schema: Schema;
+  spec: PartitionSpec;
+  /**
+   * URI prefix the new files go under (the table's data folder, e.g. `<table location>/data`):
+   * each file gets a fresh name there (in a partition folder when the spec partitions). Must lie
+   * where the ObjectStore may write; the engine never writes anywhere else.
+   */
+  location: string;
+}
+
 /** A Parquet file the engine wrote, with what a manifest entry needs (bounds as typed values). */
 export interface WrittenFile {
-  localPath: string;
+  /** Where the file now is (an object under WriteTarget.location, complete: put atomically). */
+  location: string;
   recordCount: number;
   fileSizeInBytes: number;
   partition: Record<string, unknown>;
@@ -95,9 +112,9 @@ export interface WrittenFile {
   passedThrough?: boolean;
 }
 
-/** Where exportCsv writes. */
+/** Where exportCsv writes: local output of the gateway (a mart publish's pipe or spool), not a warehouse object. */
 export interface CsvExportTarget {
-  /** A file or FIFO written once from start to end; with `splitBytes`, a directory the engine creates. */
+  /** A local file or FIFO written once from start to end; with `splitBytes`, a directory the engine creates. */
   path: string;
   /** Split into files `data_<n>.csv` of about this many bytes inside `path`. */
   splitBytes?: number;
@@ -117,7 +134,7 @@ export interface DataComparison {
 export interface QueryEngine {
   readonly kind: string;
 
-  rows(plan: LocalScanPlan, q: RowQuery): Promise<RowPage>;
+  rows(plan: ScanPlan, q: RowQuery): Promise<RowPage>;
 
   /** Dotted table names a read-only query refers to. @throws InvalidInput for anything but one SELECT/WITH. */
   referencedTables(query: string): Promise<string[]>;
@@ -127,13 +144,14 @@ export interface QueryEngine {
    * rows (then `truncated`); LimitExceeded past `timeoutMs` or once the rows would be more than
    * `maxBytes` of JSON; the engine's own memory for it is held to `maxMemoryBytes`, if given.
    */
-  sql(query: string, tables: Map<string, LocalScanPlan>, opts: { maxRows: number; timeoutMs: number; maxBytes: number; maxMemoryBytes?: number }): Promise<SqlResult>;
+  sql(query: string, tables: Map<string, ScanPlan>, opts: { maxRows: number; timeoutMs: number; maxBytes: number; maxMemoryBytes?: number }): Promise<SqlResult>;
 
   /**
-   * Writes input rows as Parquet (with Iceberg field ids) into `dir`, one file per partition of
-   * `spec` (split further when large). @throws SchemaMismatch when the input does not fit `schema`.
+   * Writes input rows as Parquet (with Iceberg field ids) under `target.location`, one file per
+   * partition of `spec` (split further when large); every file is complete once it resolves.
+   * @throws SchemaMismatch when the input does not fit `schema`.
    */
-  writeDataFiles(input: WriteInput, target: { schema: Schema; spec: PartitionSpec; dir: string }): Promise<WrittenFile[]>;
+  writeDataFiles(input: WriteInput, target: WriteTarget): Promise<WrittenFile[]>;
 
   /**
    * The columns the input would have (a query's result columns, a file's or rows' inferred
@@ -145,7 +163,7 @@ export interface QueryEngine {
    * For an overwrite with a filter: which data files of `plan` hold rows matching `where`, and
    * new files holding their rows that do not match (copy-on-write).
    */
-  rewriteWithout(plan: LocalScanPlan, where: Where, target: { schema: Schema; spec: PartitionSpec; dir: string }): Promise<{ replaced: DataFile[]; written: WrittenFile[]; deletedRows: number }>;
+  rewriteWithout(plan: ScanPlan, where: Where, target: WriteTarget): Promise<{ replaced: DataFile[]; written: WrittenFile[]; deletedRows: number }>;
 
   /**
    * Writes the plan's rows (top-level columns in schema order) as headerless CSV that PostgreSQL's
@@ -153,10 +171,10 @@ export interface QueryEngine {
    * binary `\x<hex>`, nested values JSON text, everything else in a text form PostgreSQL parses to
    * the same value. Never passes rows through JS. Resolves with the number of rows written.
    */
-  exportCsv(plan: LocalScanPlan, target: CsvExportTarget): Promise<number>;
+  exportCsv(plan: ScanPlan, target: CsvExportTarget): Promise<number>;
 
   /** Row-level difference of two plans over the columns (field ids) they share, computed in the engine. */
-  compare(from: LocalScanPlan, to: LocalScanPlan, sampleSize: number): Promise<DataComparison>;
+  compare(from: ScanPlan, to: ScanPlan, sampleSize: number): Promise<DataComparison>;
 
   close(): Promise<void>;
 }

@@ -68,7 +68,7 @@ export class MartService {
 
   private async input(point: RefPoint & { ref: string }, name: string, view: TableView): Promise<MartPublishInput> {
     const m = await this.tables.metadata(view.content.metadataLocation);
-    const plan = await this.tables.localPlan(m, null, null);
+    const plan = await this.tables.scanPlan(m, null, null);
     const schema = plan.schema;
     return {
       name,

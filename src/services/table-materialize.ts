@@ -7,9 +7,9 @@ import { keyElements, keyFromElements, namespaceContent, type ContentKey } from 
 import { InvalidInput } from '../domain/errors.js';
 import { quoteIdent } from '../domain/filters.js';
 import { formatType, parseType } from '../domain/iceberg/type-strings.js';
-import type { Schema } from '../domain/iceberg/types.js';
+import type { ScanPlan, Schema } from '../domain/iceberg/types.js';
 import { dataFileFromWritten } from '../iceberg/table-writer.js';
-import type { ColumnDescription, LocalScanPlan, WrittenFile } from '../ports/query-engine.js';
+import type { ColumnDescription, WrittenFile } from '../ports/query-engine.js';
 import type { CommitHash } from '../domain/refs.js';
 import type { Operation, VersionStore } from '../ports/version-store.js';
 
@@ -44,12 +44,12 @@ export function mergeQuery(table: ContentKey, schema: Schema, key: string[]): st
   );
 }
 
-/** Files the engine wrote to scratch, as an unpartitioned plan the engine can read. */
-export function stagedPlan(files: WrittenFile[], schema: Schema): LocalScanPlan {
+/** Files the engine wrote to a staging location, as an unpartitioned plan the engine can read. */
+export function stagedPlan(files: WrittenFile[], schema: Schema): ScanPlan {
   return {
     schema,
     snapshotId: null,
-    dataFiles: files.map((f) => dataFileFromWritten(f, f.localPath, schema, 0)),
+    dataFiles: files.map((f) => dataFileFromWritten(f, f.location, schema, 0)),
     deleteFiles: [],
     partitionSpecs: [{ specId: 0, fields: [] }],
   };

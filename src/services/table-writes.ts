@@ -11,13 +11,14 @@ import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
 import { parseWhere } from '../domain/filters.js';
 import { parseType, refuseFixed } from '../domain/iceberg/type-strings.js';
 import { parseTransform, transformResultType, transformText } from '../domain/iceberg/transforms.js';
-import type { DataFile, NestedField, PartitionSpec, Schema, TableMetadata } from '../domain/iceberg/types.js';
+import type { DataFile, NestedField, PartitionSpec, ScanPlan, Schema, TableMetadata } from '../domain/iceberg/types.js';
 import { retryOnReferenceConflict, TRY_AGAIN } from '../domain/reference-retry.js';
 import { expectedHash, refName } from '../domain/refs.js';
 import { mappingFromSchema, mappingResolvesCurrentNames, NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping } from '../iceberg/name-mapping.js';
 import { commitSnapshot, dataFileFromWritten, evolveSchema, newTableMetadata, rollbackTo, writeMetadataFile, type SchemaChange } from '../iceberg/table-writer.js';
-import type { LocalScanPlan, WriteInput, WrittenFile } from '../ports/query-engine.js';
+import type { WriteInput, WrittenFile } from '../ports/query-engine.js';
 import type { Commit, Operation, Reference } from '../ports/version-store.js';
+import { makeTempDir } from '../util/temp-dir.js';
 import type { Actor } from './catalog.js';
 import { readWriteInput, type DataFormat } from './table-input.js';
 import { INCOMING, mergeQuery, missingNamespaceOps, sameColumns, stagedPlan } from './table-materialize.js';
@@ -45,7 +46,7 @@ export interface MaterializeArgs {
   /** A read-only SELECT over the branch's tables (dotted names) and `tables`. */
   query: string;
   /** Extra relations the query may read by name (e.g. staged incoming rows). */
-  tables?: Map<string, LocalScanPlan>;
+  tables?: Map<string, ScanPlan>;
   /** replace (default): a missing table, or one whose columns differ from the result's, is (re)created from the result; keep: write into the table's schema. */
   schema?: 'replace' | 'keep';
   timeoutMs?: number;
@@ -150,10 +151,11 @@ export class TableService extends TableReads {
   async write(mode: 'append' | 'overwrite', args: WriteArgs, actor: Actor) {
     this.allowWrite(actor, args.branch);
     const key = contentKey(args.table, 'table');
-    const scratch = await this.objects.scratchDir();
+    // Where an upload that is not on disk yet is spooled to (the engine reads input files locally).
+    const scratch = args.input === undefined ? await makeTempDir('cg-input-') : null;
     try {
-      const input = args.input ?? (await readWriteInput(args, scratch.path, { allowNoRows: mode === 'overwrite' }));
-      // An uploaded Parquet file is ours (scratch): an append may keep it as the data file as it is.
+      const input = args.input ?? (await readWriteInput(args, scratch!.path, { allowNoRows: mode === 'overwrite' }));
+      // An uploaded Parquet file is ours (a request's upload folder): an append may keep it as the data file as it is.
       const ownParquet = args.input === undefined && input.kind === 'file' && input.format === 'PARQUET' && mode === 'append';
       let written: { files: WrittenFile[]; uploaded: DataFile[]; forMetadata: string; forSchema: string } | null = null;
       const out = await this.commitOnHead(args.branch, args.expectedHash, async (head) => {
@@ -165,11 +167,11 @@ export class TableService extends TableReads {
         let added: DataFile[];
         if (mode === 'overwrite') {
           const where = parseWhere(args.where, columnKinds(schema));
-          const plan = await this.localPlan(m, null, null);
+          const plan = await this.scanPlan(m, null, null);
           if (where) {
-            const rewrite = await this.engine.rewriteWithout(plan, where, { schema, spec, dir: scratch.path });
+            const rewrite = await this.engine.rewriteWithout(plan, where, { schema, spec, location: dataLocation(m) });
             removed = rewrite.replaced;
-            added = await this.upload(m, rewrite.written, spec.specId);
+            added = asDataFiles(m, rewrite.written, spec.specId);
           } else {
             replaceAll = true;
             added = [];
@@ -183,15 +185,15 @@ export class TableService extends TableReads {
         const forSchema = JSON.stringify([schema.fields.map((f) => [f.id, f.name, f.type, f.required]), spec.fields, mappingText ?? null]);
         const passedThrough = written?.files.some((f) => f.passedThrough) ?? false;
         if (!written || written.forMetadata !== m.location || (passedThrough && written.forSchema !== forSchema)) {
-          // A file kept as it was on an earlier attempt now lies in the table folder: rewrite from there.
-          const source: WriteInput = passedThrough ? { kind: 'file', localPath: await this.objects.localPath(written!.uploaded[0]!.filePath), format: 'PARQUET' } : input;
+          // A file kept as it was on an earlier attempt no longer fits: rewrite it (the engine kept a
+          // copy, so the upload is still where it was).
           const mayPass = ownParquet && !passedThrough && (mappingText === undefined || (mapping !== null && mappingResolvesCurrentNames(mapping, schema)));
-          const files = await this.engine.writeDataFiles(mayPass ? { ...(source as Extract<WriteInput, { kind: 'file' }>), passThrough: true } : source, { schema, spec, dir: scratch.path });
+          const files = await this.engine.writeDataFiles(mayPass ? { ...(input as Extract<WriteInput, { kind: 'file' }>), passThrough: true } : input, { schema, spec, location: dataLocation(m) });
           // As for `rows: []`: an uploaded file without rows is a mistake, not an empty snapshot to commit.
           if (args.input === undefined && mode === 'append' && files.every((f) => f.recordCount === 0)) {
             throw new InvalidInput('the file has no rows: nothing to append', 'file');
           }
-          written = { files, uploaded: await this.upload(m, files, spec.specId), forMetadata: m.location, forSchema };
+          written = { files, uploaded: asDataFiles(m, files, spec.specId), forMetadata: m.location, forSchema };
         }
         added = [...added, ...written.uploaded];
         // Files without field ids are read through the name mapping: the first one sets it.
@@ -218,7 +220,7 @@ export class TableService extends TableReads {
       }, actor);
       return out;
     } finally {
-      await scratch.cleanup();
+      await scratch?.cleanup();
     }
   }
 
@@ -231,55 +233,50 @@ export class TableService extends TableReads {
   async materialize(args: MaterializeArgs, actor: Actor) {
     this.allowWrite(actor, args.branch);
     const key = contentKey(args.table, 'table');
-    const scratch = await this.objects.scratchDir();
-    try {
-      return await this.commitOnHead(args.branch, args.expectedHash, async (head) => {
-        const point = { refName: head.name, commitHash: head.hash };
-        const tables = new Map(args.tables ?? []);
-        const given = new Set([...tables.keys()].map((k) => k.toLowerCase()));
-        for (const name of await this.engine.referencedTables(args.query)) {
-          if (given.has(name.toLowerCase())) continue;
-          const view = await this.tableAt(point, name);
-          if (!view) throw new InvalidInput(`unknown table '${name.slice(0, 200)}' on ${head.name}`, 'query');
-          tables.set(name, await this.localPlan(await this.metadata(view.content.metadataLocation), null, null));
+    return this.commitOnHead(args.branch, args.expectedHash, async (head) => {
+      const point = { refName: head.name, commitHash: head.hash };
+      const tables = new Map(args.tables ?? []);
+      const given = new Set([...tables.keys()].map((k) => k.toLowerCase()));
+      for (const name of await this.engine.referencedTables(args.query)) {
+        if (given.has(name.toLowerCase())) continue;
+        const view = await this.tableAt(point, name);
+        if (!view) throw new InvalidInput(`unknown table '${name.slice(0, 200)}' on ${head.name}`, 'query');
+        tables.set(name, await this.scanPlan(await this.metadata(view.content.metadataLocation), null, null));
+      }
+      const input: WriteInput = { kind: 'query', sql: args.query, tables, ...(args.timeoutMs ? { timeoutMs: args.timeoutMs } : {}) };
+      const existing = await this.tableAt(point, key);
+      let m = existing ? await this.metadata(existing.content.metadataLocation) : null;
+      let fresh = false;
+      if (args.schema === 'keep') {
+        if (!m) throw new NotFound(`table '${key}' does not exist on ${head.name}`);
+      } else {
+        const columns = await this.engine.describe(input);
+        if (!m || !sameColumns(currentSchema(m), columns)) {
+          const schema = schemaFromColumns(columns);
+          const location = `${this.objects.root}/${key.replaceAll('.', '/')}-${randomUUID()}`;
+          m = newTableMetadata({ location, schema, spec: { specId: 0, fields: [] }, properties: {} });
+          fresh = true;
         }
-        const input: WriteInput = { kind: 'query', sql: args.query, tables, ...(args.timeoutMs ? { timeoutMs: args.timeoutMs } : {}) };
-        const existing = await this.tableAt(point, key);
-        let m = existing ? await this.metadata(existing.content.metadataLocation) : null;
-        let fresh = false;
-        if (args.schema === 'keep') {
-          if (!m) throw new NotFound(`table '${key}' does not exist on ${head.name}`);
-        } else {
-          const columns = await this.engine.describe(input);
-          if (!m || !sameColumns(currentSchema(m), columns)) {
-            const schema = schemaFromColumns(columns);
-            const location = `${this.objects.root}/${key.replaceAll('.', '/')}-${randomUUID()}`;
-            m = newTableMetadata({ location, schema, spec: { specId: 0, fields: [] }, properties: {} });
-            fresh = true;
-          }
-        }
-        const schema = currentSchema(m!);
-        const spec = m!.partitionSpecs.find((s) => s.specId === m!.defaultSpecId)!;
-        const files = await this.engine.writeDataFiles(input, { schema, spec, dir: scratch.path });
-        const added = await this.upload(m!, files, spec.specId);
-        const next = await commitSnapshot(this.objects, m!, { operation: fresh ? 'append' : 'overwrite', added, removed: [], keepExistingManifests: false });
-        const metadataLocation = await writeMetadataFile(this.objects, next, fresh ? undefined : existing!.content.metadataLocation);
-        const content = this.contentFor(existing, metadataLocation, next);
-        const rows = files.reduce((n, f) => n + f.recordCount, 0);
-        return {
-          ops: [...(existing ? [] : await missingNamespaceOps(this.store, head.hash, key)), { type: 'PUT', key, content }],
-          message: args.message ?? `Materialize ${rows} rows in ${key}`,
-          result: (commit: Commit, addedIds: Record<string, string>) => ({
-            table: this.viewAfter(head, key, commit, content, existing?.content.id ?? addedIds[key]),
-            commit,
-            addedRows: rows,
-            created: fresh,
-          }),
-        };
-      }, actor);
-    } finally {
-      await scratch.cleanup();
-    }
+      }
+      const schema = currentSchema(m!);
+      const spec = m!.partitionSpecs.find((s) => s.specId === m!.defaultSpecId)!;
+      const files = await this.engine.writeDataFiles(input, { schema, spec, location: dataLocation(m!) });
+      const added = asDataFiles(m!, files, spec.specId);
+      const next = await commitSnapshot(this.objects, m!, { operation: fresh ? 'append' : 'overwrite', added, removed: [], keepExistingManifests: false });
+      const metadataLocation = await writeMetadataFile(this.objects, next, fresh ? undefined : existing!.content.metadataLocation);
+      const content = this.contentFor(existing, metadataLocation, next);
+      const rows = files.reduce((n, f) => n + f.recordCount, 0);
+      return {
+        ops: [...(existing ? [] : await missingNamespaceOps(this.store, head.hash, key)), { type: 'PUT', key, content }],
+        message: args.message ?? `Materialize ${rows} rows in ${key}`,
+        result: (commit: Commit, addedIds: Record<string, string>) => ({
+          table: this.viewAfter(head, key, commit, content, existing?.content.id ?? addedIds[key]),
+          commit,
+          addedRows: rows,
+          created: fresh,
+        }),
+      };
+    }, actor);
   }
 
   /**
@@ -295,9 +292,10 @@ export class TableService extends TableReads {
     const { m } = await this.headTable(head, key);
     const schema = currentSchema(m);
     const query = mergeQuery(key, schema, args.key);
-    const scratch = await this.objects.scratchDir();
+    // The incoming rows are staged in the warehouse (where any engine can read them) and removed after.
+    const staging = `${this.objects.root}/${STAGING}/${randomUUID()}`;
     try {
-      const staged = await this.engine.writeDataFiles(args.input, { schema, spec: { specId: 0, fields: [] }, dir: scratch.path });
+      const staged = await this.engine.writeDataFiles(args.input, { schema, spec: { specId: 0, fields: [] }, location: staging });
       if (staged.length === 0) return null;
       const incoming = staged.reduce((n, f) => n + f.recordCount, 0);
       const out = await this.materialize(
@@ -306,20 +304,17 @@ export class TableService extends TableReads {
       );
       return { ...out, incomingRows: incoming };
     } finally {
-      await scratch.cleanup();
+      await this.removeAll(`${staging}/`);
     }
   }
 
-  /** Moves written files under the table's data folder and describes them as manifest entries. */
-  private async upload(m: TableMetadata, files: WrittenFile[], specId: number): Promise<DataFile[]> {
-    const schema = currentSchema(m);
-    return Promise.all(
-      files.map(async (f) => {
-        const location = `${m.location.replace(/\/+$/, '')}/data/${randomUUID()}.parquet`;
-        await this.objects.putFile(f.localPath, location);
-        return dataFileFromWritten(f, location, schema, specId);
-      }),
-    );
+  /** Best effort: every object under `prefix` deleted (a failure leaves an orphan, never fails the write). */
+  private async removeAll(prefix: string): Promise<void> {
+    try {
+      for await (const o of this.objects.list(prefix)) await this.objects.delete(o.location);
+    } catch {
+      // Orphans under the staging prefix hold no table's data; nothing refers to them.
+    }
   }
 
   async evolveSchema(args: { branch: string; table: string; changes: SchemaChange[]; expectedHash?: string | null }, actor: Actor) {
@@ -359,6 +354,18 @@ export class TableService extends TableReads {
       return { ops: [{ type: 'DELETE', key }], message: `Drop table ${key}`, result: (commit: Commit) => ({ name: key, commit }) };
     }, actor);
   }
+}
+
+/** Where a merge stages its incoming rows, under the warehouse root. */
+const STAGING = '.staging';
+
+/** The table's data folder: where the engine writes its new data files. */
+const dataLocation = (m: TableMetadata) => `${m.location.replace(/\/+$/, '')}/data`;
+
+/** Files the engine wrote for the table, as manifest entries. */
+function asDataFiles(m: TableMetadata, files: WrittenFile[], specId: number): DataFile[] {
+  const schema = currentSchema(m);
+  return files.map((f) => dataFileFromWritten(f, f.location, schema, specId));
 }
 
 export function schemaFromColumns(columns: { name: string; type: string; required?: boolean | null; doc?: string | null }[]): Schema {

@@ -6,13 +6,13 @@ import { contentKey, type IcebergTableContent } from '../domain/content.js';
 import { InvalidInput, NotFound } from '../domain/errors.js';
 import { columnListProblem, parseWhere, type ColumnKind } from '../domain/filters.js';
 import { formatType } from '../domain/iceberg/type-strings.js';
-import type { DataFile, IcebergType, NestedField, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
+import type { IcebergType, NestedField, ScanPlan, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import { currentSchema } from '../domain/iceberg/types.js';
 import { MAX_PAGE_BYTES, pageSize } from '../domain/paging.js';
 import { parseTableMetadata } from '../iceberg/metadata-json.js';
 import { ManifestCache, planScan, selectSnapshot } from '../iceberg/scan-planner.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { LocalScanPlan, QueryEngine, RowPage } from '../ports/query-engine.js';
+import type { QueryEngine, RowPage } from '../ports/query-engine.js';
 import type { VersionStore } from '../ports/version-store.js';
 import { Lru, WeightedLru } from '../util/lru.js';
 import { remainingMs } from '../util/deadline.js';
@@ -35,8 +35,6 @@ export interface RowsArgs {
   orderBy?: { column: string; direction?: 'ASC' | 'DESC' | null }[] | null;
 }
 
-type LocalPlan = LocalScanPlan & { dataFiles: (DataFile & { localPath?: string })[]; deleteFiles: (DataFile & { localPath?: string })[] };
-
 export const MAX_SQL_ROWS = 10_000;
 export const SQL_TIMEOUT_MS = 30_000;
 
@@ -44,8 +42,8 @@ export class TableReads {
   private readonly metadataCache = new Lru<string, TableMetadata>(2_000);
   /** Parsed manifest lists and manifests, shared by every scan. */
   private readonly manifests = new ManifestCache();
-  /** Local scan plans by (metadata, snapshot, current or time travel), bounded by files held. */
-  private readonly planCache = new WeightedLru<string, LocalPlan>(200_000, (p) => p.dataFiles.length + p.deleteFiles.length);
+  /** Scan plans by (metadata, snapshot, current or time travel), bounded by files held. */
+  private readonly planCache = new WeightedLru<string, ScanPlan>(200_000, (p) => p.dataFiles.length + p.deleteFiles.length);
   /** Parsed metadata objects are immutable: an id per object keys the plans made from it. */
   private readonly metadataIds = new WeakMap<TableMetadata, number>();
   private nextMetadataId = 0;
@@ -189,7 +187,7 @@ export class TableReads {
   async rows(view: TableView, args: RowsArgs, withTotal = true): Promise<RowPage> {
     const m = await this.metadata(view.content.metadataLocation);
     if (args.snapshotId != null && args.asOf != null) throw new InvalidInput('give snapshotId or asOf, not both', 'snapshotId');
-    const plan = await this.localPlan(m, args.snapshotId ?? null, args.asOf ?? null);
+    const plan = await this.scanPlan(m, args.snapshotId ?? null, args.asOf ?? null);
     const kinds = columnKinds(plan.schema);
     const columnsProblem = args.columns == null ? null : columnListProblem(args.columns, kinds);
     if (columnsProblem) throw new InvalidInput(columnsProblem, 'columns');
@@ -210,8 +208,8 @@ export class TableReads {
     return id;
   }
 
-  /** Plans a snapshot read and maps every file to a local path the engine can open. */
-  async localPlan(m: TableMetadata, snapshotId: string | null, asOf: Date | null): Promise<LocalPlan> {
+  /** Plans a snapshot read: its files by resolved location (ObjectStore.resolve), as the engine reads them. */
+  async scanPlan(m: TableMetadata, snapshotId: string | null, asOf: Date | null): Promise<ScanPlan> {
     if (m.currentSnapshotId === null && snapshotId === null && asOf === null) {
       return { schema: currentSchema(m), snapshotId: null, dataFiles: [], deleteFiles: [], partitionSpecs: m.partitionSpecs };
     }
@@ -221,14 +219,8 @@ export class TableReads {
     const cached = key === null ? undefined : this.planCache.get(key);
     if (cached) return cached;
     const plan = await planScan(this.objects, m, { snapshotId: snapshotId ?? undefined, asOfMs: asOf?.getTime(), cache: this.manifests });
-    const local = async <F extends { filePath: string }>(f: F) => ({ ...f, localPath: await this.objects.localPath(f.filePath) });
-    const out = {
-      ...plan,
-      dataFiles: await Promise.all(plan.dataFiles.map(local)),
-      deleteFiles: await Promise.all(plan.deleteFiles.map(local)),
-    };
-    if (key !== null) this.planCache.set(key, out);
-    return out;
+    if (key !== null) this.planCache.set(key, plan);
+    return plan;
   }
 
   /** `deadline`: the operation's (a performance.now() value, see util/deadline.ts); the query stops then at the latest. */
@@ -239,11 +231,11 @@ export class TableReads {
     if (!Number.isInteger(rows) || rows < 1 || rows > MAX_SQL_ROWS) throw new InvalidInput(`maxRows must be 1..${MAX_SQL_ROWS}`, 'maxRows');
     const point = await this.at(ref, actor);
     const names = await this.engine.referencedTables(query);
-    const plans = new Map<string, Awaited<ReturnType<TableReads['localPlan']>>>();
+    const plans = new Map<string, ScanPlan>();
     for (const name of names) {
       const view = await this.tableAt(point, name);
       if (!view) throw new InvalidInput(`unknown table '${name}' at ${ref}`, 'query');
-      plans.set(name, await this.localPlan(await this.metadata(view.content.metadataLocation), null, null));
+      plans.set(name, await this.scanPlan(await this.metadata(view.content.metadataLocation), null, null));
     }
     return this.engine.sql(query, plans, { maxRows: rows, timeoutMs: remainingMs(deadline, SQL_TIMEOUT_MS), maxBytes: MAX_PAGE_BYTES });
   }
@@ -257,7 +249,7 @@ export class TableReads {
       if (snap !== undefined && !/^-?\d{1,19}$/.test(snap)) throw new InvalidInput(`${field}: snapshot id must be an integer`, field);
       const view = await this.requireTable(await this.at(ref, actor), name);
       const m = await this.metadata(view.content.metadataLocation);
-      const plan = await this.localPlan(m, snap ?? null, null);
+      const plan = await this.scanPlan(m, snap ?? null, null);
       return plan;
     };
     const [a, b] = await Promise.all([side(from, 'from'), side(to, 'to')]);

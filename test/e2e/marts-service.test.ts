@@ -82,7 +82,8 @@ for (const backend of ['pglite', 'postgres'] as const) {
       dir = await mkdtemp(join(tmpdir(), 'cg-marts-'));
       db = await openPglite(join(dir, 'catalog'));
       store = await createEmbeddedVersionStore(db, { closeDatabase: false });
-      engine = await createDuckDbEngine({ threads: 2 });
+      const objects = createLocalObjectStore(join(dir, 'warehouse'));
+      engine = await createDuckDbEngine(objects, { threads: 2 });
       bus = createMemoryEventBus();
       if (backend === 'pglite') {
         marts = await createPgliteMartStore(db);
@@ -96,7 +97,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         closeDirect = () => client.end();
       }
       catalog = new CatalogService(store, ['main'], bus);
-      tables = new TableService(catalog, store, createLocalObjectStore(join(dir, 'warehouse')), engine);
+      tables = new TableService(catalog, store, objects, engine);
       service = new MartService(catalog, tables, engine, marts, bus);
       await tables.createTable({ branch: 'main', name: 'marts.mrt_glucose_overview', columns: COLUMNS, createNamespaces: true }, admin);
       await tables.write('append', { branch: 'main', table: 'marts.mrt_glucose_overview', input: { kind: 'query', sql: ROWS, tables: new Map() } }, admin);

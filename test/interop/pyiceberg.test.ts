@@ -3,10 +3,11 @@
  * ids, manifests and metadata by src/iceberg) must read correctly in PyIceberg — schema, rows,
  * partition and metrics pruning, time travel — and a table PyIceberg writes must plan correctly here.
  */
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalObjectStore } from '../../src/adapters/object-store/local/index.js';
@@ -32,7 +33,7 @@ const schema: Schema = {
 const spec = { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'category', transform: 'identity' }] };
 const COLUMNS = ['id', 'category', 'price', 'ts', 'Origin Country'];
 
-/** Writes rows as Parquet with field ids and collects the stats a manifest needs, as the engine does. */
+/** Writes rows as Parquet with field ids (a local file: `location` is its file:// URI) and collects the stats a manifest needs, as the engine does. */
 async function writeParquet(conn: DuckDBConnection, file: string, rows: string, category: string): Promise<WrittenFile> {
   const select = `SELECT * FROM (VALUES ${rows}) t(id, category, price, ts, "Origin Country")`;
   await conn.run(`COPY (${select}) TO '${file}' (FORMAT parquet, FIELD_IDS {id: 1, category: 2, price: 3, ts: 4, "Origin Country": 5})`);
@@ -42,7 +43,7 @@ async function writeParquet(conn: DuckDBConnection, file: string, rows: string, 
   const recordCount = Number(stats.rows);
   const ids = new Map(COLUMNS.map((c, i) => [c, i + 1]));
   return {
-    localPath: file,
+    location: pathToFileURL(file).href,
     recordCount,
     fileSizeInBytes: (await fs.stat(file)).size,
     partition: { category },
@@ -118,16 +119,17 @@ describe('PyIceberg interoperability', () => {
 
   it('PyIceberg reads a table written here: schema, rows, pruning by partition and bounds, time travel', async () => {
     const location = `${store.root}/db/sales`;
-    const scratch = await store.scratchDir();
+    const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-interop-scratch-'));
     const upload = async (w: WrittenFile) => {
-      const loc = `${location}/data/category=${w.partition.category as string}/${path.basename(w.localPath)}`;
-      await store.putFile(w.localPath, loc);
+      const file = fileURLToPath(w.location);
+      const loc = `${location}/data/category=${w.partition.category as string}/${path.basename(file)}`;
+      await store.put(loc, createReadStream(file));
       return dataFileFromWritten(w, loc, schema, 0);
     };
     const ts = (s: string) => `'${s}'::TIMESTAMPTZ`;
-    const alpha = await writeParquet(conn, path.join(scratch.path, 'a.parquet'), `(1::BIGINT, 'alpha', 1.50::DECIMAL(9,2), ${ts('2024-10-04 10:00:00+00')}, 'The Netherlands'), (2, 'alpha', 20.25, ${ts('2024-10-05 11:30:00.5+00')}, NULL)`, 'alpha');
-    const beta = await writeParquet(conn, path.join(scratch.path, 'b.parquet'), `(3::BIGINT, 'beta', 99.99::DECIMAL(9,2), ${ts('2024-10-06 00:00:00+00')}, 'USA')`, 'beta');
-    const alpha2 = await writeParquet(conn, path.join(scratch.path, 'c.parquet'), `(4::BIGINT, 'alpha', -3.10::DECIMAL(9,2), ${ts('2024-10-07 00:00:00+00')}, 'Belgium'), (5, 'alpha', 0.00, NULL, 'France')`, 'alpha');
+    const alpha = await writeParquet(conn, path.join(scratch, 'a.parquet'), `(1::BIGINT, 'alpha', 1.50::DECIMAL(9,2), ${ts('2024-10-04 10:00:00+00')}, 'The Netherlands'), (2, 'alpha', 20.25, ${ts('2024-10-05 11:30:00.5+00')}, NULL)`, 'alpha');
+    const beta = await writeParquet(conn, path.join(scratch, 'b.parquet'), `(3::BIGINT, 'beta', 99.99::DECIMAL(9,2), ${ts('2024-10-06 00:00:00+00')}, 'USA')`, 'beta');
+    const alpha2 = await writeParquet(conn, path.join(scratch, 'c.parquet'), `(4::BIGINT, 'alpha', -3.10::DECIMAL(9,2), ${ts('2024-10-07 00:00:00+00')}, 'Belgium'), (5, 'alpha', 0.00, NULL, 'France')`, 'alpha');
 
     const m0 = newTableMetadata({ location, schema, spec });
     const loc0 = await writeMetadataFile(store, m0);
@@ -140,7 +142,7 @@ describe('PyIceberg interoperability', () => {
     // overwrite: replace the first alpha file by another one (a DELETED and an EXISTING entry)
     const m2 = await commitSnapshot(store, m1, { operation: 'overwrite', added: [await upload(alpha2)], removed: [aFile] });
     const loc2 = await writeMetadataFile(store, m2, loc1);
-    await scratch.cleanup();
+    await fs.rm(scratch, { recursive: true, force: true });
 
     const out = JSON.parse(await runPython(READ_SCRIPT, [loc2, m1.currentSnapshotId!])) as Record<string, unknown>;
     expect(out.schema).toEqual([[1, 'id', 'long', true], [2, 'category', 'string', false], [3, 'price', 'decimal(9, 2)', false], [4, 'ts', 'timestamptz', false], [5, 'Origin Country', 'string', false]]);
@@ -170,7 +172,7 @@ describe('PyIceberg interoperability', () => {
     expect(plan.dataFiles.reduce((a, f) => a + f.recordCount, 0)).toBe(4);
     expect(plan.deleteFiles).toEqual([]);
     expect(new Set(plan.dataFiles.map((f) => f.partition.name))).toEqual(new Set(['a', 'c']));
-    for (const f of plan.dataFiles) await expect(store.exists(f.filePath)).resolves.toBe(true);
+    for (const f of plan.dataFiles) expect((await store.head(f.filePath))?.size).toBe(f.fileSizeInBytes);
     expect(snapshotSummary(m)).toMatchObject({ totalRecords: 4 });
     const first = m.snapshots.find((s) => s.parentSnapshotId === undefined)!;
     const old = await planScan(store, m, { snapshotId: first.snapshotId });

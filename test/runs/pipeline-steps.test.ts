@@ -38,9 +38,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cg-steps-'));
   const db = await openPglite(join(dir, 'catalog'));
   const store = await createEmbeddedVersionStore(db);
-  const engine = await createDuckDbEngine({ threads: 2 });
+  const objects = createLocalObjectStore(join(dir, 'warehouse'));
+  const engine = await createDuckDbEngine(objects, { threads: 2 });
   const catalog = new CatalogService(store, [], createMemoryEventBus());
-  services = { catalog, tables: new TableService(catalog, store, createLocalObjectStore(join(dir, 'warehouse')), engine), engine };
+  services = { catalog, tables: new TableService(catalog, store, objects, engine), engine };
   await services.catalog.createNamespace('main', 'raw', null, actor);
   closeAll = async () => {
     await engine.close();

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckTestKit, type DuckTestKit } from '../support/duckdb-kit.js';
@@ -8,7 +9,7 @@ import type { DataFile, IcebergType, NestedField, ScanPlan, Schema } from '../..
 import { parseTableMetadata } from '../../src/iceberg/metadata-json.js';
 import { planScan } from '../../src/iceberg/scan-planner.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
-import type { QueryEngine, RowQuery } from '../../src/ports/query-engine.js';
+import type { QueryEngine, RowQuery, WrittenFile } from '../../src/ports/query-engine.js';
 import { fixtureDir, fixtureStore } from '../support/iceberg-fixtures.js';
 
 let dir: string;
@@ -283,7 +284,7 @@ describe('sql: read-only queries over the plans', () => {
 
   it('runs at most sqlConcurrency queries at once; the others wait their turn within their own time limit', async () => {
     const { createDuckDbEngine } = await import('../../src/adapters/query-engine/duckdb/index.js');
-    const one = await createDuckDbEngine({ sqlConcurrency: 1 });
+    const one = await createDuckDbEngine(kit.objects, { sqlConcurrency: 1 });
     const limits = (timeoutMs: number) => ({ maxRows: 10, timeoutMs, maxBytes: 1 << 20 });
     try {
       const slow = one.sql(`SELECT count(*) FROM range(10000000000) a, raw.entries`, tables, limits(4000));
@@ -365,10 +366,12 @@ describe('writeDataFiles', () => {
   const code = (e: unknown) => (e as { code?: string }).code;
   const column = (e: unknown) => (e as { column?: string }).column;
   let n = 0;
-  const out = () => join(dir, `out-${n++}`);
+  const out = () => kit.at(`out-${n++}`);
+  /** The written file, opened where the local store keeps it. */
+  const local = (f: WrittenFile) => fileURLToPath(f.location);
 
   it('writes JSON rows with field ids and the metrics a manifest needs', async () => {
-    const target = { schema: s, spec: unpartitioned, dir: out() };
+    const target = { schema: s, spec: unpartitioned, location: out() };
     const rows = [
       { id: 1, name: 'b', ts: '2025-01-02T03:00:00Z', amount: '10.50', tags: ['x', 'y'], pt: { x: 1, y: 2.5 } },
       { id: '9007199254740993', name: null, ts: '2025-01-01T00:00:00+02:00', amount: 3, tags: [], pt: null },
@@ -378,7 +381,8 @@ describe('writeDataFiles', () => {
     expect(rest).toEqual([]);
     expect(f!.recordCount).toBe(3);
     expect(f!.fileSizeInBytes).toBeGreaterThan(0);
-    expect(f!.localPath.startsWith(target.dir)).toBe(true);
+    expect(f!.location.startsWith(`${target.location}/`)).toBe(true);
+    expect((await kit.objects.head(f!.location))?.size).toBe(f!.fileSizeInBytes);
     expect(f!.valueCounts.get(1)).toBe(3);
     expect(f!.nullValueCounts.get(2)).toBe(1);
     expect(f!.nullValueCounts.get(8)).toBe(2);
@@ -392,28 +396,28 @@ describe('writeDataFiles', () => {
     expect(f!.lowerBounds.has(6)).toBe(false); // inside a list
     expect(f!.valueCounts.get(6)).toBeGreaterThan(0);
     expect(f!.columnSizes.get(1)).toBeGreaterThan(0);
-    const ids = await duck.runAndReadAll(`SELECT name, field_id FROM parquet_schema('${f!.localPath}') WHERE field_id IS NOT NULL ORDER BY field_id`);
+    const ids = await duck.runAndReadAll(`SELECT name, field_id FROM parquet_schema('${local(f!)}') WHERE field_id IS NOT NULL ORDER BY field_id`);
     expect(ids.getRowsJS().map(([, id]) => Number(id))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // And it reads back by id.
-    const back = await all(plan(s, [file(f!.localPath, 1)]), { orderBy: [{ column: 'id', direction: 'ASC' }] });
+    const back = await all(plan(s, [file(f!.location, 1)]), { orderBy: [{ column: 'id', direction: 'ASC' }] });
     expect(back[0]).toEqual({ id: '1', name: 'b', ts: '2025-01-02T03:00:00Z', amount: '10.50', tags: ['x', 'y'], pt: { x: 1, y: 2.5 } });
     expect(back[2]).toMatchObject({ id: '9007199254740993', ts: '2024-12-31T22:00:00Z', amount: '3.00' });
   });
 
   it('records binary bounds as their bytes, and refuses to write fixed columns', async () => {
     const bs = schema(field(1, 'id', 'long', true), field(2, 'b', 'binary'));
-    const t = { schema: bs, spec: unpartitioned, dir: out() };
+    const t = { schema: bs, spec: unpartitioned, location: out() };
     const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
     // bytes DuckDB prints as \xHH (0x00, 0x5C '\\', 0x22 '"', 0xFF) next to printable ones
     const rows = [{ id: 1, b: b64('5c41ff22') }, { id: 2, b: b64('4142') }, { id: 3, b: b64('00') }];
     const [f] = await engine.writeDataFiles({ kind: 'rows', rows }, t);
     const hex = (v: unknown) => Buffer.from(v as Uint8Array).toString('hex');
     expect([hex(f!.lowerBounds.get(2)), hex(f!.upperBounds.get(2))]).toEqual(['00', '5c41ff22']);
-    const back = await all(plan(bs, [file(f!.localPath, 1)]), { orderBy: [{ column: 'id', direction: 'ASC' }] });
+    const back = await all(plan(bs, [file(f!.location, 1)]), { orderBy: [{ column: 'id', direction: 'ASC' }] });
     expect(back.map((r) => r.b)).toEqual(rows.map((r) => r.b));
     // DuckDB has no fixed-length binary: it would write variable-length binary, which readers refuse for fixed
     for (const type of ['fixed[4]', { type: 'list', elementId: 3, element: 'fixed[4]', elementRequired: false }] as IcebergType[]) {
-      const fs = { schema: schema(field(1, 'id', 'long', true), field(2, 'f', type)), spec: unpartitioned, dir: out() };
+      const fs = { schema: schema(field(1, 'id', 'long', true), field(2, 'f', type)), spec: unpartitioned, location: out() };
       await expect(engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, f: typeof type === 'string' ? b64('00010203') : [b64('00010203')] }] }, fs)).rejects.toSatisfy(
         (e) => code(e) === 'INVALID_INPUT' && /column 'f' is or holds a fixed\[L\]: the gateway cannot write fixed columns/.test((e as Error).message),
       );
@@ -429,7 +433,7 @@ describe('writeDataFiles', () => {
     const csv = join(dir, 'in.csv');
     writeFileSync(csv, 'id,name,amount\n4,d,1.25\n5,,\n');
     const pq = await parquet('in.parquet', `SELECT 6::BIGINT AS id, 'f' AS name`, null);
-    const target = () => ({ schema: s, spec: unpartitioned, dir: out() });
+    const target = () => ({ schema: s, spec: unpartitioned, location: out() });
     const counts = [];
     for (const input of [
       { kind: 'file' as const, localPath: nd, format: 'NDJSON' as const },
@@ -441,7 +445,7 @@ describe('writeDataFiles', () => {
   });
 
   it('refuses input that does not fit the schema, naming the column', async () => {
-    const t = { schema: s, spec: unpartitioned, dir: out() };
+    const t = { schema: s, spec: unpartitioned, location: out() };
     const fails = (rows: Record<string, unknown>[]) => engine.writeDataFiles({ kind: 'rows', rows }, t);
     await expect(fails([{ id: 1, nope: 2 }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'nope');
     await expect(fails([{ name: 'x' }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'id');
@@ -455,7 +459,7 @@ describe('writeDataFiles', () => {
     // the other nested shape for the column: an object for a list, an array for a struct or a map
     await expect(fails([{ id: 1, tags: { a: 'b' } }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'tags');
     await expect(fails([{ id: 1, pt: [1, 2] }])).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'pt');
-    const withMap = { schema: schema(field(1, 'id', 'long', true), field(2, 'm', { type: 'map', keyId: 3, key: 'string', valueId: 4, value: 'int', valueRequired: false })), spec: unpartitioned, dir: out() };
+    const withMap = { schema: schema(field(1, 'id', 'long', true), field(2, 'm', { type: 'map', keyId: 3, key: 'string', valueId: 4, value: 'int', valueRequired: false })), spec: unpartitioned, location: out() };
     for (const m of [[1, 2], [{ key: 'a', value: 1 }], { a: 'x' }]) {
       await expect(engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, m }] }, withMap), JSON.stringify(m)).rejects.toSatisfy((e) => code(e) === 'SCHEMA_MISMATCH' && column(e) === 'm');
     }
@@ -477,7 +481,7 @@ describe('writeDataFiles', () => {
   });
 
   it('leaves no temporary file behind when a row is not an object', async () => {
-    const t = { schema: s, spec: unpartitioned, dir: out() };
+    const t = { schema: s, spec: unpartitioned, location: out() };
     // Rows go through a temporary NDJSON file under TMPDIR: a private one here (this file runs in its own process).
     const { mkdtemp, readdir } = await import('node:fs/promises');
     const tmp = await mkdtemp(join(dir, 'tmp-'));
@@ -495,7 +499,7 @@ describe('writeDataFiles', () => {
   });
 
   it('validates Parquet and CSV files while writing them, naming the column', async () => {
-    const t = () => ({ schema: s, spec: unpartitioned, dir: out() });
+    const t = () => ({ schema: s, spec: unpartitioned, location: out() });
     const pq = (name: string, select: string) => parquet(name, select, null);
     const write = async (path: string, format: 'PARQUET' | 'CSV' = 'PARQUET') => engine.writeDataFiles({ kind: 'file', localPath: path, format }, t());
     const mismatch = (col: string, text?: RegExp) => (e: unknown) => code(e) === 'SCHEMA_MISMATCH' && column(e) === col && (!text || text.test((e as Error).message));
@@ -525,12 +529,12 @@ describe('writeDataFiles', () => {
     // fixed[L] is a BLOB in DuckDB: a BLOB column still gets its length checked.
     const fx = schema(field(1, 'k', 'fixed[2]', true));
     const blob = await pq('v-fixed.parquet', `SELECT CASE WHEN i = 3 THEN '\\x01\\x02\\x03'::BLOB ELSE '\\x01\\x02'::BLOB END AS k FROM range(5) t(i)`);
-    await expect(engine.writeDataFiles({ kind: 'file', localPath: blob, format: 'PARQUET' }, { schema: fx, spec: unpartitioned, dir: out() })).rejects.toSatisfy(mismatch('k'));
+    await expect(engine.writeDataFiles({ kind: 'file', localPath: blob, format: 'PARQUET' }, { schema: fx, spec: unpartitioned, location: out() })).rejects.toSatisfy(mismatch('k'));
   });
 
   it('writes zstd Parquet', async () => {
-    const [f] = await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1 }] }, { schema: s, spec: unpartitioned, dir: out() });
-    const codecs = await duck.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${f!.localPath}')`);
+    const [f] = await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1 }] }, { schema: s, spec: unpartitioned, location: out() });
+    const codecs = await duck.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${local(f!)}')`);
     expect(codecs.getRowsJS().map(([c]) => String(c))).toEqual(['ZSTD']);
   });
 
@@ -538,7 +542,7 @@ describe('writeDataFiles', () => {
     const bs = schema(field(1, 'id', 'long', true), field(2, 'b', 'binary'));
     const spec = { specId: 0, fields: [{ sourceId: 2, fieldId: 1000, name: 'b', transform: 'identity' }, { sourceId: 2, fieldId: 1001, name: 'b_trunc', transform: 'truncate[1]' }] };
     const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
-    const files = await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, b: b64('ff5c41') }, { id: 2, b: b64('00') }, { id: 3, b: null }] }, { schema: bs, spec, dir: out() });
+    const files = await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 1, b: b64('ff5c41') }, { id: 2, b: b64('00') }, { id: 3, b: null }] }, { schema: bs, spec, location: out() });
     const hex = (v: unknown) => (v == null ? null : Buffer.from(v as Uint8Array).toString('hex'));
     expect(files.map((f) => [f.recordCount, hex(f.partition.b), hex(f.partition.b_trunc)]).sort()).toEqual([[1, '00', '00'], [1, 'ff5c41', 'ff'], [1, null, null]].sort());
   });
@@ -560,14 +564,14 @@ describe('writeDataFiles', () => {
       { id: 1, cat: 'a', day: '2025-01-20', ts: '2025-01-05T23:00:00' },
       { id: 34, cat: null, day: '1969-12-31', ts: '1969-12-31T23:30:00' },
     ];
-    const files = await engine.writeDataFiles({ kind: 'rows', rows }, { schema: ps, spec, dir: out() });
+    const files = await engine.writeDataFiles({ kind: 'rows', rows }, { schema: ps, spec, location: out() });
     const parts = files.map((f) => ({ ...f.partition, n: f.recordCount })).sort((a, b) => b.n - a.n);
     // bucket values from Iceberg's spec test vectors: bucket(1) = hash 1392991556 -> %4 = 0; bucket(34) = 2017239379 -> %4 = 3.
     expect(parts).toEqual([
       { cat: 'a', day_month: 660, ts_day: 20093, id_bucket: 0, id_trunc: 0n, n: 2 },
       { cat: null, day_month: -1, ts_day: -1, id_bucket: 3, id_trunc: 30n, n: 1 },
     ]);
-    expect(files[0]!.localPath).toMatch(/cat=/);
+    expect(files[0]!.location).toMatch(/cat=/);
   });
 });
 
@@ -580,11 +584,11 @@ describe('rewriteWithout and compare', () => {
     const a = file(await parquet('cow-a.parquet', `SELECT i::INT AS id, 'a' || i AS v FROM range(5) t(i)`, `{id: 1, v: 2}`), 1);
     const b = file(await parquet('cow-b.parquet', `SELECT (i + 10)::INT AS id, 'b' AS v FROM range(3) t(i)`, `{id: 1, v: 2}`), 1);
     const p = plan(s, [a, b]);
-    const res = await engine.rewriteWithout(p, parseWhere({ id: { _in: [1, 3] } }, kinds)!, { schema: s, spec: unpartitioned, dir: join(dir, 'cow') });
+    const res = await engine.rewriteWithout(p, parseWhere({ id: { _in: [1, 3] } }, kinds)!, { schema: s, spec: unpartitioned, location: kit.at('cow') });
     expect(res.deletedRows).toBe(2);
     expect(res.replaced).toEqual([a]);
     expect(res.written.map((f) => f.recordCount)).toEqual([3]);
-    const after = plan(s, [b, file(res.written[0]!.localPath, 2)]);
+    const after = plan(s, [b, file(res.written[0]!.location, 2)]);
     expect((await all(after, { orderBy: [{ column: 'id', direction: 'ASC' }] })).map((r) => r.id)).toEqual([0, 2, 4, 10, 11, 12]);
 
     const cmp = await engine.compare(p, after, 10);

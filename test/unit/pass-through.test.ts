@@ -6,6 +6,7 @@
  */
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataFile, NameMapping, NestedField, ScanPlan, Schema } from '../../src/domain/iceberg/types.js';
@@ -59,8 +60,11 @@ async function parquet(select: string, options = ''): Promise<string> {
 }
 
 async function write(path: string, schema = SCHEMA, spec: { specId: number; fields: { sourceId: number; fieldId: number; name: string; transform: string }[] } = UNPARTITIONED): Promise<WrittenFile[]> {
-  return engine.writeDataFiles({ kind: 'file', localPath: path, format: 'PARQUET', passThrough: true }, { schema, spec, dir });
+  return engine.writeDataFiles({ kind: 'file', localPath: path, format: 'PARQUET', passThrough: true }, { schema, spec, location: kit.at('table/data') });
 }
+
+/** A written data file, opened where the local store keeps it. */
+const local = (w: WrittenFile) => fileURLToPath(w.location);
 
 async function fieldIds(path: string): Promise<(number | null)[]> {
   const r = await duck.runAndReadAll(`SELECT field_id FROM parquet_schema('${path}') WHERE num_children IS NULL`);
@@ -110,13 +114,17 @@ describe('pass-through of uploaded Parquet', () => {
     const [w, ...more] = await write(path);
     expect(more).toEqual([]);
     expect(w!.passedThrough).toBe(true);
-    expect(w!.localPath).toBe(path);
+    // The data file is the upload as it is (its footer trimmed in place), put under the target location.
+    expect(w!.location.startsWith(`${kit.at('table/data')}/`)).toBe(true);
+    const kept = local(w!);
+    expect(await readFile(kept)).toEqual(await readFile(path));
+    expect(w!.fileSizeInBytes).toBe((await readFile(kept)).length);
     expect(w!.recordCount).toBe(N);
-    expect(await fieldIds(path)).toEqual([null, null, null, null, null, null, null, null]);
-    const after = await duck.runAndReadAll(`SELECT count(*) FILTER (WHERE bloom_filter_offset IS NOT NULL), count(DISTINCT row_group_id) FROM parquet_metadata('${path}')`);
+    expect(await fieldIds(kept)).toEqual([null, null, null, null, null, null, null, null]);
+    const after = await duck.runAndReadAll(`SELECT count(*) FILTER (WHERE bloom_filter_offset IS NOT NULL), count(DISTINCT row_group_id) FROM parquet_metadata('${kept}')`);
     expect(after.getRowsJS()[0]!.map(Number)).toEqual([0, 3]); // row groups of 2048 (DuckDB rounds ROW_GROUP_SIZE up)
     // every value still there
-    const sums = (await duck.runAndReadAll(`SELECT count(*), sum(id), count(sgv), sum(sgv), count(direction) FROM read_parquet('${path}')`)).getRowsJS()[0]!.map(Number);
+    const sums = (await duck.runAndReadAll(`SELECT count(*), sum(id), count(sgv), sum(sgv), count(direction) FROM read_parquet('${kept}')`)).getRowsJS()[0]!.map(Number);
     const expected = (await duck.runAndReadAll(`SELECT count(*), sum(id), count(sgv), sum(sgv), count(direction) FROM (${SELECT()})`)).getRowsJS()[0]!.map(Number);
     expect(sums).toEqual(expected);
     expect(w!.nullValueCounts.get(2)).toBe(Math.ceil(N / 7));
@@ -135,9 +143,9 @@ describe('pass-through of uploaded Parquet', () => {
     const [k] = await write(kept);
     expect(k!.passedThrough).toBe(true);
     // a file written the usual way (field ids), from JSON rows
-    const [r] = await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 100, sgv: 7, direction: 'x' }] }, { schema: SCHEMA, spec: UNPARTITIONED, dir });
+    const [r] = await engine.writeDataFiles({ kind: 'rows', rows: [{ id: 100, sgv: 7, direction: 'x' }] }, { schema: SCHEMA, spec: UNPARTITIONED, location: kit.at('table/data') });
     expect(r!.passedThrough).toBeFalsy();
-    const files = [{ path: kept, w: k! }, { path: r!.localPath, w: r! }];
+    const files = [{ path: k!.location, w: k! }, { path: r!.location, w: r! }];
     const ask = async (p: ScanPlan, col: string) =>
       (await engine.sql(`SELECT count(*) AS n, sum(${col}) AS s FROM t`, new Map([['t', p]]), { maxRows: 10, timeoutMs: 10_000, maxBytes: 64 << 20 })).rows.map((r) => r.map(String));
     expect(await ask(plan(files), 'sgv')).toEqual([['11', String([...Array(10).keys()].filter((i) => i % 7 !== 0).reduce((a, i) => a + 40 + i, 0) + 7)]]);
@@ -165,7 +173,7 @@ describe('pass-through of uploaded Parquet', () => {
       const path = await parquet(select);
       const [w] = await write(path);
       expect(w!.passedThrough, what).toBeFalsy();
-      expect((await fieldIds(w!.localPath)).every((id) => id !== null), what).toBe(true);
+      expect((await fieldIds(local(w!))).every((id) => id !== null), what).toBe(true);
     }
     // V2 data pages, ms timestamps, field ids that are not the table's, a partitioned table
     const v2 = await parquet(SELECT(100), ', PARQUET_VERSION V2');
@@ -199,7 +207,7 @@ describe('pass-through of uploaded Parquet', () => {
       const [w] = await write(path);
       expect(w!.passedThrough, what).toBeFalsy();
       // the rewrite has the true statistics
-      const nulls = await duck.runAndReadAll(`SELECT sum(stats_null_count) FROM parquet_metadata('${w!.localPath}') WHERE path_in_schema = 'sgv'`);
+      const nulls = await duck.runAndReadAll(`SELECT sum(stats_null_count) FROM parquet_metadata('${local(w!)}') WHERE path_in_schema = 'sgv'`);
       expect(Number(nulls.getRowsJS()[0]![0]), what).toBe(Math.ceil(N / 7));
     }
     // a footer that is only looser than the values is fine

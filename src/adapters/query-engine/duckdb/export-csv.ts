@@ -7,8 +7,8 @@
  * JSON text (jsonb). An optional last column numbers the rows from 1.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { NestedField } from '../../../domain/iceberg/types.js';
-import type { CsvExportTarget, LocalScanPlan } from '../../../ports/query-engine.js';
+import type { NestedField, ScanPlan } from '../../../domain/iceberg/types.js';
+import type { CsvExportTarget } from '../../../ports/query-engine.js';
 import type { LayoutCache } from './layout.js';
 import { buildScan } from './scan-sql.js';
 import { quoteIdent, sqlString } from './sql-text.js';
@@ -24,7 +24,7 @@ export function csvExpr(f: NestedField): string {
   return col;
 }
 
-export async function exportCsv(conn: DuckDBConnection, layouts: LayoutCache, plan: LocalScanPlan, target: CsvExportTarget): Promise<number> {
+export async function exportCsv(conn: DuckDBConnection, layouts: LayoutCache, plan: ScanPlan, target: CsvExportTarget): Promise<number> {
   const scan = await buildScan(conn, layouts, plan, { positions: false });
   const select = scan.fields.map((f, i) => `${csvExpr(f)} AS __cg_c${i}`);
   if (target.rowNumber) select.push('row_number() OVER () AS __cg_row');

@@ -1,16 +1,18 @@
 /**
  * QueryEngine over DuckDB (in-process, in-memory; data lives in the plans' Parquet files).
- * One concern per file: instance.ts (instance + pool), layout.ts / projection.ts / scan-sql.ts
- * (reading plans by field id with deletes), rows.ts + cursor.ts (paging), sql-safety.ts +
- * sandbox.ts (user SQL; `sql` in child processes: sql-workers.ts + sql-worker.ts), writer.ts + write-input.ts + metrics.ts (Parquet out), query-input.ts
- * (query results straight to Parquet), export-csv.ts (rows as CSV for PostgreSQL COPY), describe.ts + iceberg-types.ts (inferred columns), compare.ts,
+ * One concern per file: instance.ts (instance + pool), locations.ts (plan URIs → local files,
+ * staging written files and putting them into the ObjectStore), layout.ts / projection.ts /
+ * scan-sql.ts (reading plans by field id with deletes), rows.ts + cursor.ts (paging), sql-safety.ts +
+ * sandbox.ts (user SQL; `sql` in child processes: sql-workers.ts + sql-worker.ts), writer.ts + write-input.ts + metrics.ts (Parquet out),
+ * pass-through.ts (uploaded Parquet kept as it is), query-input.ts (query results straight to Parquet),
+ * export-csv.ts (rows as CSV for PostgreSQL COPY), describe.ts + iceberg-types.ts (inferred columns), compare.ts,
  * json-values.ts (values out).
  */
 import { totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Where } from '../../../domain/filters.js';
-import type { DataFile, PartitionSpec, Schema } from '../../../domain/iceberg/types.js';
-import type { CsvExportTarget, LocalScanPlan, QueryEngine, RowQuery, WriteInput } from '../../../ports/query-engine.js';
+import type { ScanPlan } from '../../../domain/iceberg/types.js';
+import type { ObjectStore } from '../../../ports/object-store.js';
+import type { CsvExportTarget, QueryEngine, RowQuery, WriteInput, WriteTarget } from '../../../ports/query-engine.js';
 import { Lru } from '../../../util/lru.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { compareScans } from './compare.js';
@@ -18,6 +20,7 @@ import { describeInput } from './describe.js';
 import { exportCsv } from './export-csv.js';
 import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
 import { LayoutCache } from './layout.js';
+import { localPlan, withStaging, type Staging } from './locations.js';
 import { readRows } from './rows.js';
 import { describeQuery, QUERY_WRITE_TIMEOUT_MS } from './query-input.js';
 import { SandboxSlots, withSandbox } from './sandbox.js';
@@ -29,16 +32,18 @@ import { rewriteWithout, writeDataFiles } from './writer.js';
 
 export type { EngineOptions };
 
-const planFiles = (p: LocalScanPlan) => [...p.dataFiles, ...p.deleteFiles].map((f) => f.filePath);
-
-/** Plans may carry file:// URLs (ObjectStore.resolve); DuckDB gets plain paths, deletes keep matching recorded paths. */
-function localPlan(plan: LocalScanPlan): LocalScanPlan {
-  const local = (f: DataFile): DataFile =>
-    f.filePath.startsWith('file:') ? { ...f, filePath: fileURLToPath(f.filePath), recordedPath: f.recordedPath ?? f.filePath } : f;
-  return { ...plan, dataFiles: plan.dataFiles.map(local), deleteFiles: plan.deleteFiles.map(local) };
+export interface DuckDbEngineOptions extends EngineOptions {
+  /** Local folder written Parquet is staged in before it is put into the store (default: the OS temp folder). */
+  stagingDir?: string;
 }
 
-export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<QueryEngine> {
+const planFiles = (p: ScanPlan) => [...p.dataFiles, ...p.deleteFiles].map((f) => f.filePath);
+
+/**
+ * The engine reads plans' files where their (file://) URIs point, and puts the files it writes into
+ * `objects`, which alone decides where a location may be.
+ */
+export async function createDuckDbEngine(objects: ObjectStore, opts: DuckDbEngineOptions = {}): Promise<QueryEngine> {
   const instance = await createInstance(opts);
   const pool = new ConnectionPool(instance, opts.connections ?? 4);
   const layouts = new LayoutCache();
@@ -57,7 +62,7 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
   };
 
   /** The query checked (read-only, known tables only) and a view per table it reads. */
-  const viewsFor = (query: string, tables: Map<string, LocalScanPlan>) =>
+  const viewsFor = (query: string, tables: Map<string, ScanPlan>) =>
     pool.use(async (conn) => {
       const parsed = await check(conn, query);
       const used = new Set(resolveTables(parsed.tables, tables.keys()).values());
@@ -76,10 +81,16 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
     return withSandbox(opts, { tables: views, files }, { writableDir, timeoutMs: input.timeoutMs ?? QUERY_WRITE_TIMEOUT_MS }, fn);
   };
 
+  /** Runs a write with its own staging folder, once the target is known to be a location the store takes. */
+  const staged = <T>(target: WriteTarget, fn: (staging: Staging) => Promise<T>) => {
+    objects.resolve(target.location);
+    return withStaging(objects, opts.stagingDir, fn);
+  };
+
   return {
     kind: 'duckdb',
 
-    rows: (plan: LocalScanPlan, q: RowQuery) =>
+    rows: (plan: ScanPlan, q: RowQuery) =>
       pool.use((conn) => readRows(conn, layouts, plan, q, localPlan)),
 
     referencedTables: async (query: string) => (checked.get(query) ?? (await pool.use((conn) => check(conn, query)))).tables.map((t) => t.name),
@@ -93,20 +104,22 @@ export async function createDuckDbEngine(opts: EngineOptions = {}): Promise<Quer
       );
     },
 
-    writeDataFiles: (input: WriteInput, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
-      input.kind === 'query'
-        ? querySandbox(input, target.dir, (conn) => writeDataFiles(conn, input, target))
-        : pool.use((conn) => writeDataFiles(conn, input, target)),
+    writeDataFiles: async (input: WriteInput, target: WriteTarget) =>
+      staged(target, (staging) =>
+        input.kind === 'query'
+          ? querySandbox(input, staging.dir, (conn) => writeDataFiles(conn, input, target, staging))
+          : pool.use((conn) => writeDataFiles(conn, input, target, staging)),
+      ),
 
     describe: (input: WriteInput) =>
       input.kind === 'query' ? querySandbox(input, null, (conn) => describeQuery(conn, input.sql)) : pool.use((conn) => describeInput(conn, input)),
 
-    rewriteWithout: (plan: LocalScanPlan, where: Where, target: { schema: Schema; spec: PartitionSpec; dir: string }) =>
-      pool.use(async (conn) => rewriteWithout(conn, plan, await buildScan(conn, layouts, localPlan(plan)), where, target)),
+    rewriteWithout: async (plan: ScanPlan, where: Where, target: WriteTarget) =>
+      staged(target, (staging) => pool.use(async (conn) => rewriteWithout(conn, plan, await buildScan(conn, layouts, localPlan(plan)), where, target, staging))),
 
-    exportCsv: (plan: LocalScanPlan, target: CsvExportTarget) => pool.use((conn) => exportCsv(conn, layouts, localPlan(plan), target)),
+    exportCsv: (plan: ScanPlan, target: CsvExportTarget) => pool.use((conn) => exportCsv(conn, layouts, localPlan(plan), target)),
 
-    compare: (from: LocalScanPlan, to: LocalScanPlan, sampleSize: number) =>
+    compare: (from: ScanPlan, to: ScanPlan, sampleSize: number) =>
       pool.use(async (conn) => compareScans(conn, await buildScan(conn, layouts, localPlan(from)), await buildScan(conn, layouts, localPlan(to)), sampleSize)),
 
     close: async () => {

@@ -15,16 +15,20 @@
  *    statistics agree with its values (null count equal, min <= actual min, max >= actual max), so
  *    no reader skips rows on the footer's word.
  * Manifest metrics (value and null counts, bounds) come from that read, not from the footer.
+ * The kept file is checked (and its footer trimmed) where it is; putting it into the store is the
+ * writer's part (writer.ts).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decimalOf } from '../../../domain/iceberg/type-strings.js';
 import type { NestedField, PrimitiveType, Schema } from '../../../domain/iceberg/types.js';
 import { NotPassable, prepareForPassThrough } from '../../../iceberg/parquet-footer.js';
-import type { WrittenFile } from '../../../ports/query-engine.js';
+import type { WriteTarget, WrittenFile } from '../../../ports/query-engine.js';
 import { comparePhysical, fromDuckText } from './duck-text.js';
 import { messageOf } from './errors.js';
 import { quoteIdent, sqlString } from './sql-text.js';
-import type { WriteTarget } from './writer.js';
+
+/** What a kept file is as a data file, but for where it will be. */
+export type KeptFile = Omit<WrittenFile, 'location'>;
 
 const MAX_ROW_GROUPS = 2000;
 /** Optimizers that may take footer statistics for facts about the values (count(x) → count(*), compressed materialization). */
@@ -148,7 +152,7 @@ function footerValue(t: PrimitiveType, s: string): unknown {
   return v;
 }
 
-export async function tryPassThrough(conn: DuckDBConnection, path: string, target: WriteTarget): Promise<WrittenFile | null> {
+export async function tryPassThrough(conn: DuckDBConnection, path: string, target: WriteTarget): Promise<KeptFile | null> {
   try {
     return await passThrough(conn, path, target);
   } catch (e) {
@@ -159,7 +163,7 @@ export async function tryPassThrough(conn: DuckDBConnection, path: string, targe
   }
 }
 
-async function passThrough(conn: DuckDBConnection, path: string, target: WriteTarget): Promise<WrittenFile | null> {
+async function passThrough(conn: DuckDBConnection, path: string, target: WriteTarget): Promise<KeptFile | null> {
   if (target.spec.fields.some((f) => f.transform !== 'void')) return null;
   const p = sqlString(path);
   const columns = await matchSchema(conn, p, target.schema);
@@ -234,7 +238,6 @@ async function passThrough(conn: DuckDBConnection, path: string, target: WriteTa
     });
   }
   return {
-    localPath: path,
     recordCount: total,
     fileSizeInBytes: footer.size,
     partition: {},

@@ -1,8 +1,9 @@
 /**
  * Query input (pipeline models, merges): a read-only query over plans, checked as `sql` checks user
  * SQL, run in the sandbox of sandbox.ts (withSandbox), which sees only the plans' files (as views)
- * and may write only under the target folder. The result never passes through JS: COPY writes it to
- * Parquet (writer.ts) or DESCRIBE reports its columns. A timer interrupts it (LimitExceeded).
+ * and may write only under the write's own local staging folder (locations.ts). The result never
+ * passes through JS: COPY writes it to Parquet (writer.ts) or DESCRIBE reports its columns. A timer
+ * interrupts it (LimitExceeded).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnDescription } from '../../../ports/query-engine.js';
