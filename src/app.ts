@@ -16,8 +16,6 @@ import type { SqlDatabase } from './adapters/sql/database.js';
 import { createBackends, type Backends } from './adapters/index.js';
 import { Authenticator } from './auth/authenticate.js';
 import type { Actor } from './auth/actor.js';
-import { useSubscriptionsEndAtExpiry } from './auth/expiry.js';
-import { useSharedSubscriptionExecution } from '../subscriptions/shared-execution.js';
 import { useGraphqlWs } from '../subscriptions/ws-server.js';
 import { HttpAuthGate } from './auth/http-gate.js';
 import { authEnabled } from './auth/config.js';
@@ -26,7 +24,7 @@ import type { Config } from './config.js';
 import { createMaskError } from './graphql-errors.js';
 import { assignRequestId, handleOpsRoute } from './http.js';
 import { createLogger, lazyChild, type Logger } from './logger.js';
-import { OperationLog, useOperationLog } from './operation-log.js';
+import { OperationLog } from './operation-log.js';
 import { createMetrics } from './metrics.js';
 import { seedDemo } from './services/demo.js';
 import { createServices, type Services } from './services/index.js';
@@ -35,16 +33,13 @@ import { RunEngine } from './runs/engine.js';
 import { RunQueueSignal } from './runs/queue-signal.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { GraphQLSchema } from 'graphql';
-import { executionLimits, limitPlugins, rateKeyFor } from './limits/index.js';
+import { rateKeyFor } from './limits/index.js';
 import { RateLimit } from './limits/rate-limit.js';
-import { answerPost, mayAnswerDirectly, type DirectPath } from './graphql-post.js';
-import { DirectExecutor, ValidatedDocuments } from './direct-execution.js';
-import { executeInQueryOrder } from './execute-in-order.js';
+import { answerPost, mayAnswerDirectly, ValidatedDocuments, type DirectPath } from './graphql-post.js';
+import { OperationSteps } from './operation-steps.js';
 import { checkBodySize } from './limits/body-size.js';
 import { loadAllowList } from './limits/persisted.js';
-import { requestIdOnErrors } from './limits/request-id.js';
-import { graphiqlCsp, securityHeaders } from './security/headers.js';
+import { securityHeaders } from './security/headers.js';
 import { bundledGraphiQL } from './graphiql.js';
 import { GatewayResponse } from './http-response.js';
 import { makeTempDir } from './util/temp-dir.js';
@@ -131,17 +126,16 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       // Uploads stream to a private folder per request under $CASCADE_HOME/uploads (the engine reads them there).
       const served = liveSchema;
       const rateLimit = config.limits.rateLimit.perSecond > 0 ? new RateLimit(config.limits.rateLimit, rateKeyFor(authEnabled(config.auth))) : undefined;
-      // What applies as operations execute, shared by yoga's plugins and the direct POST path.
-      const execution = executionLimits(config.limits);
-      const operationLog = new OperationLog(metrics, logger);
-      const maskError = createMaskError(logger, { production: config.production });
-      const yoga = createYogaServer(
-        config,
-        logger,
-        { makeContext, maskError, operationLog },
-        { execution, allowList, rateLimit, uploadDir: () => makeTempDir('upload-', `${config.home}/uploads`) },
-        () => served.current,
-      );
+      // Every operation's steps, in order: yoga runs them as plugins, the direct POST path the execute-time ones.
+      const steps = new OperationSteps(config.limits, {
+        allowList,
+        rateLimit,
+        uploadDir: () => makeTempDir('upload-', `${config.home}/uploads`),
+        operationLog: new OperationLog(metrics, logger),
+        maskError: createMaskError(logger, { production: config.production }),
+        currentSchema: () => served.current,
+      });
+      const yoga = createYogaServer(config, logger, makeContext, steps);
       const posts = { direct: metrics.graphqlPosts.labels('direct'), yoga: metrics.graphqlPosts.labels('yoga') };
       // Plain JSON POSTs skip yoga's fetch layer and envelop (src/graphql-post.ts); persisted-operation mode leaves every request to yoga.
       const direct: DirectPath | undefined = allowList
@@ -150,7 +144,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
             yoga,
             schema: () => served.current,
             validated: new ValidatedDocuments(),
-            executor: new DirectExecutor(execution, operationLog, maskError),
+            steps,
             context: (requestId, actor) => makeContext(requestId, undefined, actor),
             counters: posts,
           };
@@ -209,22 +203,16 @@ type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 function createYogaServer(
   config: Config,
   logger: Logger,
-  deps: {
-    makeContext: (requestId: string, req?: IncomingMessage, actor?: Actor) => Context;
-    maskError: (error: unknown) => GraphQLError;
-    operationLog: OperationLog;
-  },
-  limitDeps: Parameters<typeof limitPlugins>[1],
-  currentSchema: () => GraphQLSchema,
+  makeContext: (requestId: string, req?: IncomingMessage, actor?: Actor) => Context,
+  steps: OperationSteps,
 ): Yoga {
-  const { makeContext, maskError, operationLog } = deps;
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Cascade Gateway', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
     renderGraphiQL: bundledGraphiQL(), // everything inlined: the page loads nothing from outside the gateway
-    maskedErrors: { maskError, isDev: false },
+    maskedErrors: { maskError: steps.maskError, isDev: false },
     cors: corsOptions(config.http.corsOrigins),
     logging: {
       debug: (...a) => logger.debug(a.map(String).join(' ')),
@@ -238,18 +226,7 @@ function createYogaServer(
     // Over HTTP the request carries the id assignRequestId set; a graphql-ws subscription gets its own.
     context: (init: { request?: Request; req?: IncomingMessage; requestId?: string; actor?: Actor }) =>
       makeContext(init.requestId ?? init.request?.headers.get('x-request-id') ?? randomUUID(), init.req, init.actor),
-    plugins: [
-      executeInQueryOrder(), // graphql-js's execute: fields come back in the order asked for
-      // The static schema plus the typed mart fields, as of the operation's start (schema/live-schema.ts);
-      // set per operation, over HTTP and graphql-ws alike.
-      { onEnveloped: ({ setSchema }: { setSchema: (s: GraphQLSchema) => void }) => setSchema(currentSchema()) },
-      useSubscriptionsEndAtExpiry(),
-      useSharedSubscriptionExecution(), // one execution per event for subscribers of the same document, variables and role
-      graphiqlCsp(),
-      requestIdOnErrors(),
-      ...limitPlugins(config.limits, limitDeps),
-      useOperationLog(operationLog), // one log line and one timing per operation, carrying the request id
-    ],
+    plugins: steps.yogaPlugins(),
   });
 }
 

@@ -6,8 +6,8 @@
  *
  * A query text new for the schema of the moment is parsed and validated by yoga's envelop (its
  * caches, every limit rule, the refusal log) once; the document is kept (ValidatedDocuments) and
- * the operation runs by src/direct-execution.ts: the cost limit, the timeout, the operation log and
- * the error mask of yoga's path, without its fetch layer (a whatwg Request and Response per
+ * the operation runs through the execute-time steps of src/operation-steps.ts: the cost limit, the
+ * timeout, the operation log and the error mask of yoga's path, without its fetch layer (a whatwg Request and Response per
  * request) or envelop's per-request orchestration, which were most of yoga's cost per request. The
  * answer is what yoga would send: the same status, headers and bytes; results with errors go
  * through yoga's own `processRegularResult`.
@@ -22,7 +22,8 @@ import { getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql'
 import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../schema/context.js';
 import type { Actor } from './auth/actor.js';
-import type { DirectExecutor, ValidatedDocuments } from './direct-execution.js';
+import type { OperationSteps } from './operation-steps.js';
+import { Lru } from './util/lru.js';
 import { resultWithRequestId } from './limits/request-id.js';
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -54,7 +55,7 @@ export interface DirectPath {
   /** The schema operations run against now (the static schema and the mart fields). */
   schema: () => GraphQLSchema;
   validated: ValidatedDocuments;
-  executor: DirectExecutor;
+  steps: OperationSteps;
   /** The GraphQL context of an operation (the one yoga's context function makes). */
   context: (requestId: string, actor: Actor) => Context;
   counters: PostCounters;
@@ -102,7 +103,7 @@ export async function answerPost(path: DirectPath, req: IncomingMessage, res: Se
   // The operation's context holds plain values, not the node request and response: a context can
   // outlive its request in weakly keyed caches (Pothos keeps one per context) until a major GC,
   // and it should not drag the request's buffers and sockets along.
-  const result = await path.executor.run({ schema, document, operationName: params!.operationName, variables: params!.variables, context: path.context(requestId, actor) });
+  const result = await path.steps.runDirect({ schema, document, operationName: params!.operationName, variables: params!.variables, context: path.context(requestId, actor) });
   if (!result.errors?.length && !result.extensions) {
     const json = JSON.stringify(result);
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
@@ -156,4 +157,20 @@ function paramsOf(body: Buffer): Params | undefined {
   if (p.variables != null && (typeof p.variables !== 'object' || Array.isArray(p.variables))) return undefined;
   if (p.operationName != null && typeof p.operationName !== 'string') return undefined;
   return p as unknown as Params;
+}
+
+/** Query texts that parsed and validated for a schema, with their documents (a bounded number per schema). */
+export class ValidatedDocuments {
+  private readonly bySchema = new WeakMap<GraphQLSchema, Lru<string, DocumentNode>>();
+  constructor(private readonly perSchema = 1024) {}
+
+  get(schema: GraphQLSchema, query: string): DocumentNode | undefined {
+    return this.bySchema.get(schema)?.get(query);
+  }
+
+  add(schema: GraphQLSchema, query: string, document: DocumentNode): void {
+    let known = this.bySchema.get(schema);
+    if (!known) this.bySchema.set(schema, (known = new Lru(this.perSchema)));
+    known.set(query, document);
+  }
 }

@@ -1,12 +1,10 @@
-/** The limits as yoga/envelop plugins, in the order they apply (parse → validate → execute). */
+/** The limits configured, and those checked before execution as yoga/envelop plugins. */
 import type { Plugin } from 'graphql-yoga';
 import { aliasLimit } from './aliases.js';
-import { costCheck, costLimit, type CostCheck } from './cost.js';
 import { depthLimit } from './depth.js';
 import { disableIntrospection } from './introspection.js';
 import { persistedOperations, type AllowList } from './persisted.js';
 import type { RateLimit } from './rate-limit.js';
-import { QueryTimeout, queryTimeout } from './timeout.js';
 import { tokenLimit } from './tokens.js';
 import { uploadLimits, type UploadDir } from './upload-size.js';
 
@@ -25,27 +23,17 @@ export interface Limits {
   introspection: boolean;
 }
 
+export interface LimitPluginDeps {
+  allowList?: AllowList;
+  rateLimit?: RateLimit;
+  uploadDir?: UploadDir;
+}
+
 /**
- * The limits checked as an operation executes, made once: yoga's plugins (below) and the direct
- * POST path (src/direct-execution.ts) apply the same ones. Absent when set to 0.
+ * The limits checked before execution, in order (every limit set to 0 is off). The execute-time
+ * ones, the cost limit and the query timeout, are steps of src/operation-steps.ts.
  */
-export interface ExecutionLimits {
-  cost?: CostCheck;
-  timeout?: QueryTimeout;
-}
-
-export function executionLimits(limits: Limits): ExecutionLimits {
-  return {
-    cost: limits.maxCost > 0 ? costCheck(limits.maxCost) : undefined,
-    timeout: limits.queryTimeoutMs > 0 ? new QueryTimeout(limits.queryTimeoutMs) : undefined,
-  };
-}
-
-/** Every limit set to 0 is off. */
-export function limitPlugins(
-  limits: Limits,
-  deps: { execution: ExecutionLimits; allowList?: AllowList; rateLimit?: RateLimit; uploadDir?: UploadDir },
-): Plugin[] {
+export function limitPlugins(limits: Limits, deps: LimitPluginDeps): Plugin[] {
   const plugins: Plugin[] = [];
   if (deps.allowList) plugins.push(persistedOperations(deps.allowList));
   plugins.push(uploadLimits(limits, deps.uploadDir));
@@ -54,8 +42,6 @@ export function limitPlugins(
   if (limits.maxAliases > 0) plugins.push(aliasLimit(limits.maxAliases));
   if (!limits.introspection) plugins.push(...disableIntrospection());
   if (deps.rateLimit) plugins.push(deps.rateLimit.plugin());
-  if (deps.execution.cost) plugins.push(costLimit(deps.execution.cost));
-  if (deps.execution.timeout) plugins.push(queryTimeout(deps.execution.timeout));
   return plugins;
 }
 
