@@ -1,7 +1,8 @@
 /**
  * One subscriber's queue of events as an async iterator: the part every EventBus adapter shares.
  * `push` queues an event and wakes a waiting `next()`; `finish` ends the iterator after what it
- * already holds (and calls `onFinish` once, e.g. to unregister the subscriber).
+ * already holds (and calls `onFinish` once, e.g. to unregister the subscriber). `return()` (the
+ * consumer leaving) ends it at once: what it held is dropped, as for any iterator returned.
  */
 export function subscriberQueue<Raw, T>(decode: (raw: Raw) => T, onFinish: () => void) {
   const queue: Raw[] = [];
@@ -23,6 +24,7 @@ export function subscriberQueue<Raw, T>(decode: (raw: Raw) => T, onFinish: () =>
       return { value: undefined, done: true };
     },
     async return() {
+      queue.length = 0;
       finish();
       return { value: undefined, done: true };
     },
