@@ -114,7 +114,20 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       const runQueue = new RunQueueSignal(); // RunService tells it of queued runs, the engine listens
       services = createServices({ ...backends, protectedBranches: config.protectedBranches, pipelines, logger, runQueue });
       engine = new RunEngine(
-        { runs: backends.runs, bus: backends.bus, queue: runQueue, services, pipelines, config: config.runs, logger, singleProcess: backends.db.kind === 'pglite' },
+        {
+          runs: backends.runs,
+          bus: backends.bus,
+          queue: runQueue,
+          refs: backends.store,
+          tables: services.tables,
+          engine: backends.engine,
+          policy: services.catalog.policy,
+          marts: services.marts,
+          pipelines,
+          config: config.runs,
+          logger,
+          singleProcess: backends.db.kind === 'pglite',
+        },
         `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       );
       await engine.start();

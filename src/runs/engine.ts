@@ -1,455 +1,62 @@
 /**
- * The run engine: claims QUEUED runs from the RunStore (each run executes on exactly one instance),
- * and executes Write-Audit-Publish: branch `runs/<pipeline>/<runId>` from the target's head, ingest
- * and models there, audits there, then one merge commit into the target guarded by the head the run
- * started from (three-way if the target moved; a conflict fails the run). Every step is an event.
+ * The run engine, put together: the scheduler (scheduler.ts: claiming, concurrency, leases,
+ * recovery of abandoned runs) has each claimed run executed by the Write-Audit-Publish flow
+ * (wap.ts: branch, ingest, models, audits, merge, marts), both writing through one recorder
+ * (recorder.ts). It is given only what those parts use, each as a narrow interface.
  */
 import type { Logger } from '../logger.js';
 import type { RunsConfig } from '../config.js';
-import { DomainError, MergeConflict, ReferenceConflict } from '../domain/errors.js';
-import { retryOnReferenceConflict, TRY_AGAIN } from '../domain/reference-retry.js';
-import { refName, type CommitHash, type RefName } from '../domain/refs.js';
-import type { AuditResult, NewRunEvent, PipelineRun } from '../domain/runs.js';
-import type { Actor } from '../auth/actor.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { RunStore } from '../ports/run-store.js';
-import type { Pipeline } from '../pipelines/spec.js';
-import type { PipelineRegistry } from '../pipelines/registry.js';
-import type { Services } from '../services/index.js';
 import type { RunQueueSignal } from './queue-signal.js';
 import { RunRecorder } from './recorder.js';
-import { runAudit } from './steps/audit.js';
-import { runIngest } from './steps/ingest.js';
-import { runModel } from './steps/model.js';
-import type { StepContext, StepCounts, StepOutcome } from './step-context.js';
+import { RunScheduler } from './scheduler.js';
+import type { StepEngine, StepTables } from './step-context.js';
+import { WriteAuditPublish, type MartPublisher, type MergePolicy, type PipelineSource, type RunRefs } from './wap.js';
 
-/** STEP_PROGRESS cadence during a step unless RUN_PROGRESS_MS says otherwise (the issue asks for at least every 2 s). */
-const PROGRESS_EVERY_MS = 1500;
-/** How far back restart looks for a merge commit an abandoned run made but did not record. */
-const MERGE_SCAN_COMMITS = 100_000;
-
-/** The identity a run acts with: engineer on its own branch, and the run's right to merge. */
-export function runActor(run: PipelineRun): Actor {
-  return { subject: run.startedBy, roles: ['engineer'], kind: 'run', expiresAt: null };
+export interface RunEngineDeps {
+  /** Runs, their events and leases. */
+  runs: RunStore;
+  /** Run notices out; queued-run notices of other instances in. */
+  bus: EventBus;
+  /** Runs queued in this process (RunService tells it): claimed at once. */
+  queue: RunQueueSignal;
+  /** The refs a run reads, branches, merges and deletes (the version store). */
+  refs: RunRefs;
+  /** The table writes and reads of the steps (TableService). */
+  tables: StepTables;
+  /** The query engine, as steps ask it directly (describe). */
+  engine: StepEngine;
+  /** The rule the run's merge into its target must pass (AccessPolicy). */
+  policy: MergePolicy;
+  /** Publishes the marts after a merge (MartService). */
+  marts: MartPublisher;
+  /** The loaded pipelines (PipelineRegistry). */
+  pipelines: PipelineSource;
+  config: RunsConfig;
+  logger: Logger;
+  /** True when the database is private to this process (PGlite): every RUNNING run at start is abandoned. */
+  singleProcess: boolean;
 }
-
-export function runBranchName(run: Pick<PipelineRun, 'pipeline' | 'runId'>): string {
-  return `runs/${run.pipeline}/${run.runId}`;
-}
-
-class RunCanceled extends Error {}
 
 export class RunEngine {
-  readonly owner: string;
-  private readonly recorder: RunRecorder;
-  private readonly active = new Map<string, Promise<void>>();
-  private readonly stopping = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private polling = false;
-  private repoll = false;
-  private started = false;
-  private unlisten: (() => void) | undefined;
+  private readonly scheduler: RunScheduler;
 
-  constructor(
-    private readonly deps: {
-      runs: RunStore;
-      bus: EventBus;
-      /** Runs queued in this process (RunService tells it): claimed at once. */
-      queue: RunQueueSignal;
-      services: Services;
-      pipelines: PipelineRegistry;
-      config: RunsConfig;
-      logger: Logger;
-      /** True when the database is private to this process (PGlite): every RUNNING run at start is abandoned. */
-      singleProcess: boolean;
-    },
-    owner: string,
-  ) {
-    this.owner = owner;
-    this.recorder = new RunRecorder(deps.runs, deps.bus, deps.logger);
+  constructor(deps: RunEngineDeps, readonly owner: string) {
+    const { runs, bus, queue, refs, tables, engine, policy, marts, pipelines, config, logger, singleProcess } = deps;
+    const recorder = new RunRecorder(runs, bus, logger);
+    const stopping = new AbortController();
+    const wap = new WriteAuditPublish({ runs, recorder, refs, tables, engine, policy, marts, pipelines, config, logger }, owner, stopping.signal);
+    this.scheduler = new RunScheduler({ runs, bus, queue, recorder, executor: wap, config, logger, singleProcess, stopping }, owner);
   }
 
-  /** Fails runs a crashed gateway left RUNNING, then starts polling for queued runs. */
-  async start(): Promise<void> {
-    await this.failAbandoned(true);
-    if (!this.deps.config.worker) return;
-    this.started = true;
-    this.timer = setInterval(() => void this.poll(), this.deps.config.pollMs);
-    this.timer.unref();
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(500, Math.floor(this.deps.config.leaseMs / 3)));
-    this.heartbeatTimer.unref();
-    this.unlisten = this.deps.queue.listen(() => this.wake());
-    void this.listenForQueuedRuns();
-    void this.poll();
-  }
-
-  /** Runs queued through any instance wake this worker at once (polling is the fallback). */
-  private async listenForQueuedRuns(): Promise<void> {
-    const { events } = this.deps.bus.subscribe('runUpdated', this.stopping.signal);
-    try {
-      for await (const n of events) if (n.status === 'QUEUED') this.wake();
-    } catch (e) {
-      this.deps.logger.warn({ err: e }, 'listening for queued runs stopped');
-    }
-  }
-
-  /** Looks for queued runs now (called when a run is queued on any instance). */
-  private wake(): void {
-    if (this.started) void this.poll();
+  /** Fails runs a crashed gateway left RUNNING, then (on a worker) starts taking queued runs. */
+  start(): Promise<void> {
+    return this.scheduler.start();
   }
 
   /** Stops taking runs; runs in flight stop at once and are marked FAILED. */
-  async stop(): Promise<void> {
-    this.started = false;
-    this.unlisten?.();
-    clearInterval(this.timer);
-    clearInterval(this.heartbeatTimer);
-    this.stopping.abort();
-    await Promise.allSettled([...this.active.values()]);
+  stop(): Promise<void> {
+    return this.scheduler.stop();
   }
-
-  private async heartbeat(): Promise<void> {
-    try {
-      if (this.active.size > 0) await this.deps.runs.heartbeat(this.owner);
-      await this.failAbandoned(false);
-    } catch (e) {
-      this.deps.logger.warn({ err: e }, 'run heartbeat failed');
-    }
-  }
-
-  private async failAbandoned(atStart: boolean): Promise<void> {
-    const { runs, config, singleProcess, logger } = this.deps;
-    const staleBefore = atStart && singleProcess ? null : new Date(Date.now() - config.leaseMs);
-    const stopped = atStart && singleProcess
-      ? 'the gateway stopped while the run was running (it was restarted)'
-      : 'the gateway instance running it stopped renewing its lease';
-    // A recorded merge stands: the target has the run's data, what came after it (publishing marts) did not finish.
-    const reason = (run: PipelineRun) =>
-      run.mergedHash
-        ? `${stopped} after the run merged into ${run.target} as ${run.mergedHash}; the steps after the merge did not finish`
-        : `${stopped}; the target was not changed by this run`;
-    const abandoned = await runs.abandoned(staleBefore);
-    if (abandoned.length === 0) return;
-    const merges = new Map<string, string>();
-    for (const run of abandoned) {
-      const hash = run.mergedHash ? null : await this.unrecordedMerge(run);
-      if (hash) merges.set(run.runId, hash);
-    }
-    const failed = await runs.failAbandoned(reason, staleBefore, merges);
-    for (const { run, event } of failed) {
-      logger.warn({ runId: run.runId, pipeline: run.pipeline }, 'marked an abandoned run FAILED');
-      await this.recorder.noticeRun(run);
-      await this.recorder.noticeEvent(event);
-    }
-  }
-
-  /**
-   * The run's merge commit in its target's history since the run's base, if the gateway stopped
-   * between merging and recording the merge (merge commits carry the run id in their properties).
-   */
-  private async unrecordedMerge(run: PipelineRun): Promise<string | null> {
-    if (!run.baseHash || !run.branch) return null;
-    const { store } = this.deps.services;
-    try {
-      const head = await store.getReference(refName(run.target, 'target'));
-      if (head.hash === run.baseHash) return null;
-      // Back to the run's base, among commits made since the run started (an hour's allowance for
-      // clocks), and at most MERGE_SCAN_COMMITS of them.
-      const since = run.startedAt ? new Date(run.startedAt.getTime() - 3_600_000) : undefined;
-      let after: string | null = null;
-      let seen = 0;
-      do {
-        const page = await store.log(head.hash, { first: 1000, after, filter: since ? { since } : undefined });
-        for (const c of page.items) {
-          if (c.hash === run.baseHash) return null;
-          if (c.properties.run_id === run.runId) return c.hash;
-        }
-        seen += page.items.length;
-        after = page.nextCursor;
-      } while (after && seen < MERGE_SCAN_COMMITS);
-    } catch (e) {
-      this.deps.logger.warn({ err: e, runId: run.runId }, 'could not look for an abandoned run\'s merge commit');
-    }
-    return null;
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) {
-      this.repoll = true;
-      return;
-    }
-    this.polling = true;
-    try {
-      do {
-        this.repoll = false;
-        while (this.started && this.active.size < this.deps.config.concurrency) {
-          const run = await this.deps.runs.claimNext(this.owner);
-          if (!run) break;
-          const done = this.execute(run).finally(() => {
-            this.active.delete(run.runId);
-            this.wake();
-          });
-          this.active.set(run.runId, done);
-        }
-      } while (this.repoll && this.started);
-    } catch (e) {
-      this.deps.logger.error({ err: e }, 'claiming a queued run failed');
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private async execute(claimed: PipelineRun): Promise<void> {
-    const { logger } = this.deps;
-    const log = logger.child({ runId: claimed.runId, pipeline: claimed.pipeline });
-    let run = claimed;
-    try {
-      await this.recorder.noticeRun(run);
-      await this.event(run, { type: 'RUN_STARTED', step: null, level: 'INFO', message: `Run started on ${this.owner}`, data: { owner: this.owner } });
-      const pipeline = this.deps.pipelines.get(run.pipeline);
-      if (!pipeline) throw new Error(`pipeline '${run.pipeline}' is no longer loaded`);
-      run = await this.createBranch(run);
-      const outcome = await this.runSteps(run, pipeline);
-      if (outcome === 'audits-failed') return;
-      if (pipeline.spec.publish.merge) run = await this.publish(run, pipeline);
-      if (pipeline.spec.publish.merge && pipeline.spec.publish.marts) await this.publishMarts(run);
-      await this.cleanup(run, pipeline);
-      await this.recorder.update(run.runId, { status: 'SUCCEEDED', finishedAt: new Date() }, {
-        type: 'RUN_SUCCEEDED', step: null, level: 'INFO', message: 'Run succeeded', data: { mergedHash: run.mergedHash },
-      });
-      log.info('run succeeded');
-    } catch (e) {
-      if (e instanceof RunCanceled) {
-        await this.recorder.update(run.runId, { status: 'CANCELED', finishedAt: new Date() }, {
-          type: 'RUN_CANCELED', step: null, level: 'WARN', message: 'Run canceled; the target was not changed', data: null,
-        });
-        log.info('run canceled');
-        return;
-      }
-      const message = this.stopping.signal.aborted
-        ? 'the gateway stopped while the run was running; the target was not changed by this run'
-        : errorText(e);
-      if (!(e instanceof DomainError)) log.warn({ err: e }, 'run failed');
-      await this.recorder
-        .update(run.runId, { status: 'FAILED', finishedAt: new Date(), error: message }, {
-          type: 'RUN_FAILED', step: null, level: 'ERROR', message: `Run failed: ${message}`, data: errorData(e),
-        })
-        .catch((err) => log.error({ err }, 'recording a failed run failed'));
-    }
-  }
-
-  private event(run: PipelineRun, e: NewRunEvent) {
-    return this.recorder.event(run.runId, e);
-  }
-
-  private async createBranch(run: PipelineRun): Promise<PipelineRun> {
-    const { store } = this.deps.services;
-    const target = refName(run.target, 'target');
-    const head = await store.getReference(target);
-    if (head.type !== 'BRANCH') throw new Error(`target '${run.target}' is not a branch`);
-    const branch = refName(runBranchName(run), 'branch');
-    await store.createReference(branch, 'BRANCH', head.hash);
-    return this.recorder.update(run.runId, { branch, baseHash: head.hash }, {
-      type: 'BRANCH_CREATED', step: null, level: 'INFO', message: `Created branch ${branch} from ${run.target} at ${head.hash}`,
-      data: { branch, from: run.target, hash: head.hash },
-    });
-  }
-
-  private async assertNotCanceled(run: PipelineRun): Promise<void> {
-    if (this.stopping.signal.aborted) throw new Error('the gateway is stopping');
-    const now = await this.deps.runs.getRun(run.runId);
-    if (now?.cancelRequested) throw new RunCanceled();
-  }
-
-  /** Ingest and models in order, then every audit. */
-  private async runSteps(run: PipelineRun, pipeline: Pipeline): Promise<'ok' | 'audits-failed'> {
-    const ctx = this.stepContext(run, pipeline);
-    for (const info of pipeline.steps) {
-      if (info.kind !== 'ingest' && info.kind !== 'model') continue;
-      await this.assertNotCanceled(run);
-      const ingest = pipeline.spec.ingest.find((s) => s.name === info.name);
-      const model = pipeline.spec.models.find((s) => s.name === info.name);
-      await this.step(run, info.name, info.kind, ctx, (c) => (ingest ? runIngest(ingest, c) : runModel(model!, c)));
-    }
-    const results: AuditResult[] = [];
-    for (const audit of pipeline.spec.audits) {
-      await this.assertNotCanceled(run);
-      results.push(await this.withStepEvents(run, audit.name, 'audit', ctx, (c) => runAudit(audit, c), (r) => ({
-        type: r.passed ? 'AUDIT_PASSED' : 'AUDIT_FAILED',
-        level: r.passed ? 'INFO' : r.severity === 'error' ? 'ERROR' : 'WARN',
-        message: `${r.name} (${r.check} on ${r.table}) ${r.passed ? 'passed' : `failed: ${r.failingRows ?? '?'} failing row(s)`}`,
-        data: { table: r.table, check: r.check, severity: r.severity, passed: r.passed, failingRows: r.failingRows === null ? null : Number(r.failingRows), message: r.message },
-      })));
-    }
-    await this.deps.runs.saveAudits(run.runId, results);
-    const blocking = results.filter((r) => !r.passed && r.severity === 'error');
-    if (blocking.length === 0) return 'ok';
-    const message = `${blocking.length} error-level audit(s) failed: ${blocking.map((r) => `${r.name} (${r.failingRows ?? '?'} failing rows)`).join(', ')}; the target was not changed and branch ${run.branch} keeps the data`;
-    await this.recorder.update(run.runId, { status: 'FAILED', finishedAt: new Date(), error: message }, {
-      type: 'RUN_FAILED', step: null, level: 'ERROR', message: `Run failed: ${message}`,
-      data: { code: 'AUDIT_FAILED', audits: blocking.map((r) => ({ name: r.name, failingRows: r.failingRows === null ? null : Number(r.failingRows) })) },
-    });
-    return 'audits-failed';
-  }
-
-  /** One ingest or model step: STEP_STARTED, progress, COMMIT_CREATED per commit, STEP_SUCCEEDED. */
-  private async step(run: PipelineRun, name: string, kind: string, ctx: Omit<StepContext, 'progress'>, work: (c: StepContext) => Promise<StepOutcome>) {
-    await this.withStepEvents(run, name, kind, ctx, async (c) => {
-      const out = await work(c);
-      for (const commit of out.commits) {
-        await this.recorder.update(run.runId, { addCommit: commit.hash }, {
-          type: 'COMMIT_CREATED', step: name, level: 'INFO', message: commit.message, data: { hash: commit.hash },
-        });
-      }
-      return out;
-    }, (out) => ({
-      type: 'STEP_SUCCEEDED', level: 'INFO', message: out.message,
-      data: { kind, rowsRead: out.rowsRead, rowsWritten: out.rowsWritten },
-    }));
-  }
-
-  private async withStepEvents<T>(
-    run: PipelineRun,
-    name: string,
-    kind: string,
-    ctx: Omit<StepContext, 'progress'>,
-    work: (c: StepContext) => Promise<T>,
-    done: (out: T) => Omit<NewRunEvent, 'step'>,
-  ): Promise<T> {
-    await this.event(run, { type: 'STEP_STARTED', step: name, level: 'INFO', message: `${kind} ${name} started`, data: { kind } });
-    const counts: Required<StepCounts> = { rowsRead: 0, rowsWritten: 0 };
-    const started = Date.now();
-    let chain = Promise.resolve();
-    const ticker = setInterval(() => {
-      chain = chain.then(() =>
-        this.event(run, {
-          type: 'STEP_PROGRESS', step: name, level: 'DEBUG',
-          message: `${kind} ${name}: ${counts.rowsRead} rows read, ${counts.rowsWritten} written`,
-          data: { ...counts, elapsedMs: Date.now() - started },
-        }).then(() => undefined, () => undefined),
-      );
-    }, this.deps.config.progressMs ?? PROGRESS_EVERY_MS);
-    try {
-      const out = await work({
-        ...ctx,
-        progress: (c) => {
-          if (c.rowsRead !== undefined) counts.rowsRead = c.rowsRead;
-          if (c.rowsWritten !== undefined) counts.rowsWritten = c.rowsWritten;
-        },
-      });
-      clearInterval(ticker);
-      await chain;
-      const ev = done(out);
-      await this.event(run, { ...ev, step: name, data: { ...(ev.data ?? {}), elapsedMs: Date.now() - started } });
-      return out;
-    } catch (e) {
-      clearInterval(ticker);
-      await chain;
-      if (!(e instanceof RunCanceled)) {
-        await this.event(run, { type: 'STEP_FAILED', step: name, level: 'ERROR', message: `${kind} ${name} failed: ${errorText(e)}`, data: errorData(e) });
-      }
-      throw e;
-    }
-  }
-
-  private stepContext(run: PipelineRun, pipeline: Pipeline): Omit<StepContext, 'progress'> {
-    const { services } = this.deps;
-    return {
-      run,
-      pipeline,
-      branch: run.branch!,
-      params: run.params,
-      actor: runActor(run),
-      tables: services.tables,
-      engine: services.engine,
-      pipelinesDir: this.deps.config.pipelinesDir,
-      signal: this.stopping.signal,
-      log: async (level, message, data) => {
-        await this.event(run, { type: 'LOG', step: null, level, message, data: data ?? null });
-      },
-    };
-  }
-
-  /**
-   * One merge commit into the target, guarded by the head the run started from; when the target
-   * moved meanwhile, a three-way merge onto its new head (a conflict fails the run).
-   */
-  private async publish(run: PipelineRun, pipeline: Pipeline): Promise<PipelineRun> {
-    await this.assertNotCanceled(run);
-    const { services } = this.deps;
-    const actor = runActor(run);
-    const into = refName(run.target, 'target') as RefName;
-    services.catalog.policy.assertCanChangeBranch(actor, into, 'merge');
-    const source = await services.store.getReference(refName(run.branch!, 'branch'));
-    let expected = run.baseHash as CommitHash;
-    await this.event(run, { type: 'STEP_STARTED', step: 'publish', level: 'INFO', message: `Merging ${run.branch} into ${run.target}`, data: { kind: 'publish' } });
-    return retryOnReferenceConflict(async (lastTry) => {
-      try {
-        const out = await services.store.merge({
-          fromHash: source.hash,
-          fromRefName: source.name,
-          into,
-          expectedHash: expected,
-          noFastForward: true,
-          meta: {
-            message: `Publish run ${run.runId} of pipeline ${pipeline.spec.name}`,
-            author: run.startedBy,
-            properties: { run_id: run.runId, pipeline: pipeline.spec.name, run_branch: run.branch! },
-          },
-        });
-        const threeWay = expected !== run.baseHash;
-        return await this.recorder.update(run.runId, { mergedHash: out.hash }, {
-          type: 'MERGED', step: 'publish', level: 'INFO',
-          message: `Merged ${run.branch} into ${run.target} as ${out.hash}${threeWay ? ' (three-way: the target had moved)' : ''}`,
-          data: { hash: out.hash, previousHash: out.previousHash, threeWay, changedKeys: out.changedKeys },
-        });
-      } catch (e) {
-        if (e instanceof ReferenceConflict && !lastTry) {
-          expected = (await services.store.getReference(into)).hash;
-          return TRY_AGAIN;
-        }
-        if (e instanceof MergeConflict) {
-          await this.event(run, { type: 'STEP_FAILED', step: 'publish', level: 'ERROR', message: `merge into ${run.target} conflicts`, data: errorData(e) });
-        }
-        throw e;
-      }
-    });
-  }
-
-  /** Copies the marts namespace at the merge commit into the mart store (all marts atomically). */
-  private async publishMarts(run: PipelineRun): Promise<void> {
-    const started = Date.now();
-    await this.event(run, { type: 'STEP_STARTED', step: 'publish_marts', level: 'INFO', message: `Publishing the marts of ${run.target} at ${run.mergedHash}`, data: { kind: 'publish' } });
-    try {
-      const marts = await this.deps.services.marts.publish({ from: `${run.target}@${run.mergedHash}` }, runActor(run));
-      await this.event(run, {
-        type: 'MARTS_PUBLISHED', step: 'publish_marts', level: 'INFO',
-        message: marts.length ? `Published ${marts.map((m) => `${m.name} (${m.rowCount} rows)`).join(', ')}` : 'No marts to publish',
-        data: { marts: marts.map((m) => ({ name: m.name, rowCount: String(m.rowCount), snapshotId: m.publishedFrom.snapshotId })), elapsedMs: Date.now() - started },
-      });
-    } catch (e) {
-      // The merge stands (it is the target's history now); the run fails so the stale marts are seen.
-      throw new Error(`merged into ${run.target} as ${run.mergedHash}, but publishing the marts failed: ${errorText(e)}`);
-    }
-  }
-
-  private async cleanup(run: PipelineRun, pipeline: Pipeline): Promise<void> {
-    if (pipeline.spec.cleanup !== 'delete-on-success' || !run.branch) return;
-    const { store } = this.deps.services;
-    const ref = await store.getReference(refName(run.branch, 'branch'));
-    await store.deleteReference(ref.name, 'BRANCH', ref.hash);
-    await this.event(run, { type: 'LOG', step: null, level: 'INFO', message: `Deleted branch ${run.branch}`, data: null });
-  }
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message.slice(0, 2000);
-  return String(e).slice(0, 2000);
-}
-
-function errorData(e: unknown): Record<string, unknown> | null {
-  if (e instanceof MergeConflict) return { code: e.code, conflicts: e.conflicts.map((c) => ({ ...c })) };
-  if (e instanceof DomainError) return { code: e.code };
-  return null;
 }
