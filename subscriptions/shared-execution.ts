@@ -8,7 +8,7 @@
  * stream comes from graphql-js `createSourceEventStream` (the field's own `subscribe`, with
  * scope-auth's check at subscribe time, per subscriber as before), and each source payload is
  * executed through a memo keyed by the payload object itself (a WeakMap: subscribers of a run get
- * the same event instance, see RunTails in src/services/runs.ts) and by
+ * the same event instance, see RunTails in src/runs/tails.ts) and by
  * schema + document + operation name + variables + the caller's active roles and kind.
  *
  * What a shared result means for the rest of the pipeline:
