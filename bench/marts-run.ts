@@ -283,7 +283,7 @@ export async function runMartsBench(opts: SuiteRunOptions & { scenarios?: readon
         const csv = path.join(csvDir, 'rows.csv');
         const view = (await tables.table('main', `marts.${name}`, actor))!;
         const plan = await tables.scanPlan(await tables.metadata(view.content.metadataLocation), null, null);
-        await app.services.engine.exportCsv(plan, { path: csv });
+        await app.ports.engine.exportCsv(plan, { path: csv });
         const ddl = `CREATE TABLE plain_copy (id bigint NOT NULL, reading_date date, device text, mean_mgdl double precision, tir_pct numeric(5,2), readings integer, updated_at timestamptz)`;
         const publishMs: number[] = [];
         const copyMs: number[] = [];

@@ -52,6 +52,8 @@ export interface App {
   readonly url: string;
   /** Available once started (tests and scripts use it to reach the services directly). */
   readonly services: Services;
+  /** The raw ports, available once started: tests and scripts reach the store and the engine here (the services do not hand them out). */
+  readonly ports: Pick<Backends, 'store' | 'objects' | 'engine' | 'bus'>;
   /** The SQL database of the catalog, runs and embedded marts (available once started; tests use it). */
   readonly database: SqlDatabase;
   readonly logger: Logger;
@@ -100,6 +102,10 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
     get services() {
       if (!services) throw new Error('app not started');
       return services;
+    },
+    get ports() {
+      if (!backends) throw new Error('app not started');
+      return backends;
     },
     logger,
     async reloadPipelines() {

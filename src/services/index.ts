@@ -18,10 +18,6 @@ export interface Services {
   tables: TableService;
   runs: RunService;
   marts: MartService;
-  store: VersionStore;
-  objects: ObjectStore;
-  engine: QueryEngine;
-  bus: EventBus;
 }
 
 export function createServices(deps: {
@@ -44,9 +40,5 @@ export function createServices(deps: {
     tables,
     marts: new MartService(catalog, tables, deps.engine, deps.marts, deps.bus),
     runs: new RunService(deps.pipelines, deps.runs, deps.bus, catalog, deps.store, deps.logger, deps.runQueue),
-    store: deps.store,
-    objects: deps.objects,
-    engine: deps.engine,
-    bus: deps.bus,
   };
 }

@@ -221,7 +221,7 @@ export function describeCatalogE2E(name: string, opts: E2EOptions) {
       // Both sides change the same table differently → conflict, nothing changes. (Table content is
       // put through the store directly here; table mutations come with the tables API.)
       const putTable = (branch: string, location: string) =>
-        g.app.services.store.commit(branch as never, undefined, { message: `table at ${location}`, author: 'e2e' }, [
+        g.app.ports.store.commit(branch as never, undefined, { message: `table at ${location}`, author: 'e2e' }, [
           { type: 'PUT', key: `${ns}.both`, content: { type: 'ICEBERG_TABLE', metadataLocation: location, snapshotId: '1', schemaId: 0, specId: 0, sortOrderId: 0 } },
         ]);
       await putTable(feature, 'file:///feature/v1.metadata.json');

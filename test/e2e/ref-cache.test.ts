@@ -58,7 +58,7 @@ describe('ref-head cache on embedded PGlite', () => {
   });
 
   it('serves heads from the cache and shows every move made through the API at once', async () => {
-    const store = g.app.services.store as RefCachedStore;
+    const store = g.app.ports.store as RefCachedStore;
     expect(store.refCacheStats, 'the embedded PGlite store is cached').toBeDefined();
     const b = unique('b');
     const start = await createBranch(g, b);
