@@ -25,7 +25,7 @@ export const defaultBranchBody = (hash: string) => JSON.stringify({ data: { defa
 let stopping: (() => Promise<void>) | undefined;
 
 async function startGateway(envJson: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { buildApp } = await import('../src/app.js');
+  const { buildApp } = await import('../src/server/app.js');
   const { loadConfig } = await import('../src/config.js');
   const app = buildApp(loadConfig(JSON.parse(envJson) as Record<string, string>));
   await app.start();

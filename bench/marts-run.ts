@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { buildApp, type App } from '../src/app.js';
+import { buildApp, type App } from '../src/server/app.js';
 import { systemActor } from '../src/auth/actor.js';
 import { loadConfig } from '../src/config.js';
 import { createTestDatabase, startPostgres } from '../test/support/services.js';

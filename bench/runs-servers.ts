@@ -23,7 +23,7 @@ type Stopper = () => Promise<void>;
 let stopping: Stopper | undefined;
 
 async function startGateway(envJson: string): Promise<{ url: string; stop: Stopper }> {
-  const { buildApp } = await import('../src/app.js');
+  const { buildApp } = await import('../src/server/app.js');
   const { loadConfig } = await import('../src/config.js');
   const stop = ((globalThis as { __cascadeBenchStop?: Set<string> }).__cascadeBenchStop ??= new Set<string>());
   process.on('message', (m: { type?: string; tag?: string }) => {

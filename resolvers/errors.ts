@@ -5,7 +5,7 @@
  */
 import type { FieldMap, ObjectRef } from '@pothos/core';
 import { builder } from '../schema/builder.js';
-import { publicMessage } from '../src/graphql-errors.js';
+import { publicMessage } from '../src/util/public-message.js';
 import {
   AlreadyExists,
   BackendUnavailable,

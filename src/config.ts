@@ -3,7 +3,6 @@ import { totalmem } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { AuthEnvSchema, authConfig, type AuthConfig } from './auth/config.js';
-import type { Limits } from './limits/index.js';
 
 const bool = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no'])
@@ -77,6 +76,22 @@ const EnvSchema = LimitsEnvSchema.extend({
   RUN_WORKER: bool.default(true),
   RUN_PROGRESS_MS: z.coerce.number().int().min(100).max(2000).default(1500),
 });
+
+/** The limits of requests and operations (src/server/limits/); every numeric limit is off at 0. */
+export interface Limits {
+  maxDepth: number;
+  maxCost: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxBodyBytes: number;
+  maxUploadBytes: number;
+  rateLimit: { perSecond: number; burst: number };
+  queryTimeoutMs: number;
+  /** Memory of one `sql` query (DuckDB's limit; its process is stopped a headroom past it); 0: none. */
+  sqlMemoryBytes: number;
+  persistedOperationsFile?: string;
+  introspection: boolean;
+}
 
 export interface Config {
   port: number;

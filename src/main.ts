@@ -1,6 +1,6 @@
 /** Entry point: `npm start`. Reads .env if present, validates the environment, starts the gateway. */
 import fs from 'node:fs';
-import { buildApp } from './app.js';
+import { buildApp } from './server/app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, flushLogs } from './logger.js';
 

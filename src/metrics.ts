@@ -8,7 +8,7 @@ export interface Metrics {
   graphqlOperations: Histogram<'operation' | 'type' | 'outcome'>;
   backendCalls: Histogram<'port' | 'method' | 'outcome'>;
   loaderBatches: Counter<'loader'>;
-  /** GraphQL POSTs by who answered them: `direct` (src/graphql-post.ts) or `yoga`. */
+  /** GraphQL POSTs by who answered them: `direct` (src/server/graphql-post.ts) or `yoga`. */
   graphqlPosts: Counter<'path'>;
   /** Log lines stdout's reader did not take in time (src/log-destination.ts); one count for the process. */
   logLinesDropped: Counter;

@@ -13,7 +13,7 @@
  *
  * What a shared result means for the rest of the pipeline:
  * - Results are never mutated afterwards: per-subscriber additions (request ids on errors, masked
- *   errors) copy the result (src/limits/request-id.ts, yoga's masked errors).
+ *   errors) copy the result (src/server/limits/request-id.ts, yoga's masked errors).
  * - Field resolvers run with the context of the subscriber whose pull executed the event first
  *   (its loaders and its logger's request id); everything that may differ between callers and
  *   matter to a read (the roles) is in the key.
@@ -21,7 +21,7 @@
  * - return() on the stream reaches the source iterator (bus subscriptions end on unsubscribe).
  *
  * Direct delivery: when the transport put a sink on the context (graphql-ws does, see
- * subscriptions/ws-server.ts) and the source can hand items to a synchronous consumer
+ * src/server/ws-server.ts) and the source can hand items to a synchronous consumer
  * (src/util/direct-items.ts, a run's event tail), each event's shared result goes straight to the
  * sink while the subscriber's stream waits for its next event. Results with errors, results not
  * known synchronously and anything the sink refuses (a slow socket, an expired token) take the

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput } from '../domain/errors.js';
 import type { WriteInput } from '../ports/query-engine.js';
-import { uploadedPath } from '../uploads.js';
+import { uploadedPath } from '../util/uploaded-file.js';
 
 export type DataFormat = 'JSON' | 'NDJSON' | 'CSV' | 'PARQUET';
 export const MAX_JSON_ROWS = 100_000;

@@ -1,6 +1,6 @@
 /**
  * Deadlines of running operations, as `performance.now()` values (monotonic). The query timeout
- * (src/limits/timeout.ts) puts one on the GraphQL context (`deadline`); work far below the GraphQL
+ * (src/server/limits/timeout.ts) puts one on the GraphQL context (`deadline`); work far below the GraphQL
  * edge that can run long (DuckDB `sql`) is passed it and stops at the same moment.
  *
  * `Deadlines` watches many pending operations with one timer: every operation gets the same

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPHIQL_CSP } from '../../src/security/headers.js';
+import { GRAPHIQL_CSP } from '../../src/server/security/headers.js';
 import { chromiumPath } from '../support/chromium.js';
 import { startGateway, type Gateway } from '../support/gateway.js';
 

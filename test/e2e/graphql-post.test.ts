@@ -1,5 +1,5 @@
 /**
- * The direct answer to plain JSON POSTs (src/graphql-post.ts) says exactly what yoga says: every
+ * The direct answer to plain JSON POSTs (src/server/graphql-post.ts) says exactly what yoga says: every
  * request below is sent twice, once to /graphql (answered directly when eligible) and once to
  * /graphql?via=yoga (always yoga), and the two answers must have the same status, headers and body
  * (request ids aside). The posts counter shows which path answered. Every request is sent in two

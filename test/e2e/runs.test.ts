@@ -301,7 +301,7 @@ describe('pipeline runs (embedded)', () => {
       expect(got).toEqual(reference.slice(got[0].seq - 1));
       expect(s.errors).toEqual([]);
     }
-    // Live events went straight from the run's tail to the sockets (subscriptions/ws-server.ts's
+    // Live events went straight from the run's tail to the sockets (src/server/ws-server.ts's
     // direct sink), and the streams above are still whole, in order and ended by a complete.
     expect(sharedExecutionStats.direct).toBeGreaterThan(directBefore);
   });

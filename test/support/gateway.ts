@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App } from '../../src/server/app.js';
 import { loadConfig } from '../../src/config.js';
 
 export interface Gateway {

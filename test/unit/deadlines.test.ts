@@ -2,7 +2,7 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../resolvers/index.js';
-import { costCheck, costLimit } from '../../src/limits/cost.js';
+import { costCheck, costLimit } from '../../src/server/limits/cost.js';
 import { Deadlines, remainingMs } from '../../src/util/deadline.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

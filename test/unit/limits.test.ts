@@ -3,9 +3,9 @@ import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../resolvers/index.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { operationCost } from '../../src/limits/cost.js';
-import { TokenBuckets } from '../../src/limits/rate-limit.js';
-import { scrubPaths } from '../../src/graphql-errors.js';
+import { operationCost } from '../../src/server/limits/cost.js';
+import { TokenBuckets } from '../../src/server/limits/rate-limit.js';
+import { scrubPaths } from '../../src/util/public-message.js';
 
 const cost = (q: string, vars?: Record<string, unknown>) => operationCost(schema, parse(q), undefined, vars);
 

@@ -54,7 +54,7 @@ describe('the repository stands alone', () => {
     expect(outsideReferences('test/unit/x.test.ts', "import x from '../../../elsewhere/x.js'")).toHaveLength(1); // path-check: data
     expect(outsideReferences('scripts/x.sh', 'cat /work/x/API.md')).toHaveLength(1); // path-check: data
     expect(outsideReferences('test/unit/x.test.ts', "'../../../../etc/passwd' // path-check: data")).toEqual([]);
-    expect(outsideReferences('test/unit/x.test.ts', "import x from '../../src/app.js'; path.resolve(here, '../..')")).toEqual([]);
+    expect(outsideReferences('test/unit/x.test.ts', "import x from '../../src/server/app.js'; path.resolve(here, '../..')")).toEqual([]);
     expect(outsideReferences('.ci/run', 'cd "$(dirname "$0")/.."')).toEqual([]);
   });
 });

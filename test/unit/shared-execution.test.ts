@@ -7,7 +7,7 @@
  */
 import { GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { resultWithRequestId } from '../../src/limits/request-id.js';
+import { resultWithRequestId } from '../../src/server/limits/request-id.js';
 import { DIRECT_SINK, sharedExecutionStats, sharedSubscribe, sharingKey } from '../../subscriptions/shared-execution.js';
 import { DIRECT_ITEMS } from '../../src/util/direct-items.js';
 
@@ -165,7 +165,7 @@ describe('shared subscription execution', () => {
 describe('shared payload serialisation over graphql-ws', () => {
   it('sends exactly what graphql-ws would, serialising a shared payload once', async () => {
     const { stringifyMessage, MessageType } = await import('graphql-ws');
-    const { sharedPayloadReplacer, withSharedPayload } = await import('../../subscriptions/ws-shared-json.js');
+    const { sharedPayloadReplacer, withSharedPayload } = await import('../../src/server/ws-shared-json.js');
     const payload = { data: { runEvents: { seq: 3, type: 'STEP_PROGRESS', message: 'a "quoted" \u0000 and \u2028 text', data: { rows: [1, 2] } } } };
     const plain = (id: string) => JSON.stringify({ id, type: 'next', payload });
     const viaMarker = (id: string) => withSharedPayload(stringifyMessage({ id, type: MessageType.Next, payload }, sharedPayloadReplacer));
@@ -180,7 +180,7 @@ describe('shared payload serialisation over graphql-ws', () => {
   });
 });
 
-describe('the graphql-ws direct sink (subscriptions/ws-server.ts)', () => {
+describe('the graphql-ws direct sink (src/server/ws-server.ts)', () => {
   /** A socket that records what it is sent; `bufferedAmount` and `readyState` as a test sets them. */
   function fakeSocket() {
     return { OPEN: 1, readyState: 1, bufferedAmount: 0, sent: [] as string[], send(m: string) { this.sent.push(m); } };
@@ -188,7 +188,7 @@ describe('the graphql-ws direct sink (subscriptions/ws-server.ts)', () => {
 
   it('sends the message graphql-ws would send, while the subscription is open, the socket keeps up and the token is valid', async () => {
     const { stringifyMessage, MessageType } = await import('graphql-ws');
-    const { withDirectSink } = await import('../../subscriptions/ws-server.js');
+    const { withDirectSink } = await import('../../src/server/ws-server.js');
     const socket = fakeSocket();
     const ctx = { subscriptions: { 'op-1': null } as Record<string, null>, extra: { socket, request: {} } };
     const context = withDirectSink({ actor: { roles: ['viewer'], expiresAt: Date.now() + 60_000 } }, ctx as never, 'op-1');
@@ -210,7 +210,7 @@ describe('the graphql-ws direct sink (subscriptions/ws-server.ts)', () => {
   });
 
   it('refuses once the caller’s token has expired, so the stream ends at expiry as before', async () => {
-    const { withDirectSink } = await import('../../subscriptions/ws-server.js');
+    const { withDirectSink } = await import('../../src/server/ws-server.js');
     const socket = fakeSocket();
     const ctx = { subscriptions: { x: null }, extra: { socket, request: {} } };
     const context = withDirectSink({ actor: { roles: ['viewer'], expiresAt: Date.now() - 1 } }, ctx as never, 'x');

@@ -1,11 +1,11 @@
-/** Multipart uploads streamed to disk (src/uploads.ts) and the GraphQL parameters built from them. */
+/** Multipart uploads streamed to disk (src/server/uploads.ts) and the GraphQL parameters built from them. */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { graphqlParams } from '../../src/limits/upload-size.js';
-import { readMultipart, UploadedFile, uploadedPath, type MultipartLimits } from '../../src/uploads.js';
+import { graphqlParams } from '../../src/server/limits/upload-size.js';
+import { readMultipart, UploadedFile, uploadedPath, type MultipartLimits } from '../../src/server/uploads.js';
 
 const LIMITS: MultipartLimits = { fileSize: 1000, fieldSize: 1000, files: 3, fields: 10, parts: 20 };
 

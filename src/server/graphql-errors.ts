@@ -3,33 +3,20 @@
  * `extensions.code`; GraphQL validation errors pass; everything else is masked and logged.
  * In production, messages that pass are also scrubbed of file paths and URLs (a DuckDB or
  * filesystem message can name where the warehouse lives). Request ids are added to every error
- * afterwards (src/limits/request-id.ts and the graphql-ws wiring in app.ts).
+ * afterwards (src/server/limits/request-id.ts and the graphql-ws wiring in src/server/app.ts).
  */
 import { GraphQLError } from 'graphql';
-import { ErrorCode, INTERNAL_ERROR_CODE, isDomainError } from './domain/errors.js';
-import type { Logger } from './logger.js';
+import { ErrorCode, INTERNAL_ERROR_CODE, isDomainError } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
+import { scrubPaths, setProductionMessages } from '../util/public-message.js';
 
-/** Absolute paths (two segments or more) and URLs with a scheme. */
-const PATHS = /(?<![\w.:/-])(?:[a-zA-Z][\w+.-]*:\/\/[^\s'"`),]+|~?(?:\/[\w.@~+-]+){2,}\/?)/g;
 
 const BAD_REQUEST_CODES = new Set(['BAD_REQUEST', 'BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
 
 /** Yoga's errors for a body it cannot parse wrap the parser's SyntaxError; they are client errors. */
 const isRequestParseError = (e: GraphQLError) => e.extensions?.code === 'BAD_REQUEST' && (e.extensions.http as { status?: number } | undefined)?.status === 400;
 
-export function scrubPaths(message: string): string {
-  return message.replace(PATHS, '<path>');
-}
 
-/**
- * Messages of the error members of result unions (`... on Error { message }`) are resolved in
- * resolvers/errors.ts, not here; they follow the same rule through this process-wide switch, which
- * the app sets at start from NODE_ENV.
- */
-let productionMessages = false;
-export function publicMessage(message: string): string {
-  return productionMessages ? scrubPaths(message) : message;
-}
 
 /**
  * The code a client sees for an error (as createMaskError sets it): a domain error's own code;
@@ -47,7 +34,7 @@ export function publicCode(error: unknown): string {
 }
 
 export function createMaskError(logger: Logger, opts: { production?: boolean } = {}) {
-  productionMessages = opts.production ?? false;
+  setProductionMessages(opts.production ?? false);
   const text = (m: string) => (opts.production ? scrubPaths(m) : m);
   return (error: unknown): GraphQLError => {
     const original = error instanceof GraphQLError ? error.originalError : error;

@@ -1,7 +1,7 @@
 /**
  * Multipart requests (uploads) under limits: each file at most `maxUploadBytes`, each non-file
  * field (the `operations` JSON, the `map`) at most `maxBodyBytes`, and a bounded number of parts.
- * Over HTTP the body is read here straight from the node request (src/uploads.ts): files stream to
+ * Over HTTP the body is read here straight from the node request (src/server/uploads.ts): files stream to
  * a scratch folder that is removed when the response ends, and the GraphQL parameters are built
  * from `operations` and `map` as the GraphQL multipart request spec says, with an UploadedFile
  * wherever `map` points. Without a node request (yoga.fetch), yoga's own multipart parser runs on
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { readMultipart, type MultipartForm, type MultipartLimits } from '../uploads.js';
-import { ErrorCode } from '../domain/errors.js';
+import { ErrorCode } from '../../domain/errors.js';
 import { limitError } from './errors.js';
 
 /** A scratch folder for one request's uploads, and how to remove it. */

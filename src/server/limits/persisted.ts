@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../domain/errors.js';
+import { ErrorCode } from '../../domain/errors.js';
 import { limitError } from './errors.js';
 
 export interface AllowList {

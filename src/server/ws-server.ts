@@ -5,14 +5,14 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import type { YogaServerInstance } from 'graphql-yoga';
-import type { Context } from '../schema/context.js';
-import type { wsAuthHooks } from '../src/auth/ws.js';
-import { ErrorCode } from '../src/domain/errors.js';
-import type { Logger } from '../src/logger.js';
-import { resolveWsOperation, type AllowList } from '../src/limits/persisted.js';
-import { resultWithRequestId, withRequestId } from '../src/limits/request-id.js';
+import type { Context } from '../../schema/context.js';
+import type { wsAuthHooks } from '../auth/ws.js';
+import { ErrorCode } from '../domain/errors.js';
+import type { Logger } from '../logger.js';
+import { resolveWsOperation, type AllowList } from './limits/persisted.js';
+import { resultWithRequestId, withRequestId } from './limits/request-id.js';
 import { nextMessages, sharedPayloadReplacer, withSharedPayload } from './ws-shared-json.js';
-import { DIRECT_SINK, type DirectSink } from './shared-execution.js';
+import { DIRECT_SINK, type DirectSink } from '../../subscriptions/shared-execution.js';
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
 
@@ -25,7 +25,7 @@ export function useGraphqlWs(wss: WebSocketServer, yoga: Yoga, auth: ReturnType<
     wss,
     logger,
     {
-      // A payload shared by many subscribers is serialised once (subscriptions/ws-shared-json.ts).
+      // A payload shared by many subscribers is serialised once (src/server/ws-shared-json.ts).
       jsonMessageReplacer: sharedPayloadReplacer,
       onConnect: (ctx) => auth.onConnect(ctx),
       onNext: (_ctx, _id, _payload, args, result) => {
@@ -117,7 +117,7 @@ const KEEP_ALIVE_MS = 12_000;
  * callback (a promise and a callback per subscriber per event, the hot path of a fan-out); here a
  * send returns at once while the socket keeps up, and waits for the write only once a backlog builds
  * up, so a slow client's subscriptions are still paced by its socket. The send also splices shared
- * payload JSON into the message (subscriptions/ws-shared-json.ts).
+ * payload JSON into the message (src/server/ws-shared-json.ts).
  */
 function serve(wss: WebSocketServer, logger: Logger, options: ServerOptions<Record<string, unknown>, Extra>) {
   const server = makeServer(options);

@@ -5,7 +5,7 @@
  * requests (uploads) have their own, larger limit.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode } from '../domain/errors.js';
+import { ErrorCode } from '../../domain/errors.js';
 import { errorBody, limitError } from './errors.js';
 
 export interface BodyLimits {

@@ -8,7 +8,7 @@ import type { Plugin } from 'graphql-yoga';
 
 export const JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 /**
- * GraphiQL's page (src/graphiql.ts) inlines its script, styles, fonts (data: URLs) and favicon (a
+ * GraphiQL's page (src/server/graphiql.ts) inlines its script, styles, fonts (data: URLs) and favicon (a
  * data: URL); it then talks to this origin only, over HTTP and graphql-ws. Nothing from elsewhere.
  */
 export const GRAPHIQL_CSP = [
@@ -23,7 +23,7 @@ export const GRAPHIQL_CSP = [
   "form-action 'self'",
 ].join('; ');
 
-/** The security headers of every response, as a [name, value, ...] list (src/http-response.ts writes them). */
+/** The security headers of every response, as a [name, value, ...] list (src/server/http-response.ts writes them). */
 const SECURITY_HEADERS: readonly string[] = Object.freeze([
   'x-content-type-options', 'nosniff',
   'x-frame-options', 'DENY',

@@ -6,7 +6,7 @@
  *
  * A query text new for the schema of the moment is parsed and validated by yoga's envelop (its
  * caches, every limit rule, the refusal log) once; the document is kept (ValidatedDocuments) and
- * the operation runs through the execute-time steps of src/operation-steps.ts: the cost limit, the
+ * the operation runs through the execute-time steps of src/server/operation-steps.ts: the cost limit, the
  * timeout, the operation log and the error mask of yoga's path, without its fetch layer (a whatwg Request and Response per
  * request) or envelop's per-request orchestration, which were most of yoga's cost per request. The
  * answer is what yoga would send: the same status, headers and bytes; results with errors go
@@ -20,10 +20,10 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { processRegularResult, type YogaServerInstance } from 'graphql-yoga';
-import type { Context } from '../schema/context.js';
-import type { Actor } from './auth/actor.js';
+import type { Context } from '../../schema/context.js';
+import type { Actor } from '../auth/actor.js';
 import type { OperationSteps } from './operation-steps.js';
-import { Lru } from './util/lru.js';
+import { Lru } from '../util/lru.js';
 import { resultWithRequestId } from './limits/request-id.js';
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Context>;

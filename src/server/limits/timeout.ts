@@ -9,7 +9,7 @@
  */
 import { getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { Deadlines } from '../util/deadline.js';
+import { Deadlines } from '../../util/deadline.js';
 import { limitError } from './errors.js';
 
 /** The timeout as a capability: the same `Deadlines` serve yoga's path and the direct POST path. */

@@ -12,8 +12,8 @@
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { publicCode } from './graphql-errors.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 
 type Timer = { observe(seconds: number): void };
 
@@ -54,7 +54,7 @@ export class OperationLog {
    */
   refused(context: unknown, errors: readonly unknown[]): void {
     const c = context as { requestId?: string; request?: { headers?: { get?: (h: string) => string | null } }; refusalsReportedByYoga?: boolean } | undefined;
-    if (c?.refusalsReportedByYoga) return; // the direct POST path (src/graphql-post.ts) passes it on to yoga
+    if (c?.refusalsReportedByYoga) return; // the direct POST path (src/server/graphql-post.ts) passes it on to yoga
     const requestId = c?.requestId ?? c?.request?.headers?.get?.('x-request-id') ?? undefined;
     this.logger.info({ requestId, errors: errors.map(publicCode) }, 'operation refused');
   }

@@ -6,7 +6,7 @@
  *
  * graphql-ws builds every message as `socket.send(stringifyMessage(msg, replacer))` — one synchronous
  * expression — so the replacer swaps the payload for a marker and notes its JSON, and the send of
- * subscriptions/ws-server.ts puts the JSON where the marker ends the message. A message that does
+ * src/server/ws-server.ts puts the JSON where the marker ends the message. A message that does
  * not end with the marker is sent as it is. Payload objects must not change once sent (results are
  * never mutated here: request ids and masked errors copy the result).
  */
@@ -28,7 +28,7 @@ export function sharedPayloadReplacer(this: unknown, key: string, value: unknown
 /**
  * The `next` messages of subscription `id` as graphql-ws's stringifyMessage writes them
  * (`{"id":…,"type":"next","payload":…}`), with the shared payload JSON: for senders that do not go
- * through graphql-ws's loop (the direct sink in subscriptions/ws-server.ts).
+ * through graphql-ws's loop (the direct sink in src/server/ws-server.ts).
  */
 export function nextMessages(id: string): (payload: object) => string {
   const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;

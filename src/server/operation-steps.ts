@@ -3,7 +3,7 @@
  *
  * - yoga (GET, uploads, SSE, batches, persisted operations, graphql-ws, and everything the direct
  *   path passes on) gets them all as envelop plugins: `yogaPlugins()`;
- * - the direct POST path (src/graphql-post.ts) answers a plain JSON query or mutation whose
+ * - the direct POST path (src/server/graphql-post.ts) answers a plain JSON query or mutation whose
  *   document envelop already parsed and validated once (every parse- and validate-time step below
  *   ran then), and runs the execute-time steps itself, with the same objects, in the same order:
  *   `runDirect()`. That skips envelop's per-request machinery, which cost more than a small query.
@@ -25,9 +25,9 @@
  */
 import { execute, type DocumentNode, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../schema/context.js';
-import { useSharedSubscriptionExecution } from '../subscriptions/shared-execution.js';
-import { useSubscriptionsEndAtExpiry } from './auth/expiry.js';
+import type { Context } from '../../schema/context.js';
+import { useSharedSubscriptionExecution } from '../../subscriptions/shared-execution.js';
+import { useSubscriptionsEndAtExpiry } from '../auth/expiry.js';
 import { executeInQueryOrder } from './execute-in-order.js';
 import { costLimit, costCheck, type CostCheck } from './limits/cost.js';
 import { limitPlugins, type Limits, type LimitPluginDeps } from './limits/index.js';

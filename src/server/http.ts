@@ -1,13 +1,13 @@
 /** Plain HTTP routes beside GraphQL: liveness, readiness, metrics; and the request id. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../metrics.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Takes a well-formed incoming `x-request-id` or makes one, and puts it on the request's headers
- * (yoga reads it there); the response echoes it (src/http-response.ts).
+ * (yoga reads it there); the response echoes it (src/server/http-response.ts).
  */
 export function assignRequestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];

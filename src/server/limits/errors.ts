@@ -1,6 +1,6 @@
 /** Errors raised by the limits: a GraphQL error with a code and, over HTTP, a status and headers. */
 import { GraphQLError, type ASTNode } from 'graphql';
-import { ErrorCode } from '../domain/errors.js';
+import { ErrorCode } from '../../domain/errors.js';
 
 /** The codes the limits answer with, from the domain's list (src/domain/errors.ts). */
 export type LimitCode = typeof ErrorCode.LIMIT_EXCEEDED | typeof ErrorCode.INVALID_INPUT | typeof ErrorCode.FORBIDDEN;

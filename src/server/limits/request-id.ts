@@ -1,11 +1,11 @@
 /**
  * Every error a client sees carries `extensions.requestId`, the id the logs carry: over HTTP the
  * request's x-request-id (yoga result processing, including request-parse errors and SSE), over
- * graphql-ws the operation's context id (see app.ts).
+ * graphql-ws the operation's context id (see src/server/app.ts).
  */
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode, INTERNAL_ERROR_CODE } from '../domain/errors.js';
+import { ErrorCode, INTERNAL_ERROR_CODE } from '../../domain/errors.js';
 
 /** graphql-js's and yoga's own codes for a request that cannot run all mean INVALID_INPUT here. */
 const INVALID_INPUT_CODES = new Set(['BAD_REQUEST', 'BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND']);

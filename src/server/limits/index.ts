@@ -1,5 +1,6 @@
-/** The limits configured, and those checked before execution as yoga/envelop plugins. */
+/** The limits checked before execution, as yoga/envelop plugins. */
 import type { Plugin } from 'graphql-yoga';
+import type { Limits } from '../../config.js';
 import { aliasLimit } from './aliases.js';
 import { depthLimit } from './depth.js';
 import { disableIntrospection } from './introspection.js';
@@ -8,20 +9,7 @@ import type { RateLimit } from './rate-limit.js';
 import { tokenLimit } from './tokens.js';
 import { uploadLimits, type UploadDir } from './upload-size.js';
 
-export interface Limits {
-  maxDepth: number;
-  maxCost: number;
-  maxAliases: number;
-  maxTokens: number;
-  maxBodyBytes: number;
-  maxUploadBytes: number;
-  rateLimit: { perSecond: number; burst: number };
-  queryTimeoutMs: number;
-  /** Memory of one `sql` query (DuckDB's limit; its process is stopped a headroom past it); 0: none. */
-  sqlMemoryBytes: number;
-  persistedOperationsFile?: string;
-  introspection: boolean;
-}
+export type { Limits } from '../../config.js';
 
 export interface LimitPluginDeps {
   allowList?: AllowList;
@@ -31,7 +19,7 @@ export interface LimitPluginDeps {
 
 /**
  * The limits checked before execution, in order (every limit set to 0 is off). The execute-time
- * ones, the cost limit and the query timeout, are steps of src/operation-steps.ts.
+ * ones, the cost limit and the query timeout, are steps of src/server/operation-steps.ts.
  */
 export function limitPlugins(limits: Limits, deps: LimitPluginDeps): Plugin[] {
   const plugins: Plugin[] = [];

@@ -8,29 +8,29 @@ import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { schema } from '../resolvers/index.js';
-import { LiveSchema } from '../schema/live-schema.js';
-import { createLoaders } from '../loaders/index.js';
-import type { Context } from '../schema/context.js';
-import type { SqlDatabase } from './adapters/sql/database.js';
-import { createBackends, type Backends } from './adapters/index.js';
-import { Authenticator } from './auth/authenticate.js';
-import type { Actor } from './auth/actor.js';
-import { useGraphqlWs } from '../subscriptions/ws-server.js';
-import { HttpAuthGate } from './auth/http-gate.js';
-import { authEnabled } from './auth/config.js';
-import { wsAuthHooks } from './auth/ws.js';
-import type { Config } from './config.js';
+import { schema } from '../../resolvers/index.js';
+import { LiveSchema } from '../../schema/live-schema.js';
+import { createLoaders } from '../../loaders/index.js';
+import type { Context } from '../../schema/context.js';
+import type { SqlDatabase } from '../adapters/sql/database.js';
+import { createBackends, type Backends } from '../adapters/index.js';
+import { Authenticator } from '../auth/authenticate.js';
+import type { Actor } from '../auth/actor.js';
+import { useGraphqlWs } from './ws-server.js';
+import { HttpAuthGate } from '../auth/http-gate.js';
+import { authEnabled } from '../auth/config.js';
+import { wsAuthHooks } from '../auth/ws.js';
+import type { Config } from '../config.js';
 import { createMaskError } from './graphql-errors.js';
 import { assignRequestId, handleOpsRoute } from './http.js';
-import { createLogger, lazyChild, type Logger } from './logger.js';
+import { createLogger, lazyChild, type Logger } from '../logger.js';
 import { OperationLog } from './operation-log.js';
-import { createMetrics } from './metrics.js';
-import { seedDemo } from './services/demo.js';
-import { createServices, type Services } from './services/index.js';
-import { PipelineRegistry } from './pipelines/registry.js';
-import { RunEngine } from './runs/engine.js';
-import { RunQueueSignal } from './runs/queue-signal.js';
+import { createMetrics } from '../metrics.js';
+import { seedDemo } from '../services/demo.js';
+import { createServices, type Services } from '../services/index.js';
+import { PipelineRegistry } from '../pipelines/registry.js';
+import { RunEngine } from '../runs/engine.js';
+import { RunQueueSignal } from '../runs/queue-signal.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { rateKeyFor } from './limits/index.js';
@@ -42,7 +42,7 @@ import { loadAllowList } from './limits/persisted.js';
 import { securityHeaders } from './security/headers.js';
 import { bundledGraphiQL } from './graphiql.js';
 import { GatewayResponse } from './http-response.js';
-import { makeTempDir } from './util/temp-dir.js';
+import { makeTempDir } from '../util/temp-dir.js';
 import { corsOptions, setCorsHeaders } from './security/cors.js';
 
 export interface App {
@@ -156,7 +156,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       });
       const yoga = createYogaServer(config, logger, makeContext, steps);
       const posts = { direct: metrics.graphqlPosts.labels('direct'), yoga: metrics.graphqlPosts.labels('yoga') };
-      // Plain JSON POSTs skip yoga's fetch layer and envelop (src/graphql-post.ts); persisted-operation mode leaves every request to yoga.
+      // Plain JSON POSTs skip yoga's fetch layer and envelop (src/server/graphql-post.ts); persisted-operation mode leaves every request to yoga.
       const direct: DirectPath | undefined = allowList
         ? undefined
         : {

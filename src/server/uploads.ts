@@ -5,55 +5,17 @@
  * parts). Resolvers get an UploadedFile: File-shaped (name, size, type, stream(), …) and carrying
  * the local path, so a consumer that reads files from disk (DuckDB) can take it as is.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Busboy } from '@fastify/busboy';
+import { UploadedFile } from '../util/uploaded-file.js';
+
+export { UploadedFile, uploadedPath } from '../util/uploaded-file.js';
 
 const WRITE_BUFFER = 1 << 20;
-
-/** An uploaded file kept on local disk for the length of its request. */
-export class UploadedFile {
-  readonly lastModified = Date.now();
-  readonly webkitRelativePath = '';
-
-  constructor(
-    /** Where the bytes are (removed when the request ends). */
-    readonly path: string,
-    readonly name: string,
-    readonly type: string,
-    public size: number,
-  ) {}
-
-  stream(): ReadableStream<Uint8Array> {
-    return Readable.toWeb(createReadStream(this.path)) as unknown as ReadableStream<Uint8Array>;
-  }
-
-  async bytes(): Promise<Uint8Array> {
-    return new Uint8Array(await readFile(this.path));
-  }
-
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    const b = await readFile(this.path);
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-  }
-
-  async text(): Promise<string> {
-    return readFile(this.path, 'utf8');
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'File';
-  }
-}
-
-/** The local path of a File that is an upload kept on disk, else null. */
-export function uploadedPath(file: unknown): string | null {
-  return file instanceof UploadedFile ? file.path : null;
-}
 
 export interface MultipartLimits {
   /** Bytes per file (0: no limit). */

@@ -2,7 +2,7 @@
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import type { ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../domain/errors.js';
+import { ErrorCode } from '../../domain/errors.js';
 import { limitError } from './errors.js';
 
 const noIntrospection: ValidationRule = (context) => ({

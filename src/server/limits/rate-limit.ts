@@ -9,8 +9,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
-import { admittedActor } from '../auth/http-gate.js';
-import { ErrorCode } from '../domain/errors.js';
+import { admittedActor } from '../../auth/http-gate.js';
+import { ErrorCode } from '../../domain/errors.js';
 import { errorBody, limitError } from './errors.js';
 
 export interface RateLimitOptions {
