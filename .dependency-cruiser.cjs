@@ -43,6 +43,20 @@ module.exports = {
       from: { path: '^src/(services|runs)/' },
       to: { path: '^src/adapters/' },
     },
+    {
+      name: 'runs-do-not-import-services',
+      severity: 'error',
+      comment: 'services/ imports runs/ (tails, recorder, queue signal); the run engine declares the narrow interfaces it needs instead.',
+      from: { path: '^src/runs/' },
+      to: { path: '^src/services/' },
+    },
+    {
+      name: 'only-main-imports-the-server',
+      severity: 'error',
+      comment: 'src/server/ is the outermost room: what the edge or the services need of it belongs in src/util/ or the domain.',
+      from: { path: '^(src|resolvers|loaders|subscriptions|schema|pipelines)/', pathNot: '^src/(server/|main\\.ts$)' },
+      to: { path: '^src/server/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
