@@ -9,7 +9,7 @@
  * delete leaves them empty (a write racing that removal makes its folder again).
  */
 import { randomUUID } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import { constants as fsConstants, ReadStream, type Dirent } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -101,7 +101,14 @@ export function createLocalObjectStore(warehouse: string, aliases: LocationAlias
     try {
       const open = await openTemp(target);
       tmp = open.tmp;
-      if (source instanceof Uint8Array) {
+      const file = unreadFileStream(source);
+      if (file) {
+        // A whole local file (the engine's staged Parquet, a kept upload): copied by the kernel
+        // (a reflink where the file system has them), not through JavaScript.
+        await open.fh.close();
+        (source as ReadStream).destroy();
+        await fs.copyFile(file, open.tmp, fsConstants.COPYFILE_FICLONE);
+      } else if (source instanceof Uint8Array) {
         try {
           await open.fh.writeFile(source);
         } finally {
@@ -243,4 +250,11 @@ function toLocalPath(location: string, field: string): string {
     throw new InvalidInput(`unsupported location ${JSON.stringify(location.slice(0, 200))}: expected file:// (or an alias from LOCATION_ALIASES)`, field);
   }
   return path.resolve(p);
+}
+
+/** The path of a file stream made by createReadStream(path) that has not been read from, else null. */
+function unreadFileStream(source: unknown): string | null {
+  if (!(source instanceof ReadStream) || typeof source.path !== 'string') return null;
+  const s = source as ReadStream & { start?: number; end?: number };
+  return source.bytesRead === 0 && s.start === undefined && s.end === undefined ? source.path : null;
 }
