@@ -4,7 +4,7 @@
  * installed with `apt-get update && apt-get install -y chromium` (printing apt's progress); otherwise
  * the test fails saying how to install it. Never a skip.
  */
-import { spawn } from 'node:child_process';
+import { runWithProgress } from './process.js';
 import { accessSync, constants } from 'node:fs';
 
 export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -22,19 +22,7 @@ function executable(file: string): boolean {
 
 /** Runs `sh -c script`, streaming its output to stderr as progress; rejects with the output's tail on failure. */
 function run(script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    let tail = '';
-    const onData = (b: Buffer) => {
-      const s = b.toString();
-      tail = (tail + s).slice(-4000);
-      for (const line of s.split('\n')) if (line.trim()) log(line.trimEnd());
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (e) => reject(new Error(`could not run sh: ${e.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`\`${script}\` failed (exit ${code}):\n${tail}`))));
-  });
+  return runWithProgress('sh', ['-c', script], `\`${script}\``, log, { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
 }
 
 let installing: Promise<string> | undefined;

@@ -49,3 +49,23 @@ export async function graphqlData(url: string, query: string, variables?: Record
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
+
+/**
+ * Runs a setup command (an install), streaming its output line by line to `log` so a long install
+ * shows progress; rejects with `what failed` and the output's tail.
+ */
+export function runWithProgress(cmd: string, args: string[], what: string, log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let tail = '';
+    const onData = (b: Buffer) => {
+      const s = b.toString();
+      tail = (tail + s).slice(-4000);
+      for (const line of s.split('\n')) if (line.trim()) log(line.trimEnd());
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('error', (e) => reject(new Error(`${what}: could not run ${cmd}: ${e.message}`)));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code}):\n${tail}`))));
+  });
+}

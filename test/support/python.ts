@@ -1,9 +1,12 @@
 /**
  * PyIceberg for interoperability tests: a virtualenv under `${CASCADE_CACHE:-~/.cache/cascade}`
- * with a pinned `pyiceberg[pyarrow,sql-sqlite]` from PyPI, created once and reused. Installing
- * prints progress; failing to install throws with the reason (the suite never skips).
+ * with a pinned `pyiceberg[pyarrow,sql-sqlite,s3fs]` from PyPI (s3fs for s3:// tables behind
+ * Nessie's Iceberg REST catalog), created once and reused; a venv made for fewer extras gets the
+ * missing ones installed into it. Installing prints progress; failing to install throws with the
+ * reason (the suite never skips).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { runWithProgress } from './process.js';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +16,8 @@ import { cacheDir } from './services.js';
 const execFileAsync = promisify(execFile);
 
 export const PYICEBERG_VERSION = '0.12.0';
-const REQUIREMENT = `pyiceberg[pyarrow,sql-sqlite]==${PYICEBERG_VERSION}`;
+const EXTRAS = ['pyarrow', 'sql-sqlite', 's3fs'];
+const REQUIREMENT = `pyiceberg[${EXTRAS.join(',')}]==${PYICEBERG_VERSION}`;
 
 const log = (msg: string) => process.stderr.write(`[pyiceberg] ${msg}\n`);
 
@@ -27,19 +31,7 @@ function venvPython(dir: string): string {
 
 /** Runs a command, streaming its output to stderr so a long pip install shows progress. */
 function run(cmd: string, args: string[], what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const onData = (b: Buffer) => {
-      const s = b.toString();
-      tail = (tail + s).slice(-4000);
-      for (const line of s.split('\n')) if (line.trim()) log(line.trimEnd());
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (e) => reject(new Error(`${what}: could not run ${cmd}: ${e.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code}):\n${tail}`))));
-  });
+  return runWithProgress(cmd, args, what, log);
 }
 
 /** Cross-process lock: mkdir is atomic; a lock older than 15 minutes is considered stale. */
@@ -67,19 +59,23 @@ let ready: Promise<string> | undefined;
 export function ensurePyIceberg(): Promise<string> {
   ready ??= (async () => {
     const dir = venvDir();
-    const marker = path.join(dir, `.installed-${PYICEBERG_VERSION}`);
+    const marker = path.join(dir, `.installed-${PYICEBERG_VERSION}-${EXTRAS.join('-')}`);
     const python = venvPython(dir);
     if (existsSync(marker) && existsSync(python)) return python;
     await fs.mkdir(path.dirname(dir), { recursive: true });
     return withLock(`${dir}.lock`, async () => {
       if (existsSync(marker) && existsSync(python)) return python;
       const base = process.env.CASCADE_PYTHON ?? 'python3';
-      log(`creating ${dir} with ${base} and installing ${REQUIREMENT} from PyPI (once; cached)`);
+      // A venv of the same PyIceberg with fewer extras (an older marker) only needs the missing ones.
+      const reuse = existsSync(python) && existsSync(path.join(dir, `.installed-${PYICEBERG_VERSION}`));
+      log(`${reuse ? `adding to ${dir}` : `creating ${dir} with ${base} and installing`} ${REQUIREMENT} from PyPI (once; cached)`);
       try {
-        await fs.rm(dir, { recursive: true, force: true });
-        await run(base, ['-m', 'venv', dir], `creating a virtualenv with ${base} (set CASCADE_PYTHON to a Python 3.9+ with the venv module)`);
+        if (!reuse) {
+          await fs.rm(dir, { recursive: true, force: true });
+          await run(base, ['-m', 'venv', dir], `creating a virtualenv with ${base} (set CASCADE_PYTHON to a Python 3.9+ with the venv module)`);
+        }
         await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', REQUIREMENT], `pip install ${REQUIREMENT}`);
-        await execFileAsync(python, ['-c', 'import pyiceberg, pyarrow, sqlalchemy']);
+        await execFileAsync(python, ['-c', 'import pyiceberg, pyarrow, sqlalchemy, s3fs']);
       } catch (e) {
         throw new Error(`PyIceberg could not be installed for the interoperability tests: ${(e as Error).message}`);
       }

@@ -1,5 +1,5 @@
 /** Mapping between the domain's shapes and Nessie REST API v2 JSON (keys, content, commits, refs). */
-import { BackendUnavailable, type Conflict, type ConflictType } from '../../../domain/errors.js';
+import { BackendUnavailable, CONFLICT_TYPES, type Conflict, type ConflictType } from '../../../domain/errors.js';
 import type { Content, ContentKey, ContentType, StoredContent } from '../../../domain/content.js';
 import type { CommitHash, RefName, ReferenceType } from '../../../domain/refs.js';
 import type { Commit, CommitMeta, CommitOperation, Operation, Reference } from '../../../ports/version-store.js';
@@ -184,17 +184,10 @@ export function detached(hash: string): NReference {
 
 // ───────── conflicts ─────────
 
-const CONFLICT_TYPES: ReadonlySet<string> = new Set<ConflictType>([
-  'KEY_EXISTS',
-  'KEY_DOES_NOT_EXIST',
-  'VALUE_DIFFERS',
-  'NAMESPACE_ABSENT',
-  'NAMESPACE_NOT_EMPTY',
-  'UNEXPECTED_HASH',
-]);
+const KNOWN_CONFLICT_TYPES: ReadonlySet<string> = new Set<ConflictType>(CONFLICT_TYPES);
 
 /** Nessie conflicts as domain conflicts; Nessie-only types (KEY_CONFLICT, UNKNOWN, …) become VALUE_DIFFERS. */
 export function fromNessieConflict(c: NConflict): Conflict {
-  const type = (c.conflictType && CONFLICT_TYPES.has(c.conflictType) ? c.conflictType : 'VALUE_DIFFERS') as ConflictType;
+  const type = (c.conflictType && KNOWN_CONFLICT_TYPES.has(c.conflictType) ? c.conflictType : 'VALUE_DIFFERS') as ConflictType;
   return { key: fromNessieKey(c.key), type, message: c.message ?? type };
 }
