@@ -6,17 +6,21 @@
 import DataLoader from 'dataloader';
 import type { Commit } from '../src/ports/version-store.js';
 import type { TableMetadata } from '../src/domain/iceberg/types.js';
+import type { TableView } from '../src/services/table-view.js';
 
 export interface Loaders {
   commit: DataLoader<string, Commit | null>;
-  /** Iceberg table metadata by metadata location (immutable files). */
-  metadata: DataLoader<string, TableMetadata>;
+  /**
+   * A table's Iceberg metadata, with the history its catalog kept in earlier commits
+   * (TableReads.tableMetadata), cached by metadata location (immutable files).
+   */
+  metadata: DataLoader<TableView, TableMetadata, string>;
 }
 
 /** What the loaders batch, from the services (src/services/catalog.ts, src/services/tables.ts). */
 type LoaderServices = {
   catalog: { commitsByHash(hashes: readonly string[]): Promise<(Commit | null)[]> };
-  tables: { metadata(location: string): Promise<TableMetadata> };
+  tables: { tableMetadata(view: TableView): Promise<TableMetadata> };
 };
 
 export function createLoaders(services: LoaderServices, onBatch: (loader: string) => void = () => {}): Loaders {
@@ -34,10 +38,13 @@ class RequestLoaders implements Loaders {
   ) {}
 
   get metadata(): Loaders['metadata'] {
-    return (this.#metadata ??= new DataLoader(async (locations) => {
-      this.onBatch('metadata');
-      return Promise.all(locations.map((l) => this.services.tables.metadata(l).catch((e: Error) => e)));
-    }));
+    return (this.#metadata ??= new DataLoader(
+      async (views) => {
+        this.onBatch('metadata');
+        return Promise.all(views.map((v) => this.services.tables.tableMetadata(v).catch((e: Error) => e)));
+      },
+      { cacheKeyFn: (v) => v.content.metadataLocation },
+    ));
   }
 
   get commit(): Loaders['commit'] {

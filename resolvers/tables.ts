@@ -126,7 +126,7 @@ export function tableId(v: TableView): string {
   return `${v.refName ?? ''}@${v.commitHash}|${v.key}`;
 }
 
-const meta = (v: TableView, ctx: { loaders: { metadata: { load(l: string): Promise<TableMetadata> } } }) => ctx.loaders.metadata.load(v.content.metadataLocation);
+const meta = (v: TableView, ctx: { loaders: { metadata: { load(v: TableView): Promise<TableMetadata> } } }) => ctx.loaders.metadata.load(v);
 
 export const TableNode = builder.node(builder.objectRef<TableView>('Table'), {
   id: { resolve: (v) => tableId(v) },
@@ -163,7 +163,7 @@ export const TableNode = builder.node(builder.objectRef<TableView>('Table'), {
     }),
     snapshots: t.field({
       type: SnapshotConnection,
-      description: 'Every snapshot the metadata keeps, newest first',
+      description: "Every snapshot the metadata keeps, newest first (for a table written through Nessie's Iceberg REST catalog, whose metadata files keep only the current snapshot, those of the table's earlier commits too)",
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: (v, args, ctx) => ctx.services.tables.snapshots(v, args),
     }),

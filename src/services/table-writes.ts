@@ -88,7 +88,8 @@ export class TableService extends TableReads {
 
   private async headTable(head: Reference, name: string): Promise<{ view: TableView; m: TableMetadata }> {
     const view = await this.requireTable({ refName: head.name, commitHash: head.hash }, name);
-    return { view, m: await this.metadata(view.content.metadataLocation) };
+    // With the history a catalog kept only in its commits: the file written next keeps all of it.
+    return { view, m: await this.tableMetadata(view) };
   }
 
   private contentFor(view: { content?: { id: string } } | null, location: string, m: TableMetadata): IcebergTableContent {
@@ -245,7 +246,7 @@ export class TableService extends TableReads {
       }
       const input: WriteInput = { kind: 'query', sql: args.query, tables, ...(args.timeoutMs ? { timeoutMs: args.timeoutMs } : {}) };
       const existing = await this.tableAt(point, key);
-      let m = existing ? await this.metadata(existing.content.metadataLocation) : null;
+      let m = existing ? await this.tableMetadata(existing) : null;
       let fresh = false;
       if (args.schema === 'keep') {
         if (!m) throw new NotFound(`table '${key}' does not exist on ${head.name}`);

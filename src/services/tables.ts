@@ -9,6 +9,7 @@ import { formatType } from '../domain/iceberg/type-strings.js';
 import type { IcebergType, NestedField, ScanPlan, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import { currentSchema } from '../domain/iceberg/types.js';
 import { MAX_PAGE_BYTES, pageSize } from '../domain/paging.js';
+import { historyTruncated, withEarlierHistory, type EarlierMetadata } from '../iceberg/catalog-history.js';
 import { parseTableMetadata } from '../iceberg/metadata-json.js';
 import { ManifestCache, planScan, selectSnapshot } from '../iceberg/scan-planner.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -36,10 +37,14 @@ export interface RowsArgs {
 }
 
 export const MAX_SQL_ROWS = 10_000;
+/** Earlier commits of a table walked back at most to put together a history its catalog did not keep in the file. */
+export const MAX_HISTORY_COMMITS = 1000;
 export const SQL_TIMEOUT_MS = 30_000;
 
 export class TableReads {
   private readonly metadataCache = new Lru<string, TableMetadata>(2_000);
+  /** Metadata with the history put together from earlier commits, by metadata location (see tableMetadata). */
+  private readonly historyCache = new Lru<string, TableMetadata>(500);
   /** Parsed manifest lists and manifests, shared by every scan. */
   private readonly manifests = new ManifestCache();
   /** Scan plans by (metadata, snapshot, current or time travel), bounded by files held. */
@@ -144,8 +149,52 @@ export class TableReads {
     return m;
   }
 
+  /**
+   * The table's metadata with its whole snapshot history. Nessie's Iceberg REST catalog writes
+   * metadata files that keep only the current snapshot (src/iceberg/catalog-history.ts); then the
+   * files of the table's earlier commits give the earlier snapshots: the commits that touched the
+   * key, walked back from the view's commit by first parents while the content id stays the same,
+   * until a file with its own complete history (or MAX_HISTORY_COMMITS). A file that can no longer
+   * be read ends the walk. Kept by metadata location, as the files are immutable.
+   */
+  async tableMetadata(view: TableView): Promise<TableMetadata> {
+    const location = view.content.metadataLocation;
+    const m = await this.metadata(location);
+    if (!historyTruncated(m)) return m;
+    const cached = this.historyCache.get(location);
+    if (cached) return cached;
+    const earlier: EarlierMetadata[] = [];
+    const seen = new Set([location]);
+    let walked = 0;
+    let after: string | undefined;
+    walk: for (;;) {
+      const page = await this.store.log(view.commitHash as never, { first: 100, after, filter: { touchesKey: view.key } });
+      for (const c of page.items) {
+        if (++walked > MAX_HISTORY_COMMITS) break walk;
+        const content = await this.store.getContent(c.hash, view.key);
+        if (!content || content.type !== 'ICEBERG_TABLE' || content.id !== view.content.id) break walk;
+        if (seen.has(content.metadataLocation)) continue;
+        seen.add(content.metadataLocation);
+        const known = this.historyCache.get(content.metadataLocation);
+        let earlierMetadata: TableMetadata;
+        try {
+          earlierMetadata = known ?? (await this.metadata(content.metadataLocation));
+        } catch {
+          break walk; // removed or unreadable: the history ends here
+        }
+        earlier.push({ location: content.metadataLocation, metadata: earlierMetadata });
+        if (known || !historyTruncated(earlierMetadata)) break walk;
+      }
+      if (!page.nextCursor) break;
+      after = page.nextCursor;
+    }
+    const full = withEarlierHistory(m, earlier);
+    this.historyCache.set(location, full);
+    return full;
+  }
+
   async snapshots(view: TableView, args: PageArgs): Promise<Connection<{ table: TableView; snapshot: Snapshot }>> {
-    const m = await this.metadata(view.content.metadataLocation);
+    const m = await this.tableMetadata(view);
     const newestFirst = [...m.snapshots].sort((a, b) => b.sequenceNumber - a.sequenceNumber || b.timestampMs - a.timestampMs);
     return paginate(args, async (q) => {
       const start = q.after ? Number(q.after) : 0;
@@ -157,13 +206,13 @@ export class TableReads {
 
   /** A snapshot by id, or the one current at `asOf`; the current snapshot when neither is given. */
   async snapshot(view: TableView, id: string | null, asOf: Date | null): Promise<{ table: TableView; snapshot: Snapshot } | null> {
-    const m = await this.metadata(view.content.metadataLocation);
+    const m = await this.tableMetadata(view);
     const s = pickSnapshot(m, id, asOf);
     return s ? { table: view, snapshot: s } : null;
   }
 
   async dataFiles(view: TableView, snapshotId: string, args: PageArgs) {
-    const m = await this.metadata(view.content.metadataLocation);
+    const m = await this.tableMetadata(view);
     const plan = await planScan(this.objects, m, { snapshotId, cache: this.manifests });
     const files = [...plan.dataFiles, ...plan.deleteFiles];
     return paginate(args, async (q) => {
@@ -185,7 +234,7 @@ export class TableReads {
 
   /** A page of rows; totalCount (a count over the whole table, maybe a full scan) only `withTotal`. */
   async rows(view: TableView, args: RowsArgs, withTotal = true): Promise<RowPage> {
-    const m = await this.metadata(view.content.metadataLocation);
+    const m = await this.tableMetadata(view);
     if (args.snapshotId != null && args.asOf != null) throw new InvalidInput('give snapshotId or asOf, not both', 'snapshotId');
     const plan = await this.scanPlan(m, args.snapshotId ?? null, args.asOf ?? null);
     const kinds = columnKinds(plan.schema);
@@ -248,7 +297,7 @@ export class TableReads {
       const [ref, snap] = spec.split('#') as [string, string | undefined];
       if (snap !== undefined && !/^-?\d{1,19}$/.test(snap)) throw new InvalidInput(`${field}: snapshot id must be an integer`, field);
       const view = await this.requireTable(await this.at(ref, actor), name);
-      const m = await this.metadata(view.content.metadataLocation);
+      const m = await this.tableMetadata(view);
       const plan = await this.scanPlan(m, snap ?? null, null);
       return plan;
     };
