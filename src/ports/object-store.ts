@@ -21,6 +21,9 @@ export interface ObjectInfo {
   lastModified: Date;
 }
 
+/** Marks a file stream whose file will not change again (see ObjectStore.put). */
+export const UNCHANGING_FILE: unique symbol = Symbol.for('cascade.object-store.unchanging-file');
+
 export interface ObjectStore {
   readonly kind: string;
   /** Warehouse root URI, without a trailing slash. */
@@ -42,6 +45,8 @@ export interface ObjectStore {
   /**
    * Streams `source` into the object, atomically as `write`: readers see the object whole or not at
    * all, and when the source fails nothing is left behind (an existing object stays as it was).
+   * A file stream marked UNCHANGING_FILE (src/util/unchanging-file.ts) is a finished file nobody
+   * writes again: a store on the same disk may take the file itself (a hard link) instead of a copy.
    */
   put(location: string, source: Readable | AsyncIterable<Uint8Array> | Uint8Array, opts?: { ifNotExists?: boolean }): Promise<void>;
   /** Size and modification time of the object, or null when there is none at `location`. */

@@ -9,10 +9,15 @@
  * Assertions are on error classes and `code`, never on message text.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError, type ErrorCode } from '../../src/domain/errors.js';
 import type { ObjectInfo, ObjectStore } from '../../src/ports/object-store.js';
+import { unchangingFile } from '../../src/util/unchanging-file.js';
 
 /** The aliases the store under test is made with, and the objects at their targets. */
 export const CONTRACT_ALIASES = {
@@ -138,6 +143,28 @@ export function describeObjectStore(name: string, make: MakeObjectStore): void {
       expect(decode(Buffer.from(await bytesOf(await store.readStream(bytes))))).toBe('xyz');
       await expectCode(store.put(bytes, text('again'), { ifNotExists: true }), 'ALREADY_EXISTS');
       expect(decode(await store.read(bytes))).toBe('xyz');
+    });
+
+    it('puts local files: a plain file stream, and an unchanging file that outlives its source', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'cg-contract-'));
+      try {
+        const content = randomBytes(3 * 1024 * 1024 + 7);
+        const plain = join(dir, 'plain.bin');
+        const kept = join(dir, 'kept.bin');
+        await writeFile(plain, content);
+        await writeFile(kept, content);
+        const a = `${fresh()}/plain.bin`;
+        const b = `${fresh()}/kept.bin`;
+        await store.put(a, createReadStream(plain));
+        await store.put(b, unchangingFile(kept));
+        await rm(dir, { recursive: true }); // the sources go; the objects stay whole
+        for (const loc of [a, b]) {
+          expect((await store.head(loc))?.size).toBe(content.length);
+          expect(Buffer.from(await store.read(loc)).equals(content)).toBe(true);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('refuses to stream an object that does not exist, before any byte', async () => {

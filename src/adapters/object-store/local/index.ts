@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AlreadyExists, BackendUnavailable, DomainError, InvalidInput, NotFound } from '../../../domain/errors.js';
-import type { ObjectInfo, ObjectStore } from '../../../ports/object-store.js';
+import { UNCHANGING_FILE, type ObjectInfo, type ObjectStore } from '../../../ports/object-store.js';
 
 export interface LocationAlias {
   prefix: string;
@@ -103,11 +103,13 @@ export function createLocalObjectStore(warehouse: string, aliases: LocationAlias
       tmp = open.tmp;
       const file = unreadFileStream(source);
       if (file) {
-        // A whole local file (the engine's staged Parquet, a kept upload): copied by the kernel
-        // (a reflink where the file system has them), not through JavaScript.
+        // A whole local file: an unchanging one is linked (no bytes move), any other copied by the
+        // kernel (a reflink where the file system has them), never piped through JavaScript.
         await open.fh.close();
         (source as ReadStream).destroy();
-        await fs.copyFile(file, open.tmp, fsConstants.COPYFILE_FICLONE);
+        if (!((source as Partial<Record<typeof UNCHANGING_FILE, boolean>>)[UNCHANGING_FILE] && (await linked(file, open.tmp)))) {
+          await fs.copyFile(file, open.tmp, fsConstants.COPYFILE_FICLONE);
+        }
       } else if (source instanceof Uint8Array) {
         try {
           await open.fh.writeFile(source);
@@ -256,5 +258,18 @@ function toLocalPath(location: string, field: string): string {
 function unreadFileStream(source: unknown): string | null {
   if (!(source instanceof ReadStream) || typeof source.path !== 'string') return null;
   const s = source as ReadStream & { start?: number; end?: number };
-  return source.bytesRead === 0 && s.start === undefined && s.end === undefined ? source.path : null;
+  // createReadStream(path) leaves start undefined and sets end to Infinity: the whole file.
+  return source.bytesRead === 0 && s.start === undefined && (s.end === undefined || s.end === Infinity) ? source.path : null;
+}
+
+/** Replaces `tmp` (an empty file just made) with a hard link to `file`; false where links cannot be made (another file system). */
+async function linked(file: string, tmp: string): Promise<boolean> {
+  await fs.rm(tmp, { force: true });
+  try {
+    await fs.link(file, tmp);
+    return true;
+  } catch (e) {
+    if (['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'].includes(errno(e) ?? '')) return false;
+    throw e;
+  }
 }

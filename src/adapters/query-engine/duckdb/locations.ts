@@ -5,7 +5,6 @@
  * removed afterwards), then each finished file is put into the ObjectStore at its location, which
  * makes it appear whole (for the local store: a rename into place).
  */
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BackendUnavailable, InvalidInput } from '../../../domain/errors.js';
 import type { DataFile, ScanPlan } from '../../../domain/iceberg/types.js';
 import type { ObjectStore } from '../../../ports/object-store.js';
+import { unchangingFile } from '../../../util/unchanging-file.js';
 
 /** The local path DuckDB opens for a plan's file location. */
 export function localPathOf(location: string): string {
@@ -74,7 +74,7 @@ export async function putFiles(objects: ObjectStore, files: { file: string; loca
     while (!failed && next < files.length) {
       const f = files[next++]!;
       try {
-        await objects.put(f.location, createReadStream(f.file, { highWaterMark: 1 << 20 }));
+        await objects.put(f.location, unchangingFile(f.file));
       } catch (e) {
         failed = true;
         throw e;
