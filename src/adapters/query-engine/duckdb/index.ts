@@ -1,7 +1,8 @@
 /**
  * QueryEngine over DuckDB (in-process, in-memory; data lives in the plans' Parquet files).
  * One concern per file: instance.ts (instance + pool), locations.ts (plan URIs → local files,
- * staging written files and putting them into the ObjectStore), layout.ts / projection.ts /
+ * staging written files and putting them into the ObjectStore), object-cache.ts (local copies of
+ * non-file objects, fetched through the ObjectStore), layout.ts / projection.ts /
  * scan-sql.ts (reading plans by field id with deletes), rows.ts + cursor.ts (paging), sql-safety.ts +
  * sandbox.ts (user SQL; `sql` in child processes: sql-workers.ts + sql-worker.ts), writer.ts + write-input.ts + metrics.ts (Parquet out),
  * pass-through.ts (uploaded Parquet kept as it is), query-input.ts (query results straight to Parquet),
@@ -20,7 +21,8 @@ import { describeInput } from './describe.js';
 import { exportCsv } from './export-csv.js';
 import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
 import { LayoutCache } from './layout.js';
-import { localPlan, withStaging, type Staging } from './locations.js';
+import { PlanFiles, withStaging, type Staging } from './locations.js';
+import { ObjectCache, type ObjectCacheOptions } from './object-cache.js';
 import { readRows } from './rows.js';
 import { describeQuery, QUERY_WRITE_TIMEOUT_MS } from './query-input.js';
 import { SandboxSlots, withSandbox } from './sandbox.js';
@@ -35,15 +37,23 @@ export type { EngineOptions };
 export interface DuckDbEngineOptions extends EngineOptions {
   /** Local folder written Parquet is staged in before it is put into the store (default: the OS temp folder). */
   stagingDir?: string;
+  /**
+   * Where non-file objects (`s3://…`) are copied to be read, and how much of them is kept
+   * (object-cache.ts; default: a temporary folder of its own, 4 GiB).
+   */
+  objectCache?: ObjectCacheOptions;
 }
 
 const planFiles = (p: ScanPlan) => [...p.dataFiles, ...p.deleteFiles].map((f) => f.filePath);
 
 /**
- * The engine reads plans' files where their (file://) URIs point, and puts the files it writes into
- * `objects`, which alone decides where a location may be.
+ * The engine reads plans' files where their file:// URIs point, other locations from local copies
+ * it fetches through `objects` (object-cache.ts), and puts the files it writes into `objects`, which
+ * alone decides where a location may be. DuckDB itself never reaches the network.
  */
-export async function createDuckDbEngine(objects: ObjectStore, opts: DuckDbEngineOptions = {}): Promise<QueryEngine> {
+export async function createDuckDbEngine(objects: ObjectStore, options: DuckDbEngineOptions = {}): Promise<QueryEngine> {
+  const { stagingDir, objectCache, ...opts } = options;
+  const cache = new ObjectCache(objects, objectCache);
   const instance = await createInstance(opts);
   const pool = new ConnectionPool(instance, opts.connections ?? 4);
   const layouts = new LayoutCache();
@@ -61,48 +71,72 @@ export async function createDuckDbEngine(objects: ObjectStore, opts: DuckDbEngin
     return parsed;
   };
 
-  /** The query checked (read-only, known tables only) and a view per table it reads. */
-  const viewsFor = (query: string, tables: Map<string, ScanPlan>) =>
-    pool.use(async (conn) => {
-      const parsed = await check(conn, query);
-      const used = new Set(resolveTables(parsed.tables, tables.keys()).values());
+  /** Runs `fn` with the local files of the plans it reads, which stay in place until it is done. */
+  const reading = async <T>(fn: (files: PlanFiles) => Promise<T>): Promise<T> => {
+    const files = new PlanFiles(cache);
+    try {
+      return await fn(files);
+    } finally {
+      files.release();
+    }
+  };
+  /** Local plans, read one after another (each one's files concurrently). */
+  const localPlans = async (files: PlanFiles, plans: ScanPlan[]) => {
+    const out: ScanPlan[] = [];
+    for (const p of plans) out.push(await files.local(p));
+    return out;
+  };
+
+  /**
+   * The query checked (read-only, known tables only) and a view per table it reads, over local
+   * files of `files` (only those: the sandbox may read nothing else).
+   */
+  const viewsFor = async (query: string, tables: Map<string, ScanPlan>, files: PlanFiles) => {
+    const parsed = checked.get(query) ?? (await pool.use((conn) => check(conn, query)));
+    const used = [...new Set(resolveTables(parsed.tables, tables.keys()).values())];
+    // Copies of remote files are fetched before a connection is taken.
+    const plans = await localPlans(files, used.map((key) => tables.get(key)!));
+    return pool.use(async (conn) => {
       const out = [];
-      for (const key of used) {
-        const plan = localPlan(tables.get(key)!);
+      for (const [i, key] of used.entries()) {
+        const plan = plans[i]!;
         const scan = await buildScan(conn, layouts, plan, { positions: false });
         const cols = scan.fields.map((f) => quoteIdent(f.name)).join(', ');
         out.push({ key, sql: `SELECT ${cols} FROM (${scan.sql})`, files: planFiles(plan) });
       }
       return out;
     });
-  const querySandbox = async <T>(input: Extract<WriteInput, { kind: 'query' }>, writableDir: string | null, fn: (conn: DuckDBConnection) => Promise<T>) => {
-    const views = await viewsFor(input.sql, input.tables);
-    const files = views.flatMap((v) => v.files);
-    return withSandbox(opts, { tables: views, files }, { writableDir, timeoutMs: input.timeoutMs ?? QUERY_WRITE_TIMEOUT_MS }, fn);
   };
+  const querySandbox = <T>(input: Extract<WriteInput, { kind: 'query' }>, writableDir: string | null, fn: (conn: DuckDBConnection) => Promise<T>) =>
+    reading(async (files) => {
+      const views = await viewsFor(input.sql, input.tables, files);
+      return withSandbox(opts, { tables: views, files: views.flatMap((v) => v.files) }, { writableDir, timeoutMs: input.timeoutMs ?? QUERY_WRITE_TIMEOUT_MS }, fn);
+    });
 
   /** Runs a write with its own staging folder, once the target is known to be a location the store takes. */
   const staged = <T>(target: WriteTarget, fn: (staging: Staging) => Promise<T>) => {
     objects.resolve(target.location);
-    return withStaging(objects, opts.stagingDir, fn);
+    return withStaging(objects, stagingDir, fn);
   };
 
   return {
     kind: 'duckdb',
 
     rows: (plan: ScanPlan, q: RowQuery) =>
-      pool.use((conn) => readRows(conn, layouts, plan, q, localPlan)),
+      reading((files) => pool.use((conn) => readRows(conn, layouts, plan, q, (p) => files.local(p)))),
 
     referencedTables: async (query: string) => (checked.get(query) ?? (await pool.use((conn) => check(conn, query)))).tables.map((t) => t.name),
 
-    sql: async (query, tables, limits) => {
-      const views = await viewsFor(query, tables);
-      const memory = limits.maxMemoryBytes ?? opts.sqlMemoryBytes ?? Math.floor(totalmem() / 8);
-      const maxMemoryBytes = memory > 0 ? memory : undefined;
-      return slots.use(limits.timeoutMs, (timeoutMs) =>
-        workers.run({ opts, tables: views.map(({ key, sql }) => ({ key, sql })), files: views.flatMap((v) => v.files), query, limits: { ...limits, timeoutMs, maxMemoryBytes } }),
-      );
-    },
+    sql: (query, tables, limits) =>
+      reading(async (files) => {
+        const views = await viewsFor(query, tables, files);
+        const memory = limits.maxMemoryBytes ?? opts.sqlMemoryBytes ?? Math.floor(totalmem() / 8);
+        const maxMemoryBytes = memory > 0 ? memory : undefined;
+        // The child process gets the engine's DuckDB options, the views and the local files they read: nothing else.
+        return slots.use(limits.timeoutMs, (timeoutMs) =>
+          workers.run({ opts, tables: views.map(({ key, sql }) => ({ key, sql })), files: views.flatMap((v) => v.files), query, limits: { ...limits, timeoutMs, maxMemoryBytes } }),
+        );
+      }),
 
     writeDataFiles: async (input: WriteInput, target: WriteTarget) =>
       staged(target, (staging) =>
@@ -115,16 +149,29 @@ export async function createDuckDbEngine(objects: ObjectStore, opts: DuckDbEngin
       input.kind === 'query' ? querySandbox(input, null, (conn) => describeQuery(conn, input.sql)) : pool.use((conn) => describeInput(conn, input)),
 
     rewriteWithout: async (plan: ScanPlan, where: Where, target: WriteTarget) =>
-      staged(target, (staging) => pool.use(async (conn) => rewriteWithout(conn, plan, await buildScan(conn, layouts, localPlan(plan)), where, target, staging))),
+      staged(target, (staging) =>
+        reading(async (files) => {
+          const local = await files.local(plan);
+          return pool.use(async (conn) => rewriteWithout(conn, plan, await buildScan(conn, layouts, local), where, target, staging));
+        }),
+      ),
 
-    exportCsv: (plan: ScanPlan, target: CsvExportTarget) => pool.use((conn) => exportCsv(conn, layouts, localPlan(plan), target)),
+    exportCsv: (plan: ScanPlan, target: CsvExportTarget) =>
+      reading(async (files) => {
+        const local = await files.local(plan);
+        return pool.use((conn) => exportCsv(conn, layouts, local, target));
+      }),
 
     compare: (from: ScanPlan, to: ScanPlan, sampleSize: number) =>
-      pool.use(async (conn) => compareScans(conn, await buildScan(conn, layouts, localPlan(from)), await buildScan(conn, layouts, localPlan(to)), sampleSize)),
+      reading(async (files) => {
+        const [f, t] = await localPlans(files, [from, to]);
+        return pool.use(async (conn) => compareScans(conn, await buildScan(conn, layouts, f!), await buildScan(conn, layouts, t!), sampleSize));
+      }),
 
     close: async () => {
       workers.close();
       pool.close();
+      await cache.close();
     },
   };
 }

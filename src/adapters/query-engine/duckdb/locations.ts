@@ -1,40 +1,86 @@
 /**
  * Locations ⇄ the local files DuckDB works with. Reading: a plan's file:// URIs (bare absolute
- * paths too) are opened where they are; other schemes are not supported yet (BackendUnavailable).
- * Writing: DuckDB writes Parquet into a local staging folder of the engine's own (one per write,
- * removed afterwards), then each finished file is put into the ObjectStore at its location, which
- * makes it appear whole (for the local store: a rename into place).
+ * paths too) are opened where they are; any other location (`s3://…`) is read through the
+ * ObjectStore into the engine's local object cache (object-cache.ts) and opened there, pinned for
+ * the duration of the engine call (PlanFiles). Writing: DuckDB writes Parquet into a local staging
+ * folder of the engine's own (one per write, removed afterwards), then each finished file is put
+ * into the ObjectStore at its location, which makes it appear whole (for the local store: a rename
+ * into place).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BackendUnavailable, InvalidInput } from '../../../domain/errors.js';
+import { InvalidInput } from '../../../domain/errors.js';
 import type { DataFile, ScanPlan } from '../../../domain/iceberg/types.js';
 import type { ObjectStore } from '../../../ports/object-store.js';
 import { unchangingFile } from '../../../util/unchanging-file.js';
+import type { CachedFile, ObjectCache } from './object-cache.js';
 
-/** The local path DuckDB opens for a plan's file location. */
-export function localPathOf(location: string): string {
-  if (location.startsWith('/')) return location;
-  if (location.startsWith('file:')) {
-    try {
-      return fileURLToPath(location);
-    } catch {
-      throw new InvalidInput(`invalid file URI ${JSON.stringify(location.slice(0, 200))}`, 'location');
-    }
-  }
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:/.exec(location)?.[0] ?? location.slice(0, 20);
-  throw new BackendUnavailable(`the DuckDB engine reads file:// locations only; ${scheme} is not supported yet`, 'duckdb');
+/** Whether DuckDB opens the location where it is (file:// URIs and bare absolute paths). */
+export function isLocalLocation(location: string): boolean {
+  return location.startsWith('/') || location.startsWith('file:');
 }
 
-/** The plan with local paths DuckDB opens; deletes keep matching the recorded paths. */
-export function localPlan(plan: ScanPlan): ScanPlan {
-  const local = (f: DataFile): DataFile => {
-    const p = localPathOf(f.filePath);
-    return p === f.filePath ? f : { ...f, filePath: p, recordedPath: f.recordedPath ?? f.filePath };
-  };
-  return { ...plan, dataFiles: plan.dataFiles.map(local), deleteFiles: plan.deleteFiles.map(local) };
+/** The local path of a file:// location (or a bare absolute path). */
+export function localPathOf(location: string): string {
+  if (location.startsWith('/')) return location;
+  try {
+    return fileURLToPath(location);
+  } catch {
+    throw new InvalidInput(`invalid file URI ${JSON.stringify(location.slice(0, 200))}`, 'location');
+  }
+}
+
+/**
+ * The local files of the plans one engine call reads: file:// locations where they are, others from
+ * the object cache, each pinned until `release` (call it once the call's DuckDB work is done, also
+ * on failure). Files of a plan are fetched concurrently (the cache bounds downloads).
+ */
+export class PlanFiles {
+  private readonly pins: CachedFile[] = [];
+  private released = false;
+
+  constructor(private readonly cache: ObjectCache) {}
+
+  /** The plan with local paths DuckDB opens; deletes keep matching the recorded locations. */
+  async local(plan: ScanPlan): Promise<ScanPlan> {
+    const keyOf = (f: DataFile) => `${f.fileSizeInBytes} ${f.filePath}`;
+    const remote = new Map<string, DataFile>();
+    for (const f of [...plan.dataFiles, ...plan.deleteFiles]) if (!isLocalLocation(f.filePath)) remote.set(keyOf(f), f);
+    const paths = new Map<string, string>();
+    if (remote.size > 0) {
+      const files = [...remote];
+      // Settled, not Promise.all: every file pinned must be recorded for release, even after a failure.
+      const got = await Promise.allSettled(files.map(([, f]) => this.cache.acquire(f.filePath, f.fileSizeInBytes)));
+      let failure: PromiseRejectedResult | undefined;
+      for (let i = 0; i < got.length; i++) {
+        const r = got[i]!;
+        if (r.status === 'rejected') failure ??= r;
+        else {
+          this.keep(r.value);
+          paths.set(files[i]![0], r.value.path);
+        }
+      }
+      if (failure) throw failure.reason;
+    }
+    const local = (f: DataFile): DataFile => {
+      const p = isLocalLocation(f.filePath) ? localPathOf(f.filePath) : paths.get(keyOf(f))!;
+      return p === f.filePath ? f : { ...f, filePath: p, recordedPath: f.recordedPath ?? f.filePath };
+    };
+    return { ...plan, dataFiles: plan.dataFiles.map(local), deleteFiles: plan.deleteFiles.map(local) };
+  }
+
+  /** Unpins every cached file this call used. */
+  release(): void {
+    this.released = true;
+    for (const p of this.pins.splice(0)) p.release();
+  }
+
+  private keep(file: CachedFile): void {
+    if (this.released) file.release();
+    else this.pins.push(file);
+  }
 }
 
 /** One write's local staging folder, and the store its finished files go to. */

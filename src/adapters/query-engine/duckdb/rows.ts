@@ -158,10 +158,16 @@ function inFileOrder(files: DataFile[]): { f: DataFile; key: Buffer }[] {
 }
 
 /**
- * `local` maps a plan's files to paths DuckDB opens; it is applied only to the files a query
- * reads (with the sequential strategy, a few of the plan's files).
+ * `local` maps a plan's files to paths DuckDB opens (fetching copies of remote ones); it is applied
+ * only to the files a query reads (with the sequential strategy, a few of the plan's files).
  */
-export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, plan: ScanPlan, q: RowQuery, local: (p: ScanPlan) => ScanPlan = (x) => x): Promise<RowPage> {
+export async function readRows(
+  conn: DuckDBConnection,
+  layouts: LayoutCache,
+  plan: ScanPlan,
+  q: RowQuery,
+  local: (p: ScanPlan) => ScanPlan | Promise<ScanPlan> = (x) => x,
+): Promise<RowPage> {
   const p = prepare(plan.schema.fields, q);
   const dataFiles = plan.dataFiles.filter((f) => f.content === 'DATA' && f.recordCount !== 0);
   let totalCount: bigint | null = null;
@@ -169,12 +175,14 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
     // Without a filter or delete files the manifests' record counts are the count (as Iceberg
     // engines answer count(*) from metadata); otherwise the rows are counted.
     if (!q.where && plan.deleteFiles.length === 0) totalCount = dataFiles.reduce((n, f) => n + BigInt(f.recordCount), 0n);
-    else totalCount = await countRows(conn, await buildScan(conn, layouts, local(plan), { positions: false }), p, q);
+    else totalCount = await countRows(conn, await buildScan(conn, layouts, await local(plan), { positions: false }), p, q);
   }
   const budget = new ResultBudget(MAX_PAGE_BYTES, 'ask for fewer rows (first) or columns');
   if (q.first === 0) {
-    // Nothing to return; one row read says whether a page follows.
-    const probe = await pageQuery(conn, await buildScan(conn, layouts, local(plan)), p, q, 1, { keep: 0, budget });
+    // Nothing to return. Without a filter, deletes or a cursor, the manifests say whether a row
+    // follows (no file is read); otherwise one row read says it.
+    if (!q.where && !p.after && plan.deleteFiles.length === 0) return { columns: p.columns, rows: [], totalCount, nextCursor: null, hasMore: dataFiles.length > 0 };
+    const probe = await pageQuery(conn, await buildScan(conn, layouts, await local(plan)), p, q, 1, { keep: 0, budget });
     return { columns: p.columns, rows: [], totalCount, nextCursor: null, hasMore: probe.keys.length > 0 };
   }
 
@@ -183,7 +191,7 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
   const rows: Record<string, JsonValue>[] = [];
   if (p.sortKeys.length > 0) {
     // A sort over the columns needs every row: one query over the whole plan.
-    const out = await pageQuery(conn, await buildScan(conn, layouts, local(plan)), p, q, want, { keep: q.first, budget });
+    const out = await pageQuery(conn, await buildScan(conn, layouts, await local(plan)), p, q, want, { keep: q.first, budget });
     raw.push(...out.keys);
     rows.push(...out.rows);
   } else {
@@ -205,7 +213,7 @@ export async function readRows(conn: DuckDBConnection, layouts: LayoutCache, pla
       while (j < sorted.length && j - i < MAX_BATCH_FILES && (records < need * scale || j === i)) records += sorted[j++]!.f.recordCount;
       while (j < sorted.length && byteOrder(sorted[j]!.key, sorted[j - 1]!.key) === 0) j++;
       const batch = sorted.slice(i, j).map((x) => x.f);
-      const out = await pageQuery(conn, await buildScan(conn, layouts, local({ ...plan, dataFiles: batch })), p, q, need, { keep: Math.max(0, q.first - rows.length), budget });
+      const out = await pageQuery(conn, await buildScan(conn, layouts, await local({ ...plan, dataFiles: batch })), p, q, need, { keep: Math.max(0, q.first - rows.length), budget });
       raw.push(...out.keys);
       rows.push(...out.rows);
       i = j;
