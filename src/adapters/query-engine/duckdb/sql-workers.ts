@@ -35,6 +35,16 @@ interface Worker {
 
 type Reply = { id: number; result: SqlResult } | { id: number; error: SerializedError };
 
+/** Variables a query's process does not inherit: cloud credentials, secrets, database URLs. */
+const SECRET_ENV = /^(AWS_|AZURE_|GOOGLE_|GCP_|GCS_)|SECRET|PASSWORD|TOKEN|CREDENTIAL|_KEY$|_KEY_ID$|DATABASE_URL/i;
+
+/** The environment of a query's process: the gateway's, without anything SECRET_ENV names. */
+export function workerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!SECRET_ENV.test(k)) out[k] = v;
+  return out;
+}
+
 /** The process's resident memory in bytes, where Linux's /proc tells it. */
 export function residentBytes(pid: number): number | null {
   try {
@@ -130,7 +140,7 @@ export class SqlWorkers {
 
   private spawn(): Worker {
     const { path, execArgv } = workerEntry();
-    const proc = fork(path, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const proc = fork(path, [], { execArgv, env: workerEnv(), serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     // Idle processes must not keep the gateway's event loop alive; a running query's timers do.
     proc.unref();
     proc.channel?.unref();
