@@ -63,6 +63,7 @@ const EnvSchema = LimitsEnvSchema.extend({
   MARTS_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   WAREHOUSE: z.string().trim().min(1).optional(),
   LOCATION_ALIASES: z.string().optional(),
+  OBJECT_CACHE_MB: z.coerce.number().int().min(0).default(4096),
   ...AuthEnvSchema.shape,
   PROTECTED_BRANCHES: globs.default(['main']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -105,6 +106,8 @@ export interface Config {
   martsDatabaseUrl?: string;
   warehouse: string;
   locationAliases: { prefix: string; replacement: string }[];
+  /** Local copies of remote (non-file) data and delete files the query engine reads: `$CASCADE_HOME/cache/objects`, kept to `maxBytes` (OBJECT_CACHE_MB). */
+  objectCache: { dir: string; maxBytes: number };
   auth: AuthConfig;
   protectedBranches: string[];
   logLevel: string;
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     martsDatabaseUrl: e.MARTS_DATABASE_URL,
     warehouse: e.WAREHOUSE ?? `file://${path.join(home, 'warehouse')}`,
     locationAliases: parseAliases(e.LOCATION_ALIASES),
+    objectCache: { dir: path.join(home, 'cache', 'objects'), maxBytes: e.OBJECT_CACHE_MB * MiB },
     auth: authConfig(e),
     protectedBranches: e.PROTECTED_BRANCHES,
     logLevel: e.LOG_LEVEL,

@@ -85,7 +85,11 @@ async function open(
   const objects = withMetrics(createLocalObjectStore(config.warehouse, config.locationAliases), 'ObjectStore', metrics.backendCalls);
   const { createDuckDbEngine } = await import('./query-engine/duckdb/index.js');
   // The engine puts the data files it writes into the store itself (through its metrics too).
-  const engine = withMetrics(await createDuckDbEngine(objects, { sqlMemoryBytes: config.limits.sqlMemoryBytes }), 'QueryEngine', metrics.backendCalls);
+  const engine = withMetrics(
+    await createDuckDbEngine(objects, { sqlMemoryBytes: config.limits.sqlMemoryBytes, objectCache: config.objectCache }),
+    'QueryEngine',
+    metrics.backendCalls,
+  );
   closers.push(() => engine.close());
   const rawMarts = await openMartStore(config, db);
   closers.push(() => rawMarts.close());

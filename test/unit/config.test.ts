@@ -7,18 +7,20 @@ describe('configuration from the environment', () => {
     expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', hostExplicit: false, demo: true, protectedBranches: ['main'], logLevel: 'info', shutdownTimeoutMs: 3000 });
     expect(c.home).toMatch(/\.cascade$/);
     expect(c.warehouse).toBe(`file://${c.home}/warehouse`);
+    expect(c.objectCache).toEqual({ dir: `${c.home}/cache/objects`, maxBytes: 4096 * 1024 * 1024 });
   });
 
   it('reads every variable', () => {
     const c = loadConfig({
       PORT: '5000', HOST: '0.0.0.0', CASCADE_HOME: '/tmp/x', CASCADE_DEMO: '0', NESSIE_URI: 'http://h:19120/api/v2/',
       DATABASE_URL: 'postgres://u:p@h/db', PROTECTED_BRANCHES: 'main, release/*', LOCATION_ALIASES: 's3a://b/=file:///mnt/',
-      SHUTDOWN_TIMEOUT_MS: '10000',
+      SHUTDOWN_TIMEOUT_MS: '10000', OBJECT_CACHE_MB: '10',
     });
     expect(c).toMatchObject({
       port: 5000, host: '0.0.0.0', hostExplicit: true, home: '/tmp/x', demo: false, nessieUri: 'http://h:19120/api/v2',
       databaseUrl: 'postgres://u:p@h/db', protectedBranches: ['main', 'release/*'],
       locationAliases: [{ prefix: 's3a://b/', replacement: 'file:///mnt/' }], shutdownTimeoutMs: 10_000,
+      objectCache: { dir: '/tmp/x/cache/objects', maxBytes: 10 * 1024 * 1024 },
     });
   });
 
