@@ -1,7 +1,7 @@
 /**
  * Iceberg tables through GraphQL, end to end: create, append (JSON and uploads), read at refs,
  * snapshots and times, SQL, overwrite, schema evolution, rollback, compare, branch isolation,
- * concurrency and bad input. Shared by every version-store backend.
+ * concurrency and bad input. Shared by every version-store backend and storage setup.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,13 +56,14 @@ const COLUMNS = [
   { name: 'ts', type: 'timestamptz' },
 ];
 
-export function describeTablesE2E(name: string, env: () => Record<string, string>) {
+/** `env`: the gateway's environment for the setup under test (a storage setup may need to make its bucket first). */
+export function describeTablesE2E(name: string, env: () => Record<string, string> | Promise<Record<string, string>>) {
   describe(`Iceberg tables through GraphQL on ${name}`, () => {
     let g: Gateway;
     let branch: string;
     const ns = `ns${RUN}`;
     beforeAll(async () => {
-      g = await startGateway(env());
+      g = await startGateway(await env());
       branch = unique('br');
       await g.data(`mutation($n: String!) { createBranch(name: $n) { __typename } }`, { n: branch });
       const r = await g.data(`mutation($b: String!, $n: String!) { createNamespace(branch: $b, name: $n) { __typename } }`, { b: branch, n: ns });
