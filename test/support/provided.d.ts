@@ -7,5 +7,7 @@ declare module 'vitest' {
     databaseUrl: string;
     /** Nessie REST API v2 base URI, e.g. http://127.0.0.1:19120/api/v2. */
     nessieUri: string;
+    /** S3 server (versitygw) and its root account; use createTestBucket() (test/support/s3.ts) for a private bucket. */
+    s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string };
   }
 }
