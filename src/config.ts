@@ -26,6 +26,10 @@ const globs = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
+/** s3://, s3a://, s3n:// (the last two as Spark and Hadoop write them; read as s3://). */
+const S3_URI = /^s3[an]?:\/\//i;
+const S3_BUCKET = /^s3[an]?:\/\/[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](\/|$)/i;
+
 const MiB = 1024 * 1024;
 const count = (def: number) => z.coerce.number().int().min(0).default(def);
 const origins = z
@@ -61,7 +65,15 @@ const EnvSchema = LimitsEnvSchema.extend({
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   NESSIE_URI: optionalUrl(['http:', 'https:']),
   MARTS_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
-  WAREHOUSE: z.string().trim().min(1).optional(),
+  WAREHOUSE: z
+    .string()
+    .trim()
+    .min(1)
+    .refine(
+      (v) => (S3_URI.test(v) ? S3_BUCKET.test(v) : v.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:/i.test(v)),
+      'must be s3://bucket[/prefix] (s3a://, s3n:// too), a file:// URI or a path',
+    )
+    .optional(),
   LOCATION_ALIASES: z.string().optional(),
   OBJECT_CACHE_MB: z.coerce.number().int().min(0).default(4096),
   ...AuthEnvSchema.shape,
@@ -76,6 +88,14 @@ const EnvSchema = LimitsEnvSchema.extend({
   RUN_POLL_MS: z.coerce.number().int().min(50).default(1000),
   RUN_WORKER: bool.default(true),
   RUN_PROGRESS_MS: z.coerce.number().int().min(100).max(2000).default(1500),
+  // S3 (WAREHOUSE=s3://…): the AWS SDK's own variable names.
+  AWS_REGION: z.string().trim().min(1).default('us-east-1'),
+  AWS_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  AWS_ENDPOINT_URL_S3: optionalUrl(['http:', 'https:']),
+  AWS_ENDPOINT_URL: optionalUrl(['http:', 'https:']),
+  S3_PATH_STYLE: bool.optional(),
 });
 
 /** The limits of requests and operations (src/server/limits/); every numeric limit is off at 0. */
@@ -118,6 +138,18 @@ export interface Config {
   limits: Limits;
   http: { corsOrigins: string[]; hstsMaxAge?: number };
   runs: RunsConfig;
+  /** The S3 client, when WAREHOUSE is s3://. */
+  s3: S3Config;
+}
+
+export interface S3Config {
+  region: string;
+  /** AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL: a server other than AWS. */
+  endpoint?: string;
+  /** Path-style requests (`host/bucket/key`): S3_PATH_STYLE, by default on when an endpoint is set. */
+  pathStyle: boolean;
+  /** AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); unset: the AWS SDK's default credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export interface RunsConfig {
@@ -154,7 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     nessieUri: e.NESSIE_URI?.replace(/\/+$/, ''),
     martsDatabaseUrl: e.MARTS_DATABASE_URL,
-    warehouse: e.WAREHOUSE ?? `file://${path.join(home, 'warehouse')}`,
+    warehouse: warehouseOf(e.WAREHOUSE, home),
     locationAliases: parseAliases(e.LOCATION_ALIASES),
     objectCache: { dir: path.join(home, 'cache', 'objects'), maxBytes: e.OBJECT_CACHE_MB * MiB },
     auth: authConfig(e),
@@ -185,6 +217,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       worker: e.RUN_WORKER,
       progressMs: e.RUN_PROGRESS_MS,
     },
+    s3: s3Config(e, e.WAREHOUSE !== undefined && S3_URI.test(e.WAREHOUSE)),
+  };
+}
+
+/** `s3://bucket/prefix` (from s3a:// and s3n:// too), a `file://` URI, or a path made absolute. */
+function warehouseOf(raw: string | undefined, home: string): string {
+  if (raw === undefined) return `file://${path.join(home, 'warehouse')}`;
+  if (S3_URI.test(raw)) return raw.replace(S3_URI, 's3://').replace(/\/+$/, '');
+  return raw.startsWith('file:') ? raw : path.resolve(raw);
+}
+
+function s3Config(e: z.infer<typeof EnvSchema>, used: boolean): S3Config {
+  const endpoint = (e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL)?.replace(/\/+$/, '');
+  const keys = e.AWS_ACCESS_KEY_ID !== undefined || e.AWS_SECRET_ACCESS_KEY !== undefined;
+  if (used && keys && (e.AWS_ACCESS_KEY_ID === undefined || e.AWS_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('invalid configuration:\n  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: set both, or neither (the AWS SDK credential chain)');
+  }
+  return {
+    region: e.AWS_REGION,
+    endpoint,
+    pathStyle: e.S3_PATH_STYLE ?? endpoint !== undefined,
+    credentials:
+      e.AWS_ACCESS_KEY_ID !== undefined && e.AWS_SECRET_ACCESS_KEY !== undefined
+        ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN }
+        : undefined,
   };
 }
 

@@ -6,6 +6,8 @@
  * `$CASCADE_HOME/catalog`. It holds the embedded version store (unless NESSIE_URI picks Nessie) and
  * the runs; it is closed last. On PostgreSQL the event bus is LISTEN/NOTIFY, so every instance on the
  * database sees every event; on PGlite (one process) it is the in-memory bus.
+ * The object store is S3 when WAREHOUSE is `s3://bucket/prefix` (its bucket probed for /readyz),
+ * else the local filesystem.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -82,7 +84,8 @@ async function open(
   // Ref heads from memory only where this process sees every ref move (ref-cache.ts): embedded
   // PGlite is one database in one process. PostgreSQL and Nessie are shared with other instances.
   const store = raw.kind === 'embedded-pglite' ? withRefCache(evented) : evented;
-  const objects = withMetrics(createLocalObjectStore(config.warehouse, config.locationAliases), 'ObjectStore', metrics.backendCalls);
+  const rawObjects = await openObjectStore(config, closers);
+  const objects = withMetrics(rawObjects.store, 'ObjectStore', metrics.backendCalls);
   const { createDuckDbEngine } = await import('./query-engine/duckdb/index.js');
   // The engine puts the data files it writes into the store itself (through its metrics too).
   const engine = withMetrics(
@@ -117,6 +120,7 @@ async function open(
       if (!raw.kind.startsWith('embedded')) await probe(`runs-${db.kind}`, () => db.query('SELECT 1'));
       if (pgBus) out['events-postgres'] = pgBus.status();
       if (rawMarts.kind === 'postgres') await probe('marts-postgres', () => rawMarts.list());
+      if (rawObjects.probe) await probe(`object-store-${rawObjects.store.kind}`, rawObjects.probe);
       return out;
     },
     close,
@@ -129,6 +133,15 @@ async function openDatabase(config: Config): Promise<SqlDatabase> {
   const dir = path.join(config.home, 'catalog');
   await fs.mkdir(dir, { recursive: true });
   return openPglite(dir);
+}
+
+/** WAREHOUSE=s3://… → S3 (with a readiness probe of its bucket); a file:// URI or a path → the local filesystem. */
+async function openObjectStore(config: Config, closers: (() => Promise<void>)[]): Promise<{ store: ObjectStore; probe?: () => Promise<void> }> {
+  if (!config.warehouse.startsWith('s3://')) return { store: createLocalObjectStore(config.warehouse, config.locationAliases) };
+  const { createS3ObjectStore } = await import('./object-store/s3/index.js');
+  const store = createS3ObjectStore({ warehouse: config.warehouse, aliases: config.locationAliases, ...config.s3 });
+  closers.push(async () => store.close());
+  return { store, probe: () => store.probe() };
 }
 
 async function openMartStore(config: Config, db: SqlDatabase): Promise<MartStore> {
