@@ -10,8 +10,9 @@ import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLocalObjectStore } from '../../src/adapters/object-store/local/index.js';
+import { createS3ObjectStore } from '../../src/adapters/object-store/s3/index.js';
 import { createDuckDbEngine } from '../../src/adapters/query-engine/duckdb/index.js';
 import { cacheName, ObjectCache } from '../../src/adapters/query-engine/duckdb/object-cache.js';
 import { runSandboxed } from '../../src/adapters/query-engine/duckdb/sandbox.js';
@@ -20,6 +21,7 @@ import type { Schema, ScanPlan } from '../../src/domain/iceberg/types.js';
 import { dataFileFromWritten } from '../../src/iceberg/table-writer.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 import { instrumented, remoteView, type Instrumented } from '../support/object-stores.js';
+import { createTestBucket } from '../support/s3.js';
 
 interface StoreFixture {
   store: ObjectStore;
@@ -231,4 +233,17 @@ describeObjectCache('a remote view of the local store', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cascade-remote-view-'));
   const local = createLocalObjectStore(pathToFileURL(dir).href);
   return { store: remoteView(local), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+describeObjectCache('S3 (versitygw)', async () => {
+  const s3 = inject('s3');
+  const bucket = await createTestBucket(s3, 'object-cache');
+  const store = createS3ObjectStore({
+    warehouse: `s3://${bucket}/wh`,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    pathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
+  return { store, cleanup: async () => store.close() };
 });
