@@ -5,7 +5,7 @@
  */
 import { InvalidInput } from '../domain/errors.js';
 import { canPromote, fieldsById, formatType, maxFieldId, parseType, refuseFixed } from '../domain/iceberg/type-strings.js';
-import type { NestedField, Schema, TableMetadata } from '../domain/iceberg/types.js';
+import type { NestedField, Schema, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import { NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping, updateNameMapping } from './name-mapping.js';
 
 /** One change, shaped like the API's SchemaChangeInput: exactly one member set. */
@@ -133,5 +133,17 @@ export function evolveSchema(metadata: TableMetadata, changes: SchemaChange[], n
     lastColumnId,
     schemas: [...metadata.schemas, schema],
     currentSchemaId: schema.schemaId,
+    snapshots: metadata.snapshots.map((s) => (s.snapshotId === metadata.currentSnapshotId ? withoutSchemaId(s) : s)),
   };
+}
+
+/**
+ * The current snapshot loses its (optional) schema-id when the schema changes: from then on it is
+ * read with the table's schema of the moment, by id as without one. Nessie's Iceberg REST catalog
+ * (0.99) takes the current snapshot's schema-id for the table's current schema when it loads a
+ * metadata file, so keeping the old id would hide the change from every client of that catalog.
+ */
+function withoutSchemaId(s: Snapshot): Snapshot {
+  const { schemaId: _old, ...rest } = s;
+  return rest;
 }

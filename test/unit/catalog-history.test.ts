@@ -2,7 +2,8 @@
  * Snapshot history a catalog kept in its commits (src/iceberg/catalog-history.ts) and the walk that
  * puts it together (TableReads.tableMetadata): metadata files written the way Nessie's Iceberg REST
  * catalog writes them (only the current snapshot, no parent id, an empty metadata-log), committed
- * one after another on the embedded version store, read back with every snapshot.
+ * one after another on the embedded version store, read back with every snapshot; and the
+ * schema-id a schema change drops so that Nessie's catalog sees the change.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -18,8 +19,8 @@ import type { IcebergTableContent } from '../../src/domain/content.js';
 import type { Schema, Snapshot, TableMetadata } from '../../src/domain/iceberg/types.js';
 import type { CommitHash, RefName } from '../../src/domain/refs.js';
 import { historyTruncated, withEarlierHistory } from '../../src/iceberg/catalog-history.js';
-import { serializeTableMetadata } from '../../src/iceberg/metadata-json.js';
-import { newTableMetadata } from '../../src/iceberg/table-writer.js';
+import { parseTableMetadata, serializeTableMetadata } from '../../src/iceberg/metadata-json.js';
+import { evolveSchema, newTableMetadata } from '../../src/iceberg/table-writer.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 import type { VersionStore } from '../../src/ports/version-store.js';
 import { CatalogService } from '../../src/services/catalog.js';
@@ -90,6 +91,16 @@ describe('withEarlierHistory', () => {
     const again = withEarlierHistory(f3, [{ location: 's3://b/f2b.metadata.json', metadata: f2 }, { location: 's3://b/f2.metadata.json', metadata: f2 }, { location: 's3://b/f1.metadata.json', metadata: f1 }]);
     expect(again.snapshots.map((s) => [s.snapshotId, s.parentSnapshotId])).toEqual([['11', undefined], ['22', '11'], ['33', '22']]);
     expect(withEarlierHistory(f3, [])).toBe(f3);
+  });
+});
+
+describe('what Nessie’s catalog reads from the files the gateway writes', () => {
+  it('evolveSchema drops the current snapshot’s schema-id (Nessie takes it for the current schema), older ones keep theirs', () => {
+    const m = { ...nessieStyle(snap('2', 2, { parentSnapshotId: '1' })), snapshots: [snap('1', 1), snap('2', 2, { parentSnapshotId: '1' })] };
+    const next = evolveSchema(m, [{ addColumn: { name: 'note', type: 'string' } }]);
+    expect(next.currentSchemaId).toBe(1);
+    expect(next.snapshots.map((s) => s.schemaId)).toEqual([0, undefined]);
+    expect(parseTableMetadata(serializeTableMetadata(next)).snapshots.map((s) => s.schemaId)).toEqual([0, undefined]);
   });
 });
 
