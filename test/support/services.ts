@@ -346,9 +346,50 @@ export interface NessieOptions {
   timeoutMs?: number;
   /** Extra -D system properties. */
   properties?: Record<string, string>;
+  /** Serve an Iceberg REST catalog (`/iceberg/<ref>`) whose default warehouse is on this S3 server. */
+  s3Warehouse?: NessieS3Warehouse;
 }
 
-/** Starts Nessie (IN_MEMORY store, no auth) on 127.0.0.1; `url` is `http://127.0.0.1:<port>/api/v2`. */
+/** An S3 warehouse for Nessie's Iceberg REST catalog. */
+export interface NessieS3Warehouse {
+  /** `s3://bucket/path`: where the catalog puts new tables. */
+  location: string;
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  /** The warehouse's name in Nessie (default "warehouse"). */
+  name?: string;
+}
+
+/**
+ * Nessie 0.99 properties for a default warehouse on an S3-compatible server: path-style requests to
+ * the endpoint, static credentials through a Quarkus-config secret (`urn:nessie-secret:quarkus:…`,
+ * with its `.name` and `.secret` parts), and no request signing (clients use their own credentials).
+ */
+export function nessieS3WarehouseProperties(w: NessieS3Warehouse): Record<string, string> {
+  const name = w.name ?? 'warehouse';
+  const s3 = 'nessie.catalog.service.s3.default-options';
+  return {
+    'nessie.catalog.default-warehouse': name,
+    [`nessie.catalog.warehouses.${name}.location`]: w.location,
+    [`${s3}.endpoint`]: w.endpoint,
+    [`${s3}.path-style-access`]: 'true',
+    [`${s3}.region`]: w.region,
+    [`${s3}.auth-type`]: 'STATIC',
+    [`${s3}.access-key`]: 'urn:nessie-secret:quarkus:cascade-test.s3-default',
+    'cascade-test.s3-default.name': w.accessKeyId,
+    'cascade-test.s3-default.secret': w.secretAccessKey,
+    [`${s3}.request-signing-enabled`]: 'false',
+  };
+}
+
+/**
+ * Starts Nessie (IN_MEMORY store, no auth) on 127.0.0.1; `url` is `http://127.0.0.1:<port>/api/v2`.
+ * With `s3Warehouse` it also serves the Iceberg REST catalog at `http://127.0.0.1:<port>/iceberg`
+ * (nessieIcebergUri). The management port (Quarkus' default 9000) is a free port too.
+ */
 export async function startNessie(opts: NessieOptions = {}): Promise<RunningService> {
   const [java, jar] = await Promise.all([ensureJava(21), ensureNessieJar()]);
   const port = opts.port ?? (await freePort());
@@ -367,6 +408,7 @@ export async function startNessie(opts: NessieOptions = {}): Promise<RunningServ
     'quarkus.http.access-log.enabled': 'false',
     'quarkus.log.console.color': 'false',
     'java.io.tmpdir': root,
+    ...(opts.s3Warehouse ? nessieS3WarehouseProperties(opts.s3Warehouse) : {}),
     ...opts.properties,
   };
   const args = [
@@ -433,6 +475,26 @@ export async function startNessie(opts: NessieOptions = {}): Promise<RunningServ
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
     },
   };
+}
+
+/** The Iceberg REST catalog base of the Nessie whose API v2 is at `apiUri`; append `/<ref>` for a branch or `/<ref>@<hash>`. */
+export function nessieIcebergUri(apiUri: string): string {
+  return apiUri.replace(/\/+$/, '').replace(/\/api\/v[12]$/, '') + '/iceberg';
+}
+
+/**
+ * The default warehouse location of Nessie's Iceberg REST catalog at `apiUri`, or null when that
+ * Nessie serves none (no warehouse configured).
+ */
+export async function nessieWarehouse(apiUri: string): Promise<string | null> {
+  try {
+    const r = await fetch(`${nessieIcebergUri(apiUri)}/v1/config`, { signal: AbortSignal.timeout(5000) });
+    if (!r.ok) return null;
+    const body = (await r.json()) as { defaults?: Record<string, string> };
+    return body.defaults?.warehouse ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** Fails with a clear message unless a Nessie API v2 answers at `uri`. */
