@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createTestBucket, testS3Client } from '../support/s3.js';
 import { createTestDatabase } from '../support/services.js';
 
 describe('test services from the global setup', () => {
@@ -23,5 +25,21 @@ describe('test services from the global setup', () => {
     const body = (await res.json()) as { defaultBranch: string; actualApiVersion: number };
     expect(body.defaultBranch).toBe('main');
     expect(body.actualApiVersion).toBe(2);
+  });
+
+  it('runs an S3 server (versitygw) and gives each caller its own bucket', async () => {
+    const s3 = inject('s3');
+    expect(s3.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const a = await createTestBucket(s3);
+    const b = await createTestBucket(s3);
+    expect(a).not.toBe(b);
+    const client = testS3Client(s3);
+    try {
+      await client.send(new PutObjectCommand({ Bucket: a, Key: 'k', Body: 'v' }));
+      const got = await client.send(new GetObjectCommand({ Bucket: a, Key: 'k' }));
+      expect(await got.Body!.transformToString()).toBe('v');
+    } finally {
+      client.destroy();
+    }
   });
 });
