@@ -258,6 +258,11 @@ describe('S3 object store on versitygw', () => {
       expect(took).toBeGreaterThanOrEqual(550);
       expect(took).toBeLessThan(5000);
       expect(sockets.size).toBe(2); // one connection per attempt
+      // The readiness probe gives up sooner than the retries would.
+      const probed = makeStore({ warehouse: 's3://silent/wh', endpoint: `http://127.0.0.1:${port}`, probeTimeoutMs: 500 });
+      const before = Date.now();
+      expectUnavailable(await errorOf(probed.probe()), 'silent', [s3.secretAccessKey], /did not answer ListObjectsV2 in time/);
+      expect(Date.now() - before).toBeLessThan(2000);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => silent.close(r));

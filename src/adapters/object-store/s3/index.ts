@@ -78,6 +78,8 @@ export interface S3ObjectStoreOptions {
   socketTimeoutMs?: number;
   /** Attempts per request, the first included. Default 3. */
   maxAttempts?: number;
+  /** The readiness probe gives up after this long, retries included. Default 5 s. */
+  probeTimeoutMs?: number;
   /** The SDK's retry mode. Default `standard`. */
   retryMode?: 'standard' | 'adaptive';
   /** Part size of multipart uploads (at least 5 MiB, S3's minimum); sources shorter than one part are one PutObject. Default 8 MiB. */
@@ -488,9 +490,14 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): S3ObjectStore {
     },
     async probe() {
       const { bucket, key } = split(root);
+      const probeMs = opts.probeTimeoutMs ?? 5_000;
+      const signal = AbortSignal.timeout(probeMs);
       try {
-        await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key ? `${key}/` : undefined, MaxKeys: 1 }));
+        await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key ? `${key}/` : undefined, MaxKeys: 1 }), { abortSignal: signal });
       } catch (e) {
+        if (signal.aborted) {
+          throw new BackendUnavailable(`S3 bucket '${bucket}'${endpointName ? ` at ${endpointName}` : ''} did not answer ListObjectsV2 in time (${probeMs} ms)`, BACKEND);
+        }
         throw unavailable(e, bucket, 'ListObjectsV2');
       }
     },
