@@ -482,21 +482,6 @@ export function nessieIcebergUri(apiUri: string): string {
   return apiUri.replace(/\/+$/, '').replace(/\/api\/v[12]$/, '') + '/iceberg';
 }
 
-/**
- * The default warehouse location of Nessie's Iceberg REST catalog at `apiUri`, or null when that
- * Nessie serves none (no warehouse configured).
- */
-export async function nessieWarehouse(apiUri: string): Promise<string | null> {
-  try {
-    const r = await fetch(`${nessieIcebergUri(apiUri)}/v1/config`, { signal: AbortSignal.timeout(5000) });
-    if (!r.ok) return null;
-    const body = (await r.json()) as { defaults?: Record<string, string> };
-    return body.defaults?.warehouse ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /** Fails with a clear message unless a Nessie API v2 answers at `uri`. */
 export async function checkNessie(uri: string): Promise<void> {
   try {

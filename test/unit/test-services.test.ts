@@ -27,6 +27,17 @@ describe('test services from the global setup', () => {
     expect(body.actualApiVersion).toBe(2);
   });
 
+  it("serves Nessie's Iceberg REST catalog with its warehouse in a bucket of the S3 server", async () => {
+    const catalog = inject('nessieCatalog');
+    const res = await fetch(`${catalog.uri}/main/v1/config`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { defaults: Record<string, string>; overrides: Record<string, string> };
+    expect(body.defaults.warehouse).toBe(catalog.warehouse);
+    expect(catalog.warehouse).toMatch(/^s3:\/\/nessie-warehouse-[a-z0-9-]+\/warehouse$/);
+    expect(body.overrides['s3.endpoint']).toBe(inject('s3').endpoint);
+    if (!process.env.CASCADE_TEST_NESSIE_URI) expect(catalog.apiUri).toBe(inject('nessieUri'));
+  });
+
   it('runs an S3 server (versitygw) and gives each caller its own bucket', async () => {
     const s3 = inject('s3');
     expect(s3.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
