@@ -136,7 +136,6 @@ function canon(rows: Record<string, unknown>[]) {
 describe('PyIceberg and the gateway through Nessie’s Iceberg REST catalog on S3', () => {
   let g: Gateway;
   let py: (script: string, args?: unknown) => Promise<any>;
-  let bucketPrefix: string;
   let warehouse: string;
 
   const table = async (ref: string, t: string) => (await g.data(TABLE_Q, { r: ref, t })).table;
@@ -157,7 +156,6 @@ describe('PyIceberg and the gateway through Nessie’s Iceberg REST catalog on S
     const s3 = inject('s3');
     const catalog = inject('nessieCatalog');
     warehouse = catalog.warehouse.replace(/\/+$/, '');
-    bucketPrefix = `s3://${new URL(warehouse).host}/`;
     await ensurePyIceberg();
     const cfg = JSON.stringify({ uri: catalog.uri, ...s3 });
     py = async (script, args = {}) => JSON.parse(await runPython(script, [cfg, JSON.stringify(args)], { timeoutMs: 300_000 }));
