@@ -7,14 +7,14 @@
  * where the log is, nothing skips.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir, freePort } from './services.js';
+import { cacheDir, freePort, spawnLogged } from './services.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -117,39 +117,18 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<Running
 
   /** One versitygw process; `stop` ends it (SIGTERM, then SIGKILL after 5 s). */
   const launch = async (): Promise<{ stop(): Promise<void> }> => {
-    const fd = openSync(logFile, 'a');
-    const child: ChildProcess = spawn(bin, ['--port', `127.0.0.1:${port}`, '--region', region, 'posix', dataDir], {
-      stdio: ['ignore', fd, fd],
+    const proc = spawnLogged(bin, ['--port', `127.0.0.1:${port}`, '--region', region, 'posix', dataDir], {
       cwd: root,
+      logFile,
+      killAfterMs: 5_000,
       env: { ...process.env, ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey },
     });
-    closeSync(fd);
-    let exited: string | null = null;
-    const exitPromise = new Promise<void>((resolve) =>
-      child.once('exit', (code, signal) => {
-        exited = `exited with ${signal ?? `code ${code}`}`;
-        resolve();
-      }),
-    );
-    child.once('error', (e) => {
-      exited = `could not be spawned: ${e.message}`;
-    });
-    const killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    const stop = async () => {
-      process.removeListener('exit', killOnExit);
-      if (exited === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exitPromise;
-        clearTimeout(t);
-      }
-    };
+    const stop = proc.stop;
     const deadline = Date.now() + timeoutMs;
     let lastErr = '';
     for (;;) {
-      if (exited !== null) {
-        throw new Error(`versitygw ${exited} before it became ready (${bin}); log: ${logFile}\n${tail(logFile)}`);
+      if (proc.exited() !== null) {
+        throw new Error(`versitygw ${proc.exited()} before it became ready (${bin}); log: ${logFile}\n${tail(logFile)}`);
       }
       try {
         // Any S3 answer (an anonymous request gets 403 AccessDenied) means it is listening.

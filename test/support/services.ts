@@ -418,38 +418,15 @@ export async function startNessie(opts: NessieOptions = {}): Promise<RunningServ
     '-jar',
     jar,
   ];
-  const fd = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(java, args, { stdio: ['ignore', fd, fd], cwd: root });
-  closeSync(fd);
-  let exited: string | null = null;
-  const exitPromise = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exited = `exited with ${signal ?? `code ${code}`}`;
-      resolve();
-    }),
-  );
-  child.once('error', (e) => {
-    exited = `could not be spawned: ${e.message}`;
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  const stop = async () => {
-    process.removeListener('exit', killOnExit);
-    if (exited === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exitPromise;
-      clearTimeout(t);
-    }
-  };
+  const proc = spawnLogged(java, args, { cwd: root, logFile, killAfterMs: 10_000 });
+  const stop = proc.stop;
 
   const uri = `http://127.0.0.1:${port}/api/v2`;
   const deadline = Date.now() + (opts.timeoutMs ?? 150_000);
   let lastErr = '';
   for (;;) {
-    if (exited !== null) {
-      throw new Error(`Nessie ${exited} before it became ready (${java} -jar ${jar}); log: ${logFile}\n${tail(logFile)}`);
+    if (proc.exited() !== null) {
+      throw new Error(`Nessie ${proc.exited()} before it became ready (${java} -jar ${jar}); log: ${logFile}\n${tail(logFile)}`);
     }
     try {
       const r = await fetch(`${uri}/config`, { signal: AbortSignal.timeout(2000) });
@@ -522,4 +499,39 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(1);
   });
+}
+
+/**
+ * A service process with its output appended to `logFile`: how it ended (`exited()`, null while it
+ * runs), and `stop()` (SIGTERM, then SIGKILL after `killAfterMs`). It is killed when the tests exit.
+ */
+export function spawnLogged(cmd: string, args: string[], opts: { cwd: string; logFile: string; killAfterMs: number; env?: NodeJS.ProcessEnv }) {
+  const fd = openSync(opts.logFile, 'a');
+  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', fd, fd], cwd: opts.cwd, env: opts.env ?? process.env });
+  closeSync(fd);
+  let exited: string | null = null;
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = `exited with ${signal ?? `code ${code}`}`;
+      resolve();
+    }),
+  );
+  child.once('error', (e) => {
+    exited = `could not be spawned: ${e.message}`;
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    child,
+    exited: (): string | null => exited,
+    async stop(): Promise<void> {
+      process.removeListener('exit', killOnExit);
+      if (exited === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
+        await exitPromise;
+        clearTimeout(t);
+      }
+    },
+  };
 }
