@@ -11,6 +11,10 @@
  *                                        to bench/results/tables-latest.md and tables-latest.json)
  *   npm run bench -- --only=tables.append   one tables scenario (also tables.aggregate, tables.history,
  *                                        tables.listing; report: bench/results/tables-append-latest.*)
+ *   npm run bench -- --only=tables.s3    the tables benchmark on S3 (bench/tables-s3.ts: append, aggregate, rows at many
+ *                                        snapshots on a gateway with WAREHOUSE on versitygw vs one on local disk, and the
+ *                                        append vs PyIceberg through Nessie's REST catalog on the same S3 server;
+ *                                        bench/results/tables-s3-latest.*; also --only=s3; not in --only=tables nor the default run)
  *   npm run bench -- --only=http         just the HTTP benchmark (bench/http-run.ts: gateway vs bare yoga vs
  *                                        bare node:http; bench/results/http-latest.md and http-latest.json)
  *   npm run bench -- --only=runs         just the runs benchmark (bench/runs-run.ts: run-event fan-out vs a bare
@@ -39,10 +43,11 @@ import { fixtureRates, growthRows, machine, opRows, toMarkdown, writeReport, typ
 import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type GrowthResult, type OpName, type OpResult } from './scenarios.js';
 import { runTablesBench, TABLES_SCENARIOS, type TablesScenario } from './tables-run.js';
 import { runHttpBench } from './http-run.js';
+import { runTablesS3Bench } from './tables-s3.js';
 import { runRunsBench, RUNS_SCENARIOS, type RunsScenario } from './runs-run.js';
 import { MARTS_SCENARIOS, runMartsBench, type MartsScenario } from './marts-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const)] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'tables.s3', 's3', 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const)] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -64,6 +69,8 @@ interface Options {
   tables: boolean;
   /** The tables scenarios run (all for `tables`). */
   tablesScenarios: TablesScenario[];
+  /** The tables benchmark on S3 (--only=tables.s3 or s3). */
+  tablesS3: boolean;
   http: boolean;
   /** The runs scenarios run (none unless --only names runs or runs.<scenario>). */
   runs: RunsScenario[];
@@ -114,7 +121,8 @@ function parseOptions(argv: string[]): Options {
     ops: opNames.length > 0,
     opNames,
     growth: (only.includes('catalog') || only.includes('catalog.growth')) && growthBackends.length > 0,
-    tables: only.some((s) => s === 'tables' || s.startsWith('tables.')),
+    tables: only.some((s) => s === 'tables' || (s.startsWith('tables.') && s !== 'tables.s3')),
+    tablesS3: only.includes('tables.s3') || only.includes('s3'),
     tablesScenarios: only.includes('tables') ? [...TABLES_SCENARIOS] : TABLES_SCENARIOS.filter((s) => only.includes(`tables.${s}`)),
     http: only.includes('http'),
     runs: only.includes('runs') ? [...RUNS_SCENARIOS] : RUNS_SCENARIOS.filter((s) => only.includes(`runs.${s}`)),
@@ -230,6 +238,10 @@ async function main(): Promise<number> {
   if (opts.runs.length > 0) {
     errors.push(...(await runRunsBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.runs })).map((e) => `runs: ${e}`));
     if (!opts.tables && !opts.http && !opts.ops && !opts.growth) return errors.length > 0 ? 1 : 0;
+  }
+  if (opts.tablesS3) {
+    errors.push(...(await runTablesS3Bench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `tables.s3: ${e}`));
+    if (!opts.tables && !opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;
   }
   if (opts.tables) {
     errors.push(...(await runTablesBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.tablesScenarios })).map((e) => `tables: ${e}`));

@@ -1,6 +1,8 @@
 """PyIceberg side of the tables benchmark (bench/tables-support.ts, PyIcebergWorker).
 
-A SqlCatalog on SQLite with a local file:// warehouse under argv[1]. One JSON command per stdin
+A SqlCatalog on SQLite with a local file:// warehouse under argv[1], or, when argv[2] is given
+({"uri": ".../iceberg/main", "properties": {"s3.endpoint": ...}}), Nessie's Iceberg REST catalog
+with its warehouse on S3 (bench/tables-s3.ts). One JSON command per stdin
 line, one JSON answer per stdout line:
   {"op": "append", "name": "t1", "path": "/x.parquet"}
     -> creates bench.t1 from the file's Arrow schema (untimed), then times separately
@@ -40,8 +42,14 @@ def describe(path: str) -> dict:
 
 def main() -> None:
     root = sys.argv[1]
-    catalog = SqlCatalog("bench", uri=f"sqlite:///{root}/catalog.db", warehouse=f"file://{root}/warehouse")
-    catalog.create_namespace("bench")
+    if len(sys.argv) > 2:
+        from pyiceberg.catalog.rest import RestCatalog
+        rest = json.loads(sys.argv[2])
+        catalog = RestCatalog("nessie", **{"uri": rest["uri"], **rest["properties"]})
+        catalog.create_namespace_if_not_exists("bench")
+    else:
+        catalog = SqlCatalog("bench", uri=f"sqlite:///{root}/catalog.db", warehouse=f"file://{root}/warehouse")
+        catalog.create_namespace("bench")
     print(json.dumps({"ready": True, "pyiceberg": pyiceberg.__version__, "pyarrow": pyarrow.__version__}), flush=True)
     for line in sys.stdin:
         if not line.strip():

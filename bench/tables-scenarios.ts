@@ -110,11 +110,11 @@ const CREATE_NS = `mutation($b: String!, $n: String!) { createNamespace(branch: 
 const CREATE_TABLE = `mutation($b: String!, $n: String!, $c: [ColumnInput!]!) { createTable(branch: $b, name: $n, columns: $c) { __typename ... on Error { code message } } }`;
 const REGISTER = `mutation($b: String!, $n: String!, $m: String!) { registerTable(branch: $b, name: $n, metadataLocation: $m) { __typename ... on Error { code message } } }`;
 
-async function namespace(g: BenchGateway, name: string): Promise<void> {
+export async function namespace(g: BenchGateway, name: string): Promise<void> {
   await g.mutate('createNamespace', CREATE_NS, { b: 'main', n: name }, 'CreateNamespaceSuccess');
 }
 
-async function createTable(g: BenchGateway, name: string): Promise<void> {
+export async function createTable(g: BenchGateway, name: string): Promise<void> {
   await g.mutate('createTable', CREATE_TABLE, { b: 'main', n: name, c: COLUMNS }, 'CreateTableSuccess');
 }
 
@@ -135,7 +135,7 @@ export interface AggregateResult {
   profile: Breakdown;
 }
 
-const normalise = (rows: unknown[][]) => JSON.stringify(rows.map(([d, n, a, s]) => [String(d), String(n), Number(a).toFixed(6), String(s)]));
+export const normalise = (rows: unknown[][]) => JSON.stringify(rows.map(([d, n, a, s]) => [String(d), String(n), Number(a).toFixed(6), String(s)]));
 
 export async function runAggregate(sizes: TablesSizes['aggregate'], env: Env): Promise<AggregateResult> {
   const { progress } = env;
@@ -391,7 +391,7 @@ export interface HistoryResult {
   profile: { warm: Breakdown[]; cold: Breakdown[] };
 }
 
-const ROWS_QUERY = `query($t: String!) { table(name: $t, ref: "main") { rows(first: 100) { rows totalCount } } }`;
+export const ROWS_QUERY = `query($t: String!) { table(name: $t, ref: "main") { rows(first: 100) { rows totalCount } } }`;
 
 export async function runHistory(sizes: TablesSizes['history'], env: Env): Promise<HistoryResult> {
   const { progress } = env;

@@ -44,10 +44,14 @@ export const GATEWAY_ENV = { LOG_LEVEL: 'silent', CASCADE_DEMO: '0' };
 
 /** A gateway that can be restarted on the same home (empty in-process caches), removed by stop(). */
 export class BenchGateway {
-  private constructor(public g: Gateway) {}
+  private constructor(
+    public g: Gateway,
+    private readonly env: Record<string, string> = {},
+  ) {}
 
-  static async start(): Promise<BenchGateway> {
-    return new BenchGateway(await startGateway(GATEWAY_ENV));
+  /** `env` adds to GATEWAY_ENV (e.g. WAREHOUSE=s3://… and the AWS_* variables); kept for restart(). */
+  static async start(env: Record<string, string> = {}): Promise<BenchGateway> {
+    return new BenchGateway(await startGateway({ ...GATEWAY_ENV, ...env }), env);
   }
 
   get url(): string {
@@ -62,7 +66,7 @@ export class BenchGateway {
   async restart(): Promise<void> {
     const home = this.g.home;
     await this.g.app.stop();
-    this.g = await startGateway({ ...GATEWAY_ENV, CASCADE_HOME: home });
+    this.g = await startGateway({ ...GATEWAY_ENV, ...this.env, CASCADE_HOME: home });
   }
 
   data<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
@@ -263,10 +267,15 @@ export class PyIcebergWorker {
     child.stderr.on('data', (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-4000)));
   }
 
-  static async start(root: string): Promise<{ worker: PyIcebergWorker; version: string }> {
+  /**
+   * `rest`: load Nessie's Iceberg REST catalog at `uri` (`…/iceberg/main`) with these s3.* properties
+   * instead of the SQLite catalog with a local warehouse under `root`.
+   */
+  static async start(root: string, rest?: { uri: string; properties: Record<string, string> }): Promise<{ worker: PyIcebergWorker; version: string }> {
     const python = await ensurePyIceberg();
     await mkdir(root, { recursive: true });
-    const child = spawn(python, [path.join(HERE, 'tables-pyiceberg.py'), root], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = [path.join(HERE, 'tables-pyiceberg.py'), root, ...(rest ? [JSON.stringify(rest)] : [])];
+    const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const worker = new PyIcebergWorker(child, createInterface({ input: child.stdout }));
     const hello = await worker.next<{ ready: boolean; pyiceberg: string; pyarrow: string }>();
     return { worker, version: `PyIceberg ${hello.pyiceberg} (pinned ${PYICEBERG_VERSION}), pyarrow ${hello.pyarrow}` };
