@@ -1,0 +1,19 @@
+import { inject } from 'vitest';
+import { describeTablesE2E } from './tables.suite.js';
+
+// Nessie with its warehouse on S3: the test run's Nessie serving the Iceberg REST catalog whose warehouse
+// is a bucket of the versitygw server, the gateway on the same Nessie (NESSIE_URI) and bucket (WAREHOUSE).
+// The suite works on a branch of its own, so it shares that Nessie with the other test files.
+describeTablesE2E('S3 on Nessie', () => {
+  const s3 = inject('s3');
+  const catalog = inject('nessieCatalog');
+  return {
+    NESSIE_URI: catalog.apiUri,
+    WAREHOUSE: catalog.warehouse.replace(/\/+$/, ''),
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AWS_REGION: s3.region,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    S3_PATH_STYLE: 'true',
+  };
+});
