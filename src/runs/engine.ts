@@ -4,37 +4,20 @@
  * (wap.ts: branch, ingest, models, audits, merge, marts), both writing through one recorder
  * (recorder.ts). It is given only what those parts use, each as a narrow interface.
  */
-import type { Logger } from '../logger.js';
 import type { RunsConfig } from '../config.js';
 import type { EventBus } from '../ports/event-bus.js';
-import type { RunStore } from '../ports/run-store.js';
 import type { RunQueueSignal } from './queue-signal.js';
 import { RunRecorder } from './recorder.js';
 import { RunScheduler } from './scheduler.js';
-import type { StepEngine, StepTables } from './step-context.js';
-import { WriteAuditPublish, type MartPublisher, type MergePolicy, type PipelineSource, type RunRefs } from './wap.js';
+import { WriteAuditPublish, type WapDeps } from './wap.js';
 
-export interface RunEngineDeps {
-  /** Runs, their events and leases. */
-  runs: RunStore;
+/** What the WAP flow needs (refs, table writes, engine, merge policy, marts, pipelines), plus what scheduling needs. */
+export interface RunEngineDeps extends Omit<WapDeps, 'recorder' | 'config'> {
   /** Run notices out; queued-run notices of other instances in. */
   bus: EventBus;
   /** Runs queued in this process (RunService tells it): claimed at once. */
   queue: RunQueueSignal;
-  /** The refs a run reads, branches, merges and deletes (the version store). */
-  refs: RunRefs;
-  /** The table writes and reads of the steps (TableService). */
-  tables: StepTables;
-  /** The query engine, as steps ask it directly (describe). */
-  engine: StepEngine;
-  /** The rule the run's merge into its target must pass (AccessPolicy). */
-  policy: MergePolicy;
-  /** Publishes the marts after a merge (MartService). */
-  marts: MartPublisher;
-  /** The loaded pipelines (PipelineRegistry). */
-  pipelines: PipelineSource;
   config: RunsConfig;
-  logger: Logger;
   /** True when the database is private to this process (PGlite): every RUNNING run at start is abandoned. */
   singleProcess: boolean;
 }

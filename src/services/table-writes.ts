@@ -11,7 +11,7 @@ import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
 import { parseWhere } from '../domain/filters.js';
 import { parseType, refuseFixed } from '../domain/iceberg/type-strings.js';
 import { parseTransform, transformResultType, transformText } from '../domain/iceberg/transforms.js';
-import type { DataFile, NestedField, PartitionSpec, ScanPlan, Schema, TableMetadata } from '../domain/iceberg/types.js';
+import { currentSchema, type DataFile, type NestedField, type PartitionSpec, type ScanPlan, type Schema, type TableMetadata } from '../domain/iceberg/types.js';
 import { retryOnReferenceConflict, TRY_AGAIN } from '../domain/reference-retry.js';
 import { expectedHash, refName } from '../domain/refs.js';
 import { mappingFromSchema, mappingResolvesCurrentNames, NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping } from '../iceberg/name-mapping.js';
@@ -23,7 +23,7 @@ import type { Actor } from './catalog.js';
 import { readWriteInput, type DataFormat } from './table-input.js';
 import { INCOMING, mergeQuery, missingNamespaceOps, sameColumns, stagedPlan } from './table-materialize.js';
 import type { TableView } from './table-view.js';
-import { TableReads, columnKinds, currentSchema, pickSnapshot } from './tables.js';
+import { TableReads, columnKinds, pickSnapshot } from './tables.js';
 
 const COLUMN_NAME = /^[^\u0000-\u001f.]{1,128}$/;
 

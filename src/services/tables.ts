@@ -306,7 +306,6 @@ export class TableReads {
   }
 }
 
-export { currentSchema };
 
 export function pickSnapshot(m: TableMetadata, id: string | null, asOf: Date | null): Snapshot | null {
   if (id != null) return m.snapshots.find((s) => s.snapshotId === id) ?? null;

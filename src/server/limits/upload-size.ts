@@ -7,23 +7,18 @@
  * wherever `map` points. Without a node request (yoga.fetch), yoga's own multipart parser runs on
  * a form read with the same limits.
  */
-import { rm, mkdtemp } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { readMultipart, type MultipartForm, type MultipartLimits } from '../uploads.js';
 import { ErrorCode } from '../../domain/errors.js';
 import { limitError } from './errors.js';
+import { makeTempDir, type TempDir } from '../../util/temp-dir.js';
 
 /** A scratch folder for one request's uploads, and how to remove it. */
-export type UploadDir = () => Promise<{ path: string; cleanup: () => Promise<void> }>;
+export type UploadDir = () => Promise<TempDir>;
 
-const tempUploadDir: UploadDir = async () => {
-  const path = await mkdtemp(join(tmpdir(), 'cg-upload-'));
-  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
-};
+const tempUploadDir: UploadDir = () => makeTempDir('cg-upload-');
 
 export function uploadLimits(limits: { maxBodyBytes: number; maxUploadBytes: number; maxFiles?: number }, uploadDir: UploadDir = tempUploadDir): Plugin {
   const multipartLimits: MultipartLimits = {
