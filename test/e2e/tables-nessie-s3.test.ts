@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { nessieS3GatewayEnv } from '../support/s3-gateway.js';
 import { describeTablesE2E } from './tables.suite.js';
 
 // Nessie with its warehouse on S3: the test run's Nessie serving the Iceberg REST catalog whose warehouse
@@ -7,13 +8,5 @@ import { describeTablesE2E } from './tables.suite.js';
 describeTablesE2E('S3 on Nessie', () => {
   const s3 = inject('s3');
   const catalog = inject('nessieCatalog');
-  return {
-    NESSIE_URI: catalog.apiUri,
-    WAREHOUSE: catalog.warehouse.replace(/\/+$/, ''),
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    AWS_REGION: s3.region,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    S3_PATH_STYLE: 'true',
-  };
+  return nessieS3GatewayEnv(s3, catalog);
 });

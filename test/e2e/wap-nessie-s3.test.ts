@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type Gateway } from '../support/gateway.js';
 import { startRun, waitForRun } from '../support/pipelines.js';
 import { ensurePyIceberg, runPython } from '../support/python.js';
-import { listBucket } from '../support/s3-gateway.js';
+import { listBucket, nessieS3GatewayEnv } from '../support/s3-gateway.js';
 
 const DAYS = 3;
 
@@ -55,13 +55,7 @@ describe('the glucose WAP run on Nessie with its warehouse on S3, read by PyIceb
     bucket = new URL(warehouse).host;
     await ensurePyIceberg();
     g = await startGateway({
-      NESSIE_URI: catalog.apiUri,
-      WAREHOUSE: warehouse,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AWS_REGION: s3.region,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      S3_PATH_STYLE: 'true',
+      ...nessieS3GatewayEnv(s3, catalog),
       RUN_POLL_MS: '200',
     });
     await g.data(`mutation($n: String!) { createBranch(name: $n) { __typename } }`, { n: target });

@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { nessieS3GatewayEnv } from '../support/s3-gateway.js';
 import { startGateway, type Gateway } from '../support/gateway.js';
 import { ensurePyIceberg, runPython } from '../support/python.js';
 
@@ -160,13 +161,7 @@ describe('PyIceberg and the gateway through Nessie’s Iceberg REST catalog on S
     const cfg = JSON.stringify({ uri: catalog.uri, ...s3 });
     py = async (script, args = {}) => JSON.parse(await runPython(script, [cfg, JSON.stringify(args)], { timeoutMs: 300_000 }));
     g = await startGateway({
-      NESSIE_URI: catalog.apiUri,
-      WAREHOUSE: warehouse,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AWS_REGION: s3.region,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      S3_PATH_STYLE: 'true',
+      ...nessieS3GatewayEnv(s3, catalog),
     });
   }, 900_000);
   afterAll(async () => {

@@ -13,6 +13,22 @@ export function s3GatewayEnv(s3: S3Endpoint, bucket: string, prefix = 'warehouse
   };
 }
 
+/**
+ * The environment of a gateway over the test Nessie (`inject('nessieCatalog')`) whose Iceberg REST
+ * catalog keeps its warehouse on the test S3 server: the gateway reads and writes that warehouse.
+ */
+export function nessieS3GatewayEnv(s3: S3Endpoint, catalog: { apiUri: string; warehouse: string }): Record<string, string> {
+  return {
+    NESSIE_URI: catalog.apiUri,
+    WAREHOUSE: catalog.warehouse.replace(/\/+$/, ''),
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AWS_REGION: s3.region,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    S3_PATH_STYLE: 'true',
+  };
+}
+
 /** Every key in the bucket, straight from the server (not through the gateway). */
 export async function listBucket(s3: S3Endpoint, bucket: string): Promise<string[]> {
   const client = testS3Client(s3);
