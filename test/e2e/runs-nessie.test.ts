@@ -16,18 +16,26 @@ describe('pipeline runs on Nessie', () => {
   beforeAll(async () => {
     dir = await pipelinesDir({ 'counter.yaml': COUNTER_PIPELINE, 'slow.ts': SLOW_PIPELINE });
     g = await startGateway({ NESSIE_URI: inject('nessieUri'), PIPELINES_DIR: dir, RUN_POLL_MS: '200' });
-    await g.data(`mutation($n: String!) { createBranch(name: $n) { __typename } }`, { n: target });
-    // Nessie 0.99 cannot merge into a branch still at the beginning of time ("No common ancestor").
-    await g.data(`mutation($n: String!) { createNamespace(branch: $n, name: "landing") { __typename } }`, { n: target });
+    // The target starts with no commits, like a fresh catalog's main: Nessie alone cannot merge into it.
+    await g.data(`mutation($n: String!, $root: String!) { createBranch(name: $n, from: $root) { __typename } }`, { n: target, root: `@${NO_ANCESTOR}` });
+    expect((await headOf()).hash).toBe(NO_ANCESTOR);
   });
   afterAll(async () => {
     await g?.stop();
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  const NO_ANCESTOR = '2e1cfa82b035c26cbbbdae632cea070514eb8b773f616aaeaf668e2f0be8f10d';
   const headOf = async () => (await g.data(`query($n: String!) { branch(name: $n) { hash head { parentHashes properties } } }`, { n: target })).branch;
 
-  it('merges a passing run into the target as one merge commit carrying the run id', async () => {
+  it('merges a passing run into the target as one merge commit carrying the run id, the first into an empty branch', async () => {
+    const first = await waitForRun(g, await startRun(g, 'counter', undefined, target));
+    expect(first.status, first.error).toBe('SUCCEEDED');
+    const published = await headOf();
+    expect(published.hash).toBe(first.mergedHash);
+    expect(JSON.stringify(published.head.properties)).toContain(first.runId);
+    const once = await g.data(`query($r: String!) { sql(ref: $r, query: "SELECT (SELECT n FROM silver.counter_total), (SELECT count(*) FROM raw.counter_events)") { rows } }`, { r: target });
+    expect(once.sql.rows).toEqual([['3', '3']]);
     const before = await headOf();
     const runId = await startRun(g, 'counter', undefined, target);
     const run = await waitForRun(g, runId);
@@ -37,7 +45,7 @@ describe('pipeline runs on Nessie', () => {
     expect(after.head.parentHashes[0]).toBe(before.hash);
     expect(JSON.stringify(after.head.properties)).toContain(runId);
     const d = await g.data(`query($r: String!) { sql(ref: $r, query: "SELECT (SELECT n FROM silver.counter_total), (SELECT count(*) FROM raw.counter_events)") { rows } }`, { r: target });
-    expect(d.sql.rows).toEqual([['3', '3']]);
+    expect(d.sql.rows).toEqual([['6', '6']]); // the first run's three rows and this run's three
     const events = await allEvents(g, runId);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
   });

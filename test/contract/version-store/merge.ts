@@ -60,6 +60,32 @@ export function describeMerge(ctx: StoreContext): void {
       expect(await store.getContent(out.hash, 'm.n1')).not.toBeNull();
     });
 
+    // A fresh catalog's main has no commits: the first WAP run merges into it.
+    it('merges into a branch that has no commits yet, fast-forward or with a merge commit', async () => {
+      const { store } = ctx;
+      for (const noFastForward of [false, true]) {
+        const target = await freshBranch(store, 'empty-into');
+        const source = await freshBranch(store, 'from-empty');
+        const s1 = await commitOps(store, source.name, [put('m', ns('m')), put('m.n1', table())]);
+        const out = await store.merge({
+          fromHash: s1.commit.hash, fromRefName: source.name, into: target.name, expectedHash: store.noAncestorHash, noFastForward,
+          meta: { message: 'first publish', author: 'run', properties: { run_id: 'r-0' } },
+        });
+        expect(out).toMatchObject({ previousHash: store.noAncestorHash, fastForward: !noFastForward, applied: true });
+        expect([...out.changedKeys].sort()).toEqual(['m', 'm.n1']);
+        expect(await head(store, target.name)).toBe(out.hash);
+        expect(await store.getContent(out.hash, 'm.n1')).not.toBeNull();
+        if (noFastForward) {
+          const mc = await store.getCommit(out.hash);
+          expect(mc.properties).toMatchObject({ run_id: 'r-0' });
+          // Its parents reach the source (Nessie cannot give a commit the empty root as a parent).
+          expect(mc.parentHashes).toContain(s1.commit.hash);
+        } else {
+          expect(out.hash).toBe(s1.commit.hash);
+        }
+      }
+    });
+
     it('creates one merge commit for a three-way merge', async () => {
       const { store } = ctx;
       const f = await forked(store);

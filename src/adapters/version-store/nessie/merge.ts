@@ -19,6 +19,10 @@
  *    several picks land atomically (the temporary branch `cascade-tmp/…` is deleted afterwards).
  *  - Nessie has no common-ancestor endpoint: `commonAncestor` dry-run merges b into a temporary
  *    branch at a and reads the merge's common ancestor.
+ *  - Nessie cannot merge into a branch with no commits ("No common ancestor"), which is where a fresh
+ *    catalog's main is when the first run publishes. The port's result is the source's tree, so such a
+ *    merge moves the branch to the source by compare-and-swap; a merge commit (noFastForward, or keys
+ *    dropped) is a commit on top of the source, made on a temporary branch first so it lands at once.
  * Stale expected hashes are handled as for commits (see commits.ts).
  */
 import { randomUUID } from 'node:crypto';
@@ -29,6 +33,7 @@ import type { CherryPickRequest, MergeBehavior, MergeOutcome, MergeRequest } fro
 import { retryOnReferenceConflict, TRY_AGAIN } from '../../../domain/reference-retry.js';
 import { headOf, movedConflict, staleConflict, undoIfNotOn } from './commits.js';
 import { translate, type NessieContext } from './http.js';
+import { diff } from './contents.js';
 import { getCommit } from './history.js';
 import { detached, fromNessieConflict, fromNessieKey, refPath, toNessieKey, toNessieMeta, type NConflict, type NKey } from './mapping.js';
 import { createReference } from './refs.js';
@@ -75,6 +80,7 @@ export async function merge(ctx: NessieContext, req: MergeRequest): Promise<Merg
     if (req.expectedHash && head !== req.expectedHash) {
       throw new ReferenceConflict(`branch '${req.into}' is at ${head}, not ${req.expectedHash}`, req.expectedHash, head);
     }
+    if (head === ctx.noAncestorHash) return mergeIntoEmpty(ctx, req, lastTry);
     const mayRetry = !req.expectedHash && !lastTry;
     let res: MergeResponse;
     try {
@@ -135,6 +141,7 @@ async function dryRunMerge(ctx: NessieContext, req: MergeRequest, body: Record<s
     if (req.expectedHash && head !== req.expectedHash) {
       throw new ReferenceConflict(`branch '${req.into}' is at ${head}, not ${req.expectedHash}`, req.expectedHash, head);
     }
+    if (head === ctx.noAncestorHash) return mergeIntoEmpty(ctx, req, lastTry);
     let dry: MergeResponse;
     try {
       dry = await ctx.http.post<MergeResponse>(`/trees/${refPath(req.into, head)}/history/merge`, { ...body, ...flags(true) });
@@ -157,6 +164,51 @@ async function dryRunMerge(ctx: NessieContext, req: MergeRequest, body: Record<s
     const fastForward = ancestor === head && !req.noFastForward && !(dry.details ?? []).some((d) => d.mergeBehavior === 'DROP');
     return { ...unchanged, fastForward, changedKeys: changedKeys(dry) };
   });
+}
+
+/**
+ * A merge into a branch that has no commits: every key of the source is new there, so nothing can
+ * conflict and the result is the source's tree less the keys whose behaviour is DROP.
+ */
+async function mergeIntoEmpty(ctx: NessieContext, req: MergeRequest, lastTry: boolean): Promise<MergeOutcome | typeof TRY_AGAIN> {
+  const root = ctx.noAncestorHash;
+  const unchanged: MergeOutcome = { hash: root, previousHash: root, commonAncestor: root, fastForward: false, applied: false, changedKeys: [] };
+  if (req.fromHash === root) return unchanged;
+  await getCommit(ctx, req.fromHash);
+  const behaviors = new Map((req.keyBehaviors ?? []).map((k) => [k.key, k.behavior]));
+  const keys = (await diff(ctx, root, req.fromHash)).map((d) => d.key);
+  const dropped = keys.filter((k) => (behaviors.get(k) ?? req.defaultBehavior) === 'DROP');
+  const changed = keys.filter((k) => !dropped.includes(k));
+  if (changed.length === 0) return unchanged;
+  const withCommit = req.noFastForward === true || dropped.length > 0;
+  if (req.dryRun) return { ...unchanged, fastForward: !withCommit, changedKeys: changed };
+  let tip = req.fromHash;
+  const tmp = withCommit ? await tempBranch(ctx, req.fromHash, 'merge') : null;
+  try {
+    if (tmp) {
+      // Nessie wants at least one operation: UNCHANGED on a merged key when nothing is dropped.
+      const operations = dropped.length > 0
+        ? dropped.map((k) => ({ type: 'DELETE', key: toNessieKey(k) }))
+        : [{ type: 'UNCHANGED', key: toNessieKey(changed[0]!) }];
+      const meta = { ...req.meta, message: req.meta?.message ?? `Merge ${req.fromRefName ?? req.fromHash} into ${req.into}` };
+      const res = await ctx.http
+        .post<{ targetBranch: { hash: CommitHash } }>(`/trees/${refPath(tmp, tip)}/history/commit`, { commitMeta: toNessieMeta(meta), operations })
+        .catch((e: unknown) => {
+          throw translate(e);
+        });
+      tip = res.targetBranch.hash;
+    }
+    try {
+      await ctx.http.put(`/trees/${refPath(req.into, root)}`, detached(tip), { type: 'BRANCH' });
+    } catch (e) {
+      const moved = await movedConflict(ctx, req.into, root, e);
+      if (moved && !req.expectedHash && !lastTry) return TRY_AGAIN;
+      throw moved ?? translate(e, { expectedHash: root });
+    }
+  } finally {
+    if (tmp) await dropTemp(ctx, tmp);
+  }
+  return { hash: tip, previousHash: root, commonAncestor: root, fastForward: !withCommit, applied: true, changedKeys: changed };
 }
 
 /** A short-lived branch for multi-step operations; always deleted by the caller. */
