@@ -20,6 +20,7 @@ import { uploadFile } from '../support/upload.js';
 export interface MartsSuiteOptions {
   env: () => Record<string, string>;
   before?: () => Promise<void>;
+  after?: () => Promise<void>;
   /** SQL straight on the marts database (pg for PostgreSQL, the gateway's own PGlite otherwise). */
   direct: (g: Gateway) => SqlDatabase;
 }
@@ -60,6 +61,7 @@ export function describeMartsE2E(name: string, opts: MartsSuiteOptions): void {
     afterAll(async () => {
       await g?.stop();
       await fs.rm(dir, { recursive: true, force: true });
+      await opts.after?.();
     });
 
     it('publishes the mart after the run merged: it equals the Iceberg table at the merge commit, row for row', async () => {
