@@ -3,6 +3,7 @@ import { builder } from '../schema/builder.js';
 import type { NestedField } from '../src/domain/iceberg/types.js';
 import type { DataComparison, SqlResult } from '../src/ports/query-engine.js';
 import type { Reference } from '../src/ports/version-store.js';
+import type { SqlEngineInfo } from '../src/services/sql-engines.js';
 import { BranchNode, TagNode } from './references.js';
 import { SchemaFieldRef, TableConnection, TableNode } from './tables.js';
 
@@ -21,6 +22,19 @@ for (const node of [BranchNode, TagNode]) {
     }),
   }));
 }
+
+const SqlEngineEnum = builder.enumType('SqlEngine', {
+  description: 'Where `sql` runs: DuckDB in the gateway, or the Trino cluster (TRINO_URL) through its Iceberg connector',
+  values: ['DUCKDB', 'TRINO'] as const,
+});
+
+const SqlEngineInfoRef = builder.objectRef<SqlEngineInfo>('SqlEngineInfo').implement({
+  fields: (t) => ({
+    engine: t.field({ type: SqlEngineEnum, resolve: (e) => e.engine }),
+    version: t.exposeString('version'),
+    isDefault: t.exposeBoolean('isDefault', { description: 'The engine of a query that names none (SQL_ENGINE)' }),
+  }),
+});
 
 const SqlColumnRef = builder.objectRef<SqlResult['columns'][number]>('SqlColumn').implement({
   fields: (t) => ({ name: t.exposeString('name'), type: t.exposeString('type') }),
@@ -101,8 +115,18 @@ builder.queryFields((t) => ({
     type: SqlResultRef,
     description: 'Read-only SQL (one SELECT or WITH) in which dotted table names resolve at `ref`',
     authScopes: { analyst: true },
-    args: { ref: t.arg.string({ required: true }), query: t.arg.string({ required: true }), maxRows: t.arg.int() },
-    resolve: (_r, args, ctx) => ctx.services.tables.sql(args.ref, args.query, args.maxRows ?? null, ctx.actor, ctx.deadline),
+    args: {
+      ref: t.arg.string({ required: true }),
+      query: t.arg.string({ required: true }),
+      maxRows: t.arg.int(),
+      engine: t.arg({ type: SqlEngineEnum, description: 'The default is SQL_ENGINE (DUCKDB unless set)' }),
+    },
+    resolve: (_r, args, ctx) => ctx.services.tables.sql(args.ref, args.query, args.maxRows ?? null, ctx.actor, ctx.deadline, args.engine),
+  }),
+  sqlEngines: t.field({
+    type: [SqlEngineInfoRef],
+    description: 'The engines `sql` can run on here, with their versions',
+    resolve: (_r, _a, ctx) => ctx.services.tables.listSqlEngines(ctx.actor),
   }),
 }));
 

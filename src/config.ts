@@ -96,6 +96,14 @@ const EnvSchema = LimitsEnvSchema.extend({
   AWS_ENDPOINT_URL_S3: optionalUrl(['http:', 'https:']),
   AWS_ENDPOINT_URL: optionalUrl(['http:', 'https:']),
   S3_PATH_STYLE: bool.optional(),
+  // Trino as a second `sql` engine (and for pipeline models with `engine: trino`); needs NESSIE_URI.
+  TRINO_URL: optionalUrl(['http:', 'https:']),
+  TRINO_USER: z.string().trim().min(1).default('cascade'),
+  TRINO_PASSWORD: z.string().min(1).optional(),
+  TRINO_CATALOG: z.string().trim().regex(/^[a-z][a-z0-9_]*$/, 'must be a lower-case Trino catalog name').default('iceberg'),
+  TRINO_CATALOG_PROPERTIES: z.string().optional(),
+  TRINO_CATALOG_IDLE_MS: z.coerce.number().int().min(1000).default(600_000),
+  SQL_ENGINE: z.enum(['DUCKDB', 'TRINO']).default('DUCKDB'),
 });
 
 /** The limits of requests and operations (src/server/limits/); every numeric limit is off at 0. */
@@ -140,6 +148,27 @@ export interface Config {
   runs: RunsConfig;
   /** The S3 client, when WAREHOUSE is s3://. */
   s3: S3Config;
+  /** Trino, when TRINO_URL is set. */
+  trino?: TrinoConfig;
+  /** The engine of `sql` when a query names none. */
+  sqlEngine: 'DUCKDB' | 'TRINO';
+}
+
+export interface TrinoConfig {
+  url: string;
+  user: string;
+  password?: string;
+  /** The static Iceberg catalog on the same Nessie and warehouse: checked at /readyz, and the name prefix of the per-commit catalogs. */
+  catalog: string;
+  /**
+   * Properties of the Iceberg catalogs the gateway creates, one per commit it reads at (Nessie's
+   * REST catalog at `<branch>@<hash>`): derived from NESSIE_URI and the S3 settings, with the S3 keys
+   * as `${ENV:AWS_ACCESS_KEY_ID}`/`${ENV:AWS_SECRET_ACCESS_KEY}` read from Trino's own environment;
+   * TRINO_CATALOG_PROPERTIES (a JSON object) adds to them or replaces them.
+   */
+  catalogProperties: Record<string, string>;
+  /** A per-commit catalog unused this long is dropped. */
+  catalogIdleMs: number;
 }
 
 export interface S3Config {
@@ -218,6 +247,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       progressMs: e.RUN_PROGRESS_MS,
     },
     s3: s3Config(e, e.WAREHOUSE !== undefined && S3_URI.test(e.WAREHOUSE)),
+    trino: trinoConfig(e),
+    sqlEngine: e.SQL_ENGINE,
+  };
+}
+
+function trinoConfig(e: z.infer<typeof EnvSchema>): TrinoConfig | undefined {
+  if (e.TRINO_URL === undefined) {
+    if (e.SQL_ENGINE === 'TRINO') throw new ConfigError('invalid configuration:\n  SQL_ENGINE: TRINO needs TRINO_URL');
+    return undefined;
+  }
+  if (e.NESSIE_URI === undefined) {
+    throw new ConfigError('invalid configuration:\n  TRINO_URL: Trino reads the catalog through Nessie\'s Iceberg REST catalog; set NESSIE_URI too');
+  }
+  let extra: Record<string, string> = {};
+  if (e.TRINO_CATALOG_PROPERTIES !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(e.TRINO_CATALOG_PROPERTIES);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) throw new Error('not an object of strings');
+      extra = parsed as Record<string, string>;
+    } catch (err) {
+      throw new ConfigError(`invalid configuration:\n  TRINO_CATALOG_PROPERTIES: must be a JSON object of string values (${(err as Error).message})`);
+    }
+  }
+  const endpoint = (e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL)?.replace(/\/+$/, '');
+  return {
+    url: e.TRINO_URL.replace(/\/+$/, ''),
+    user: e.TRINO_USER,
+    password: e.TRINO_PASSWORD,
+    catalog: e.TRINO_CATALOG,
+    catalogIdleMs: e.TRINO_CATALOG_IDLE_MS,
+    catalogProperties: {
+      'iceberg.catalog.type': 'rest',
+      'iceberg.rest-catalog.uri': e.NESSIE_URI.replace(/\/+$/, '').replace(/\/api\/v[12]$/, '') + '/iceberg',
+      'fs.native-s3.enabled': 'true',
+      's3.region': e.AWS_REGION,
+      ...(endpoint ? { 's3.endpoint': endpoint, 's3.path-style-access': String(e.S3_PATH_STYLE ?? true) } : {}),
+      's3.aws-access-key': '${ENV:AWS_ACCESS_KEY_ID}',
+      's3.aws-secret-key': '${ENV:AWS_SECRET_ACCESS_KEY}',
+      ...extra,
+    },
   };
 }
 

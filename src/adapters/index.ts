@@ -20,6 +20,7 @@ import type { MartStore } from '../ports/mart-store.js';
 import type { VersionStore } from '../ports/version-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
+import type { CatalogQueryEngine } from '../ports/catalog-query-engine.js';
 import { createLocalObjectStore } from './object-store/local/index.js';
 import { createMemoryEventBus } from './event-bus/memory/index.js';
 import type { SqlDatabase } from './sql/database.js';
@@ -32,6 +33,8 @@ export interface Backends {
   store: VersionStore;
   objects: ObjectStore;
   engine: QueryEngine;
+  /** Trino (TRINO_URL), for `sql(engine: TRINO)` and models with `engine: trino`. */
+  trino: CatalogQueryEngine | null;
   bus: EventBus;
   /** Pipeline runs, their events and audits (timed), in `db`. */
   runs: RunStore;
@@ -94,6 +97,7 @@ async function open(
     metrics.backendCalls,
   );
   closers.push(() => engine.close());
+  const trino = config.trino ? await openTrino(config, metrics, closers) : null;
   const rawMarts = await openMartStore(config, db);
   closers.push(() => rawMarts.close());
   const marts = withMetrics(rawMarts, 'MartStore', metrics.backendCalls);
@@ -101,6 +105,7 @@ async function open(
     store,
     objects,
     engine,
+    trino,
     bus,
     runs,
     marts,
@@ -121,6 +126,7 @@ async function open(
       if (pgBus) out['events-postgres'] = pgBus.status();
       if (rawMarts.kind === 'postgres') await probe('marts-postgres', () => rawMarts.list());
       if (rawObjects.probe) await probe(`object-store-${rawObjects.store.kind}`, rawObjects.probe);
+      if (trino) await probe('trino', () => trino.check());
       return out;
     },
     close,
@@ -142,6 +148,13 @@ async function openObjectStore(config: Config, closers: (() => Promise<void>)[])
   const store = createS3ObjectStore({ warehouse: config.warehouse, aliases: config.locationAliases, ...config.s3 });
   closers.push(async () => store.close());
   return { store, probe: () => store.probe() };
+}
+
+async function openTrino(config: Config, metrics: Metrics, closers: (() => Promise<void>)[]): Promise<CatalogQueryEngine> {
+  const { createTrinoEngine } = await import('./catalog-query-engine/trino/index.js');
+  const trino = withMetrics(createTrinoEngine(config.trino!), 'CatalogQueryEngine', metrics.backendCalls);
+  closers.push(() => trino.close());
+  return trino;
 }
 
 async function openMartStore(config: Config, db: SqlDatabase): Promise<MartStore> {

@@ -134,6 +134,9 @@ export interface DataComparison {
 export interface QueryEngine {
   readonly kind: string;
 
+  /** The engine's version, as it reports it. */
+  version(): Promise<string>;
+
   rows(plan: ScanPlan, q: RowQuery): Promise<RowPage>;
 
   /** Dotted table names a read-only query refers to. @throws InvalidInput for anything but one SELECT/WITH. */

@@ -118,7 +118,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       await pipelines.load();
       pipelineRegistry = pipelines;
       const runQueue = new RunQueueSignal(); // RunService tells it of queued runs, the engine listens
-      services = createServices({ ...backends, protectedBranches: config.protectedBranches, pipelines, logger, runQueue });
+      services = createServices({ ...backends, sqlEngine: config.sqlEngine, protectedBranches: config.protectedBranches, pipelines, logger, runQueue });
       engine = new RunEngine(
         {
           runs: backends.runs,

@@ -2,6 +2,8 @@
 import type { EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
+import type { CatalogQueryEngine } from '../ports/catalog-query-engine.js';
+import type { SqlEngineName } from './sql-engines.js';
 import type { VersionStore } from '../ports/version-store.js';
 import type { RunStore } from '../ports/run-store.js';
 import type { MartStore } from '../ports/mart-store.js';
@@ -24,6 +26,8 @@ export function createServices(deps: {
   store: VersionStore;
   objects: ObjectStore;
   engine: QueryEngine;
+  trino: CatalogQueryEngine | null;
+  sqlEngine: SqlEngineName;
   bus: EventBus;
   protectedBranches: string[];
   runs: RunStore;
@@ -34,7 +38,7 @@ export function createServices(deps: {
   runQueue: RunQueueSignal;
 }): Services {
   const catalog = new CatalogService(deps.store, deps.protectedBranches, deps.bus);
-  const tables = new TableService(catalog, deps.store, deps.objects, deps.engine);
+  const tables = new TableService(catalog, deps.store, deps.objects, deps.engine, { trino: deps.trino, default: deps.sqlEngine });
   return {
     catalog,
     tables,

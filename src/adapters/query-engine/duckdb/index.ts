@@ -125,6 +125,8 @@ export async function createDuckDbEngine(objects: ObjectStore, options: DuckDbEn
     rows: (plan: ScanPlan, q: RowQuery) =>
       reading((files) => pool.use((conn) => readRows(conn, layouts, plan, q, (p) => files.local(p)))),
 
+    version: async () => String((await pool.use((conn) => conn.runAndReadAll('SELECT version()'))).getRows()[0]?.[0] ?? 'unknown'),
+
     referencedTables: async (query: string) => (checked.get(query) ?? (await pool.use((conn) => check(conn, query)))).tables.map((t) => t.name),
 
     sql: (query, tables, limits) =>
