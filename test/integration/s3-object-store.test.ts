@@ -100,12 +100,21 @@ describe('S3 object store on versitygw', () => {
     const { ETag } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: loc.slice(`s3://${bucket}/`.length) }));
     expect(ETag).toMatch(/-5"?$/);
     expect(await pendingUploads()).toEqual([]);
-    // The default part size (8 MiB) and a source ending on a part boundary.
+    // A source ending on a part boundary: two parts of 8 MiB, and the empty third is not sent.
     const even = `${fresh()}/even.bin`;
     const exact = randomBytes(16 * MiB);
+    const eights = makeStore({ warehouse: `s3://${bucket}/wh`, partSizeBytes: 8 * MiB });
+    await eights.put(even, streamOf(exact));
+    expect(Buffer.from(await eights.read(even)).equals(exact)).toBe(true);
+    const { ETag: evenTag } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: even.slice(`s3://${bucket}/`.length) }));
+    expect(evenTag).toMatch(/-2"?$/);
+    // The default part size (16 MiB): a 10 MiB source is one PutObject (an ETag without a part count).
+    const single = `${fresh()}/single.bin`;
     const defaults = makeStore({ warehouse: `s3://${bucket}/wh` });
-    await defaults.put(even, streamOf(exact));
-    expect(Buffer.from(await defaults.read(even)).equals(exact)).toBe(true);
+    await defaults.put(single, streamOf(big.subarray(0, 10 * MiB)));
+    const { ETag: singleTag } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: single.slice(`s3://${bucket}/`.length) }));
+    expect(singleTag).not.toMatch(/-\d+"?$/);
+    expect((await defaults.head(single))?.size).toBe(10 * MiB);
     // Plain bytes larger than a part go up in parts too.
     const bytes = `${fresh()}/bytes.bin`;
     await store.write(bytes, big.subarray(0, 11 * MiB), { ifNotExists: true });
