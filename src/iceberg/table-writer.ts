@@ -76,8 +76,79 @@ export interface CommitOptions {
   now?: number;
 }
 
+/**
+ * The new files of one table change, written concurrently (at most `limit` at once): `put` waits
+ * for a free slot, not for its write; `flush` waits for every write and fails with the first
+ * failure. No new file needs another one stored first (a manifest list takes its manifests' sizes
+ * from their bytes, not from the store), and none is referred to before the catalog commit, which
+ * comes after `flush`: writing them one after another only added up the round trips (on S3).
+ */
+class NewFiles {
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: { error: unknown } | null = null;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly limit = 4,
+  ) {}
+
+  async put(location: string, bytes: Uint8Array): Promise<void> {
+    while (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure.error;
+    const p: Promise<void> = this.store
+      .write(location, bytes, { ifNotExists: true })
+      .catch((e: unknown) => {
+        this.failure ??= { error: e };
+      })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure.error;
+  }
+}
+
+/** Runs `fn` with a NewFiles and flushes it; when `fn` fails, its writes still end before the error is passed on. */
+async function withNewFiles<T>(store: ObjectStore, fn: (files: NewFiles) => Promise<T>): Promise<T> {
+  const files = new NewFiles(store);
+  let out: T;
+  try {
+    out = await fn(files);
+  } catch (e) {
+    await files.flush().catch(() => undefined);
+    throw e;
+  }
+  await files.flush();
+  return out;
+}
+
 /** Writes the new snapshot's manifests and manifest list; returns the metadata that references them. */
 export async function commitSnapshot(store: ObjectStore, metadata: TableMetadata, opts: CommitOptions): Promise<TableMetadata> {
+  return withNewFiles(store, (files) => stageSnapshot(store, files, metadata, opts));
+}
+
+/**
+ * commitSnapshot and writeMetadataFile at once: the manifests, the manifest list and the metadata
+ * file are written concurrently. `metadata` is the table's metadata as read from `previousLocation`
+ * (its last-updated-ms is the metadata log's entry for that file: nothing is read back for it).
+ */
+export async function commitSnapshotWithMetadata(
+  store: ObjectStore,
+  metadata: TableMetadata,
+  opts: CommitOptions,
+  previousLocation?: string | null,
+): Promise<{ metadata: TableMetadata; file: MetadataFile }> {
+  return withNewFiles(store, async (files) => {
+    const next = await stageSnapshot(store, files, metadata, opts);
+    const previous = previousLocation ? { location: previousLocation, lastUpdatedMs: metadata.lastUpdatedMs } : null;
+    return { metadata: next, file: await stageMetadataFile(files, next, previous) };
+  });
+}
+
+/** commitSnapshot's work, its new files handed to `files`. */
+async function stageSnapshot(store: ObjectStore, files: NewFiles, metadata: TableMetadata, opts: CommitOptions): Promise<TableMetadata> {
   const schema = metadata.schemas.find((s) => s.schemaId === metadata.currentSchemaId)!;
   const specOf = (id: number) => {
     const spec = metadata.partitionSpecs.find((s) => s.specId === id);
@@ -89,14 +160,17 @@ export async function commitSnapshot(store: ObjectStore, metadata: TableMetadata
   const sequenceNumber = metadata.lastSequenceNumber + 1;
   const parent = metadata.snapshots.find((s) => s.snapshotId === metadata.currentSnapshotId) ?? null;
   const manifestPath = () => `${location}/metadata/${randomUUID()}-m0.avro`;
-  const put = (path: string, bytes: Uint8Array) => store.write(path, bytes, { ifNotExists: true });
+  // One manifest at a time: put returns once its write has a slot, so at most a few are held in memory.
+  const written = async (manifest: ReturnType<typeof writeManifest>) => {
+    await files.put(manifest.file.manifestPath, manifest.bytes);
+    return manifest.file;
+  };
 
   const existing = await snapshotChanges(store, metadata, parent, opts);
-  const rewritten = await mapBounded(existing.rewrite, 4, async ({ manifest, specId, entries }) => {
-    const { bytes, file } = writeManifest({ manifestPath: manifestPath(), schema, spec: specOf(specId), content: manifest.content, snapshotId, sequenceNumber, entries });
-    await put(file.manifestPath, bytes);
-    return file;
-  });
+  const rewritten: ManifestFile[] = [];
+  for (const { manifest, specId, entries } of existing.rewrite) {
+    rewritten.push(await written(writeManifest({ manifestPath: manifestPath(), schema, spec: specOf(specId), content: manifest.content, snapshotId, sequenceNumber, entries })));
+  }
 
   // New files: one manifest per (content, spec), as Iceberg-Java's fast append does.
   const groups = new Map<string, ManifestEntry[]>();
@@ -105,18 +179,17 @@ export async function commitSnapshot(store: ObjectStore, metadata: TableMetadata
     const key = `${file.content === 'DATA' ? 'DATA' : 'DELETES'}:${file.specId}`;
     groups.set(key, [...(groups.get(key) ?? []), { status: 'ADDED', dataFile: file }]);
   }
-  const created = await mapBounded([...groups], 4, async ([key, entries]) => {
+  const created: ManifestFile[] = [];
+  for (const [key, entries] of groups) {
     const [content, specId] = key.split(':') as ['DATA' | 'DELETES', string];
-    const { bytes, file } = writeManifest({ manifestPath: manifestPath(), schema, spec: specOf(Number(specId)), content, snapshotId, sequenceNumber, entries });
-    await put(file.manifestPath, bytes);
-    return file;
-  });
+    created.push(await written(writeManifest({ manifestPath: manifestPath(), schema, spec: specOf(Number(specId)), content, snapshotId, sequenceNumber, entries })));
+  }
 
   const manifests: ManifestFile[] = [...created, ...rewritten, ...existing.kept];
   const manifestList = `${location}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`;
-  await put(manifestList, writeManifestList({ snapshotId, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}), sequenceNumber }, manifests));
+  await files.put(manifestList, writeManifestList({ snapshotId, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}), sequenceNumber }, manifests));
 
-  const snapshots = await withManifestLists(store, metadata.snapshots, location);
+  const snapshots = await withManifestLists(store, files, metadata.snapshots, location);
   const timestampMs = Math.max(opts.now ?? Date.now(), metadata.lastUpdatedMs);
   const summary = summarize(opts.operation, opts.added ?? [], existing.removedFiles, existing.previousTotals, opts.summary);
   const main = metadata.refs.main;
@@ -140,7 +213,7 @@ export async function commitSnapshot(store: ObjectStore, metadata: TableMetadata
  * v2 snapshots need a manifest list: a legacy v1 snapshot that lists its manifests inline gets one
  * written for it (sequence number 0) when the table is upgraded, so v2 readers can still read it.
  */
-async function withManifestLists(store: ObjectStore, snapshots: Snapshot[], location: string): Promise<Snapshot[]> {
+async function withManifestLists(store: ObjectStore, newFiles: NewFiles, snapshots: Snapshot[], location: string): Promise<Snapshot[]> {
   return mapBounded(snapshots, 4, async (s) => {
     if (s.manifestList !== undefined) return s;
     const files = await mapBounded(await snapshotManifests(store, s), 8, async (mf) => {
@@ -148,7 +221,7 @@ async function withManifestLists(store: ObjectStore, snapshots: Snapshot[], loca
       return withCounts(mf, readManifest(bytes, mf), bytes.length);
     });
     const manifestList = `${location}/metadata/snap-${s.snapshotId}-0-${randomUUID()}.avro`;
-    await store.write(manifestList, writeManifestList({ snapshotId: s.snapshotId, ...(s.parentSnapshotId ? { parentSnapshotId: s.parentSnapshotId } : {}), sequenceNumber: 0 }, files), { ifNotExists: true });
+    await newFiles.put(manifestList, writeManifestList({ snapshotId: s.snapshotId, ...(s.parentSnapshotId ? { parentSnapshotId: s.parentSnapshotId } : {}), sequenceNumber: 0 }, files));
     const { manifests: _inline, ...rest } = s;
     return { ...rest, manifestList };
   });
@@ -160,30 +233,51 @@ function versionOf(location: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** A metadata file written: where, and its text (what a reader of it gets). */
+export interface MetadataFile {
+  location: string;
+  json: string;
+}
+
 /**
  * Writes `<location>/metadata/<5-digit version>-<uuid>.metadata.json` (never overwriting) and
  * returns its location. `previousLocation` (the metadata this one replaces) joins the metadata-log.
  */
 export async function writeMetadataFile(store: ObjectStore, metadata: TableMetadata, previousLocation?: string | null): Promise<string> {
-  let m = metadata;
-  let version = metadata.metadataLog.length;
+  return (await writeMetadata(store, metadata, previousLocation)).location;
+}
+
+/** writeMetadataFile, returning the file's text too. */
+export async function writeMetadata(store: ObjectStore, metadata: TableMetadata, previousLocation?: string | null): Promise<MetadataFile> {
+  let previous: { location: string; lastUpdatedMs: number } | null = null;
   if (previousLocation) {
-    version = versionOf(previousLocation) ?? metadata.metadataLog.length + 1;
-    let previousUpdatedMs = metadata.lastUpdatedMs;
+    let lastUpdatedMs = metadata.lastUpdatedMs;
     try {
       const text = new TextDecoder().decode(await store.read(previousLocation));
-      previousUpdatedMs = Number(/"last-updated-ms"\s*:\s*(\d+)/.exec(text)?.[1] ?? previousUpdatedMs);
+      lastUpdatedMs = Number(/"last-updated-ms"\s*:\s*(\d+)/.exec(text)?.[1] ?? lastUpdatedMs);
     } catch {
       // the log entry's time is informational; the new metadata's time will do
     }
-    if (m.metadataLog.at(-1)?.metadataFile !== previousLocation) {
+    previous = { location: previousLocation, lastUpdatedMs };
+  }
+  return withNewFiles(store, (files) => stageMetadataFile(files, metadata, previous));
+}
+
+/** writeMetadataFile's work, given the previous file's last-updated-ms; the file handed to `files`. */
+async function stageMetadataFile(files: NewFiles, metadata: TableMetadata, previous: { location: string; lastUpdatedMs: number } | null): Promise<MetadataFile> {
+  let m = metadata;
+  let version = metadata.metadataLog.length;
+  if (previous) {
+    version = versionOf(previous.location) ?? metadata.metadataLog.length + 1;
+    if (m.metadataLog.at(-1)?.metadataFile !== previous.location) {
       const max = Number(m.properties['write.metadata.previous-versions-max'] ?? 100);
-      m = { ...m, metadataLog: [...m.metadataLog, { timestampMs: previousUpdatedMs, metadataFile: previousLocation }].slice(-Math.max(1, max)) };
+      m = { ...m, metadataLog: [...m.metadataLog, { timestampMs: previous.lastUpdatedMs, metadataFile: previous.location }].slice(-Math.max(1, max)) };
     }
   }
   const location = `${trimSlash(m.location)}/metadata/${String(version + 1).padStart(5, '0')}-${randomUUID()}.metadata.json`;
-  await store.write(location, new TextEncoder().encode(serializeTableMetadata(m)), { ifNotExists: true });
-  return location;
+  const json = serializeTableMetadata(m);
+  await files.put(location, new TextEncoder().encode(json));
+  return { location, json };
 }
 
 /** Makes an existing snapshot current again (all snapshots are kept; history records the move). */

@@ -15,9 +15,11 @@ import { currentSchema, type DataFile, type NestedField, type PartitionSpec, typ
 import { retryOnReferenceConflict, TRY_AGAIN } from '../domain/reference-retry.js';
 import { expectedHash, refName } from '../domain/refs.js';
 import { mappingFromSchema, mappingResolvesCurrentNames, NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping } from '../iceberg/name-mapping.js';
-import { commitSnapshot, dataFileFromWritten, evolveSchema, newTableMetadata, rollbackTo, writeMetadataFile, type SchemaChange } from '../iceberg/table-writer.js';
+import { parseTableMetadata } from '../iceberg/metadata-json.js';
+import { commitSnapshotWithMetadata, dataFileFromWritten, evolveSchema, newTableMetadata, rollbackTo, writeMetadata, type MetadataFile, type SchemaChange } from '../iceberg/table-writer.js';
 import type { WriteInput, WrittenFile } from '../ports/query-engine.js';
 import type { Commit, Operation, Reference } from '../ports/version-store.js';
+import { Lru } from '../util/lru.js';
 import { makeTempDir } from '../util/temp-dir.js';
 import type { Actor } from './catalog.js';
 import { readWriteInput, type DataFormat } from './table-input.js';
@@ -55,6 +57,18 @@ export interface MaterializeArgs {
 }
 
 export class TableService extends TableReads {
+  /** Metadata files this gateway has just written, as parsed from the text it wrote (see `remember`). */
+  private readonly written = new Lru<string, TableMetadata>(100);
+
+  /** A metadata file just written: the next write or read of the table takes it from here instead of fetching it back. */
+  private remember(file: MetadataFile): void {
+    this.written.set(file.location, parseTableMetadata(file.json));
+  }
+
+  override async metadata(location: string): Promise<TableMetadata> {
+    return this.written.get(location) ?? super.metadata(location);
+  }
+
   /** Reads the branch head (checking expectedHash), runs `build` against it, commits, and retries lost races. */
   private async commitOnHead<T>(
     branchName: string,
@@ -127,8 +141,9 @@ export class TableService extends TableReads {
     const spec = specFromPartitionBy(args.partitionBy ?? [], schema);
     const location = `${this.objects.root}/${key.replaceAll('.', '/')}-${randomUUID()}`;
     const m = newTableMetadata({ location, schema, spec, properties: {} });
-    const metadataLocation = await writeMetadataFile(this.objects, m);
-    const content = this.contentFor(null, metadataLocation, m);
+    const file = await writeMetadata(this.objects, m);
+    this.remember(file);
+    const content = this.contentFor(null, file.location, m);
     return this.commitOnHead(args.branch, args.expectedHash, async (head) => ({
       ops: [...(args.createNamespaces ? await missingNamespaceOps(this.store, head.hash, key) : []), { type: 'PUT', key, content }],
       message: args.message ?? `Create table ${key}`,
@@ -200,14 +215,14 @@ export class TableService extends TableReads {
         // Files without field ids are read through the name mapping: the first one sets it.
         const needsMapping = written.files.some((f) => f.passedThrough) && mappingText === undefined;
         const base = needsMapping ? { ...m, properties: { ...m.properties, [NAME_MAPPING_PROPERTY]: serializeNameMapping(mappingFromSchema(schema)) } } : m;
-        const next = await commitSnapshot(this.objects, base, {
-          operation: mode === 'append' ? 'append' : 'overwrite',
-          added,
-          removed,
-          keepExistingManifests: !replaceAll,
-        });
-        const metadataLocation = await writeMetadataFile(this.objects, next, view.content.metadataLocation);
-        const content = this.contentFor(view, metadataLocation, next);
+        const { metadata: next, file } = await commitSnapshotWithMetadata(
+          this.objects,
+          base,
+          { operation: mode === 'append' ? 'append' : 'overwrite', added, removed, keepExistingManifests: !replaceAll },
+          view.content.metadataLocation,
+        );
+        this.remember(file);
+        const content = this.contentFor(view, file.location, next);
         const addedRows = written.files.reduce((n, f) => n + f.recordCount, 0);
         return {
           ops: [{ type: 'PUT', key, content }],
@@ -263,9 +278,14 @@ export class TableService extends TableReads {
       const spec = m!.partitionSpecs.find((s) => s.specId === m!.defaultSpecId)!;
       const files = await this.engine.writeDataFiles(input, { schema, spec, location: dataLocation(m!) });
       const added = asDataFiles(m!, files, spec.specId);
-      const next = await commitSnapshot(this.objects, m!, { operation: fresh ? 'append' : 'overwrite', added, removed: [], keepExistingManifests: false });
-      const metadataLocation = await writeMetadataFile(this.objects, next, fresh ? undefined : existing!.content.metadataLocation);
-      const content = this.contentFor(existing, metadataLocation, next);
+      const { metadata: next, file } = await commitSnapshotWithMetadata(
+        this.objects,
+        m!,
+        { operation: fresh ? 'append' : 'overwrite', added, removed: [], keepExistingManifests: false },
+        fresh ? undefined : existing!.content.metadataLocation,
+      );
+      this.remember(file);
+      const content = this.contentFor(existing, file.location, next);
       const rows = files.reduce((n, f) => n + f.recordCount, 0);
       return {
         ops: [...(existing ? [] : await missingNamespaceOps(this.store, head.hash, key)), { type: 'PUT', key, content }],
@@ -338,8 +358,9 @@ export class TableService extends TableReads {
     return this.commitOnHead(branch, expected, async (head) => {
       const { view, m } = await this.headTable(head, key);
       const next = change(m);
-      const metadataLocation = await writeMetadataFile(this.objects, next, view.content.metadataLocation);
-      const content = this.contentFor(view, metadataLocation, next);
+      const file = await writeMetadata(this.objects, next, view.content.metadataLocation);
+      this.remember(file);
+      const content = this.contentFor(view, file.location, next);
       return {
         ops: [{ type: 'PUT', key, content }],
         message,
