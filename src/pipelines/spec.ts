@@ -70,6 +70,8 @@ export const modelSchema = z.object({
   /** SELECT … with {{ ref('model') }}, {{ source('ns', 'table') }} and {{ param('name') }}. */
   sql: z.string().min(1).max(100_000),
   description: z.string().max(1000).optional(),
+  /** duckdb (default): the gateway's engine writes the table; trino: the SQL runs on Trino (TRINO_URL), which commits the table. */
+  engine: z.enum(['duckdb', 'trino']).default('duckdb'),
 }).strict();
 export type ModelStep = z.infer<typeof modelSchema>;
 

@@ -26,10 +26,10 @@ export class RunEngine {
   private readonly scheduler: RunScheduler;
 
   constructor(deps: RunEngineDeps, readonly owner: string) {
-    const { runs, bus, queue, refs, tables, engine, policy, marts, pipelines, config, logger, singleProcess } = deps;
+    const { runs, bus, queue, refs, tables, engine, trino, policy, marts, pipelines, config, logger, singleProcess } = deps;
     const recorder = new RunRecorder(runs, bus, logger);
     const stopping = new AbortController();
-    const wap = new WriteAuditPublish({ runs, recorder, refs, tables, engine, policy, marts, pipelines, config, logger }, owner, stopping.signal);
+    const wap = new WriteAuditPublish({ runs, recorder, refs, tables, engine, trino, policy, marts, pipelines, config, logger }, owner, stopping.signal);
     this.scheduler = new RunScheduler({ runs, bus, queue, recorder, executor: wap, config, logger, singleProcess, stopping }, owner);
   }
 

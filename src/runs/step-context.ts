@@ -41,6 +41,11 @@ export interface StepTables {
   sql(ref: string, query: string, maxRows: number | null, actor: Actor): Promise<SqlResult>;
 }
 
+/** Models with `engine: trino` (services/trino-models.ts). */
+export interface StepTrino {
+  materialize(args: { branch: string; table: string; query: string; timeoutMs: number }, actor: Actor): Promise<{ commits: Commit[]; addedRows: number; created: boolean }>;
+}
+
 /** What steps ask the query engine directly: the columns an input would have (ingest infers a table's columns). */
 export type StepEngine = Pick<QueryEngine, 'describe'>;
 
@@ -60,6 +65,8 @@ export interface StepContext {
   actor: Actor;
   tables: StepTables;
   engine: StepEngine;
+  /** Trino, when the gateway has one (TRINO_URL). */
+  trino: StepTrino | null;
   /** Folder the pipeline files live in (relative file sources resolve against it). */
   pipelinesDir: string;
   /** Latest counts of the step; the engine reports them. Cheap: call it as often as you like. */

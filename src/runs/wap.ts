@@ -21,7 +21,7 @@ import type { RunRecorder } from './recorder.js';
 import { runAudit } from './steps/audit.js';
 import { runIngest } from './steps/ingest.js';
 import { runModel } from './steps/model.js';
-import type { StepContext, StepCounts, StepEngine, StepOutcome, StepTables } from './step-context.js';
+import type { StepContext, StepCounts, StepEngine, StepOutcome, StepTables, StepTrino } from './step-context.js';
 
 /** STEP_PROGRESS cadence during a step unless RUN_PROGRESS_MS says otherwise (the issue asks for at least every 2 s). */
 const PROGRESS_EVERY_MS = 1500;
@@ -52,6 +52,7 @@ export interface WapDeps {
   refs: RunRefs;
   tables: StepTables;
   engine: StepEngine;
+  trino: StepTrino | null;
   policy: MergePolicy;
   marts: MartPublisher;
   pipelines: PipelineSource;
@@ -238,7 +239,7 @@ export class WriteAuditPublish {
   }
 
   private stepContext(run: PipelineRun, pipeline: Pipeline): Omit<StepContext, 'progress'> {
-    const { tables, engine } = this.deps;
+    const { tables, engine, trino } = this.deps;
     return {
       run,
       pipeline,
@@ -247,6 +248,7 @@ export class WriteAuditPublish {
       actor: runActor(run),
       tables,
       engine,
+      trino,
       pipelinesDir: this.deps.config.pipelinesDir,
       signal: this.signal,
       log: async (level, message, data) => {

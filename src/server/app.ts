@@ -30,6 +30,7 @@ import { seedDemo } from '../services/demo.js';
 import { createServices, type Services } from '../services/index.js';
 import { PipelineRegistry } from '../pipelines/registry.js';
 import { RunEngine } from '../runs/engine.js';
+import { TrinoModels } from '../services/trino-models.js';
 import { RunQueueSignal } from '../runs/queue-signal.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -127,6 +128,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
           refs: backends.store,
           tables: services.tables,
           engine: backends.engine,
+          trino: backends.trino ? new TrinoModels(services.catalog, backends.store, services.tables, backends.engine, backends.trino) : null,
           policy: services.catalog.policy,
           marts: services.marts,
           pipelines,

@@ -13,6 +13,28 @@ import { createTestBucket } from '../support/s3.js';
 import { nessieS3GatewayEnv } from '../support/s3-gateway.js';
 import { startNessie, type RunningService } from '../support/services.js';
 import { startTrino, type RunningTrino } from '../support/trino.js';
+import { pipelinesDir, startRun, waitForRun } from '../support/pipelines.js';
+
+/** The demo's glucose pipeline, and a pipeline with a model that runs on Trino. */
+const PIPELINES = {
+  'glucose.ts': `import glucose from '${process.cwd()}/pipelines/glucose.ts';\nexport default glucose;\n`,
+  'trino_model.yaml': `
+name: trino_model
+target: main
+ingest:
+  - name: load
+    table: raw.t_events
+    columns: [{ name: id, type: long, required: true }, { name: amount, type: "decimal(10,2)" }]
+    source: { kind: rows, rows: [{ id: 1, amount: "1.50" }, { id: 2, amount: "2.25" }, { id: 3, amount: null }] }
+models:
+  - name: t_summary
+    table: silver.t_summary
+    engine: trino
+    sql: "SELECT count(*) AS n, sum(amount) AS total FROM {{ source('raw', 't_events') }}"
+audits:
+  - { name: has_rows, table: silver.t_summary, check: row_count_min, min: 1 }
+`,
+};
 
 const SQL = `query($r: String!, $q: String!, $e: SqlEngine) { sql(ref: $r, query: $q, engine: $e, maxRows: 10000) { columns { name type } rows truncated } }`;
 
@@ -38,6 +60,8 @@ describe('sql on Trino and on DuckDB', () => {
     nessie = await startNessie({ s3Warehouse: { location: warehouse, ...s3 } });
     trino = await startTrino({ nessieUri: nessie.url, s3 });
     g = await startGateway({
+      PIPELINES_DIR: await pipelinesDir(PIPELINES),
+      RUN_POLL_MS: '200',
       ...nessieS3GatewayEnv(s3, { apiUri: nessie.url, warehouse }),
       TRINO_URL: trino.url,
       CASCADE_DEMO: 'true',
@@ -141,6 +165,26 @@ describe('sql on Trino and on DuckDB', () => {
     expect(seen.length).toBe(1);
     expect(['FAILED', 'CANCELED']).toContain(seen[0]!.state);
   }, 90_000);
+
+  it('runs a pipeline model on Trino: Trino commits its table on the run branch, the run audits and merges it', async () => {
+    const target = `trino-target-${randomBytes(3).toString('hex')}`;
+    await g.data(`mutation($b: String!) { createBranch(name: $b) { __typename } }`, { b: target });
+    const summary = async () => {
+      const q = 'SELECT n, total FROM silver.t_summary';
+      const onTrino = (await g.data(SQL, { r: target, q, e: 'TRINO' })).sql.rows;
+      expect((await g.data(SQL, { r: target, q, e: 'DUCKDB' })).sql.rows).toEqual(onTrino);
+      return onTrino;
+    };
+    for (const [i, want] of [[1, [['3', '3.75']]], [2, [['6', '7.50']]]] as const) {
+      const run = await waitForRun(g, await startRun(g, 'trino_model', undefined, target));
+      expect(run.status, run.error).toBe('SUCCEEDED');
+      expect(run.audits).toEqual([expect.objectContaining({ name: 'has_rows', passed: true })]);
+      expect(run.commits.length, `run ${i}`).toBeGreaterThanOrEqual(2);
+      expect(await summary(), `run ${i}`).toEqual(want);
+    }
+    const events = (await g.data(`{ runs(pipeline: "trino_model", first: 1) { nodes { events { type step message } } } }`)).runs.nodes[0].events;
+    expect(events.find((e: any) => e.type === 'STEP_SUCCEEDED' && e.step === 't_summary')?.message).toMatch(/rebuilt silver\.t_summary with 1 rows/);
+  }, 120_000);
 
   it('says so when TRINO is asked of a gateway without Trino', async () => {
     const plain = await startGateway({});

@@ -72,6 +72,7 @@ async function context(p: Pipeline, params: Record<string, unknown> = {}, branch
     actor,
     tables: services.tables,
     engine: services.engine,
+    trino: null,
     pipelinesDir: dir,
     progress: (c) => progress.push({ ...c }),
     log: async (_level, message) => void logs.push(message),
