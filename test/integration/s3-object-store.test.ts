@@ -283,16 +283,27 @@ describe('S3 object store on versitygw', () => {
     let endpoint: string;
     let failFirst = 0;
     let seen = 0;
+    const requests: { method?: string; payload?: string; bytes: number }[] = [];
     beforeAll(async () => {
       server = createHttpServer((req, res) => {
         seen++;
-        if (seen <= failFirst) {
-          res.writeHead(503, { 'content-type': 'application/xml' });
-          res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '5', 'last-modified': new Date().toUTCString() });
-        res.end('hello');
+        let bytes = 0;
+        req.on('data', (c: Buffer) => (bytes += c.length));
+        req.on('end', () => {
+          requests.push({ method: req.method, payload: req.headers['x-amz-content-sha256'] as string | undefined, bytes });
+          if (seen <= failFirst) {
+            res.writeHead(503, { 'content-type': 'application/xml' });
+            res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+            return;
+          }
+          if (req.method === 'PUT') {
+            res.writeHead(200, { etag: '"e"', 'content-length': '0' });
+            res.end();
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '5', 'last-modified': new Date().toUTCString() });
+          res.end('hello');
+        });
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -305,6 +316,16 @@ describe('S3 object store on versitygw', () => {
       const store = makeStore({ warehouse: 's3://throttled/wh', endpoint, maxAttempts: 3 });
       expect(decode(await store.read('s3://throttled/wh/a.txt'))).toBe('hello');
       expect(seen).toBe(3);
+    });
+
+    it('resends an unsigned put body whole on a retry', async () => {
+      failFirst = 1;
+      seen = 0;
+      requests.length = 0;
+      const store = makeStore({ warehouse: 's3://throttled/wh', endpoint, maxAttempts: 3 });
+      // A conditional put of one part is one PutObject per attempt (no HEAD first).
+      await store.write('s3://throttled/wh/b.bin', randomBytes(3 * MiB), { ifNotExists: true });
+      expect(requests).toEqual([0, 1].map(() => ({ method: 'PUT', payload: 'UNSIGNED-PAYLOAD', bytes: 3 * MiB })));
     });
 
     it('says BackendUnavailable when it does not', async () => {
