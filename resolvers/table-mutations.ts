@@ -67,6 +67,9 @@ const tableCommitFields = (name: string) =>
 const CreateTableSuccess = tableCommitFields('CreateTableSuccess');
 const EvolveSchemaSuccess = tableCommitFields('EvolveSchemaSuccess');
 const RollbackTableSuccess = tableCommitFields('RollbackTableSuccess');
+const TagSnapshotSuccess = tableCommitFields('TagSnapshotSuccess');
+const RemoveSnapshotRefSuccess = tableCommitFields('RemoveSnapshotRefSuccess');
+const SetTablePropertiesSuccess = tableCommitFields('SetTablePropertiesSuccess');
 const WriteSuccess = builder.objectRef<WriteOutcome>('WriteSuccess').implement({
   fields: (t) => ({
     table: t.field({ type: TableNode, resolve: (s) => s.table }),
@@ -88,6 +91,9 @@ const createResult = resultUnion<TableCommit>('CreateTableResult', CreateTableSu
 const writeResult = resultUnion<WriteOutcome>('WriteResult', WriteSuccess, [SchemaMismatch, ...common]);
 const evolveResult = resultUnion<TableCommit>('EvolveSchemaResult', EvolveSchemaSuccess, common);
 const rollbackResult = resultUnion<TableCommit>('RollbackTableResult', RollbackTableSuccess, common);
+const tagResult = resultUnion<TableCommit>('TagSnapshotResult', TagSnapshotSuccess, [AlreadyExists, ...common]);
+const removeRefResult = resultUnion<TableCommit>('RemoveSnapshotRefResult', RemoveSnapshotRefSuccess, common);
+const propertiesResult = resultUnion<TableCommit>('SetTablePropertiesResult', SetTablePropertiesSuccess, common);
 const dropResult = resultUnion<{ name: string; commit: Commit }>('DropTableResult', DropTableSuccess, common);
 
 builder.mutationFields((t) => ({
@@ -165,9 +171,45 @@ builder.mutationFields((t) => ({
       table: t.arg.string({ required: true }),
       toSnapshotId: t.arg({ type: 'BigInt' }),
       toTimestamp: t.arg({ type: 'DateTime' }),
+      toSnapshotRef: t.arg.string({ description: "A tag or branch of the table's own metadata" }),
       expectedHash: t.arg.string(),
     },
     resolve: (_r, args, ctx) => rollbackResult.wrap(ctx.services.tables.rollback(args, ctx.actor)),
+  }),
+  tagSnapshot: t.field({
+    type: tagResult.union,
+    ...engineer,
+    description: "Tags one of the table's snapshots in its own metadata (Iceberg refs); a catalog commit on the branch. Expiry keeps tagged snapshots until maxRefAgeMs",
+    args: {
+      branch: t.arg.string({ required: true }),
+      table: t.arg.string({ required: true }),
+      name: t.arg.string({ required: true }),
+      snapshotId: t.arg({ type: 'BigInt', required: true }),
+      maxRefAgeMs: t.arg({ type: 'BigInt' }),
+      expectedHash: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) =>
+      tagResult.wrap(ctx.services.tables.tagSnapshot({ ...args, maxRefAgeMs: args.maxRefAgeMs == null ? null : Number(args.maxRefAgeMs) }, ctx.actor)),
+  }),
+  removeSnapshotRef: t.field({
+    type: removeRefResult.union,
+    ...engineer,
+    description: "Removes a tag or branch of the table's own metadata (not `main`); a catalog commit on the branch",
+    args: { branch: t.arg.string({ required: true }), table: t.arg.string({ required: true }), name: t.arg.string({ required: true }), expectedHash: t.arg.string() },
+    resolve: (_r, args, ctx) => removeRefResult.wrap(ctx.services.tables.removeSnapshotRef(args, ctx.actor)),
+  }),
+  setTableProperties: t.field({
+    type: propertiesResult.union,
+    ...engineer,
+    description: 'Sets and removes table properties (retention: history.expire.max-snapshot-age-ms, history.expire.min-snapshots-to-keep, history.expire.max-ref-age-ms); a catalog commit',
+    args: {
+      branch: t.arg.string({ required: true }),
+      table: t.arg.string({ required: true }),
+      set: t.arg({ type: 'JSON' }),
+      remove: t.arg.stringList(),
+      expectedHash: t.arg.string(),
+    },
+    resolve: (_r, args, ctx) => propertiesResult.wrap(ctx.services.tables.setTableProperties(args, ctx.actor)),
   }),
   dropTable: t.field({
     type: dropResult.union,

@@ -1,7 +1,7 @@
 /** Table, Snapshot, schema and file types (Apache Iceberg), read through the table service. */
 import { builder } from '../schema/builder.js';
 import { formatType } from '../src/domain/iceberg/type-strings.js';
-import type { DataFile, NestedField, PartitionSpec, Schema, Snapshot, TableMetadata } from '../src/domain/iceberg/types.js';
+import type { DataFile, NestedField, PartitionSpec, Schema, Snapshot, SnapshotRef, TableMetadata } from '../src/domain/iceberg/types.js';
 import type { RowPage } from '../src/ports/query-engine.js';
 import type { Connection } from '../src/services/pagination.js';
 import { tableName, tableNamespace, type TableView } from '../src/services/table-view.js';
@@ -128,6 +128,19 @@ export function tableId(v: TableView): string {
 
 const meta = (v: TableView, ctx: { loaders: { metadata: { load(v: TableView): Promise<TableMetadata> } } }) => ctx.loaders.metadata.load(v);
 
+const SnapshotRefTypeEnum = builder.enumType('SnapshotRefType', { values: ['BRANCH', 'TAG'] as const });
+
+const SnapshotRefRef = builder.objectRef<SnapshotRef & { name: string }>('SnapshotRef').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    type: t.field({ type: SnapshotRefTypeEnum, resolve: (r) => (r.type === 'tag' ? 'TAG' : 'BRANCH') }),
+    snapshotId: t.field({ type: 'BigInt', resolve: (r) => r.snapshotId }),
+    maxRefAgeMs: t.field({ type: 'BigInt', nullable: true, resolve: (r) => (r.maxRefAgeMs === undefined ? null : String(r.maxRefAgeMs)) }),
+    maxSnapshotAgeMs: t.field({ type: 'BigInt', nullable: true, resolve: (r) => (r.maxSnapshotAgeMs === undefined ? null : String(r.maxSnapshotAgeMs)) }),
+    minSnapshotsToKeep: t.int({ nullable: true, resolve: (r) => r.minSnapshotsToKeep ?? null }),
+  }),
+});
+
 export const TableNode = builder.node(builder.objectRef<TableView>('Table'), {
   id: { resolve: (v) => tableId(v) },
   loadOne: (id, ctx) => ctx.services.tables.tableById(id, ctx.actor),
@@ -181,10 +194,19 @@ export const TableNode = builder.node(builder.objectRef<TableView>('Table'), {
         columns: t.arg.stringList(),
         snapshotId: t.arg({ type: 'BigInt' }),
         asOf: t.arg({ type: 'DateTime' }),
+        snapshotRef: t.arg.string({ description: "A tag or branch of the table's own metadata (snapshotRefs)" }),
         where: t.arg({ type: 'JSON' }),
         orderBy: t.arg({ type: [OrderByInput] }),
       },
       resolve: async (v, args, ctx, info) => toRowPage(await ctx.services.tables.rows(v, args, selectsField(info, 'totalCount')), args.after),
+    }),
+    snapshotRefs: t.field({
+      type: [SnapshotRefRef],
+      description: "The table's own snapshot references (Iceberg `refs`): `main` (its current snapshot), and tags and branches with their retention",
+      resolve: async (v, _a, ctx) =>
+        Object.entries((await meta(v, ctx)).refs)
+          .map(([name, r]) => ({ name, ...r }))
+          .sort((a, b) => (a.name === 'main' ? -1 : b.name === 'main' ? 1 : a.name < b.name ? -1 : 1)),
     }),
     stats: t.field({ type: TableStatsRef, resolve: async (v, _a, ctx) => ctx.services.tables.stats(await meta(v, ctx)) }),
   }),

@@ -16,6 +16,7 @@ import { retryOnReferenceConflict, TRY_AGAIN } from '../domain/reference-retry.j
 import { expectedHash, refName } from '../domain/refs.js';
 import { mappingFromSchema, mappingResolvesCurrentNames, NAME_MAPPING_PROPERTY, parseNameMapping, serializeNameMapping } from '../iceberg/name-mapping.js';
 import { parseTableMetadata } from '../iceberg/metadata-json.js';
+import { removeSnapshotRef, setProperties, snapshotOfRef, tagSnapshot } from '../iceberg/snapshot-refs.js';
 import { commitSnapshotWithMetadata, dataFileFromWritten, evolveSchema, newTableMetadata, rollbackTo, writeMetadata, type MetadataFile, type SchemaChange } from '../iceberg/table-writer.js';
 import type { WriteInput, WrittenFile } from '../ports/query-engine.js';
 import type { Commit, Operation, Reference } from '../ports/version-store.js';
@@ -344,14 +345,41 @@ export class TableService extends TableReads {
     return this.metadataChange(args.branch, key, args.expectedHash, actor, `Evolve the schema of ${key}`, (m) => evolveSchema(m, args.changes));
   }
 
-  async rollback(args: { branch: string; table: string; toSnapshotId?: string | null; toTimestamp?: Date | null; expectedHash?: string | null }, actor: Actor) {
+  async rollback(
+    args: { branch: string; table: string; toSnapshotId?: string | null; toTimestamp?: Date | null; toSnapshotRef?: string | null; expectedHash?: string | null },
+    actor: Actor,
+  ) {
     const key = contentKey(args.table, 'table');
-    if ((args.toSnapshotId == null) === (args.toTimestamp == null)) throw new InvalidInput('give exactly one of toSnapshotId and toTimestamp', 'toSnapshotId');
+    const given = [args.toSnapshotId, args.toTimestamp, args.toSnapshotRef].filter((v) => v != null).length;
+    if (given !== 1) throw new InvalidInput('give exactly one of toSnapshotId, toTimestamp and toSnapshotRef', 'toSnapshotId');
     return this.metadataChange(args.branch, key, args.expectedHash, actor, `Roll back ${key}`, (m) => {
+      if (args.toSnapshotRef != null) return rollbackTo(m, snapshotOfRef(m, args.toSnapshotRef));
       const s = pickSnapshot(m, args.toSnapshotId ?? null, args.toTimestamp ?? null);
       if (!s) throw new NotFound(args.toSnapshotId != null ? `snapshot ${args.toSnapshotId} not found in ${key}` : `${key} had no snapshot at ${args.toTimestamp!.toISOString()}`);
       return rollbackTo(m, s.snapshotId);
     });
+  }
+
+  /** A tag on one of the table's snapshots, in its own metadata (a catalog commit). */
+  async tagSnapshot(args: { branch: string; table: string; name: string; snapshotId: string; maxRefAgeMs?: number | null; expectedHash?: string | null }, actor: Actor) {
+    const key = contentKey(args.table, 'table');
+    return this.metadataChange(args.branch, key, args.expectedHash, actor, `Tag snapshot ${args.snapshotId} of ${key} as ${args.name}`, (m) =>
+      tagSnapshot(m, args.name, args.snapshotId, args.maxRefAgeMs),
+    );
+  }
+
+  async removeSnapshotRef(args: { branch: string; table: string; name: string; expectedHash?: string | null }, actor: Actor) {
+    const key = contentKey(args.table, 'table');
+    return this.metadataChange(args.branch, key, args.expectedHash, actor, `Remove snapshot ref ${args.name} of ${key}`, (m) => removeSnapshotRef(m, args.name));
+  }
+
+  async setTableProperties(args: { branch: string; table: string; set?: unknown; remove?: string[] | null; expectedHash?: string | null }, actor: Actor) {
+    const key = contentKey(args.table, 'table');
+    const set = args.set ?? {};
+    if (typeof set !== 'object' || set === null || Array.isArray(set)) throw new InvalidInput('set must be a JSON object of property values', 'set');
+    const remove = args.remove ?? [];
+    if (Object.keys(set).length === 0 && remove.length === 0) throw new InvalidInput('give properties to set or to remove', 'set');
+    return this.metadataChange(args.branch, key, args.expectedHash, actor, `Set properties of ${key}`, (m) => setProperties(m, set as Record<string, unknown>, remove));
   }
 
   private async metadataChange(branch: string, key: string, expected: string | null | undefined, actor: Actor, message: string, change: (m: TableMetadata) => TableMetadata) {

@@ -11,6 +11,7 @@ import { currentSchema } from '../domain/iceberg/types.js';
 import { MAX_PAGE_BYTES, pageSize } from '../domain/paging.js';
 import { historyTruncated, withEarlierHistory, type EarlierMetadata } from '../iceberg/catalog-history.js';
 import { parseTableMetadata } from '../iceberg/metadata-json.js';
+import { snapshotOfRef } from '../iceberg/snapshot-refs.js';
 import { ManifestCache, planScan, selectSnapshot } from '../iceberg/scan-planner.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine, RowPage, SqlResult } from '../ports/query-engine.js';
@@ -34,6 +35,8 @@ export interface RowsArgs {
   columns?: string[] | null;
   snapshotId?: string | null;
   asOf?: Date | null;
+  /** A snapshot ref of the table's own metadata (a tag or branch), instead of snapshotId/asOf. */
+  snapshotRef?: string | null;
   where?: unknown;
   orderBy?: { column: string; direction?: 'ASC' | 'DESC' | null }[] | null;
 }
@@ -246,8 +249,11 @@ export class TableReads {
   /** A page of rows; totalCount (a count over the whole table, maybe a full scan) only `withTotal`. */
   async rows(view: TableView, args: RowsArgs, withTotal = true): Promise<RowPage> {
     const m = await this.tableMetadata(view);
-    if (args.snapshotId != null && args.asOf != null) throw new InvalidInput('give snapshotId or asOf, not both', 'snapshotId');
-    const plan = await this.scanPlan(m, args.snapshotId ?? null, args.asOf ?? null);
+    if ([args.snapshotId, args.asOf, args.snapshotRef].filter((v) => v != null).length > 1) {
+      throw new InvalidInput('give one of snapshotId, asOf and snapshotRef', 'snapshotId');
+    }
+    const snapshotId = args.snapshotRef != null ? snapshotOfRef(m, args.snapshotRef) : (args.snapshotId ?? null);
+    const plan = await this.scanPlan(m, snapshotId, args.asOf ?? null);
     const kinds = columnKinds(plan.schema);
     const columnsProblem = args.columns == null ? null : columnListProblem(args.columns, kinds);
     if (columnsProblem) throw new InvalidInput(columnsProblem, 'columns');

@@ -152,6 +152,56 @@ export function describeTablesE2E(name: string, env: () => Record<string, string
       for (const s of snaps) expect(list.table.snapshots.nodes.map((n: any) => n.snapshotId)).toContain(s.id);
     });
 
+    it("tags snapshots in the table's own metadata, reads and rolls back by tag, removes tags, and sets retention properties; bad input changes nothing", async () => {
+      const t = await createTable('refs');
+      const snaps: string[] = [];
+      for (const rows of [batch(0, 2), batch(2, 3), batch(5, 1)]) snaps.push((await g.data(APPEND, { b: branch, t, rows })).appendRows.snapshot.snapshotId);
+      const TAG = `mutation($b: String!, $t: String!, $n: String!, $s: BigInt!, $age: BigInt) {
+        tagSnapshot(branch: $b, table: $t, name: $n, snapshotId: $s, maxRefAgeMs: $age) { __typename ... on TagSnapshotSuccess { commit { hash } } ... on Error { code message } } }`;
+      const REFS = `query($r: String, $t: String!) { table(name: $t, ref: $r) { snapshotRefs { name type snapshotId maxRefAgeMs maxSnapshotAgeMs minSnapshotsToKeep } properties currentSnapshot { snapshotId } } }`;
+      const tagged = await g.data(TAG, { b: branch, t, n: 'first', s: snaps[0], age: '86400000' });
+      expect(tagged.tagSnapshot.__typename, JSON.stringify(tagged)).toBe('TagSnapshotSuccess');
+      expect((await g.data(`query($b: String!) { branch(name: $b) { hash } }`, { b: branch })).branch.hash).toBe(tagged.tagSnapshot.commit.hash);
+      expect((await g.data(REFS, { r: branch, t })).table.snapshotRefs).toEqual([
+        { name: 'main', type: 'BRANCH', snapshotId: snaps[2], maxRefAgeMs: null, maxSnapshotAgeMs: null, minSnapshotsToKeep: null },
+        { name: 'first', type: 'TAG', snapshotId: snaps[0], maxRefAgeMs: '86400000', maxSnapshotAgeMs: null, minSnapshotsToKeep: null },
+      ]);
+      const byRef = await g.data(`query($r: String, $t: String!) { table(name: $t, ref: $r) { rows(snapshotRef: "first") { rows } } }`, { r: branch, t });
+      expect(ids(byRef.table.rows.rows)).toEqual(ids(batch(0, 2)));
+
+      // Bad input: typed errors, and the branch does not move.
+      const head = async () => (await g.data(`query($b: String!) { branch(name: $b) { hash } }`, { b: branch })).branch.hash;
+      const before = await head();
+      expect((await g.data(TAG, { b: branch, t, n: 'first', s: snaps[1] })).tagSnapshot.code).toBe('ALREADY_EXISTS');
+      expect((await g.data(TAG, { b: branch, t, n: 'nope', s: '12345' })).tagSnapshot.code).toBe('NOT_FOUND');
+      expect((await g.data(TAG, { b: branch, t, n: 'bad name!', s: snaps[1] })).tagSnapshot.code).toBe('INVALID_INPUT');
+      expect((await g.data(TAG, { b: branch, t, n: 'young', s: snaps[1], age: '0' })).tagSnapshot.code).toBe('INVALID_INPUT');
+      const SET = `mutation($b: String!, $t: String!, $set: JSON) { setTableProperties(branch: $b, table: $t, set: $set) { __typename ... on Error { code message } } }`;
+      const badProps = await g.data(SET, { b: branch, t, set: { 'history.expire.min-snapshots-to-keep': 'many' } });
+      expect(badProps.setTableProperties.code).toBe('INVALID_INPUT');
+      const noRef = await g.gql(`query($r: String, $t: String!) { table(name: $t, ref: $r) { rows(snapshotRef: "missing") { rows } } }`, { r: branch, t });
+      expect(noRef.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      const removeMain = await g.data(`mutation($b: String!, $t: String!) { removeSnapshotRef(branch: $b, table: $t, name: "main") { __typename ... on Error { code } } }`, { b: branch, t });
+      expect(removeMain.removeSnapshotRef.code).toBe('INVALID_INPUT');
+      expect(await head()).toBe(before);
+
+      const props = await g.data(SET, { b: branch, t, set: { 'history.expire.min-snapshots-to-keep': 2, 'history.expire.max-snapshot-age-ms': '3600000', owner: 'team-a' } });
+      expect(props.setTableProperties.__typename, JSON.stringify(props)).toBe('SetTablePropertiesSuccess');
+      const unset = await g.data(`mutation($b: String!, $t: String!) { setTableProperties(branch: $b, table: $t, remove: ["owner"]) { __typename } }`, { b: branch, t });
+      expect(unset.setTableProperties.__typename).toBe('SetTablePropertiesSuccess');
+      expect((await g.data(REFS, { r: branch, t })).table.properties).toMatchObject({ 'history.expire.min-snapshots-to-keep': '2', 'history.expire.max-snapshot-age-ms': '3600000' });
+      expect((await g.data(REFS, { r: branch, t })).table.properties.owner).toBeUndefined();
+
+      const rb = await g.data(`mutation($b: String!, $t: String!) { rollbackTable(branch: $b, table: $t, toSnapshotRef: "first") { __typename ... on Error { message } } }`, { b: branch, t });
+      expect(rb.rollbackTable.__typename).toBe('RollbackTableSuccess');
+      expect(ids((await rowsOf({ r: branch, t })).rows)).toEqual(ids(batch(0, 2)));
+      const removed = await g.data(`mutation($b: String!, $t: String!) { removeSnapshotRef(branch: $b, table: $t, name: "first") { __typename } }`, { b: branch, t });
+      expect(removed.removeSnapshotRef.__typename).toBe('RemoveSnapshotRefSuccess');
+      const after = (await g.data(REFS, { r: branch, t })).table;
+      expect(after.snapshotRefs.map((r: any) => r.name)).toEqual(['main']);
+      expect(after.currentSnapshot.snapshotId).toBe(snaps[0]);
+    });
+
     it('filters, orders and pages rows with keyset cursors', async () => {
       const t = await createTable('page');
       await g.data(APPEND, { b: branch, t, rows: batch(0, 30) });
