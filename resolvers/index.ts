@@ -12,5 +12,6 @@ import './table-mutations.js';
 import './subscriptions.js';
 import './runs.js';
 import './marts.js';
+import './maintenance.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

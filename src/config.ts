@@ -104,6 +104,7 @@ const EnvSchema = LimitsEnvSchema.extend({
   TRINO_CATALOG_PROPERTIES: z.string().optional(),
   TRINO_CATALOG_IDLE_MS: z.coerce.number().int().min(1000).default(600_000),
   SQL_ENGINE: z.enum(['DUCKDB', 'TRINO']).default('DUCKDB'),
+  MAINTENANCE_HISTORY_MS: z.coerce.number().int().min(0).optional(),
 });
 
 /** The limits of requests and operations (src/server/limits/); every numeric limit is off at 0. */
@@ -152,6 +153,8 @@ export interface Config {
   trino?: TrinoConfig;
   /** The engine of `sql` when a query names none. */
   sqlEngine: 'DUCKDB' | 'TRINO';
+  /** Maintenance: earlier commits pin files back this many ms; null: all history. */
+  maintenanceHistoryMs: number | null;
 }
 
 export interface TrinoConfig {
@@ -249,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     s3: s3Config(e, e.WAREHOUSE !== undefined && S3_URI.test(e.WAREHOUSE)),
     trino: trinoConfig(e),
     sqlEngine: e.SQL_ENGINE,
+    maintenanceHistoryMs: e.MAINTENANCE_HISTORY_MS ?? null,
   };
 }
 

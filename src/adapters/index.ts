@@ -21,6 +21,7 @@ import type { VersionStore } from '../ports/version-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
 import type { CatalogQueryEngine } from '../ports/catalog-query-engine.js';
+import type { MaintenanceStore } from '../ports/maintenance-store.js';
 import { createLocalObjectStore } from './object-store/local/index.js';
 import { createMemoryEventBus } from './event-bus/memory/index.js';
 import type { SqlDatabase } from './sql/database.js';
@@ -38,6 +39,8 @@ export interface Backends {
   bus: EventBus;
   /** Pipeline runs, their events and audits (timed), in `db`. */
   runs: RunStore;
+  /** Maintenance plans and their executions, in `db`. */
+  maintenance: MaintenanceStore;
   /**
    * Marts (timed): PostgreSQL at MARTS_DATABASE_URL, else DATABASE_URL (own pool, for COPY), else
    * schema `marts` in the embedded PGlite `db`.
@@ -78,6 +81,8 @@ async function open(
   const rawRuns = await createSqlRunStore(db, { leaseMs: config.runs.leaseMs });
   closers.push(() => rawRuns.close());
   const runs = withMetrics(rawRuns, 'RunStore', metrics.backendCalls);
+  const { createSqlMaintenanceStore } = await import('./maintenance-store/sql/index.js');
+  const maintenance = withMetrics(await createSqlMaintenanceStore(db), 'MaintenanceStore', metrics.backendCalls);
   const pgBus = db.kind === 'postgres' && config.databaseUrl ? await openPostgresBus(config.databaseUrl, db, logger) : null;
   const bus = pgBus ?? createMemoryEventBus();
   closers.push(() => bus.close());
@@ -108,6 +113,7 @@ async function open(
     trino,
     bus,
     runs,
+    maintenance,
     marts,
     db,
     async check() {

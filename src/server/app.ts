@@ -119,7 +119,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       await pipelines.load();
       pipelineRegistry = pipelines;
       const runQueue = new RunQueueSignal(); // RunService tells it of queued runs, the engine listens
-      services = createServices({ ...backends, sqlEngine: config.sqlEngine, protectedBranches: config.protectedBranches, pipelines, logger, runQueue });
+      services = createServices({ ...backends, sqlEngine: config.sqlEngine, maintenanceHistoryMs: config.maintenanceHistoryMs, protectedBranches: config.protectedBranches, pipelines, logger, runQueue });
       engine = new RunEngine(
         {
           runs: backends.runs,
@@ -139,6 +139,8 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
         `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       );
       await engine.start();
+      // Executions a stopped gateway left after their catalog commit: delete the rest of their files.
+      void services.maintenance.resumeUnfinished().catch((e) => logger.warn({ err: e }, 'resuming maintenance plans failed'));
       const martStore = services.marts.store;
       liveSchema = new LiveSchema(schema, () => martStore.list(), logger);
       await liveSchema.start(backends.bus);

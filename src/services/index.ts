@@ -14,12 +14,15 @@ import { RunService } from './runs.js';
 import { CatalogService } from './catalog.js';
 import { MartService } from './marts.js';
 import { TableService } from './table-writes.js';
+import { MaintenanceService } from './maintenance.js';
+import type { MaintenanceStore } from '../ports/maintenance-store.js';
 
 export interface Services {
   catalog: CatalogService;
   tables: TableService;
   runs: RunService;
   marts: MartService;
+  maintenance: MaintenanceService;
 }
 
 export function createServices(deps: {
@@ -31,6 +34,8 @@ export function createServices(deps: {
   bus: EventBus;
   protectedBranches: string[];
   runs: RunStore;
+  maintenance: MaintenanceStore;
+  maintenanceHistoryMs: number | null;
   marts: MartStore;
   pipelines: PipelineRegistry;
   logger: Logger;
@@ -43,6 +48,7 @@ export function createServices(deps: {
     catalog,
     tables,
     marts: new MartService(catalog, tables, deps.engine, deps.marts, deps.bus),
+    maintenance: new MaintenanceService(catalog, deps.store, deps.objects, tables, deps.maintenance, { historyMs: deps.maintenanceHistoryMs }, deps.logger),
     runs: new RunService(deps.pipelines, deps.runs, deps.bus, catalog, deps.store, deps.logger, deps.runQueue),
   };
 }

@@ -382,6 +382,14 @@ export class TableService extends TableReads {
     return this.metadataChange(args.branch, key, args.expectedHash, actor, `Set properties of ${key}`, (m) => setProperties(m, set as Record<string, unknown>, remove));
   }
 
+  /**
+   * Commits new metadata of a table made by maintenance (expiry) at exactly `expectedHash`: the
+   * plan was checked against that head, so a moved branch is a ReferenceConflict, not a retry.
+   */
+  async commitMaintenance(args: { branch: string; table: string; expectedHash: string; message: string; metadata: TableMetadata }, actor: Actor) {
+    return this.metadataChange(args.branch, contentKey(args.table, 'table'), args.expectedHash, actor, args.message, () => args.metadata);
+  }
+
   private async metadataChange(branch: string, key: string, expected: string | null | undefined, actor: Actor, message: string, change: (m: TableMetadata) => TableMetadata) {
     return this.commitOnHead(branch, expected, async (head) => {
       const { view, m } = await this.headTable(head, key);

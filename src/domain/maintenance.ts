@@ -1,0 +1,52 @@
+/**
+ * Table maintenance as reviewable plans: what a plan would do (snapshots to expire, files to delete
+ * with their sizes, and for each file it keeps, the refs that pin it), then its execution, recorded.
+ */
+
+export const MAINTENANCE_KINDS = ['EXPIRE_SNAPSHOTS'] as const;
+export type MaintenanceKind = (typeof MAINTENANCE_KINDS)[number];
+
+export const MAINTENANCE_STATUSES = ['PLANNED', 'EXECUTING', 'SUCCEEDED', 'FAILED'] as const;
+export type MaintenanceStatus = (typeof MAINTENANCE_STATUSES)[number];
+
+export interface FileToDelete {
+  path: string;
+  sizeBytes: number;
+}
+
+export interface FileKept {
+  path: string;
+  /**
+   * What keeps it alive: a catalog branch or tag at its head (`keep`), one of its earlier commits
+   * (`main@1a2b3c4d5e6f`), or a snapshot ref of the table's own metadata (`main:table-tag:first`).
+   */
+  pinnedBy: string[];
+}
+
+/** What planExpireSnapshots was asked; execution plans again with it to check nothing changed. */
+export interface ExpireArgs {
+  olderThan: string | null;
+  retainLast: number | null;
+}
+
+export interface MaintenancePlan {
+  id: string;
+  kind: MaintenanceKind;
+  status: MaintenanceStatus;
+  table: string;
+  branch: string;
+  createdAt: Date;
+  createdBy: string;
+  args: ExpireArgs;
+  snapshotsToExpire: string[];
+  filesToDelete: FileToDelete[];
+  filesKept: FileKept[];
+  bytesToReclaim: number;
+  /** The branch head the plan was made at. */
+  baseHash: string;
+  /** Set once the catalog commit of an execution is made (an execution resumed after a crash skips it). */
+  resultHash: string | null;
+  deletedFiles: number;
+  error: string | null;
+  finishedAt: Date | null;
+}

@@ -1,0 +1,191 @@
+/**
+ * Table maintenance as plans: planExpireSnapshots works out what an expiry on one branch removes
+ * (snapshots, and the files no kept snapshot of any ref reads: maintenance/pins.ts) and what it
+ * keeps and why; executeMaintenancePlan plans again, refuses when anything changed (CONFLICT), then
+ * commits the new metadata and deletes the files, recording how far it got so an interrupted
+ * execution is completed (at the next start, or the next executeMaintenancePlan). The catalog
+ * never references a deleted file: the commit comes first, and only unpinned files go.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logger.js';
+import { contentKey } from '../domain/content.js';
+import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
+import type { ExpireArgs, FileKept, FileToDelete, MaintenancePlan } from '../domain/maintenance.js';
+import { refName, type CommitHash } from '../domain/refs.js';
+import { ManifestCache } from '../iceberg/scan-planner.js';
+import { chooseExpired } from '../maintenance/expire.js';
+import { pinnedSnapshots, SnapshotFiles } from '../maintenance/pins.js';
+import type { MaintenanceStore } from '../ports/maintenance-store.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { VersionStore } from '../ports/version-store.js';
+import type { Actor, CatalogService } from './catalog.js';
+import type { TableService } from './table-writes.js';
+
+export interface MaintenanceOptions {
+  /** Earlier commits pin files back to this many ms ago; null: all history (MAINTENANCE_HISTORY_MS). */
+  historyMs: number | null;
+}
+
+interface Computed {
+  head: CommitHash;
+  plan: Pick<MaintenancePlan, 'snapshotsToExpire' | 'filesToDelete' | 'filesKept' | 'bytesToReclaim'>;
+  after: import('../domain/iceberg/types.js').TableMetadata;
+}
+
+const MAX_PLANS_PAGE = 100;
+
+export class MaintenanceService {
+  private readonly manifests = new ManifestCache();
+
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly store: VersionStore,
+    private readonly objects: ObjectStore,
+    private readonly tables: TableService,
+    private readonly plans: MaintenanceStore,
+    private readonly options: MaintenanceOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async planExpireSnapshots(args: { branch: string; table: string; olderThan?: Date | null; retainLast?: number | null }, actor: Actor): Promise<MaintenancePlan> {
+    this.catalog.policy.require(actor, 'engineer', 'planning maintenance');
+    const branch = refName(args.branch, 'branch');
+    const key = contentKey(args.table, 'table');
+    const expire: ExpireArgs = { olderThan: args.olderThan?.toISOString() ?? null, retainLast: args.retainLast ?? null };
+    const computed = await this.computeExpiry(branch, key, expire);
+    const plan: MaintenancePlan = {
+      id: randomUUID(),
+      kind: 'EXPIRE_SNAPSHOTS',
+      status: 'PLANNED',
+      table: key,
+      branch,
+      createdAt: new Date(),
+      createdBy: actor.subject,
+      args: expire,
+      ...computed.plan,
+      baseHash: computed.head,
+      resultHash: null,
+      deletedFiles: 0,
+      error: null,
+      finishedAt: null,
+    };
+    await this.plans.create(plan);
+    return plan;
+  }
+
+  async plan(id: string, actor: Actor): Promise<MaintenancePlan | null> {
+    this.catalog.policy.require(actor, 'viewer', 'reading maintenance plans');
+    return this.plans.get(id);
+  }
+
+  async list(args: { first?: number | null; after?: string | null }, actor: Actor) {
+    this.catalog.policy.require(actor, 'viewer', 'reading maintenance plans');
+    const first = args.first ?? 20;
+    if (!Number.isInteger(first) || first < 0 || first > MAX_PLANS_PAGE) throw new InvalidInput(`first must be 0..${MAX_PLANS_PAGE}`, 'first');
+    return this.plans.list({ first, after: args.after ?? null });
+  }
+
+  /** Executes the plan (expiry needs admin); an execution left unfinished is completed. */
+  async execute(id: string, actor: Actor): Promise<MaintenancePlan> {
+    this.catalog.policy.require(actor, 'admin', 'executing an expiry');
+    const plan = await this.plans.get(id);
+    if (!plan) throw new NotFound(`maintenance plan ${id} not found`);
+    if (plan.status === 'SUCCEEDED') return plan;
+    if (plan.status === 'EXECUTING' && plan.resultHash) return this.finish(plan);
+    // Planned, failed, or stopped before its commit: plan again; anything different means a ref moved.
+    const again = await this.computeExpiry(refName(plan.branch, 'branch'), plan.table, plan.args);
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (!same(again.plan.snapshotsToExpire, plan.snapshotsToExpire) || !same(again.plan.filesToDelete.map((f) => f.path), plan.filesToDelete.map((f) => f.path))) {
+      throw new ReferenceConflict(`the table or a ref changed since plan ${id} was made: make a new plan`, plan.baseHash, again.head);
+    }
+    if (!(await this.plans.update(id, ['PLANNED', 'FAILED', 'EXECUTING'], 'EXECUTING'))) throw new ReferenceConflict(`plan ${id} is being executed`, plan.baseHash, again.head);
+    let resultHash: string = again.head;
+    if (plan.snapshotsToExpire.length > 0) {
+      try {
+        const out = await this.tables.commitMaintenance(
+          { branch: plan.branch, table: plan.table, expectedHash: again.head, message: `Expire ${plan.snapshotsToExpire.length} snapshots of ${plan.table} (plan ${id})`, metadata: again.after },
+          actor,
+        );
+        resultHash = out.commit.hash;
+      } catch (e) {
+        await this.plans.update(id, ['EXECUTING'], 'FAILED', { error: (e as Error).message, finishedAt: new Date() });
+        throw e;
+      }
+    }
+    await this.plans.update(id, ['EXECUTING'], 'EXECUTING', { resultHash });
+    return this.finish({ ...plan, status: 'EXECUTING', resultHash });
+  }
+
+  /** Completes executions a stopped gateway left after their commit (called at start). */
+  async resumeUnfinished(): Promise<number> {
+    let n = 0;
+    for (const plan of await this.plans.unfinished()) {
+      if (!plan.resultHash) continue; // not committed: executeMaintenancePlan plans it again
+      await this.finish(plan).catch((e) => this.logger.warn({ err: e, plan: plan.id }, 'completing a maintenance plan failed'));
+      n++;
+    }
+    return n;
+  }
+
+  /** Deletes the plan's files (already unreferenced by the catalog); a missing one was deleted before. */
+  private async finish(plan: MaintenancePlan): Promise<MaintenancePlan> {
+    let deleted = 0;
+    for (const f of plan.filesToDelete) {
+      await this.objects.delete(f.path);
+      deleted++;
+      if (deleted % 500 === 0) await this.plans.update(plan.id, ['EXECUTING'], 'EXECUTING', { deletedFiles: deleted });
+    }
+    await this.plans.update(plan.id, ['EXECUTING'], 'SUCCEEDED', { deletedFiles: deleted, finishedAt: new Date() });
+    return (await this.plans.get(plan.id))!;
+  }
+
+  private async computeExpiry(branch: ReturnType<typeof refName>, key: string, args: ExpireArgs): Promise<Computed> {
+    const head = await this.store.getReference(branch);
+    if (head.type !== 'BRANCH') throw new InvalidInput(`'${branch}' is a tag; snapshots are expired on branches`, 'branch');
+    const view = await this.tables.tableAt({ refName: head.name, commitHash: head.hash }, key);
+    if (!view) throw new NotFound(`table '${key}' not found on ${branch}`);
+    const m = await this.tables.metadata(view.content.metadataLocation);
+    const olderThan = args.olderThan === null ? null : new Date(args.olderThan);
+    const decision = chooseExpired(m, { olderThan, retainLast: args.retainLast });
+    const files = new SnapshotFiles(this.objects, this.manifests);
+
+    // Candidates: every file an expired snapshot reads.
+    const candidates = new Map<string, number>();
+    for (const s of decision.expired) for (const [path, size] of await files.of(s)) candidates.set(path, size);
+    // What still reads them: every pin's snapshots.
+    const pinnedBy = new Map<string, Set<string>>();
+    if (candidates.size > 0) {
+      const pins = await pinnedSnapshots({
+        store: this.store,
+        metadata: (location) => this.tables.metadata(location),
+        key,
+        contentId: view.content.id,
+        branch,
+        head: head.hash,
+        after: decision.after,
+        tableRefsOf: decision.refsOf,
+        historySince: this.options.historyMs === null ? null : new Date(Date.now() - this.options.historyMs),
+      });
+      for (const [label, snapshots] of pins) {
+        for (const s of snapshots) {
+          for (const path of (await files.of(s)).keys()) {
+            if (candidates.has(path)) pinnedBy.set(path, (pinnedBy.get(path) ?? new Set()).add(label));
+          }
+        }
+      }
+    }
+    const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+    const filesToDelete: FileToDelete[] = [...candidates].filter(([p]) => !pinnedBy.has(p)).map(([path, sizeBytes]) => ({ path, sizeBytes })).sort(byPath);
+    const filesKept: FileKept[] = [...pinnedBy].map(([path, labels]) => ({ path, pinnedBy: [...labels].sort() })).sort(byPath);
+    return {
+      head: head.hash,
+      after: decision.after,
+      plan: {
+        snapshotsToExpire: decision.expired.map((s) => s.snapshotId),
+        filesToDelete,
+        filesKept,
+        bytesToReclaim: filesToDelete.reduce((n, f) => n + f.sizeBytes, 0),
+      },
+    };
+  }
+}

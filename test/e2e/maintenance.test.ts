@@ -1,0 +1,146 @@
+/**
+ * Snapshot expiry as a reviewed plan, safe across branches: a table with 30 appends on main, a
+ * branch `keep` made after the 10th, a table tag on the 5th snapshot. Expiring main down to its last
+ * 3 snapshots leaves main's rows, every snapshot of `keep` and the tagged one readable, deletes only
+ * files nothing reads (checked on disk for every snapshot of every ref), and lists the files it keeps
+ * with the refs that pin them. A plan made stale by a later write is refused; roles are enforced.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type Gateway } from '../support/gateway.js';
+import { SECRET, sign } from '../support/auth.js';
+
+const PLAN = `mutation($b: String!, $t: String!, $n: Int, $o: DateTime) {
+  planExpireSnapshots(branch: $b, table: $t, retainLast: $n, olderThan: $o) {
+    __typename
+    ... on MaintenancePlanSuccess { plan { id kind status table branch createdBy snapshotsToExpire fileCountToDelete bytesToReclaim
+      filesToDelete(first: 1000) { path sizeBytes } filesKept(first: 1000) { path pinnedBy } } }
+    ... on Error { code message }
+  }
+}`;
+const EXECUTE = `mutation($id: ID!) { executeMaintenancePlan(id: $id) { __typename
+  ... on MaintenancePlanSuccess { plan { status deletedFiles resultHash finishedAt } } ... on Error { code message } } }`;
+
+async function asUser(g: Gateway, roles: string[]) {
+  const token = await sign({ sub: roles[0], roles });
+  return async (query: string, variables?: Record<string, unknown>) => {
+    const res = await fetch(`${g.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data?: any; errors?: unknown[] };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+}
+
+/** Every file every snapshot of the table reads on `ref`: its manifest lists, manifests and data files (via the API). */
+async function filesOfRef(gql: (q: string, v?: Record<string, unknown>) => Promise<any>, ref: string, table: string): Promise<string[]> {
+  const d = await gql(`query($r: String, $t: String!) { table(name: $t, ref: $r) { metadataLocation snapshots(first: 40) { nodes { snapshotId manifestList dataFiles(first: 40) { nodes { path } } } } } }`, { r: ref, t: table });
+  const out = [d.table.metadataLocation];
+  for (const s of d.table.snapshots.nodes) {
+    if (s.manifestList) out.push(s.manifestList);
+    for (const f of s.dataFiles.nodes) out.push(f.path);
+  }
+  return out;
+}
+
+describe('snapshot expiry, planned and executed, safe across branches', () => {
+  let g: Gateway;
+  let admin: Awaited<ReturnType<typeof asUser>>;
+  let engineer: Awaited<ReturnType<typeof asUser>>;
+  const table = `lake.events_${randomBytes(3).toString('hex')}`;
+  const snapshots: string[] = [];
+
+  beforeAll(async () => {
+    // Only ref heads pin files here (MAINTENANCE_HISTORY_MS=0), so the expiry has files to delete.
+    g = await startGateway({ AUTH_JWT_SECRET: SECRET, PROTECTED_BRANCHES: '', RATE_LIMIT_PER_SECOND: '0', MAINTENANCE_HISTORY_MS: '0' });
+    admin = await asUser(g, ['admin']);
+    engineer = await asUser(g, ['engineer']);
+    await admin(`mutation { createNamespace(branch: "main", name: "lake") { __typename } }`);
+    const made = await admin(`mutation($t: String!) { createTable(branch: "main", name: $t, columns: [{ name: "id", type: "long", required: true }, { name: "v", type: "string" }]) { __typename } }`, { t: table });
+    expect(made.createTable.__typename).toBe('CreateTableSuccess');
+    for (let i = 1; i <= 30; i++) {
+      const r = await admin(`mutation($t: String!, $rows: JSON) { appendRows(branch: "main", table: $t, rows: $rows) { __typename ... on WriteSuccess { snapshot { snapshotId } } } }`, {
+        t: table,
+        rows: [{ id: i, v: `row ${i}` }],
+      });
+      snapshots.push(r.appendRows.snapshot.snapshotId);
+      if (i === 10) await admin(`mutation { createBranch(name: "keep", from: "main") { __typename } }`);
+    }
+    const tag = await admin(`mutation($t: String!, $s: BigInt!) { tagSnapshot(branch: "main", table: $t, name: "fifth", snapshotId: $s) { __typename } }`, { t: table, s: snapshots[4] });
+    expect(tag.tagSnapshot.__typename).toBe('TagSnapshotSuccess');
+  }, 120_000);
+  afterAll(async () => {
+    await g?.stop();
+  });
+
+  const idsAt = async (ref: string, snapshotId?: string, snapshotRef?: string) =>
+    (await admin(`query($r: String, $t: String!, $s: BigInt, $sr: String) { table(name: $t, ref: $r) { rows(first: 100, snapshotId: $s, snapshotRef: $sr, orderBy: [{ column: "id" }]) { rows } } }`, { r: ref, t: table, s: snapshotId, sr: snapshotRef }))
+      .table.rows.rows.map((r: any) => Number(r.id));
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+  it('plans with the engineer role, lists what goes and what stays and why, and executes with admin', async () => {
+    const keepFiles = await filesOfRef(admin, 'keep', table);
+    const mainBefore = await idsAt('main');
+    const planned = (await engineer(PLAN, { b: 'main', t: table, n: 3 })).planExpireSnapshots;
+    expect(planned.__typename, JSON.stringify(planned)).toBe('MaintenancePlanSuccess');
+    const plan = planned.plan;
+    expect(plan).toMatchObject({ kind: 'EXPIRE_SNAPSHOTS', status: 'PLANNED', table, branch: 'main', createdBy: 'engineer' });
+    // 30 snapshots, the last 3 and the tagged 5th stay.
+    expect(plan.snapshotsToExpire.sort()).toEqual(snapshots.slice(0, 27).filter((_, i) => i !== 4).sort());
+    expect(plan.fileCountToDelete).toBeGreaterThan(0);
+    expect(plan.filesToDelete.map((f: any) => f.path)).not.toEqual(expect.arrayContaining([keepFiles[1]]));
+    for (const f of plan.filesToDelete) expect(keepFiles, `${f.path} is read by keep`).not.toContain(f.path);
+    expect(Number(plan.bytesToReclaim)).toBe(plan.filesToDelete.reduce((n: number, f: any) => n + Number(f.sizeBytes), 0));
+    // keep's own snapshots' files are kept, pinned by keep.
+    const keptByKeep = plan.filesKept.filter((f: any) => f.pinnedBy.includes('keep')).map((f: any) => f.path);
+    const keptPaths = plan.filesKept.map((f: any) => f.path);
+    for (const path of keepFiles.filter((p) => keptPaths.includes(p))) expect(keptByKeep, `${path} is read by keep`).toContain(path);
+    // keep's manifest lists of the snapshots main expires (1–4 and 6–10) are among them.
+    expect(keepFiles.filter((p) => keptByKeep.includes(p) && /snap-.*\.avro$/.test(p)).length).toBeGreaterThanOrEqual(9);
+
+    // The engineer may not execute; nothing changes.
+    const denied = (await engineer(EXECUTE, { id: plan.id })).executeMaintenancePlan;
+    expect(denied.code).toBe('FORBIDDEN');
+    for (const f of plan.filesToDelete) expect(existsSync(fileURLToPath(f.path))).toBe(true);
+
+    const done = (await admin(EXECUTE, { id: plan.id })).executeMaintenancePlan;
+    expect(done.__typename, JSON.stringify(done)).toBe('MaintenancePlanSuccess');
+    expect(done.plan).toMatchObject({ status: 'SUCCEEDED', deletedFiles: plan.fileCountToDelete });
+    for (const f of plan.filesToDelete) expect(existsSync(fileURLToPath(f.path)), f.path).toBe(false);
+
+    // Main reads the same rows; keep reads each of its 10 snapshots; the tagged snapshot reads.
+    expect(await idsAt('main')).toEqual(mainBefore);
+    for (const [i, s] of snapshots.slice(0, 10).entries()) expect(await idsAt('keep', s)).toEqual(range(i + 1));
+    expect(await idsAt('main', undefined, 'fifth')).toEqual(range(5));
+    const left = await admin(`query($t: String!) { table(name: $t, ref: "main") { snapshots(first: 100) { nodes { snapshotId } } } }`, { t: table });
+    expect(left.table.snapshots.nodes.map((n: any) => n.snapshotId).sort()).toEqual([snapshots[4], ...snapshots.slice(27)].sort());
+    // No ref points at a missing file: every file of every snapshot of main and keep exists.
+    for (const ref of ['main', 'keep']) for (const path of await filesOfRef(admin, ref, table)) expect(existsSync(fileURLToPath(path)), `${ref}: ${path}`).toBe(true);
+    // Executing it again changes nothing.
+    expect((await admin(EXECUTE, { id: plan.id })).executeMaintenancePlan.plan.status).toBe('SUCCEEDED');
+    const listed = await admin(`{ maintenancePlans(first: 10) { nodes { id status } hasNextPage } }`);
+    expect(listed.maintenancePlans.nodes[0]).toEqual({ id: plan.id, status: 'SUCCEEDED' });
+  }, 120_000);
+
+  it('refuses a plan made stale by a later write, and refuses bad input', async () => {
+    const plan = (await admin(PLAN, { b: 'main', t: table, n: 1 })).planExpireSnapshots.plan;
+    await admin(`mutation($t: String!) { appendRows(branch: "main", table: $t, rows: [{ id: 31, v: "late" }]) { __typename } }`, { t: table });
+    const head = (await admin(`{ branch(name: "main") { hash } }`)).branch.hash;
+    const stale = (await admin(EXECUTE, { id: plan.id })).executeMaintenancePlan;
+    expect(stale.code).toBe('REFERENCE_CONFLICT');
+    expect((await admin(`{ branch(name: "main") { hash } }`)).branch.hash).toBe(head);
+    expect((await admin(`query($id: ID!) { maintenancePlan(id: $id) { status } }`, { id: plan.id })).maintenancePlan.status).toBe('PLANNED');
+
+    expect((await admin(PLAN, { b: 'main', t: table, n: 0 })).planExpireSnapshots.code).toBe('INVALID_INPUT');
+    expect((await admin(PLAN, { b: 'main', t: 'lake.nope', n: 1 })).planExpireSnapshots.code).toBe('NOT_FOUND');
+    expect((await admin(PLAN, { b: 'no-such-branch', t: table, n: 1 })).planExpireSnapshots.code).toBe('NOT_FOUND');
+    expect((await admin(EXECUTE, { id: 'no-such-plan' })).executeMaintenancePlan.code).toBe('NOT_FOUND');
+    const viewer = await asUser(g, ['viewer']);
+    expect((await viewer(PLAN, { b: 'main', t: table, n: 1 })).planExpireSnapshots.code).toBe('FORBIDDEN');
+  });
+});
