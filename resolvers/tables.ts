@@ -3,6 +3,7 @@ import { builder } from '../schema/builder.js';
 import { formatType } from '../src/domain/iceberg/type-strings.js';
 import type { DataFile, NestedField, PartitionSpec, Schema, Snapshot, SnapshotRef, TableMetadata } from '../src/domain/iceberg/types.js';
 import type { RowPage } from '../src/ports/query-engine.js';
+import type { TableHealth } from '../src/iceberg/table-health.js';
 import type { Connection } from '../src/services/pagination.js';
 import { tableName, tableNamespace, type TableView } from '../src/services/table-view.js';
 import { selectsField } from '../src/util/selection.js';
@@ -141,6 +142,18 @@ const SnapshotRefRef = builder.objectRef<SnapshotRef & { name: string }>('Snapsh
   }),
 });
 
+const TableHealthRef = builder.objectRef<TableHealth>('TableHealth').implement({
+  fields: (t) => ({
+    dataFileCount: t.exposeInt('dataFileCount'),
+    smallFileCount: t.exposeInt('smallFileCount'),
+    deleteFileCount: t.exposeInt('deleteFileCount'),
+    snapshotCount: t.exposeInt('snapshotCount'),
+    oldestSnapshotAt: t.field({ type: 'DateTime', nullable: true, resolve: (h) => h.oldestSnapshotAt }),
+    averageFileSizeBytes: t.field({ type: 'BigInt', resolve: (h) => String(h.averageFileSizeBytes) }),
+    needsCompaction: t.exposeBoolean('needsCompaction'),
+  }),
+});
+
 export const TableNode = builder.node(builder.objectRef<TableView>('Table'), {
   id: { resolve: (v) => tableId(v) },
   loadOne: (id, ctx) => ctx.services.tables.tableById(id, ctx.actor),
@@ -199,6 +212,11 @@ export const TableNode = builder.node(builder.objectRef<TableView>('Table'), {
         orderBy: t.arg({ type: [OrderByInput] }),
       },
       resolve: async (v, args, ctx, info) => toRowPage(await ctx.services.tables.rows(v, args, selectsField(info, 'totalCount')), args.after),
+    }),
+    health: t.field({
+      type: TableHealthRef,
+      description: "Files and snapshots at the current snapshot; small and needsCompaction by Iceberg's rewrite defaults (below 75% of write.target-file-size-bytes; 5 small files or any delete file)",
+      resolve: (v, _a, ctx) => ctx.services.tables.health(v),
     }),
     snapshotRefs: t.field({
       type: [SnapshotRefRef],

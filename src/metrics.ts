@@ -1,5 +1,5 @@
 /** Prometheus metrics (prom-client), one registry per app so tests can run several apps. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { droppedLogLines } from './logger.js';
 
 export interface Metrics {
@@ -62,4 +62,44 @@ export function createMetrics(): Metrics {
       },
     }),
   };
+}
+
+/** Table health per table on the default branch, as it was at most `maxAgeMs` ago: read when scraped. */
+export function registerTableHealthGauges(
+  registry: Registry,
+  read: () => Promise<{ table: string; health: { dataFileCount: number; smallFileCount: number; deleteFileCount: number; snapshotCount: number; oldestSnapshotAt: Date | null; averageFileSizeBytes: number; needsCompaction: boolean } }[]>,
+  maxAgeMs = 60_000,
+): void {
+  let cached: { at: number; rows: Promise<Awaited<ReturnType<typeof read>>> } | null = null;
+  const rows = () => {
+    if (!cached || Date.now() - cached.at > maxAgeMs) {
+      const next = read().catch(() => []);
+      cached = { at: Date.now(), rows: next };
+    }
+    return cached.rows;
+  };
+  const figures: [string, string, (h: Awaited<ReturnType<typeof read>>[number]['health']) => number | null][] = [
+    ['cascade_table_data_files', 'Data files at the current snapshot, per table on the default branch', (h) => h.dataFileCount],
+    ['cascade_table_small_files', 'Data files below 75% of the target file size', (h) => h.smallFileCount],
+    ['cascade_table_delete_files', 'Delete files at the current snapshot', (h) => h.deleteFileCount],
+    ['cascade_table_snapshots', 'Snapshots in the table metadata', (h) => h.snapshotCount],
+    ['cascade_table_oldest_snapshot_timestamp_seconds', 'Time of the oldest snapshot kept', (h) => (h.oldestSnapshotAt ? h.oldestSnapshotAt.getTime() / 1000 : null)],
+    ['cascade_table_average_file_size_bytes', 'Average data file size', (h) => h.averageFileSizeBytes],
+    ['cascade_table_needs_compaction', '1 when the table has 5 or more small files, or delete files', (h) => (h.needsCompaction ? 1 : 0)],
+  ];
+  for (const [name, help, value] of figures) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['table'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const r of await rows()) {
+          const v = value(r.health);
+          if (v !== null) this.set({ table: r.table }, v);
+        }
+      },
+    });
+  }
 }

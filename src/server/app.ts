@@ -25,7 +25,7 @@ import { createMaskError } from './graphql-errors.js';
 import { assignRequestId, handleOpsRoute } from './http.js';
 import { createLogger, lazyChild, type Logger } from '../logger.js';
 import { OperationLog } from './operation-log.js';
-import { createMetrics } from '../metrics.js';
+import { createMetrics, registerTableHealthGauges } from '../metrics.js';
 import { seedDemo } from '../services/demo.js';
 import { createServices, type Services } from '../services/index.js';
 import { PipelineRegistry } from '../pipelines/registry.js';
@@ -139,6 +139,8 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
         `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       );
       await engine.start();
+      const tables = services.tables;
+      registerTableHealthGauges(metrics.registry, () => tables.defaultBranchHealth(TABLE_HEALTH_GAUGE_LIMIT));
       // Executions a stopped gateway left after their catalog commit: delete the rest of their files.
       void services.maintenance.resumeUnfinished().catch((e) => logger.warn({ err: e }, 'resuming maintenance plans failed'));
       const martStore = services.marts.store;
@@ -252,6 +254,9 @@ function createYogaServer(
     plugins: steps.yogaPlugins(),
   });
 }
+
+/** The table health gauges cover at most this many tables of the default branch. */
+const TABLE_HEALTH_GAUGE_LIMIT = 1000;
 
 const DEFAULT_QUERY = `# Welcome to Cascade Gateway: branches, commits and merges of a Git-like lakehouse.
 {

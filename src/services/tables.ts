@@ -12,6 +12,7 @@ import { MAX_PAGE_BYTES, pageSize } from '../domain/paging.js';
 import { historyTruncated, withEarlierHistory, type EarlierMetadata } from '../iceberg/catalog-history.js';
 import { parseTableMetadata } from '../iceberg/metadata-json.js';
 import { snapshotOfRef } from '../iceberg/snapshot-refs.js';
+import { tableHealth, type TableHealth } from '../iceberg/table-health.js';
 import { ManifestCache, planScan, selectSnapshot } from '../iceberg/scan-planner.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine, RowPage, SqlResult } from '../ports/query-engine.js';
@@ -244,6 +245,26 @@ export class TableReads {
       fileCount: Number(s?.summary['total-data-files'] ?? 0),
       totalBytes: s?.summary['total-files-size'] ?? '0',
     };
+  }
+
+  /** Files and snapshots of the table at its current snapshot (iceberg/table-health.ts). */
+  async health(view: TableView): Promise<TableHealth> {
+    const m = await this.tableMetadata(view);
+    return tableHealth(m, await this.scanPlan(m, null, null));
+  }
+
+  /** Health of the tables on the default branch (at most `limit`), for the Prometheus gauges. */
+  async defaultBranchHealth(limit: number): Promise<{ table: string; health: TableHealth }[]> {
+    const d = await this.catalog.defaultBranch();
+    const point = { refName: d.name, commitHash: d.hash };
+    const out: { table: string; health: TableHealth }[] = [];
+    let after: string | null = null;
+    do {
+      const page = await this.listTables(point, { first: Math.min(100, limit - out.length), after });
+      for (const e of page.edges) out.push({ table: e.node.key, health: await this.health(e.node) });
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after && out.length < limit);
+    return out;
   }
 
   /** A page of rows; totalCount (a count over the whole table, maybe a full scan) only `withTotal`. */

@@ -83,6 +83,15 @@ describe('snapshot expiry, planned and executed, safe across branches', () => {
       .table.rows.rows.map((r: any) => Number(r.id));
   const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
+  it('reports the table\'s health in GraphQL and as Prometheus gauges of the default branch', async () => {
+    const h = (await admin(`query($t: String!) { table(name: $t, ref: "main") { health { dataFileCount smallFileCount deleteFileCount snapshotCount oldestSnapshotAt averageFileSizeBytes needsCompaction } } }`, { t: table })).table.health;
+    expect(h).toMatchObject({ dataFileCount: 30, smallFileCount: 30, deleteFileCount: 0, snapshotCount: 30, needsCompaction: true });
+    expect(Number(h.averageFileSizeBytes)).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${g.url}/metrics`, { headers: { authorization: `Bearer ${await sign({ roles: ['viewer'] })}` } })).text();
+    expect(metrics).toContain(`cascade_table_small_files{table="${table}"} 30`);
+    expect(metrics).toContain(`cascade_table_needs_compaction{table="${table}"} 1`);
+  });
+
   it('plans with the engineer role, lists what goes and what stays and why, and executes with admin', async () => {
     const keepFiles = await filesOfRef(admin, 'keep', table);
     const mainBefore = await idsAt('main');
