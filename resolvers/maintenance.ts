@@ -106,6 +106,15 @@ builder.mutationFields((t) => ({
     args: { branch: t.arg.string({ required: true }), table: t.arg.string({ required: true }), olderThan: t.arg({ type: 'DateTime' }), retainLast: t.arg.int() },
     resolve: (_r, args, ctx) => planResult.wrap(ctx.services.maintenance.planExpireSnapshots(args, ctx.actor).then((plan) => ({ plan }))),
   }),
+  planRemoveOrphanFiles: t.field({
+    type: planResult.union,
+    authScopes: { engineer: true },
+    unauthorizedResolver: deniedAsResult,
+    description:
+      "Plans removing the objects under the table's location that no commit of any ref reads, last modified before olderThan (default: 3 days ago, so writes in flight are safe). The table is found on `branch` (default: the default branch).",
+    args: { table: t.arg.string({ required: true }), branch: t.arg.string(), olderThan: t.arg({ type: 'DateTime' }) },
+    resolve: (_r, args, ctx) => planResult.wrap(ctx.services.maintenance.planRemoveOrphanFiles(args, ctx.actor).then((plan) => ({ plan }))),
+  }),
   executeMaintenancePlan: t.field({
     type: executeResult.union,
     authScopes: { admin: true },

@@ -3,7 +3,7 @@
  * with their sizes, and for each file it keeps, the refs that pin it), then its execution, recorded.
  */
 
-export const MAINTENANCE_KINDS = ['EXPIRE_SNAPSHOTS'] as const;
+export const MAINTENANCE_KINDS = ['EXPIRE_SNAPSHOTS', 'REMOVE_ORPHAN_FILES'] as const;
 export type MaintenanceKind = (typeof MAINTENANCE_KINDS)[number];
 
 export const MAINTENANCE_STATUSES = ['PLANNED', 'EXECUTING', 'SUCCEEDED', 'FAILED'] as const;
@@ -23,9 +23,10 @@ export interface FileKept {
   pinnedBy: string[];
 }
 
-/** What planExpireSnapshots was asked; execution plans again with it to check nothing changed. */
+/** What the plan was asked (ISO times); execution plans again with it to check nothing changed. */
 export interface ExpireArgs {
   olderThan: string | null;
+  /** Expiry only. */
   retainLast: number | null;
 }
 

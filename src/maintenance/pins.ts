@@ -82,6 +82,49 @@ export async function pinnedSnapshots(w: PinWalk): Promise<Map<string, Snapshot[
   return pins;
 }
 
+/**
+ * Every file any commit of any ref reads of the table whose files live under `location`: its
+ * metadata files (and the earlier ones their logs name) and every file of every snapshot in them.
+ * Orphans are the objects under the location that are not in this set.
+ */
+export async function referencedFiles(
+  store: VersionStore,
+  metadata: (location: string) => Promise<TableMetadata>,
+  files: SnapshotFiles,
+  location: string,
+): Promise<Set<string>> {
+  const prefix = location.replace(/\/+$/, '') + '/';
+  const metadataFiles = new Set<string>();
+  for await (const ref of allReferences(store)) {
+    for await (const { hash } of commitsOf(store, ref, null)) {
+      for await (const content of tablesUnder(store, hash, prefix)) metadataFiles.add(content);
+    }
+  }
+  const out = new Set<string>();
+  for (const file of metadataFiles) {
+    out.add(file);
+    const m = await metadata(file);
+    for (const e of m.metadataLog) out.add(e.metadataFile);
+    for (const s of m.snapshots) for (const path of (await files.of(s)).keys()) out.add(path);
+  }
+  return out;
+}
+
+/** Metadata locations of the tables at a commit whose metadata lies under `prefix`. */
+async function* tablesUnder(store: VersionStore, hash: CommitHash, prefix: string): AsyncGenerator<string> {
+  let after: string | null = null;
+  do {
+    const page = await store.entries(hash, { first: 1000, after });
+    const keys = page.items.filter((e) => e.type === 'ICEBERG_TABLE').map((e) => e.key);
+    if (keys.length > 0) {
+      for (const content of (await store.getContents(hash, keys)).values()) {
+        if (content.type === 'ICEBERG_TABLE' && content.metadataLocation.startsWith(prefix)) yield content.metadataLocation;
+      }
+    }
+    after = page.nextCursor;
+  } while (after);
+}
+
 async function* allReferences(store: VersionStore): AsyncGenerator<Reference> {
   let after: string | null = null;
   do {

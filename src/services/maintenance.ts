@@ -1,5 +1,6 @@
 /**
- * Table maintenance as plans: planExpireSnapshots works out what an expiry on one branch removes
+ * Table maintenance as plans. planRemoveOrphanFiles lists the objects under a table's location that
+ * no commit of any ref reads and that are older than a cutoff. planExpireSnapshots works out what an expiry on one branch removes
  * (snapshots, and the files no kept snapshot of any ref reads: maintenance/pins.ts) and what it
  * keeps and why; executeMaintenancePlan plans again, refuses when anything changed (CONFLICT), then
  * commits the new metadata and deletes the files, recording how far it got so an interrupted
@@ -11,10 +12,11 @@ import type { Logger } from '../logger.js';
 import { contentKey } from '../domain/content.js';
 import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
 import type { ExpireArgs, FileKept, FileToDelete, MaintenancePlan } from '../domain/maintenance.js';
+import type { TableMetadata } from '../domain/iceberg/types.js';
 import { refName, type CommitHash } from '../domain/refs.js';
 import { ManifestCache } from '../iceberg/scan-planner.js';
 import { chooseExpired } from '../maintenance/expire.js';
-import { pinnedSnapshots, SnapshotFiles } from '../maintenance/pins.js';
+import { pinnedSnapshots, referencedFiles, SnapshotFiles } from '../maintenance/pins.js';
 import type { MaintenanceStore } from '../ports/maintenance-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { VersionStore } from '../ports/version-store.js';
@@ -29,10 +31,13 @@ export interface MaintenanceOptions {
 interface Computed {
   head: CommitHash;
   plan: Pick<MaintenancePlan, 'snapshotsToExpire' | 'filesToDelete' | 'filesKept' | 'bytesToReclaim'>;
-  after: import('../domain/iceberg/types.js').TableMetadata;
+  /** Expiry: the metadata to commit. */
+  after: TableMetadata | null;
 }
 
 const MAX_PLANS_PAGE = 100;
+/** Orphan removal never touches objects younger than this by default: writes in flight. */
+const ORPHAN_MIN_AGE_MS = 3 * 24 * 3600 * 1000;
 
 export class MaintenanceService {
   private readonly manifests = new ManifestCache();
@@ -73,6 +78,39 @@ export class MaintenanceService {
     return plan;
   }
 
+  /**
+   * Objects under the table's location that no commit of any ref reads (its metadata files, their
+   * logs, every snapshot's files), last modified before `olderThan` (default: 3 days ago, so writes
+   * in flight are never touched). The table is found on `branch` (default: the default branch).
+   */
+  async planRemoveOrphanFiles(args: { table: string; branch?: string | null; olderThan?: Date | null }, actor: Actor): Promise<MaintenancePlan> {
+    this.catalog.policy.require(actor, 'engineer', 'planning maintenance');
+    const branch = args.branch == null ? (await this.catalog.defaultBranch()).name : refName(args.branch, 'branch');
+    const key = contentKey(args.table, 'table');
+    const olderThan = args.olderThan ?? new Date(Date.now() - ORPHAN_MIN_AGE_MS);
+    if (Number.isNaN(olderThan.getTime())) throw new InvalidInput('olderThan is not a time', 'olderThan');
+    const expire: ExpireArgs = { olderThan: olderThan.toISOString(), retainLast: null };
+    const computed = await this.computeOrphans(branch, key, olderThan);
+    const plan: MaintenancePlan = {
+      id: randomUUID(),
+      kind: 'REMOVE_ORPHAN_FILES',
+      status: 'PLANNED',
+      table: key,
+      branch,
+      createdAt: new Date(),
+      createdBy: actor.subject,
+      args: expire,
+      ...computed.plan,
+      baseHash: computed.head,
+      resultHash: null,
+      deletedFiles: 0,
+      error: null,
+      finishedAt: null,
+    };
+    await this.plans.create(plan);
+    return plan;
+  }
+
   async plan(id: string, actor: Actor): Promise<MaintenancePlan | null> {
     this.catalog.policy.require(actor, 'viewer', 'reading maintenance plans');
     return this.plans.get(id);
@@ -87,23 +125,26 @@ export class MaintenanceService {
 
   /** Executes the plan (expiry needs admin); an execution left unfinished is completed. */
   async execute(id: string, actor: Actor): Promise<MaintenancePlan> {
-    this.catalog.policy.require(actor, 'admin', 'executing an expiry');
+    this.catalog.policy.require(actor, 'admin', 'executing an expiry or an orphan removal');
     const plan = await this.plans.get(id);
     if (!plan) throw new NotFound(`maintenance plan ${id} not found`);
     if (plan.status === 'SUCCEEDED') return plan;
     if (plan.status === 'EXECUTING' && plan.resultHash) return this.finish(plan);
     // Planned, failed, or stopped before its commit: plan again; anything different means a ref moved.
-    const again = await this.computeExpiry(refName(plan.branch, 'branch'), plan.table, plan.args);
+    const branch = refName(plan.branch, 'branch');
+    const again = plan.kind === 'EXPIRE_SNAPSHOTS'
+      ? await this.computeExpiry(branch, plan.table, plan.args)
+      : { ...(await this.computeOrphans(branch, plan.table, new Date(plan.args.olderThan!))), after: null };
     const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
     if (!same(again.plan.snapshotsToExpire, plan.snapshotsToExpire) || !same(again.plan.filesToDelete.map((f) => f.path), plan.filesToDelete.map((f) => f.path))) {
       throw new ReferenceConflict(`the table or a ref changed since plan ${id} was made: make a new plan`, plan.baseHash, again.head);
     }
     if (!(await this.plans.update(id, ['PLANNED', 'FAILED', 'EXECUTING'], 'EXECUTING'))) throw new ReferenceConflict(`plan ${id} is being executed`, plan.baseHash, again.head);
     let resultHash: string = again.head;
-    if (plan.snapshotsToExpire.length > 0) {
+    if (again.after && plan.snapshotsToExpire.length > 0) {
       try {
         const out = await this.tables.commitMaintenance(
-          { branch: plan.branch, table: plan.table, expectedHash: again.head, message: `Expire ${plan.snapshotsToExpire.length} snapshots of ${plan.table} (plan ${id})`, metadata: again.after },
+          { branch: plan.branch, table: plan.table, expectedHash: again.head, message: `Expire ${plan.snapshotsToExpire.length} snapshots of ${plan.table} (plan ${id})`, metadata: again.after! },
           actor,
         );
         resultHash = out.commit.hash;
@@ -137,6 +178,23 @@ export class MaintenanceService {
     }
     await this.plans.update(plan.id, ['EXECUTING'], 'SUCCEEDED', { deletedFiles: deleted, finishedAt: new Date() });
     return (await this.plans.get(plan.id))!;
+  }
+
+  private async computeOrphans(branch: ReturnType<typeof refName>, key: string, olderThan: Date): Promise<Omit<Computed, 'after'>> {
+    const head = await this.store.getReference(branch);
+    const view = await this.tables.tableAt({ refName: head.name, commitHash: head.hash }, key);
+    if (!view) throw new NotFound(`table '${key}' not found on ${branch}`);
+    const location = (await this.tables.metadata(view.content.metadataLocation)).location.replace(/\/+$/, '');
+    const referenced = await referencedFiles(this.store, (l) => this.tables.metadata(l), new SnapshotFiles(this.objects, this.manifests), location);
+    const filesToDelete: FileToDelete[] = [];
+    for await (const o of this.objects.list(`${location}/`)) {
+      if (!referenced.has(o.location) && o.lastModified < olderThan) filesToDelete.push({ path: o.location, sizeBytes: o.size });
+    }
+    filesToDelete.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return {
+      head: head.hash,
+      plan: { snapshotsToExpire: [], filesToDelete, filesKept: [], bytesToReclaim: filesToDelete.reduce((n, f) => n + f.sizeBytes, 0) },
+    };
   }
 
   private async computeExpiry(branch: ReturnType<typeof refName>, key: string, args: ExpireArgs): Promise<Computed> {

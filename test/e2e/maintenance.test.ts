@@ -7,6 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../support/gateway.js';
@@ -54,6 +56,7 @@ describe('snapshot expiry, planned and executed, safe across branches', () => {
   let engineer: Awaited<ReturnType<typeof asUser>>;
   const table = `lake.events_${randomBytes(3).toString('hex')}`;
   const snapshots: string[] = [];
+  let mainFilesCache: string[] | null = null;
 
   beforeAll(async () => {
     // Only ref heads pin files here (MAINTENANCE_HISTORY_MS=0), so the expiry has files to delete.
@@ -71,6 +74,7 @@ describe('snapshot expiry, planned and executed, safe across branches', () => {
       snapshots.push(r.appendRows.snapshot.snapshotId);
       if (i === 10) await admin(`mutation { createBranch(name: "keep", from: "main") { __typename } }`);
     }
+    mainFilesCache = await filesOfRef(admin, 'main', table);
     const tag = await admin(`mutation($t: String!, $s: BigInt!) { tagSnapshot(branch: "main", table: $t, name: "fifth", snapshotId: $s) { __typename } }`, { t: table, s: snapshots[4] });
     expect(tag.tagSnapshot.__typename).toBe('TagSnapshotSuccess');
   }, 120_000);
@@ -135,6 +139,45 @@ describe('snapshot expiry, planned and executed, safe across branches', () => {
     const listed = await admin(`{ maintenancePlans(first: 10) { nodes { id status } hasNextPage } }`);
     expect(listed.maintenancePlans.nodes[0]).toEqual({ id: plan.id, status: 'SUCCEEDED' });
   }, 120_000);
+
+  it('removes orphan files older than the cutoff (a deleted branch\'s write, a killed write\'s leftovers) and nothing any ref reads', async () => {
+    // A branch's append whose branch was then deleted (as a failed run's cleaned-up branch), and a killed write's stray file.
+    await admin(`mutation { createBranch(name: "scratch", from: "main") { __typename } }`);
+    const w = await admin(`mutation($t: String!) { appendRows(branch: "scratch", table: $t, rows: [{ id: 900, v: "scratch" }]) { __typename ... on WriteSuccess { snapshot { snapshotId } } } }`, { t: table });
+    expect(w.appendRows.__typename).toBe('WriteSuccess');
+    const scratchFiles = (await filesOfRef(admin, 'scratch', table)).filter((p) => !(mainFilesCache ?? []).includes(p));
+    const head = (await admin(`{ branch(name: "scratch") { hash } }`)).branch.hash;
+    expect((await admin(`mutation($h: String) { deleteBranch(name: "scratch", expectedHash: $h) { __typename } }`, { h: head })).deleteBranch.__typename).toBe('DeleteBranchSuccess');
+    const location = (await admin(`query($t: String!) { table(name: $t, ref: "main") { location } }`, { t: table })).table.location as string;
+    const dataDir = fileURLToPath(`${location.replace(/\/+$/, '')}/data`);
+    const stray = path.join(dataDir, 'killed-write-0001.parquet');
+    const young = path.join(dataDir, 'in-flight-0002.parquet');
+    await fs.writeFile(stray, 'partial');
+    await fs.writeFile(young, 'in flight');
+    const old = new Date(Date.now() - 4 * 24 * 3600 * 1000);
+    await fs.utimes(stray, old, old);
+    for (const f of scratchFiles) if (f.startsWith('file:') && existsSync(fileURLToPath(f))) await fs.utimes(fileURLToPath(f), old, old);
+
+    const mainFiles = [...(await filesOfRef(admin, 'main', table)), ...(await filesOfRef(admin, 'keep', table))];
+    const planned = (await engineer(`mutation($t: String!) { planRemoveOrphanFiles(table: $t) { __typename
+      ... on MaintenancePlanSuccess { plan { id kind fileCountToDelete filesToDelete(first: 1000) { path sizeBytes } } } ... on Error { code message } } }`, { t: table })).planRemoveOrphanFiles;
+    expect(planned.__typename, JSON.stringify(planned)).toBe('MaintenancePlanSuccess');
+    const paths = planned.plan.filesToDelete.map((f: any) => fileURLToPath(f.path));
+    expect(planned.plan.kind).toBe('REMOVE_ORPHAN_FILES');
+    expect(paths).toContain(stray);
+    expect(paths).not.toContain(young);
+    const scratchData = scratchFiles.filter((p) => /\/data\//.test(p));
+    expect(scratchData.length).toBeGreaterThan(0);
+    for (const f of scratchData) expect(paths).toContain(fileURLToPath(f));
+    for (const f of mainFiles) expect(paths).not.toContain(fileURLToPath(f));
+
+    const done = (await admin(EXECUTE, { id: planned.plan.id })).executeMaintenancePlan;
+    expect(done.plan).toMatchObject({ status: 'SUCCEEDED', deletedFiles: planned.plan.fileCountToDelete });
+    expect(existsSync(stray)).toBe(false);
+    expect(existsSync(young)).toBe(true);
+    for (const f of mainFiles) expect(existsSync(fileURLToPath(f)), f).toBe(true);
+    expect(await idsAt('main')).toEqual([...range(30)]);
+  });
 
   it('refuses a plan made stale by a later write, and refuses bad input', async () => {
     const plan = (await admin(PLAN, { b: 'main', t: table, n: 1 })).planExpireSnapshots.plan;
