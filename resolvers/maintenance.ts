@@ -1,7 +1,7 @@
 /** Table maintenance plans: plan, review, execute (src/services/maintenance.ts). */
 import { builder } from '../schema/builder.js';
 import { Forbidden, InvalidInput, NotFound, ProtectedBranch, ReferenceConflict } from '../src/domain/errors.js';
-import { MAINTENANCE_KINDS, MAINTENANCE_STATUSES, type FileKept, type FileToDelete, type MaintenancePlan } from '../src/domain/maintenance.js';
+import { MAINTENANCE_KINDS, MAINTENANCE_STATUSES, type FileKept, type FileToDelete, type MaintenancePlan, type RewriteGroupPlan } from '../src/domain/maintenance.js';
 import { deniedAsResult, resultUnion } from './result-union.js';
 
 const KindEnum = builder.enumType('MaintenanceKind', { values: MAINTENANCE_KINDS });
@@ -19,9 +19,11 @@ const FileKeptRef = builder.objectRef<FileKept>('KeptFile').implement({
     }),
   }),
 });
-const RewriteGroupRef = builder.objectRef<{ inputFiles: number; inputBytes: number; outputFilesEstimate: number }>('RewriteGroup').implement({
+const RewriteGroupRef = builder.objectRef<RewriteGroupPlan>('RewriteGroup').implement({
   fields: (t) => ({
-    inputFiles: t.exposeInt('inputFiles'),
+    partition: t.exposeString('partition', { description: 'The partition: spec id and values' }),
+    inputFiles: t.int({ resolve: (g) => g.inputFiles.length }),
+    deleteFiles: t.int({ resolve: (g) => g.deleteFiles.length }),
     inputBytes: t.field({ type: 'BigInt', resolve: (g) => String(g.inputBytes) }),
     outputFilesEstimate: t.exposeInt('outputFilesEstimate'),
   }),
@@ -59,7 +61,7 @@ export const MaintenancePlanRef = builder.objectRef<MaintenancePlan>('Maintenanc
       args: { first: t.arg.int(), after: t.arg.string({ description: 'The last path of the previous page' }) },
       resolve: (p, a) => pageOf(p.filesKept, a.first, a.after),
     }),
-    rewriteGroups: t.field({ type: [RewriteGroupRef], description: 'Compaction plans only', resolve: () => [] }),
+    rewriteGroups: t.field({ type: [RewriteGroupRef], description: 'Compaction plans only', resolve: (p) => p.rewriteGroups ?? [] }),
     deletedFiles: t.exposeInt('deletedFiles'),
     error: t.exposeString('error', { nullable: true }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (p) => p.finishedAt }),
@@ -115,11 +117,31 @@ builder.mutationFields((t) => ({
     args: { table: t.arg.string({ required: true }), branch: t.arg.string(), olderThan: t.arg({ type: 'DateTime' }) },
     resolve: (_r, args, ctx) => planResult.wrap(ctx.services.maintenance.planRemoveOrphanFiles(args, ctx.actor).then((plan) => ({ plan }))),
   }),
+  planCompaction: t.field({
+    type: planResult.union,
+    authScopes: { engineer: true },
+    unauthorizedResolver: deniedAsResult,
+    description:
+      "Plans rewriting the table's small files on a branch into files near targetFileSizeBytes (default: write.target-file-size-bytes, 512 MiB), per partition with at least minInputFiles (5) small files. Executed (engineer) as one `replace` snapshot with the same rows.",
+    args: {
+      branch: t.arg.string({ required: true }),
+      table: t.arg.string({ required: true }),
+      targetFileSizeBytes: t.arg({ type: 'BigInt' }),
+      minInputFiles: t.arg.int(),
+      where: t.arg({ type: 'JSON', description: 'Not supported yet (INVALID_INPUT): compaction rewrites whole partitions' }),
+    },
+    resolve: (_r, args, ctx) =>
+      planResult.wrap(
+        ctx.services.maintenance
+          .planCompaction({ ...args, targetFileSizeBytes: args.targetFileSizeBytes == null ? null : Number(args.targetFileSizeBytes) }, ctx.actor)
+          .then((plan) => ({ plan })),
+      ),
+  }),
   executeMaintenancePlan: t.field({
     type: executeResult.union,
-    authScopes: { admin: true },
+    authScopes: { engineer: true },
     unauthorizedResolver: deniedAsResult,
-    description: 'Executes a plan (REFERENCE_CONFLICT when the table or a ref changed since it was made); completes an interrupted execution',
+    description: 'Executes a plan (expiry and orphan removal need admin, compaction engineer) (REFERENCE_CONFLICT when the table or a ref changed since it was made); completes an interrupted execution',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_r, { id }, ctx) => executeResult.wrap(ctx.services.maintenance.execute(String(id), ctx.actor).then((plan) => ({ plan }))),
   }),

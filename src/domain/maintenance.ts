@@ -3,7 +3,7 @@
  * with their sizes, and for each file it keeps, the refs that pin it), then its execution, recorded.
  */
 
-export const MAINTENANCE_KINDS = ['EXPIRE_SNAPSHOTS', 'REMOVE_ORPHAN_FILES'] as const;
+export const MAINTENANCE_KINDS = ['EXPIRE_SNAPSHOTS', 'REMOVE_ORPHAN_FILES', 'COMPACTION'] as const;
 export type MaintenanceKind = (typeof MAINTENANCE_KINDS)[number];
 
 export const MAINTENANCE_STATUSES = ['PLANNED', 'EXECUTING', 'SUCCEEDED', 'FAILED'] as const;
@@ -28,6 +28,18 @@ export interface ExpireArgs {
   olderThan: string | null;
   /** Expiry only. */
   retainLast: number | null;
+  /** Compaction only. */
+  targetFileSizeBytes?: number;
+  minInputFiles?: number;
+}
+
+/** Compaction: one partition's files rewritten together. */
+export interface RewriteGroupPlan {
+  partition: string;
+  inputFiles: string[];
+  deleteFiles: string[];
+  inputBytes: number;
+  outputFilesEstimate: number;
 }
 
 export interface MaintenancePlan {
@@ -43,6 +55,7 @@ export interface MaintenancePlan {
   filesToDelete: FileToDelete[];
   filesKept: FileKept[];
   bytesToReclaim: number;
+  rewriteGroups: RewriteGroupPlan[];
   /** The branch head the plan was made at. */
   baseHash: string;
   /** Set once the catalog commit of an execution is made (an execution resumed after a crash skips it). */

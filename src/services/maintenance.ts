@@ -16,6 +16,8 @@ import type { TableMetadata } from '../domain/iceberg/types.js';
 import { refName, type CommitHash } from '../domain/refs.js';
 import { ManifestCache } from '../iceberg/scan-planner.js';
 import { chooseExpired } from '../maintenance/expire.js';
+import { planRewriteGroups } from '../maintenance/compaction.js';
+import { MIN_INPUT_FILES, targetFileSize } from '../iceberg/table-health.js';
 import { pinnedSnapshots, referencedFiles, SnapshotFiles } from '../maintenance/pins.js';
 import type { MaintenanceStore } from '../ports/maintenance-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -30,7 +32,7 @@ export interface MaintenanceOptions {
 
 interface Computed {
   head: CommitHash;
-  plan: Pick<MaintenancePlan, 'snapshotsToExpire' | 'filesToDelete' | 'filesKept' | 'bytesToReclaim'>;
+  plan: Pick<MaintenancePlan, 'snapshotsToExpire' | 'filesToDelete' | 'filesKept' | 'bytesToReclaim' | 'rewriteGroups'>;
   /** Expiry: the metadata to commit. */
   after: TableMetadata | null;
 }
@@ -57,25 +59,7 @@ export class MaintenanceService {
     const branch = refName(args.branch, 'branch');
     const key = contentKey(args.table, 'table');
     const expire: ExpireArgs = { olderThan: args.olderThan?.toISOString() ?? null, retainLast: args.retainLast ?? null };
-    const computed = await this.computeExpiry(branch, key, expire);
-    const plan: MaintenancePlan = {
-      id: randomUUID(),
-      kind: 'EXPIRE_SNAPSHOTS',
-      status: 'PLANNED',
-      table: key,
-      branch,
-      createdAt: new Date(),
-      createdBy: actor.subject,
-      args: expire,
-      ...computed.plan,
-      baseHash: computed.head,
-      resultHash: null,
-      deletedFiles: 0,
-      error: null,
-      finishedAt: null,
-    };
-    await this.plans.create(plan);
-    return plan;
+    return this.record('EXPIRE_SNAPSHOTS', branch, key, expire, await this.computeExpiry(branch, key, expire), actor);
   }
 
   /**
@@ -90,16 +74,44 @@ export class MaintenanceService {
     const olderThan = args.olderThan ?? new Date(Date.now() - ORPHAN_MIN_AGE_MS);
     if (Number.isNaN(olderThan.getTime())) throw new InvalidInput('olderThan is not a time', 'olderThan');
     const expire: ExpireArgs = { olderThan: olderThan.toISOString(), retainLast: null };
-    const computed = await this.computeOrphans(branch, key, olderThan);
+    return this.record('REMOVE_ORPHAN_FILES', branch, key, expire, await this.computeOrphans(branch, key, olderThan), actor);
+  }
+
+  /**
+   * Plans rewriting the small files of the table on `branch` (per partition, when at least
+   * `minInputFiles` are below 75% of `targetFileSizeBytes`) into files near the target. Executing
+   * it commits a `replace` snapshot with the same rows on the branch, so it can be audited and
+   * merged like any change.
+   */
+  async planCompaction(
+    args: { branch: string; table: string; targetFileSizeBytes?: number | null; minInputFiles?: number | null; where?: unknown },
+    actor: Actor,
+  ): Promise<MaintenancePlan> {
+    this.catalog.policy.require(actor, 'engineer', 'planning maintenance');
+    if (args.where != null) throw new InvalidInput('where is not supported yet: compaction rewrites whole partitions', 'where');
+    const branch = refName(args.branch, 'branch');
+    const key = contentKey(args.table, 'table');
+    const head = await this.store.getReference(branch);
+    const view = await this.tables.tableAt({ refName: head.name, commitHash: head.hash }, key);
+    if (!view) throw new NotFound(`table '${key}' not found on ${branch}`);
+    const m = await this.tables.metadata(view.content.metadataLocation);
+    const target = args.targetFileSizeBytes ?? targetFileSize(m);
+    const minInputFiles = args.minInputFiles ?? MIN_INPUT_FILES;
+    const groups = planRewriteGroups(await this.tables.scanPlan(m, null, null), target, minInputFiles);
+    const computed: Computed = { head: head.hash, after: null, plan: { snapshotsToExpire: [], filesToDelete: [], filesKept: [], bytesToReclaim: 0, rewriteGroups: groups } };
+    return this.record('COMPACTION', branch, key, { olderThan: null, retainLast: null, targetFileSizeBytes: target, minInputFiles }, computed, actor);
+  }
+
+  private async record(kind: MaintenancePlan['kind'], branch: string, table: string, args: ExpireArgs, computed: Computed, actor: Actor): Promise<MaintenancePlan> {
     const plan: MaintenancePlan = {
       id: randomUUID(),
-      kind: 'REMOVE_ORPHAN_FILES',
+      kind,
       status: 'PLANNED',
-      table: key,
+      table,
       branch,
       createdAt: new Date(),
       createdBy: actor.subject,
-      args: expire,
+      args,
       ...computed.plan,
       baseHash: computed.head,
       resultHash: null,
@@ -123,18 +135,19 @@ export class MaintenanceService {
     return this.plans.list({ first, after: args.after ?? null });
   }
 
-  /** Executes the plan (expiry needs admin); an execution left unfinished is completed. */
+  /** Executes the plan (expiry and orphan removal need admin); an execution left unfinished is completed. */
   async execute(id: string, actor: Actor): Promise<MaintenancePlan> {
-    this.catalog.policy.require(actor, 'admin', 'executing an expiry or an orphan removal');
     const plan = await this.plans.get(id);
+    this.catalog.policy.require(actor, plan?.kind === 'COMPACTION' ? 'engineer' : 'admin', 'executing an expiry or an orphan removal');
     if (!plan) throw new NotFound(`maintenance plan ${id} not found`);
     if (plan.status === 'SUCCEEDED') return plan;
+    if (plan.kind === 'COMPACTION') return this.compact(plan, actor);
     if (plan.status === 'EXECUTING' && plan.resultHash) return this.finish(plan);
     // Planned, failed, or stopped before its commit: plan again; anything different means a ref moved.
     const branch = refName(plan.branch, 'branch');
     const again = plan.kind === 'EXPIRE_SNAPSHOTS'
       ? await this.computeExpiry(branch, plan.table, plan.args)
-      : { ...(await this.computeOrphans(branch, plan.table, new Date(plan.args.olderThan!))), after: null };
+      : await this.computeOrphans(branch, plan.table, new Date(plan.args.olderThan!));
     const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
     if (!same(again.plan.snapshotsToExpire, plan.snapshotsToExpire) || !same(again.plan.filesToDelete.map((f) => f.path), plan.filesToDelete.map((f) => f.path))) {
       throw new ReferenceConflict(`the table or a ref changed since plan ${id} was made: make a new plan`, plan.baseHash, again.head);
@@ -155,6 +168,26 @@ export class MaintenanceService {
     }
     await this.plans.update(id, ['EXECUTING'], 'EXECUTING', { resultHash });
     return this.finish({ ...plan, status: 'EXECUTING', resultHash });
+  }
+
+  /**
+   * Rewrites each group and commits one `replace` snapshot on the branch, guarded by the files it
+   * read: a concurrent append is kept (the commit is rebuilt on the new head), a concurrent change
+   * that removed an input file makes the compaction fail cleanly (REFERENCE_CONFLICT).
+   */
+  private async compact(plan: MaintenancePlan, actor: Actor): Promise<MaintenancePlan> {
+    // An execution a stopped gateway left EXECUTING runs again: the commit's guard on its input files keeps it from applying twice.
+    if (!(await this.plans.update(plan.id, ['PLANNED', 'FAILED', 'EXECUTING'], 'EXECUTING'))) throw new ReferenceConflict(`plan ${plan.id} is being executed`, plan.baseHash, plan.baseHash);
+    try {
+      const inputs = plan.rewriteGroups.flatMap((g) => g.inputFiles);
+      const deletes = plan.rewriteGroups.flatMap((g) => g.deleteFiles);
+      const out = inputs.length === 0 ? null : await this.tables.rewriteFiles({ branch: plan.branch, table: plan.table, inputFiles: inputs, deleteFiles: deletes, message: `Compact ${inputs.length} files of ${plan.table} (plan ${plan.id})` }, actor);
+      await this.plans.update(plan.id, ['EXECUTING'], 'SUCCEEDED', { resultHash: out?.commit.hash ?? plan.baseHash, finishedAt: new Date() });
+    } catch (e) {
+      await this.plans.update(plan.id, ['EXECUTING'], 'FAILED', { error: (e as Error).message, finishedAt: new Date() });
+      throw e;
+    }
+    return (await this.plans.get(plan.id))!;
   }
 
   /** Completes executions a stopped gateway left after their commit (called at start). */
@@ -180,7 +213,7 @@ export class MaintenanceService {
     return (await this.plans.get(plan.id))!;
   }
 
-  private async computeOrphans(branch: ReturnType<typeof refName>, key: string, olderThan: Date): Promise<Omit<Computed, 'after'>> {
+  private async computeOrphans(branch: ReturnType<typeof refName>, key: string, olderThan: Date): Promise<Computed> {
     const head = await this.store.getReference(branch);
     const view = await this.tables.tableAt({ refName: head.name, commitHash: head.hash }, key);
     if (!view) throw new NotFound(`table '${key}' not found on ${branch}`);
@@ -193,7 +226,8 @@ export class MaintenanceService {
     filesToDelete.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return {
       head: head.hash,
-      plan: { snapshotsToExpire: [], filesToDelete, filesKept: [], bytesToReclaim: filesToDelete.reduce((n, f) => n + f.sizeBytes, 0) },
+      after: null,
+      plan: { snapshotsToExpire: [], filesToDelete, filesKept: [], bytesToReclaim: filesToDelete.reduce((n, f) => n + f.sizeBytes, 0), rewriteGroups: [] },
     };
   }
 
@@ -243,6 +277,7 @@ export class MaintenanceService {
         filesToDelete,
         filesKept,
         bytesToReclaim: filesToDelete.reduce((n, f) => n + f.sizeBytes, 0),
+        rewriteGroups: [],
       },
     };
   }

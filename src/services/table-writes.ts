@@ -383,6 +383,52 @@ export class TableService extends TableReads {
   }
 
   /**
+   * Compaction: the rows of `inputFiles` (with `deleteFiles` applied) rewritten into new files and
+   * committed as one `replace` snapshot that removes those files. Guarded by what it read: every
+   * input must still be live at the head it commits on (a concurrent append is kept: the commit is
+   * rebuilt on the new head with the same new files); otherwise REFERENCE_CONFLICT and nothing lands.
+   */
+  async rewriteFiles(args: { branch: string; table: string; inputFiles: string[]; deleteFiles: string[]; message: string }, actor: Actor) {
+    this.allowWrite(actor, args.branch);
+    const key = contentKey(args.table, 'table');
+    let written: { files: DataFile[]; forMetadata: string } | null = null;
+    return this.commitOnHead(args.branch, null, async (head) => {
+      const { view, m } = await this.headTable(head, key);
+      const plan = await this.scanPlan(m, null, null);
+      const live = new Map(plan.dataFiles.map((f) => [f.filePath, f]));
+      const inputs = args.inputFiles.map((p) => live.get(p));
+      const missing = args.inputFiles.filter((_p, i) => !inputs[i]);
+      if (missing.length > 0) {
+        throw new ReferenceConflict(`${missing.length} file(s) the compaction reads were removed from ${key} on ${head.name} since it was planned: plan again`, null, head.hash);
+      }
+      const deletes = plan.deleteFiles.filter((d) => args.deleteFiles.includes(d.filePath));
+      const schema = currentSchema(m);
+      const spec = m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!;
+      if (!written || written.forMetadata !== m.location) {
+        const source = { ...plan, dataFiles: inputs as DataFile[], deleteFiles: deletes };
+        const files = await this.engine.writeDataFiles(
+          { kind: 'query', sql: 'SELECT * FROM compaction_input', tables: new Map([['compaction_input', source]]) },
+          { schema, spec, location: dataLocation(m) },
+        );
+        written = { files: asDataFiles(m, files, spec.specId), forMetadata: m.location };
+      }
+      const { metadata: next, file } = await commitSnapshotWithMetadata(
+        this.objects,
+        m,
+        { operation: 'replace', added: written.files, removed: [...(inputs as DataFile[]), ...deletes], keepExistingManifests: true },
+        view.content.metadataLocation,
+      );
+      this.remember(file);
+      const content = this.contentFor(view, file.location, next);
+      return {
+        ops: [{ type: 'PUT', key, content }],
+        message: args.message,
+        result: (commit: Commit) => ({ table: this.viewAfter(head, key, commit, content, view.content.id), commit, addedFiles: written!.files.length }),
+      };
+    }, actor);
+  }
+
+  /**
    * Commits new metadata of a table made by maintenance (expiry) at exactly `expectedHash`: the
    * plan was checked against that head, so a moved branch is a ReferenceConflict, not a retry.
    */

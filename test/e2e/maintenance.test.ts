@@ -179,6 +179,43 @@ describe('snapshot expiry, planned and executed, safe across branches', () => {
     expect(await idsAt('main')).toEqual([...range(30)]);
   });
 
+  it('compacts small files into one replace snapshot with the same rows, keeping an append that landed after planning', async () => {
+    const t = `lake.small_${randomBytes(3).toString('hex')}`;
+    await admin(`mutation($t: String!) { createTable(branch: "main", name: $t, columns: [{ name: "id", type: "long", required: true }, { name: "x", type: "double" }]) { __typename } }`, { t });
+    const append = (rows: unknown[]) => admin(`mutation($t: String!, $rows: JSON) { appendRows(branch: "main", table: $t, rows: $rows) { __typename } }`, { t, rows });
+    for (let i = 0; i < 20; i++) await append(Array.from({ length: 50 }, (_, k) => ({ id: i * 50 + k, x: (i * 50 + k) / 4 })));
+    const sums = async () => (await admin(`query($q: String!) { sql(ref: "main", query: $q) { rows } }`, { q: `SELECT count(*), sum(id), sum(x) FROM ${t}` })).sql.rows[0];
+    const health = async () => (await admin(`query($t: String!) { table(name: $t, ref: "main") { health { dataFileCount smallFileCount needsCompaction } } }`, { t })).table.health;
+    expect(await health()).toMatchObject({ dataFileCount: 20, needsCompaction: true });
+
+    const planned = (await engineer(`mutation($t: String!) { planCompaction(branch: "main", table: $t, targetFileSizeBytes: "134217728") { __typename
+      ... on MaintenancePlanSuccess { plan { id kind rewriteGroups { partition inputFiles deleteFiles inputBytes outputFilesEstimate } } } ... on Error { code message } } }`, { t })).planCompaction;
+    expect(planned.__typename, JSON.stringify(planned)).toBe('MaintenancePlanSuccess');
+    expect(planned.plan.rewriteGroups).toEqual([expect.objectContaining({ inputFiles: 20, deleteFiles: 0, outputFilesEstimate: 1 })]);
+    const before = await sums();
+    await append([{ id: 5000, x: 1.5 }]); // lands after planning, before the execution
+    // main is protected: an engineer compacts on a branch and merges; on main it takes an admin.
+    expect((await engineer(EXECUTE, { id: planned.plan.id })).executeMaintenancePlan.code).toBe('PROTECTED_BRANCH');
+    expect(await health()).toMatchObject({ dataFileCount: 21 });
+    const done = (await admin(EXECUTE, { id: planned.plan.id })).executeMaintenancePlan;
+    expect(done.__typename, JSON.stringify(done)).toBe('MaintenancePlanSuccess');
+    expect(done.plan.status).toBe('SUCCEEDED');
+    expect(await sums()).toEqual([String(Number(before[0]) + 1), String(Number(before[1]) + 5000), Number(before[2]) + 1.5]);
+    expect(await health()).toMatchObject({ dataFileCount: 2 });
+    const op = await admin(`query($t: String!) { table(name: $t, ref: "main") { currentSnapshot { operation } } }`, { t });
+    expect(op.table.currentSnapshot.operation).toBe('replace');
+
+    // A plan whose input files an overwrite removed fails cleanly: nothing lands.
+    for (let i = 0; i < 5; i++) await append([{ id: 6000 + i, x: 0 }]);
+    const stale = (await engineer(`mutation($t: String!) { planCompaction(branch: "main", table: $t, targetFileSizeBytes: "134217728") { ... on MaintenancePlanSuccess { plan { id } } } }`, { t })).planCompaction.plan;
+    await admin(`mutation($t: String!) { overwriteRows(branch: "main", table: $t, rows: [{ id: 1, x: 1 }]) { __typename } }`, { t });
+    const head = (await admin(`{ branch(name: "main") { hash } }`)).branch.hash;
+    const refused = (await admin(EXECUTE, { id: stale.id })).executeMaintenancePlan;
+    expect(refused.code).toBe('REFERENCE_CONFLICT');
+    expect((await admin(`{ branch(name: "main") { hash } }`)).branch.hash).toBe(head);
+    expect(await sums()).toEqual(['1', '1', 1]);
+  });
+
   it('refuses a plan made stale by a later write, and refuses bad input', async () => {
     const plan = (await admin(PLAN, { b: 'main', t: table, n: 1 })).planExpireSnapshots.plan;
     await admin(`mutation($t: String!) { appendRows(branch: "main", table: $t, rows: [{ id: 31, v: "late" }]) { __typename } }`, { t: table });
