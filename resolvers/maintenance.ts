@@ -1,7 +1,9 @@
-/** Table maintenance plans: plan, review, execute (src/services/maintenance.ts). */
+/** Table maintenance plans: plan, review, execute, follow (src/services/maintenance.ts). */
 import { builder } from '../schema/builder.js';
 import { Forbidden, InvalidInput, NotFound, ProtectedBranch, ReferenceConflict } from '../src/domain/errors.js';
-import { MAINTENANCE_KINDS, MAINTENANCE_STATUSES, type FileKept, type FileToDelete, type MaintenancePlan, type RewriteGroupPlan } from '../src/domain/maintenance.js';
+import {
+  MAINTENANCE_EVENT_TYPES, MAINTENANCE_KINDS, MAINTENANCE_STATUSES, type FileKept, type FileToDelete, type MaintenanceEvent, type MaintenancePlan, type RewriteGroupPlan,
+} from '../src/domain/maintenance.js';
 import { deniedAsResult, resultUnion } from './result-union.js';
 
 const KindEnum = builder.enumType('MaintenanceKind', { values: MAINTENANCE_KINDS });
@@ -144,5 +146,30 @@ builder.mutationFields((t) => ({
     description: 'Executes a plan (expiry and orphan removal need admin, compaction engineer) (REFERENCE_CONFLICT when the table or a ref changed since it was made); completes an interrupted execution',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_r, { id }, ctx) => executeResult.wrap(ctx.services.maintenance.execute(String(id), ctx.actor).then((plan) => ({ plan }))),
+  }),
+}));
+
+const EventTypeEnum = builder.enumType('MaintenanceEventType', { values: MAINTENANCE_EVENT_TYPES });
+
+const MaintenanceEventRef = builder.objectRef<MaintenanceEvent>('MaintenanceEvent').implement({
+  fields: (t) => ({
+    planId: t.exposeID('planId'),
+    seq: t.exposeInt('seq'),
+    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
+    type: t.field({ type: EventTypeEnum, resolve: (e) => e.type }),
+    message: t.exposeString('message'),
+    data: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.data }),
+  }),
+});
+
+builder.subscriptionFields((t) => ({
+  maintenanceEvents: t.field({
+    type: MaintenanceEventRef,
+    description:
+      "A plan's events (PLANNED, EXECUTION_STARTED, COMMITTED, FILES_DELETED with counts, SUCCEEDED, FAILED). " +
+      'after: null = from the start, n = after seq n, -1 = live only; completes after SUCCEEDED or FAILED.',
+    args: { planId: t.arg.id({ required: true }), after: t.arg.int() },
+    subscribe: (_r, args, ctx) => ctx.services.maintenance.streamEvents(String(args.planId), args.after, ctx.actor),
+    resolve: (e) => e,
   }),
 }));

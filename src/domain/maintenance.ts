@@ -64,3 +64,18 @@ export interface MaintenancePlan {
   error: string | null;
   finishedAt: Date | null;
 }
+
+export const MAINTENANCE_EVENT_TYPES = ['PLANNED', 'EXECUTION_STARTED', 'COMMITTED', 'FILES_DELETED', 'SUCCEEDED', 'FAILED'] as const;
+export type MaintenanceEventType = (typeof MAINTENANCE_EVENT_TYPES)[number];
+
+/** One step of a plan's life, numbered from 1 per plan (maintenanceEvents resumes after a seq). */
+export interface MaintenanceEvent {
+  planId: string;
+  seq: number;
+  at: Date;
+  type: MaintenanceEventType;
+  message: string;
+  data: Record<string, unknown> | null;
+}
+
+export const TERMINAL_MAINTENANCE_EVENTS: readonly MaintenanceEventType[] = ['SUCCEEDED', 'FAILED'];

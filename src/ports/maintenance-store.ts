@@ -2,7 +2,7 @@
  * MaintenanceStore: maintenance plans and their executions, kept so a plan can be reviewed later
  * and an execution interrupted by a crash is completed (the plan says how far it got).
  */
-import type { MaintenancePlan, MaintenanceStatus } from '../domain/maintenance.js';
+import type { MaintenanceEvent, MaintenanceEventType, MaintenancePlan, MaintenanceStatus } from '../domain/maintenance.js';
 import type { Page, PageRequest } from './version-store.js';
 
 export interface MaintenanceStore {
@@ -18,5 +18,9 @@ export interface MaintenanceStore {
    * not one of `from` (another execution took it).
    */
   update(id: string, from: MaintenanceStatus[], status: MaintenanceStatus, fields?: Partial<Pick<MaintenancePlan, 'resultHash' | 'deletedFiles' | 'error' | 'finishedAt'>>): Promise<boolean>;
+  /** Appends an event with the plan's next seq. */
+  appendEvent(planId: string, type: MaintenanceEventType, message: string, data?: Record<string, unknown> | null): Promise<MaintenanceEvent>;
+  /** The plan's events with seq > `after`, oldest first. */
+  events(planId: string, after: number): Promise<MaintenanceEvent[]>;
   close(): Promise<void>;
 }

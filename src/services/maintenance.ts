@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import { contentKey } from '../domain/content.js';
 import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
-import type { ExpireArgs, FileKept, FileToDelete, MaintenancePlan } from '../domain/maintenance.js';
+import { TERMINAL_MAINTENANCE_EVENTS, type ExpireArgs, type FileKept, type FileToDelete, type MaintenanceEvent, type MaintenancePlan } from '../domain/maintenance.js';
 import type { TableMetadata } from '../domain/iceberg/types.js';
 import { refName, type CommitHash } from '../domain/refs.js';
 import { ManifestCache } from '../iceberg/scan-planner.js';
@@ -120,6 +120,12 @@ export class MaintenanceService {
       finishedAt: null,
     };
     await this.plans.create(plan);
+    await this.plans.appendEvent(plan.id, 'PLANNED', `${kind} of ${table} on ${branch}`, {
+      snapshotsToExpire: plan.snapshotsToExpire.length,
+      filesToDelete: plan.filesToDelete.length,
+      bytesToReclaim: plan.bytesToReclaim,
+      rewriteGroups: plan.rewriteGroups.length,
+    });
     return plan;
   }
 
@@ -153,6 +159,7 @@ export class MaintenanceService {
       throw new ReferenceConflict(`the table or a ref changed since plan ${id} was made: make a new plan`, plan.baseHash, again.head);
     }
     if (!(await this.plans.update(id, ['PLANNED', 'FAILED', 'EXECUTING'], 'EXECUTING'))) throw new ReferenceConflict(`plan ${id} is being executed`, plan.baseHash, again.head);
+    await this.plans.appendEvent(id, 'EXECUTION_STARTED', `executing by ${actor.subject}`);
     let resultHash: string = again.head;
     if (again.after && plan.snapshotsToExpire.length > 0) {
       try {
@@ -162,11 +169,12 @@ export class MaintenanceService {
         );
         resultHash = out.commit.hash;
       } catch (e) {
-        await this.plans.update(id, ['EXECUTING'], 'FAILED', { error: (e as Error).message, finishedAt: new Date() });
+        await this.fail(id, e);
         throw e;
       }
     }
     await this.plans.update(id, ['EXECUTING'], 'EXECUTING', { resultHash });
+    await this.plans.appendEvent(id, 'COMMITTED', `catalog commit ${resultHash}`, { hash: resultHash });
     return this.finish({ ...plan, status: 'EXECUTING', resultHash });
   }
 
@@ -178,16 +186,47 @@ export class MaintenanceService {
   private async compact(plan: MaintenancePlan, actor: Actor): Promise<MaintenancePlan> {
     // An execution a stopped gateway left EXECUTING runs again: the commit's guard on its input files keeps it from applying twice.
     if (!(await this.plans.update(plan.id, ['PLANNED', 'FAILED', 'EXECUTING'], 'EXECUTING'))) throw new ReferenceConflict(`plan ${plan.id} is being executed`, plan.baseHash, plan.baseHash);
+    await this.plans.appendEvent(plan.id, 'EXECUTION_STARTED', `executing by ${actor.subject}`);
     try {
       const inputs = plan.rewriteGroups.flatMap((g) => g.inputFiles);
       const deletes = plan.rewriteGroups.flatMap((g) => g.deleteFiles);
       const out = inputs.length === 0 ? null : await this.tables.rewriteFiles({ branch: plan.branch, table: plan.table, inputFiles: inputs, deleteFiles: deletes, message: `Compact ${inputs.length} files of ${plan.table} (plan ${plan.id})` }, actor);
-      await this.plans.update(plan.id, ['EXECUTING'], 'SUCCEEDED', { resultHash: out?.commit.hash ?? plan.baseHash, finishedAt: new Date() });
+      const hash = out?.commit.hash ?? plan.baseHash;
+      await this.plans.update(plan.id, ['EXECUTING'], 'SUCCEEDED', { resultHash: hash, finishedAt: new Date() });
+      await this.plans.appendEvent(plan.id, 'COMMITTED', `replace snapshot committed in ${hash}`, { hash, addedFiles: out?.addedFiles ?? 0 });
+      await this.plans.appendEvent(plan.id, 'SUCCEEDED', `rewrote ${plan.rewriteGroups.reduce((n, g) => n + g.inputFiles.length, 0)} files`);
     } catch (e) {
-      await this.plans.update(plan.id, ['EXECUTING'], 'FAILED', { error: (e as Error).message, finishedAt: new Date() });
+      await this.fail(plan.id, e);
       throw e;
     }
     return (await this.plans.get(plan.id))!;
+  }
+
+  private async fail(id: string, e: unknown): Promise<void> {
+    const message = e instanceof Error ? e.message : String(e);
+    await this.plans.update(id, ['EXECUTING'], 'FAILED', { error: message, finishedAt: new Date() });
+    await this.plans.appendEvent(id, 'FAILED', message);
+  }
+
+  /**
+   * The plan's events: after null = from the start, n = those after seq n, -1 = live only; then
+   * live (polled from the store, so every gateway on the database sees them) until SUCCEEDED or
+   * FAILED. A planned plan that is never executed keeps the stream open.
+   */
+  async *streamEvents(planId: string, after: number | null | undefined, actor: Actor, pollMs = 250): AsyncGenerator<MaintenanceEvent> {
+    this.catalog.policy.require(actor, 'viewer', 'following maintenance');
+    if (!(await this.plans.get(planId))) throw new NotFound(`maintenance plan ${planId} not found`);
+    if (after != null && (!Number.isInteger(after) || after < -1)) throw new InvalidInput('after must be -1 or a seq', 'after');
+    let seq = after ?? 0;
+    if (seq === -1) seq = (await this.plans.events(planId, 0)).at(-1)?.seq ?? 0;
+    for (;;) {
+      for (const e of await this.plans.events(planId, seq)) {
+        seq = e.seq;
+        yield e;
+        if (TERMINAL_MAINTENANCE_EVENTS.includes(e.type)) return;
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
   }
 
   /** Completes executions a stopped gateway left after their commit (called at start). */
@@ -204,12 +243,18 @@ export class MaintenanceService {
   /** Deletes the plan's files (already unreferenced by the catalog); a missing one was deleted before. */
   private async finish(plan: MaintenancePlan): Promise<MaintenancePlan> {
     let deleted = 0;
+    const total = plan.filesToDelete.length;
     for (const f of plan.filesToDelete) {
       await this.objects.delete(f.path);
       deleted++;
-      if (deleted % 500 === 0) await this.plans.update(plan.id, ['EXECUTING'], 'EXECUTING', { deletedFiles: deleted });
+      if (deleted % 500 === 0 && deleted < total) {
+        await this.plans.update(plan.id, ['EXECUTING'], 'EXECUTING', { deletedFiles: deleted });
+        await this.plans.appendEvent(plan.id, 'FILES_DELETED', `${deleted} of ${total} files deleted`, { deleted, total });
+      }
     }
     await this.plans.update(plan.id, ['EXECUTING'], 'SUCCEEDED', { deletedFiles: deleted, finishedAt: new Date() });
+    await this.plans.appendEvent(plan.id, 'FILES_DELETED', `${deleted} of ${total} files deleted`, { deleted, total });
+    await this.plans.appendEvent(plan.id, 'SUCCEEDED', `${deleted} files deleted, ${plan.bytesToReclaim} bytes reclaimed`);
     return (await this.plans.get(plan.id))!;
   }
 

@@ -11,8 +11,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from '../support/gateway.js';
-import { SECRET, sign } from '../support/auth.js';
+import { eventually, startGateway, subscribe, type Gateway } from '../support/gateway.js';
+import { SECRET, sign, wsClient } from '../support/auth.js';
 
 const PLAN = `mutation($b: String!, $t: String!, $n: Int, $o: DateTime) {
   planExpireSnapshots(branch: $b, table: $t, retainLast: $n, olderThan: $o) {
@@ -121,9 +121,22 @@ describe('snapshot expiry, planned and executed, safe across branches', () => {
     expect(denied.code).toBe('FORBIDDEN');
     for (const f of plan.filesToDelete) expect(existsSync(fileURLToPath(f.path))).toBe(true);
 
+    const ws = wsClient(g.url, { authorization: `Bearer ${await sign({ roles: ['viewer'] })}` }).client;
+    const EVENTS = `subscription($id: ID!, $after: Int) { maintenanceEvents(planId: $id, after: $after) { seq type message data } }`;
+    const live = subscribe(ws, EVENTS, { id: plan.id });
+    await eventually(() => live.events.length >= 1, 5000);
     const done = (await admin(EXECUTE, { id: plan.id })).executeMaintenancePlan;
     expect(done.__typename, JSON.stringify(done)).toBe('MaintenancePlanSuccess');
     expect(done.plan).toMatchObject({ status: 'SUCCEEDED', deletedFiles: plan.fileCountToDelete });
+    await eventually(() => live.isCompleted(), 10_000);
+    const events = live.events.map((e) => e.maintenanceEvents);
+    expect(events.map((e) => e.type)).toEqual(['PLANNED', 'EXECUTION_STARTED', 'COMMITTED', 'FILES_DELETED', 'SUCCEEDED']);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(events[3].data).toEqual({ deleted: plan.fileCountToDelete, total: plan.fileCountToDelete });
+    const resumed = subscribe(ws, EVENTS, { id: plan.id, after: 3 });
+    await eventually(() => resumed.isCompleted(), 10_000);
+    expect(resumed.events.map((e) => e.maintenanceEvents.seq)).toEqual([4, 5]);
+    await ws.dispose();
     for (const f of plan.filesToDelete) expect(existsSync(fileURLToPath(f.path)), f.path).toBe(false);
 
     // Main reads the same rows; keep reads each of its 10 snapshots; the tagged snapshot reads.

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidInput } from '../../../domain/errors.js';
-import type { MaintenancePlan, MaintenanceStatus } from '../../../domain/maintenance.js';
+import type { MaintenanceEvent, MaintenancePlan, MaintenanceStatus } from '../../../domain/maintenance.js';
 import type { MaintenanceStore } from '../../../ports/maintenance-store.js';
 import { migrate, type SqlDatabase } from '../../sql/database.js';
 
@@ -28,7 +28,38 @@ const MIGRATIONS = [
       `CREATE INDEX IF NOT EXISTS maintenance_plans_newest ON maintenance_plans (created_at DESC, id DESC)`,
     ],
   },
+  {
+    version: 2,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS maintenance_events (
+         plan_id text NOT NULL REFERENCES maintenance_plans (id) ON DELETE CASCADE,
+         seq integer NOT NULL,
+         at timestamptz NOT NULL,
+         type text NOT NULL,
+         message text NOT NULL,
+         data jsonb,
+         PRIMARY KEY (plan_id, seq))`,
+    ],
+  },
 ];
+
+interface EventRow {
+  plan_id: string;
+  seq: number;
+  at: Date | string;
+  type: MaintenanceEvent['type'];
+  message: string;
+  data: Record<string, unknown> | string | null;
+}
+
+const eventOf = (r: EventRow): MaintenanceEvent => ({
+  planId: r.plan_id,
+  seq: Number(r.seq),
+  at: new Date(r.at),
+  type: r.type,
+  message: r.message,
+  data: typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data,
+});
 
 interface Row {
   id: string;
@@ -102,6 +133,18 @@ export async function createSqlMaintenanceStore(db: SqlDatabase): Promise<Mainte
         [id, from, status, fields.resultHash ?? null, fields.deletedFiles ?? null, fields.error ?? null, fields.finishedAt ?? null],
       );
       return r.rows.length > 0;
+    },
+    async appendEvent(planId, type, message, data = null) {
+      // One executor writes a plan's events at a time; the primary key catches any other.
+      const r = await db.query<EventRow>(
+        `INSERT INTO maintenance_events (plan_id, seq, at, type, message, data)
+         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM maintenance_events WHERE plan_id = $1 RETURNING *`,
+        [planId, new Date(), type, message, data === null ? null : JSON.stringify(data)],
+      );
+      return eventOf(r.rows[0]!);
+    },
+    async events(planId, after) {
+      return (await db.query<EventRow>(`SELECT * FROM maintenance_events WHERE plan_id = $1 AND seq > $2 ORDER BY seq`, [planId, after])).rows.map(eventOf);
     },
     async close() {},
   };
