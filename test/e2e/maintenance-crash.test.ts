@@ -63,7 +63,7 @@ describe('a maintenance plan survives a SIGKILL of the gateway', () => {
     await eventually(() => events.events.some((e) => e.maintenanceEvents.type === 'COMMITTED'), 60_000);
     gw.child.kill('SIGKILL');
     await new Promise((r) => gw.child.once('exit', r));
-    await ws.dispose().catch(() => undefined);
+    await Promise.resolve(ws.dispose()).catch(() => undefined);
     const remaining = async () => (existsSync(strays) ? (await fs.readdir(strays)).length : 0);
     expect(await remaining(), 'the kill came before the deletions ended').toBeGreaterThan(0);
 

@@ -198,17 +198,25 @@ async function mergeIntoEmpty(ctx: NessieContext, req: MergeRequest, lastTry: bo
         });
       tip = res.targetBranch.hash;
     }
-    try {
-      await ctx.http.put(`/trees/${refPath(req.into, root)}`, detached(tip), { type: 'BRANCH' });
-    } catch (e) {
-      const moved = await movedConflict(ctx, req.into, root, e);
-      if (moved && !req.expectedHash && !lastTry) return TRY_AGAIN;
-      throw moved ?? translate(e, { expectedHash: root });
-    }
+    if ((await moveBranch(ctx, req.into, root, tip, !req.expectedHash && !lastTry)) === TRY_AGAIN) return TRY_AGAIN;
   } finally {
     if (tmp) await dropTemp(ctx, tmp);
   }
   return { hash: tip, previousHash: root, commonAncestor: root, fastForward: !withCommit, applied: true, changedKeys: changed };
+}
+
+/**
+ * Moves `branch` from `from` to `to` by compare-and-swap. A lost race is TRY_AGAIN when the caller
+ * may retry, else a ReferenceConflict; any other failure is translated.
+ */
+async function moveBranch(ctx: NessieContext, branch: RefName, from: CommitHash, to: CommitHash, mayRetry: boolean): Promise<void | typeof TRY_AGAIN> {
+  try {
+    await ctx.http.put(`/trees/${refPath(branch, from)}`, detached(to), { type: 'BRANCH' });
+  } catch (e) {
+    const moved = await movedConflict(ctx, branch, from, e);
+    if (moved && mayRetry) return TRY_AGAIN;
+    throw moved ?? translate(e, { expectedHash: from });
+  }
 }
 
 /** A short-lived branch for multi-step operations; always deleted by the caller. */
@@ -256,13 +264,7 @@ export async function cherryPick(ctx: NessieContext, req: CherryPickRequest): Pr
       }
       const outcome = { previousHash: head, commonAncestor: null, fastForward: false, changedKeys: [...keys].sort() };
       if (req.dryRun || tip === head) return { ...outcome, hash: head, applied: false };
-      try {
-        await ctx.http.put(`/trees/${refPath(req.into, head)}`, detached(tip), { type: 'BRANCH' });
-      } catch (e) {
-        const moved = await movedConflict(ctx, req.into, head, e);
-        if (moved && !req.expectedHash && !lastTry) return TRY_AGAIN;
-        throw moved ?? translate(e, { expectedHash: head });
-      }
+      if ((await moveBranch(ctx, req.into, head, tip, !req.expectedHash && !lastTry)) === TRY_AGAIN) return TRY_AGAIN;
       return { ...outcome, hash: tip, applied: true };
     } finally {
       await dropTemp(ctx, tmp);
