@@ -15,6 +15,9 @@
  *                                        snapshots on a gateway with WAREHOUSE on versitygw vs one on local disk, and the
  *                                        append vs PyIceberg through Nessie's REST catalog on the same S3 server;
  *                                        bench/results/tables-s3-latest.*; also --only=s3; not in --only=tables nor the default run)
+ *   npm run bench -- --only=trino        the Trino benchmark (bench/trino-run.ts: versitygw, Nessie, Trino 476 and a gateway; a
+ *                                        10M-row table written by Trino, its GROUP BY through sql(engine: TRINO) vs trino-client
+ *                                        directly vs sql(engine: DUCKDB); bench/results/trino-latest.*; not in the default run)
  *   npm run bench -- --only=http         just the HTTP benchmark (bench/http-run.ts: gateway vs bare yoga vs
  *                                        bare node:http; bench/results/http-latest.md and http-latest.json)
  *   npm run bench -- --only=runs         just the runs benchmark (bench/runs-run.ts: run-event fan-out vs a bare
@@ -44,10 +47,11 @@ import { buildFixture, FULL, OPS, QUICK, runGrowth, runOp, type Fixture, type Gr
 import { runTablesBench, TABLES_SCENARIOS, type TablesScenario } from './tables-run.js';
 import { runHttpBench } from './http-run.js';
 import { runTablesS3Bench } from './tables-s3.js';
+import { runTrinoBench } from './trino-run.js';
 import { runRunsBench, RUNS_SCENARIOS, type RunsScenario } from './runs-run.js';
 import { MARTS_SCENARIOS, runMartsBench, type MartsScenario } from './marts-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'tables.s3', 's3', 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const)] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'tables.s3', 's3', 'trino', 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const)] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -71,6 +75,8 @@ interface Options {
   tablesScenarios: TablesScenario[];
   /** The tables benchmark on S3 (--only=tables.s3 or s3). */
   tablesS3: boolean;
+  /** The Trino benchmark (--only=trino). */
+  trino: boolean;
   http: boolean;
   /** The runs scenarios run (none unless --only names runs or runs.<scenario>). */
   runs: RunsScenario[];
@@ -123,6 +129,7 @@ function parseOptions(argv: string[]): Options {
     growth: (only.includes('catalog') || only.includes('catalog.growth')) && growthBackends.length > 0,
     tables: only.some((s) => s === 'tables' || (s.startsWith('tables.') && s !== 'tables.s3')),
     tablesS3: only.includes('tables.s3') || only.includes('s3'),
+    trino: only.includes('trino'),
     tablesScenarios: only.includes('tables') ? [...TABLES_SCENARIOS] : TABLES_SCENARIOS.filter((s) => only.includes(`tables.${s}`)),
     http: only.includes('http'),
     runs: only.includes('runs') ? [...RUNS_SCENARIOS] : RUNS_SCENARIOS.filter((s) => only.includes(`runs.${s}`)),
@@ -231,6 +238,10 @@ async function main(): Promise<number> {
   const loadStart = os.loadavg()[0] ?? 0;
   const errors: string[] = [];
   const notes: string[] = [];
+  if (opts.trino) {
+    errors.push(...(await runTrinoBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `trino: ${e}`));
+    if (opts.marts.length === 0 && opts.runs.length === 0 && !opts.tablesS3 && !opts.tables && !opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;
+  }
   if (opts.marts.length > 0) {
     errors.push(...(await runMartsBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.marts })).map((e) => `marts: ${e}`));
     if (opts.runs.length === 0 && !opts.tables && !opts.http && !opts.ops && !opts.growth) return errors.length > 0 ? 1 : 0;
