@@ -6,9 +6,11 @@
  * for the branch being maintained, its head counts with the metadata after the change.
  */
 import type { ContentKey } from '../domain/content.js';
-import type { Snapshot, TableMetadata } from '../domain/iceberg/types.js';
+import type { ManifestFile, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import type { CommitHash, RefName } from '../domain/refs.js';
-import { readSnapshotEntries, snapshotManifests, type ManifestCache } from '../iceberg/scan-planner.js';
+import { mapBounded, snapshotManifests, type ManifestCache } from '../iceberg/scan-planner.js';
+import { readManifest, type ManifestContents } from '../iceberg/manifests.js';
+import { NotFound } from '../domain/errors.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Reference, VersionStore } from '../ports/version-store.js';
 
@@ -29,13 +31,36 @@ export class SnapshotFiles {
     return hit;
   }
 
+  /**
+   * A snapshot an earlier expiry removed can still be named by the metadata of older commits; its
+   * manifest list or manifests may be gone. Nothing can read those files any more, so a missing one
+   * contributes nothing (its data files still read by kept snapshots are counted through those).
+   */
   private async read(s: Snapshot): Promise<Map<string, number>> {
     const files = new Map<string, number>();
-    if (s.manifestList) files.set(s.manifestList, (await this.objects.head(s.manifestList).catch(() => null))?.size ?? 0);
-    for (const m of await snapshotManifests(this.objects, s, this.cache)) files.set(m.manifestPath, m.manifestLength);
-    for (const { entries } of await readSnapshotEntries(this.objects, s, 8, this.cache)) {
-      for (const e of entries) files.set(e.dataFile.filePath, e.dataFile.fileSizeInBytes);
+    if (s.manifestList) {
+      const head = await this.objects.head(s.manifestList);
+      if (!head) return files;
+      files.set(s.manifestList, head.size);
     }
+    let manifests: ManifestFile[];
+    try {
+      manifests = await snapshotManifests(this.objects, s, this.cache);
+    } catch (e) {
+      if (e instanceof NotFound) return files;
+      throw e;
+    }
+    await mapBounded(manifests, 8, async (manifest) => {
+      let contents: ManifestContents;
+      try {
+        contents = await this.cache.manifest(manifest, async () => readManifest(await this.objects.read(manifest.manifestPath), manifest));
+      } catch (e) {
+        if (e instanceof NotFound) return;
+        throw e;
+      }
+      files.set(manifest.manifestPath, manifest.manifestLength);
+      for (const entry of contents.entries) files.set(entry.dataFile.filePath, entry.dataFile.fileSizeInBytes);
+    });
     return files;
   }
 }

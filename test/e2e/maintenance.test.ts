@@ -50,6 +50,9 @@ async function filesOfRef(gql: (q: string, v?: Record<string, unknown>) => Promi
   return out;
 }
 
+/** Only ref heads pin files here (MAINTENANCE_HISTORY_MS=0), so the expiry has files to delete. */
+const GATEWAY_ENV = { AUTH_JWT_SECRET: SECRET, RATE_LIMIT_PER_SECOND: '0', MAINTENANCE_HISTORY_MS: '0' };
+
 describe('snapshot expiry, planned and executed, safe across branches', () => {
   let g: Gateway;
   let admin: Awaited<ReturnType<typeof asUser>>;
@@ -59,8 +62,7 @@ describe('snapshot expiry, planned and executed, safe across branches', () => {
   let mainFilesCache: string[] | null = null;
 
   beforeAll(async () => {
-    // Only ref heads pin files here (MAINTENANCE_HISTORY_MS=0), so the expiry has files to delete.
-    g = await startGateway({ AUTH_JWT_SECRET: SECRET, PROTECTED_BRANCHES: '', RATE_LIMIT_PER_SECOND: '0', MAINTENANCE_HISTORY_MS: '0' });
+    g = await startGateway(GATEWAY_ENV);
     admin = await asUser(g, ['admin']);
     engineer = await asUser(g, ['engineer']);
     await admin(`mutation { createNamespace(branch: "main", name: "lake") { __typename } }`);
@@ -154,6 +156,12 @@ describe('snapshot expiry, planned and executed, safe across branches', () => {
   }, 120_000);
 
   it('removes orphan files older than the cutoff (a deleted branch\'s write, a killed write\'s leftovers) and nothing any ref reads', async () => {
+    // A gateway that did not plan the expiry above (nothing of it cached): older commits still name
+    // the expired snapshots, whose manifest lists are gone; planning must not trip over them.
+    await g.app.stop(); // keeps the home (g.stop() removes it)
+    g = await startGateway({ ...GATEWAY_ENV, CASCADE_HOME: g.home });
+    admin = await asUser(g, ['admin']);
+    engineer = await asUser(g, ['engineer']);
     // A branch's append whose branch was then deleted (as a failed run's cleaned-up branch), and a killed write's stray file.
     await admin(`mutation { createBranch(name: "scratch", from: "main") { __typename } }`);
     const w = await admin(`mutation($t: String!) { appendRows(branch: "scratch", table: $t, rows: [{ id: 900, v: "scratch" }]) { __typename ... on WriteSuccess { snapshot { snapshotId } } } }`, { t: table });
