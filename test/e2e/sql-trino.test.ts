@@ -54,18 +54,18 @@ describe('sql on Trino and on DuckDB', () => {
   let nessie: RunningService;
   let trino: RunningTrino;
   let g: Gateway;
+  let gatewayEnv: Record<string, string> = {};
   beforeAll(async () => {
     const s3 = inject('s3');
     const warehouse = `s3://${await createTestBucket(s3, 'trino')}/warehouse`;
     nessie = await startNessie({ s3Warehouse: { location: warehouse, ...s3 } });
     trino = await startTrino({ nessieUri: nessie.url, s3 });
+    gatewayEnv = { ...nessieS3GatewayEnv(s3, { apiUri: nessie.url, warehouse }), TRINO_URL: trino.url };
     g = await startGateway({
       PIPELINES_DIR: await pipelinesDir(PIPELINES),
       RUN_POLL_MS: '200',
-      ...nessieS3GatewayEnv(s3, { apiUri: nessie.url, warehouse }),
-      TRINO_URL: trino.url,
+      ...gatewayEnv,
       CASCADE_DEMO: 'true',
-      QUERY_TIMEOUT_MS: '8000',
     });
   }, 300_000);
   afterAll(async () => {
@@ -154,7 +154,14 @@ describe('sql on Trino and on DuckDB', () => {
   it('cancels a query in Trino once it is past its time limit', async () => {
     const marker = `slow_${randomBytes(4).toString('hex')}`;
     const q = `SELECT count(*) AS n /* ${marker} */ FROM raw.entries CROSS JOIN UNNEST(sequence(1, 10000)) AS a(x) CROSS JOIN UNNEST(sequence(1, 10000)) AS b(y) CROSS JOIN UNNEST(sequence(1, 10000)) AS c(z)`;
-    const r = await g.gql(SQL, { r: 'main', q, e: 'TRINO' });
+    // A gateway of its own with a short time limit, on the same Nessie, S3 and Trino.
+    const quick = await startGateway({ ...gatewayEnv, QUERY_TIMEOUT_MS: '5000' });
+    let r: Awaited<ReturnType<Gateway['gql']>>;
+    try {
+      r = await quick.gql(SQL, { r: 'main', q, e: 'TRINO' });
+    } finally {
+      await quick.stop();
+    }
     expect(r.errors?.[0]?.extensions?.code).toBe('LIMIT_EXCEEDED');
     let seen: { state: string }[] = [];
     for (let i = 0; i < 40; i++) {
