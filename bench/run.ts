@@ -26,6 +26,10 @@
  *   npm run bench -- --only=marts        just the marts benchmark (bench/marts-run.ts: mart reads through GraphQL and
  *                                        MartService vs pg directly, publishing 1M rows vs a plain COPY;
  *                                        bench/results/marts-latest.*; not in the default run), or --only=marts.query / marts.publish
+ *   npm run bench -- --only=maintenance  the maintenance benchmark (bench/maintenance-run.ts: planCompaction + executeMaintenancePlan
+ *                                        on 10M rows in 1,000 files vs DuckDB copying the same files to one Parquet file, and
+ *                                        planExpireSnapshots time as snapshots over 20 branches grow to 10,000, all history vs
+ *                                        heads only; bench/results/maintenance-latest.*; not in the default run)
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
  *
  * Services (PostgreSQL, Nessie) are started here from test/support/services.ts on 127.0.0.1 and
@@ -50,8 +54,9 @@ import { runTablesS3Bench } from './tables-s3.js';
 import { runTrinoBench } from './trino-run.js';
 import { runRunsBench, RUNS_SCENARIOS, type RunsScenario } from './runs-run.js';
 import { MARTS_SCENARIOS, runMartsBench, type MartsScenario } from './marts-run.js';
+import { runMaintenanceBench } from './maintenance-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'tables.s3', 's3', 'trino', 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const)] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'tables.s3', 's3', 'trino', 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const), 'maintenance'] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -82,6 +87,8 @@ interface Options {
   runs: RunsScenario[];
   /** The marts scenarios run (none unless --only names marts or marts.<scenario>). */
   marts: MartsScenario[];
+  /** The maintenance benchmark (--only=maintenance). */
+  maintenance: boolean;
   backends: BackendName[];
   growthBackends: BackendName[];
   outDir: string;
@@ -134,6 +141,7 @@ function parseOptions(argv: string[]): Options {
     http: only.includes('http'),
     runs: only.includes('runs') ? [...RUNS_SCENARIOS] : RUNS_SCENARIOS.filter((s) => only.includes(`runs.${s}`)),
     marts: only.includes('marts') ? [...MARTS_SCENARIOS] : MARTS_SCENARIOS.filter((s) => only.includes(`marts.${s}`)),
+    maintenance: only.includes('maintenance'),
     backends: backends as BackendName[],
     growthBackends: growthBackends as BackendName[],
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
@@ -238,6 +246,10 @@ async function main(): Promise<number> {
   const loadStart = os.loadavg()[0] ?? 0;
   const errors: string[] = [];
   const notes: string[] = [];
+  if (opts.maintenance) {
+    errors.push(...(await runMaintenanceBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `maintenance: ${e}`));
+    if (!opts.trino && opts.marts.length === 0 && opts.runs.length === 0 && !opts.tablesS3 && !opts.tables && !opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;
+  }
   if (opts.trino) {
     errors.push(...(await runTrinoBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `trino: ${e}`));
     if (opts.marts.length === 0 && opts.runs.length === 0 && !opts.tablesS3 && !opts.tables && !opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;
