@@ -18,7 +18,8 @@ export interface FileKept {
   path: string;
   /**
    * What keeps it alive: a catalog branch or tag at its head (`keep`), one of its earlier commits
-   * (`main@1a2b3c4d5e6f`), or a snapshot ref of the table's own metadata (`main:table-tag:first`).
+   * (`main@1a2b3c4d5e6f`), or a snapshot ref of the table's own metadata (`main:table-ref:first`);
+   * heads first, at most 20 (then `+N more commits`).
    */
   pinnedBy: string[];
 }

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import { contentKey } from '../domain/content.js';
 import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
 import { TERMINAL_MAINTENANCE_EVENTS, type ExpireArgs, type FileKept, type FileToDelete, type MaintenanceEvent, type MaintenancePlan } from '../domain/maintenance.js';
-import type { TableMetadata } from '../domain/iceberg/types.js';
+import type { Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import { refName, type CommitHash } from '../domain/refs.js';
 import { ManifestCache } from '../iceberg/scan-planner.js';
 import { chooseExpired } from '../maintenance/expire.js';
@@ -38,8 +38,16 @@ interface Computed {
 }
 
 const MAX_PLANS_PAGE = 100;
+const MAX_PINS_SHOWN = 20;
 /** Orphan removal never touches objects younger than this by default: writes in flight. */
 const ORPHAN_MIN_AGE_MS = 3 * 24 * 3600 * 1000;
+
+/** A file's pins as the plan shows them: ref heads first, then table refs, then earlier commits; at most 20. */
+function pinsToShow(labels: Set<string>): string[] {
+  const rank = (l: string) => (l.includes('@') ? 2 : l.includes(':') ? 1 : 0);
+  const sorted = [...labels].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return sorted.length <= MAX_PINS_SHOWN ? sorted : [...sorted.slice(0, MAX_PINS_SHOWN - 1), `+${sorted.length - MAX_PINS_SHOWN + 1} more commits`];
+}
 
 export class MaintenanceService {
   private readonly manifests = new ManifestCache();
@@ -303,17 +311,26 @@ export class MaintenanceService {
         tableRefsOf: decision.refsOf,
         historySince: this.options.historyMs === null ? null : new Date(Date.now() - this.options.historyMs),
       });
+      // Each distinct snapshot once (the same snapshot is in the metadata of many commits), with every pin that keeps it.
+      const distinct = new Map<string, { snapshot: Snapshot; labels: Set<string> }>();
       for (const [label, snapshots] of pins) {
-        for (const s of snapshots) {
-          for (const path of (await files.of(s)).keys()) {
-            if (candidates.has(path)) pinnedBy.set(path, (pinnedBy.get(path) ?? new Set()).add(label));
-          }
+        for (const snapshot of snapshots) {
+          const k = snapshot.manifestList ?? `${snapshot.snapshotId}:${(snapshot.manifests ?? []).join(',')}`;
+          const entry = distinct.get(k) ?? distinct.set(k, { snapshot, labels: new Set() }).get(k)!;
+          entry.labels.add(label);
+        }
+      }
+      for (const { snapshot, labels } of distinct.values()) {
+        for (const path of (await files.of(snapshot)).keys()) {
+          if (!candidates.has(path)) continue;
+          const set = pinnedBy.get(path) ?? pinnedBy.set(path, new Set()).get(path)!;
+          for (const label of labels) set.add(label);
         }
       }
     }
     const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
     const filesToDelete: FileToDelete[] = [...candidates].filter(([p]) => !pinnedBy.has(p)).map(([path, sizeBytes]) => ({ path, sizeBytes })).sort(byPath);
-    const filesKept: FileKept[] = [...pinnedBy].map(([path, labels]) => ({ path, pinnedBy: [...labels].sort() })).sort(byPath);
+    const filesKept: FileKept[] = [...pinnedBy].map(([path, labels]) => ({ path, pinnedBy: pinsToShow(labels) })).sort(byPath);
     return {
       head: head.hash,
       after: decision.after,
