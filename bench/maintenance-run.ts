@@ -181,11 +181,10 @@ async function othersRunning(): Promise<string[]> {
   for (const pattern of ['bench/run.ts', 'vitest']) {
     try {
       const { stdout } = await execFileAsync('pgrep', ['-af', pattern]);
-      for (const line of stdout.split('\n')) {
-        const pid = Number(line.split(' ')[0]);
-        const what = new RegExp(`${pattern.replace('.', '\\.')}.*$`).exec(line)?.[0];
-        if (what && !mine.has(pid) && !line.includes('pgrep') && !out.includes(what.slice(0, 120))) out.push(what.slice(0, 120));
-      }
+      const lines = stdout.split('\n').filter((l) => l.trim() && !mine.has(Number(l.split(' ')[0])) && !l.includes('pgrep'));
+      // One entry per kind: how many processes, and the longest command line among them.
+      const cmds = lines.map((l) => l.trim().replace(/^\d+\s+/, '')).sort((a, b) => b.length - a.length);
+      if (cmds.length > 0) out.push(`${cmds.length} ${pattern} process(es), e.g. \`${cmds[0]!.slice(0, 100)}\``);
     } catch {
       // pgrep exits 1 when nothing matches (or is not installed)
     }
