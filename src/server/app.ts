@@ -19,6 +19,7 @@ import type { Actor } from '../auth/actor.js';
 import { useGraphqlWs } from './ws-server.js';
 import { HttpAuthGate } from '../auth/http-gate.js';
 import { authEnabled } from '../auth/config.js';
+import { handleConsoleRoute } from './console.js';
 import { wsAuthHooks } from '../auth/ws.js';
 import type { Config } from '../config.js';
 import { createMaskError } from './graphql-errors.js';
@@ -181,6 +182,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
           const admitted = gate.admit(req, res); // a boolean for remembered credentials
           if (admitted !== true && !(await admitted)) return;
           if ((req.method === 'GET' || req.method === 'HEAD') && (await handleOpsRoute(req, res, { metrics, check: backends!.check }))) return;
+          if ((req.method === 'GET' || req.method === 'HEAD') && (await handleConsoleRoute(req, res))) return;
           if (rateLimit?.refuseHttp(req, res)) return; // before the body is read: a client over its limit costs next to nothing
           const refused = checkBodySize(req, res, config.limits); // a boolean unless a chunked body is read
           if (refused === true || (refused !== false && (await refused))) return;
