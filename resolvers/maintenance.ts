@@ -130,7 +130,7 @@ builder.mutationFields((t) => ({
       table: t.arg.string({ required: true }),
       targetFileSizeBytes: t.arg({ type: 'BigInt' }),
       minInputFiles: t.arg.int(),
-      where: t.arg({ type: 'JSON', description: 'Not supported yet (INVALID_INPUT): compaction rewrites whole partitions' }),
+      where: t.arg({ type: 'JSON', description: 'Only the files whose column bounds say a row may match this filter (the language of Table.rows(where:)) are rewritten; the others stay as they are' }),
     },
     resolve: (_r, args, ctx) =>
       planResult.wrap(

@@ -32,6 +32,8 @@ export interface ExpireArgs {
   /** Compaction only. */
   targetFileSizeBytes?: number;
   minInputFiles?: number;
+  /** Compaction: the `where` it was planned with. */
+  where?: unknown;
 }
 
 /** Compaction: one partition's files rewritten together. */

@@ -17,8 +17,12 @@ import { refName, type CommitHash } from '../domain/refs.js';
 import { ManifestCache } from '../iceberg/scan-planner.js';
 import { chooseExpired } from '../maintenance/expire.js';
 import { planRewriteGroups } from '../maintenance/compaction.js';
+import { parseWhere } from '../domain/filters.js';
+import { filesMayMatch } from '../iceberg/file-filter.js';
+import { columnKinds } from './tables.js';
 import { MIN_INPUT_FILES, targetFileSize } from '../iceberg/table-health.js';
-import { pinnedSnapshots, referencedFiles, SnapshotFiles } from '../maintenance/pins.js';
+import { expiryFiles, referencedFiles, SnapshotFiles } from '../maintenance/pins.js';
+import { HistoryFiles } from '../maintenance/history-files.js';
 import type { MaintenanceStore } from '../ports/maintenance-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { VersionStore } from '../ports/version-store.js';
@@ -51,6 +55,8 @@ function pinsToShow(labels: Set<string>): string[] {
 
 export class MaintenanceService {
   private readonly manifests = new ManifestCache();
+  /** What expiry planning reads of tables' histories, kept across plans in bounds of its own. */
+  private readonly history: HistoryFiles;
 
   constructor(
     private readonly catalog: CatalogService,
@@ -60,7 +66,9 @@ export class MaintenanceService {
     private readonly plans: MaintenanceStore,
     private readonly options: MaintenanceOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.history = new HistoryFiles(objects);
+  }
 
   async planExpireSnapshots(args: { branch: string; table: string; olderThan?: Date | null; retainLast?: number | null }, actor: Actor): Promise<MaintenancePlan> {
     this.catalog.policy.require(actor, 'engineer', 'planning maintenance');
@@ -87,7 +95,8 @@ export class MaintenanceService {
 
   /**
    * Plans rewriting the small files of the table on `branch` (per partition, when at least
-   * `minInputFiles` are below 75% of `targetFileSizeBytes`) into files near the target. Executing
+   * `minInputFiles` are below 75% of `targetFileSizeBytes`) into files near the target; with `where`
+   * (the filter language of Table.rows), only the files whose column metrics say a row may match. Executing
    * it commits a `replace` snapshot with the same rows on the branch, so it can be audited and
    * merged like any change.
    */
@@ -96,7 +105,6 @@ export class MaintenanceService {
     actor: Actor,
   ): Promise<MaintenancePlan> {
     this.catalog.policy.require(actor, 'engineer', 'planning maintenance');
-    if (args.where != null) throw new InvalidInput('where is not supported yet: compaction rewrites whole partitions', 'where');
     const branch = refName(args.branch, 'branch');
     const key = contentKey(args.table, 'table');
     const head = await this.store.getReference(branch);
@@ -105,9 +113,14 @@ export class MaintenanceService {
     const m = await this.tables.metadata(view.content.metadataLocation);
     const target = args.targetFileSizeBytes ?? targetFileSize(m);
     const minInputFiles = args.minInputFiles ?? MIN_INPUT_FILES;
-    const groups = planRewriteGroups(await this.tables.scanPlan(m, null, null), target, minInputFiles);
+    const scan = await this.tables.scanPlan(m, null, null);
+    // where: only the files whose column metrics say a row may match are rewritten.
+    const where = parseWhere(args.where, columnKinds(scan.schema));
+    const selected = where ? new Set(filesMayMatch(scan.dataFiles, where, scan.schema)) : undefined;
+    const groups = planRewriteGroups(scan, target, minInputFiles, selected);
     const computed: Computed = { head: head.hash, after: null, plan: { snapshotsToExpire: [], filesToDelete: [], filesKept: [], bytesToReclaim: 0, rewriteGroups: groups } };
-    return this.record('COMPACTION', branch, key, { olderThan: null, retainLast: null, targetFileSizeBytes: target, minInputFiles }, computed, actor);
+    const recorded: ExpireArgs = { olderThan: null, retainLast: null, targetFileSizeBytes: target, minInputFiles, ...(args.where != null ? { where: args.where } : {}) };
+    return this.record('COMPACTION', branch, key, recorded, computed, actor);
   }
 
   private async record(kind: MaintenancePlan['kind'], branch: string, table: string, args: ExpireArgs, computed: Computed, actor: Actor): Promise<MaintenancePlan> {
@@ -294,45 +307,18 @@ export class MaintenanceService {
     const m = await this.tables.metadata(view.content.metadataLocation);
     const olderThan = args.olderThan === null ? null : new Date(args.olderThan);
     const decision = chooseExpired(m, { olderThan, retainLast: args.retainLast });
-    const files = new SnapshotFiles(this.objects, this.manifests);
-
-    // Candidates: every file an expired snapshot reads.
-    const candidates = new Map<string, number>();
-    for (const s of decision.expired) for (const [path, size] of await files.of(s)) candidates.set(path, size);
-    // What still reads them: every pin's snapshots.
-    const pinnedBy = new Map<string, Set<string>>();
-    if (candidates.size > 0) {
-      const pins = await pinnedSnapshots({
-        store: this.store,
-        metadata: (location) => this.tables.metadata(location),
-        key,
-        contentId: view.content.id,
-        branch,
-        head: head.hash,
-        after: decision.after,
-        tableRefsOf: decision.refsOf,
-        historySince: this.options.historyMs === null ? null : new Date(Date.now() - this.options.historyMs),
-      });
-      // Each distinct snapshot once (the same snapshot is in the metadata of many commits), with every pin that keeps it.
-      const distinct = new Map<string, { snapshot: Snapshot; labels: Set<string> }>();
-      for (const [label, snapshots] of pins) {
-        for (const snapshot of snapshots) {
-          const k = snapshot.manifestList ?? `${snapshot.snapshotId}:${(snapshot.manifests ?? []).join(',')}`;
-          const entry = distinct.get(k) ?? distinct.set(k, { snapshot, labels: new Set() }).get(k)!;
-          entry.labels.add(label);
-        }
-      }
-      for (const { snapshot, labels } of distinct.values()) {
-        for (const path of (await files.of(snapshot)).keys()) {
-          if (!candidates.has(path)) continue;
-          const set = pinnedBy.get(path) ?? pinnedBy.set(path, new Set()).get(path)!;
-          for (const label of labels) set.add(label);
-        }
-      }
-    }
-    const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-    const filesToDelete: FileToDelete[] = [...candidates].filter(([p]) => !pinnedBy.has(p)).map(([path, sizeBytes]) => ({ path, sizeBytes })).sort(byPath);
-    const filesKept: FileKept[] = [...pinnedBy].map(([path, labels]) => ({ path, pinnedBy: pinsToShow(labels) })).sort(byPath);
+    const { filesToDelete, filesKept } = await expiryFiles({
+      store: this.store,
+      files: this.history,
+      key,
+      contentId: view.content.id,
+      branch,
+      head: head.hash,
+      after: decision.after,
+      tableRefsOf: decision.refsOf,
+      historySince: this.options.historyMs === null ? null : new Date(Date.now() - this.options.historyMs),
+      expired: decision.expired,
+    });
     return {
       head: head.hash,
       after: decision.after,

@@ -391,7 +391,7 @@ export class TableService extends TableReads {
   async rewriteFiles(args: { branch: string; table: string; inputFiles: string[]; deleteFiles: string[]; message: string }, actor: Actor) {
     this.allowWrite(actor, args.branch);
     const key = contentKey(args.table, 'table');
-    let written: { files: DataFile[]; forMetadata: string } | null = null;
+    let written: { files: DataFile[]; forMetadata: string; forDeletes: string } | null = null;
     return this.commitOnHead(args.branch, null, async (head) => {
       const { view, m } = await this.headTable(head, key);
       const plan = await this.scanPlan(m, null, null);
@@ -401,16 +401,21 @@ export class TableService extends TableReads {
       if (missing.length > 0) {
         throw new ReferenceConflict(`${missing.length} file(s) the compaction reads were removed from ${key} on ${head.name} since it was planned: plan again`, null, head.hash);
       }
-      const deletes = plan.deleteFiles.filter((d) => args.deleteFiles.includes(d.filePath));
+      const dropped = new Set(args.deleteFiles);
+      const deletes = plan.deleteFiles.filter((d) => dropped.has(d.filePath));
       const schema = currentSchema(m);
       const spec = m.partitionSpecs.find((s) => s.specId === m.defaultSpecId)!;
-      if (!written || written.forMetadata !== m.location) {
-        const source = { ...plan, dataFiles: inputs as DataFile[], deleteFiles: deletes };
+      // The rows are read as any read sees them: every live delete file applied (the scan scopes
+      // each to its partition and sequence numbers). A delete file that landed since the files were
+      // written means writing them again, or its deletes would be lost.
+      const forDeletes = plan.deleteFiles.map((d) => d.filePath).sort().join('\n');
+      if (!written || written.forMetadata !== m.location || written.forDeletes !== forDeletes) {
+        const source = { ...plan, dataFiles: inputs as DataFile[] };
         const files = await this.engine.writeDataFiles(
           { kind: 'query', sql: 'SELECT * FROM compaction_input', tables: new Map([['compaction_input', source]]) },
           { schema, spec, location: dataLocation(m) },
         );
-        written = { files: asDataFiles(m, files, spec.specId), forMetadata: m.location };
+        written = { files: asDataFiles(m, files, spec.specId), forMetadata: m.location, forDeletes };
       }
       const { metadata: next, file } = await commitSnapshotWithMetadata(
         this.objects,

@@ -240,6 +240,76 @@ describe('snapshot expiry, planned and executed, safe across branches', () => {
     expect(await sums()).toEqual(['1', '1', 1]);
   });
 
+  it('compacts only the files a where selects (by their column bounds), leaving the others as they were; a bad where is INVALID_INPUT', async () => {
+    const t = `lake.picked_${randomBytes(3).toString('hex')}`;
+    const made = await admin(`mutation($t: String!) { createTable(branch: "main", name: $t, columns: [{ name: "id", type: "long", required: true }, { name: "name", type: "string" },
+      { name: "day", type: "date" }, { name: "ts", type: "timestamptz" }, { name: "amt", type: "decimal(10,2)" }, { name: "x", type: "double" }]) { __typename } }`, { t });
+    expect(made.createTable.__typename).toBe('CreateTableSuccess');
+    // Ten appends, one file each: file i holds ids i*100..i*100+99, names g<i/2>-…, day 2026-01-(i+1), amounts i.00..i.99.
+    for (let i = 0; i < 10; i++) {
+      const day = `2026-01-${String(i + 1).padStart(2, '0')}`;
+      const rows = Array.from({ length: 100 }, (_, k) => ({ id: i * 100 + k, name: `g${Math.floor(i / 2)}-${k}`, day, ts: `${day}T12:00:00Z`, amt: `${i}.${String(k).padStart(2, '0')}`, x: (i * 100 + k) / 4 }));
+      expect((await admin(`mutation($t: String!, $rows: JSON) { appendRows(branch: "main", table: $t, rows: $rows) { __typename } }`, { t, rows })).appendRows.__typename).toBe('WriteSuccess');
+    }
+    const PLAN_WHERE = `mutation($t: String!, $w: JSON) { planCompaction(branch: "main", table: $t, targetFileSizeBytes: "134217728", minInputFiles: 2, where: $w) { __typename
+      ... on MaintenancePlanSuccess { plan { id rewriteGroups { inputFiles deleteFiles } } } ... on Error { code message } } }`;
+    const picked = async (w: unknown) => {
+      const r = (await admin(PLAN_WHERE, { t, w })).planCompaction;
+      expect(r.__typename, JSON.stringify(r)).toBe('MaintenancePlanSuccess');
+      return r.plan.rewriteGroups.reduce((n: number, g: any) => n + g.inputFiles, 0);
+    };
+    // Each filter language form, against the files' bounds.
+    expect(await picked({ id: { _lt: 300 } })).toBe(3);
+    expect(await picked({ id: { _gte: 150, _lte: 250 } })).toBe(2);
+    expect(await picked({ _or: [{ id: { _gte: 900 } }, { day: { _eq: '2026-01-04' } }] })).toBe(2);
+    expect(await picked({ _not: { id: { _gte: 200 } } })).toBe(2);
+    expect(await picked({ name: { _like: 'g2-%' } })).toBe(2);
+    expect(await picked({ amt: { _gt: '7.50' } })).toBe(3);
+    expect(await picked({ day: { _in: ['2026-01-02', '2026-01-03', '2027-01-01'] } })).toBe(2);
+    expect(await picked({ ts: { _gte: '2026-01-09T00:00:00Z' } })).toBe(2);
+    expect(await picked({ x: { _lt: 50 } })).toBe(2);
+    expect(await picked({ id: { _eq: 5 } })).toBe(0); // one file: fewer than minInputFiles
+    expect(await picked({ x: { _is_null: true } })).toBe(0);
+    expect(await picked({ id: { _gte: 0 } })).toBe(10);
+
+    const files = async () =>
+      (await admin(`query($t: String!) { table(name: $t, ref: "main") { snapshots(first: 1) { nodes { dataFiles(first: 100) { nodes { path recordCount } } } } } }`, { t }))
+        .table.snapshots.nodes[0].dataFiles.nodes as { path: string; recordCount: string }[];
+    const sums = async () => (await admin(`query($q: String!) { sql(ref: "main", query: $q) { rows } }`, { q: `SELECT count(*), sum(id), sum(amt), min(day), max(ts) FROM ${t}` })).sql.rows[0];
+    const before = await files();
+    const sumsBefore = await sums();
+    const planned = (await admin(PLAN_WHERE, { t, w: { id: { _lt: 300 } } })).planCompaction.plan;
+    const done = (await admin(EXECUTE, { id: planned.id })).executeMaintenancePlan;
+    expect(done.plan?.status, JSON.stringify(done)).toBe('SUCCEEDED');
+    const after = await files();
+    // The three files of ids 0..299 became one; the seven others are the same files.
+    expect(after).toHaveLength(8);
+    const kept = before.filter((f) => after.some((a) => a.path === f.path));
+    expect(kept).toHaveLength(7);
+    expect(kept.reduce((n, f) => n + Number(f.recordCount), 0)).toBe(700);
+    expect(after.find((f) => !before.some((b) => b.path === f.path))?.recordCount).toBe('300');
+    expect(await sums()).toEqual(sumsBefore);
+    const firstIds = (await admin(`query($t: String!) { table(name: $t, ref: "main") { rows(first: 5, where: { id: { _lt: 300 } }, orderBy: [{ column: "id" }]) { rows } } }`, { t }))
+      .table.rows.rows.map((r: any) => r.id);
+    expect(firstIds).toEqual(['0', '1', '2', '3', '4']);
+
+    // A bad where names the problem, and plans nothing.
+    const plansBefore = (await admin(`{ maintenancePlans(first: 1) { nodes { id } } }`)).maintenancePlans.nodes[0].id;
+    for (const [w, message] of [
+      [{ nope: { _eq: 1 } }, "unknown column 'nope'"],
+      [{ id: { _eq: 'abc' } }, 'id._eq expects an integer'],
+      [{ id: { _around: 1 } }, "unknown operator '_around' on id"],
+      [{ day: { _gt: '2026-13-45' } }, 'day._gt expects a date'],
+      [[{ id: { _eq: 1 } }], 'expected an object of column conditions'],
+    ] as const) {
+      const r = (await admin(PLAN_WHERE, { t, w })).planCompaction;
+      expect(r.code, JSON.stringify(r)).toBe('INVALID_INPUT');
+      expect(r.message).toContain(message);
+    }
+    expect((await admin(`{ maintenancePlans(first: 1) { nodes { id } } }`)).maintenancePlans.nodes[0].id).toBe(plansBefore);
+    expect(await files()).toEqual(after);
+  });
+
   it('refuses a plan made stale by a later write, and refuses bad input', async () => {
     const plan = (await admin(PLAN, { b: 'main', t: table, n: 1 })).planExpireSnapshots.plan;
     await admin(`mutation($t: String!) { appendRows(branch: "main", table: $t, rows: [{ id: 31, v: "late" }]) { __typename } }`, { t: table });
