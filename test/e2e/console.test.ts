@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { launchChromium, openConsolePage, saveScreenshot, type ConsolePage } from '../support/console-browser.js';
 import { startGateway, type Gateway } from '../support/gateway.js';
 import type { ConsoleEnv } from './console/env.js';
+import { historyCases } from './console/history.cases.js';
+import { runsCases } from './console/runs.cases.js';
+import { martsCases } from './console/marts.cases.js';
+import { maintenanceCases } from './console/maintenance.cases.js';
+import { playgroundCases } from './console/playground.cases.js';
 import { shellCases } from './console/shell.cases.js';
+import { tablesCases } from './console/tables.cases.js';
+import { sqlCases } from './console/sql.cases.js';
 
 describe('the console in a browser with no internet, on the demo', () => {
   let gateway: Gateway;
@@ -42,4 +49,11 @@ describe('the console in a browser with no internet, on the demo', () => {
   });
 
   shellCases(env);
+  historyCases(env);
+  tablesCases(env);
+  runsCases(env);
+  martsCases(env);
+  sqlCases(env);
+  maintenanceCases(env);
+  playgroundCases(env);
 });
