@@ -8,7 +8,9 @@
 import type { ContentKey } from '../domain/content.js';
 import type { ManifestFile, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import type { CommitHash, RefName } from '../domain/refs.js';
+import type { FileKept, FileToDelete } from '../domain/maintenance.js';
 import { mapBounded, snapshotManifests, type ManifestCache } from '../iceberg/scan-planner.js';
+import type { HistoryFiles, ManifestNode, SnapshotNode } from './history-files.js';
 import { readManifest, type ManifestContents } from '../iceberg/manifests.js';
 import { NotFound } from '../domain/errors.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -67,7 +69,7 @@ export class SnapshotFiles {
 
 export interface PinWalk {
   store: VersionStore;
-  metadata: (location: string) => Promise<TableMetadata>;
+  files: HistoryFiles;
   key: ContentKey;
   /** The table's content id: the same table under any branch (a table of the same name made anew is another). */
   contentId: string;
@@ -79,32 +81,203 @@ export interface PinWalk {
   tableRefsOf: Map<string, string[]>;
   /** Earlier commits count back to this time; null: all history. */
   historySince: Date | null;
+  /** The snapshots the expiry removes: their files are the candidates. */
+  expired: Snapshot[];
 }
 
-/** The snapshots each pin keeps: label → snapshots (the same metadata reached twice is read once). */
-export async function pinnedSnapshots(w: PinWalk): Promise<Map<string, Snapshot[]>> {
-  const pins = new Map<string, Snapshot[]>();
-  const add = (label: string, snapshots: Snapshot[]) => pins.set(label, [...(pins.get(label) ?? []), ...snapshots]);
-  for (const s of w.after.snapshots) {
-    add(w.branch, [s]);
-    for (const name of w.tableRefsOf.get(s.snapshotId) ?? []) add(`${w.branch}:table-${name === 'main' ? 'branch' : 'ref'}:${name}`, [s]);
-  }
-  // Each metadata file is read once, whichever commits and refs reach it; each of them pins it.
-  const labelsOf = new Map<string, string[]>();
-  for await (const ref of allReferences(w.store)) {
-    for await (const { hash, atHead } of commitsOf(w.store, ref, w.historySince)) {
-      if (hash === w.head) continue; // replaced by `after`
-      const content = await w.store.getContent(hash, w.key);
-      if (!content || content.type !== 'ICEBERG_TABLE' || content.id !== w.contentId) continue;
-      const label = atHead ? ref.name : `${ref.name}@${hash.slice(0, 12)}`;
-      labelsOf.set(content.metadataLocation, [...(labelsOf.get(content.metadataLocation) ?? []), label]);
+/** Pins: labels and the snapshots they keep. Each label is in one group only. */
+interface PinGroup {
+  labels: string[];
+  snapshots: SnapshotNode[];
+}
+
+const MAX_PINS_SHOWN = 20;
+const rank = (l: string) => (l.includes('@') ? 2 : l.includes(':') ? 1 : 0);
+/** Bits of the candidates' pin sets held at once (16 MiB); more candidates are matched in rounds. */
+const MAX_BITS_WORDS = 4_000_000;
+
+/**
+ * The files the expired snapshots read, split into those no kept snapshot of any ref reads (to
+ * delete, with sizes) and those still read (kept, with what pins them: heads first, then table
+ * refs, then earlier commits, at most 20 shown and `+N more commits`).
+ *
+ * The work is per distinct thing: each metadata file the commits name once (its labels are every
+ * commit and ref that reach it), each distinct snapshot in them once, each manifest once; then,
+ * per candidate file, the set of pin groups whose snapshots read it, as bits.
+ */
+export async function expiryFiles(w: PinWalk): Promise<{ filesToDelete: FileToDelete[]; filesKept: FileKept[] }> {
+  // Candidates: every file an expired snapshot reads.
+  const paths: string[] = [];
+  const sizes: number[] = [];
+  const index = new Map<string, number>();
+  const candidate = (path: string, size: number) => {
+    if (index.has(path)) return;
+    index.set(path, paths.length);
+    paths.push(path);
+    sizes.push(size);
+  };
+  for (const c of await w.files.contentsOf(w.expired.map((s) => w.files.node(s)))) {
+    if (c.list) candidate(c.list.path, c.list.size);
+    for (const m of c.manifests) {
+      if (!m.files) continue;
+      candidate(m.path, m.length);
+      for (let i = 0; i < m.files.paths.length; i++) candidate(m.files.paths[i]!, m.files.sizes[i]!);
     }
   }
-  for (const [location, labels] of labelsOf) {
-    const snapshots = (await w.metadata(location)).snapshots;
-    for (const label of labels) add(label, snapshots);
+  if (paths.length === 0) return { filesToDelete: [], filesKept: [] };
+
+  const groups = await pinGroups(w);
+
+  // Distinct snapshots, and for each the groups that keep it.
+  const distinct: SnapshotNode[] = [];
+  const idxOf = new Map<SnapshotNode, number>();
+  const groupCount: number[] = [];
+  for (const g of groups) {
+    for (const s of g.snapshots) {
+      let i = idxOf.get(s);
+      if (i === undefined) {
+        i = distinct.length;
+        idxOf.set(s, i);
+        distinct.push(s);
+        groupCount.push(0);
+      }
+      groupCount[i]!++;
+    }
   }
-  return pins;
+  const start = new Int32Array(distinct.length + 1);
+  for (let i = 0; i < distinct.length; i++) start[i + 1] = start[i]! + groupCount[i]!;
+  const fill = start.slice(0, distinct.length);
+  const groupsOf = new Int32Array(start[distinct.length]!);
+  groups.forEach((g, gi) => {
+    for (const s of g.snapshots) {
+      const i = idxOf.get(s)!;
+      // A group may name the same snapshot twice (a metadata file listing it twice): once is enough.
+      if (fill[i]! > start[i]! && groupsOf[fill[i]! - 1] === gi) continue;
+      groupsOf[fill[i]!++] = gi;
+    }
+  });
+
+  const contents = await w.files.contentsOf(distinct);
+
+  // Per distinct manifest, the candidates it reads (itself and its files); per snapshot, all of its.
+  const manifestHits = new Map<ManifestNode, number[]>();
+  const hitsOf = (m: ManifestNode): number[] => {
+    let h = manifestHits.get(m);
+    if (h) return h;
+    h = [];
+    if (m.files) {
+      const self = index.get(m.path);
+      if (self !== undefined) h.push(self);
+      for (const p of m.files.paths) {
+        const c = index.get(p);
+        if (c !== undefined) h.push(c);
+      }
+    }
+    manifestHits.set(m, h);
+    return h;
+  };
+  const snapshotHits: number[][] = contents.map((c) => {
+    const h: number[] = [];
+    const list = c.list ? index.get(c.list.path) : undefined;
+    if (list !== undefined) h.push(list);
+    for (const m of c.manifests) for (const x of hitsOf(m)) h.push(x);
+    return h;
+  });
+
+  // Labels in the order they are shown, and each group's labels as positions in that order.
+  const labels = groups.flatMap((g) => g.labels).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const position = new Map(labels.map((l, i) => [l, i]));
+  const groupLabels = groups.map((g) => Int32Array.from(g.labels.map((l) => position.get(l)!)).sort());
+
+  const words = Math.ceil(groups.length / 32);
+  const perRound = Math.max(1, Math.floor(MAX_BITS_WORDS / words));
+  const filesToDelete: FileToDelete[] = [];
+  const filesKept: FileKept[] = [];
+  for (let from = 0; from < paths.length; from += perRound) {
+    const to = Math.min(paths.length, from + perRound);
+    const bits = new Uint32Array((to - from) * words);
+    for (let i = 0; i < distinct.length; i++) {
+      const hits = snapshotHits[i]!;
+      if (hits.length === 0) continue;
+      const g0 = start[i]!;
+      const g1 = fill[i]!;
+      for (const c of hits) {
+        if (c < from || c >= to) continue;
+        const base = (c - from) * words;
+        for (let k = g0; k < g1; k++) {
+          const g = groupsOf[k]!;
+          bits[base + (g >>> 5)]! |= 1 << (g & 31);
+        }
+      }
+    }
+    for (let c = from; c < to; c++) {
+      const base = (c - from) * words;
+      const top: number[] = [];
+      let total = 0;
+      for (let k = 0; k < words; k++) {
+        let word = bits[base + k]!;
+        while (word !== 0) {
+          const bit = 31 - Math.clz32(word & -word);
+          word &= word - 1;
+          const own = groupLabels[k * 32 + bit]!;
+          total += own.length;
+          for (const p of own) {
+            if (top.length === MAX_PINS_SHOWN && p > top[MAX_PINS_SHOWN - 1]!) break;
+            let at = top.length;
+            while (at > 0 && top[at - 1]! > p) at--;
+            top.splice(at, 0, p);
+            if (top.length > MAX_PINS_SHOWN) top.pop();
+          }
+        }
+      }
+      if (total === 0) filesToDelete.push({ path: paths[c]!, sizeBytes: sizes[c]! });
+      else {
+        const shown = top.map((p) => labels[p]!);
+        filesKept.push({ path: paths[c]!, pinnedBy: total <= MAX_PINS_SHOWN ? shown : [...shown.slice(0, MAX_PINS_SHOWN - 1), `+${total - MAX_PINS_SHOWN + 1} more commits`] });
+      }
+    }
+  }
+  const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return { filesToDelete: filesToDelete.sort(byPath), filesKept: filesKept.sort(byPath) };
+}
+
+/**
+ * The pins: the maintained branch's head with the metadata after the change (and its table refs),
+ * then every metadata file any other commit of any ref names, read once with every label that reaches it.
+ */
+async function pinGroups(w: PinWalk): Promise<PinGroup[]> {
+  const groups: PinGroup[] = [{ labels: [w.branch], snapshots: w.after.snapshots.map((s) => w.files.node(s)) }];
+  for (const s of w.after.snapshots) {
+    for (const name of w.tableRefsOf.get(s.snapshotId) ?? []) {
+      groups.push({ labels: [`${w.branch}:table-${name === 'main' ? 'branch' : 'ref'}:${name}`], snapshots: [w.files.node(s)] });
+    }
+  }
+  // Every commit to look at, with its labels; each commit's content read once, 8 at a time.
+  const labelsAt = new Map<CommitHash, string[]>();
+  for await (const ref of allReferences(w.store)) {
+    for await (const { hash, atHead } of commitsOf(w.store, ref, w.historySince)) {
+      // The branch's own head is replaced by `after`; another ref at that commit still reads it as it is.
+      if (hash === w.head && atHead && ref.name === w.branch) continue;
+      const label = atHead ? ref.name : `${ref.name}@${hash.slice(0, 12)}`;
+      const at = labelsAt.get(hash);
+      if (at) at.push(label);
+      else labelsAt.set(hash, [label]);
+    }
+  }
+  const hashes = [...labelsAt.keys()];
+  const contents = await mapBounded(hashes, 8, (hash) => w.store.getContent(hash, w.key));
+  const labelsOf = new Map<string, string[]>();
+  hashes.forEach((hash, i) => {
+    const content = contents[i];
+    if (!content || content.type !== 'ICEBERG_TABLE' || content.id !== w.contentId) return;
+    const at = labelsOf.get(content.metadataLocation);
+    if (at) at.push(...labelsAt.get(hash)!);
+    else labelsOf.set(content.metadataLocation, [...labelsAt.get(hash)!]);
+  });
+  const locations = [...labelsOf.keys()];
+  const snapshots = await w.files.snapshotsOf(locations);
+  locations.forEach((location, i) => groups.push({ labels: labelsOf.get(location)!, snapshots: snapshots[i]! }));
+  return groups;
 }
 
 /**

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import { contentKey } from '../domain/content.js';
 import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
-import { TERMINAL_MAINTENANCE_EVENTS, type ExpireArgs, type FileKept, type FileToDelete, type MaintenanceEvent, type MaintenancePlan } from '../domain/maintenance.js';
-import type { Snapshot, TableMetadata } from '../domain/iceberg/types.js';
+import { TERMINAL_MAINTENANCE_EVENTS, type ExpireArgs, type FileToDelete, type MaintenanceEvent, type MaintenancePlan } from '../domain/maintenance.js';
+import type { TableMetadata } from '../domain/iceberg/types.js';
 import { refName, type CommitHash } from '../domain/refs.js';
 import { ManifestCache } from '../iceberg/scan-planner.js';
 import { chooseExpired } from '../maintenance/expire.js';
@@ -21,7 +21,8 @@ import { parseWhere } from '../domain/filters.js';
 import { filesMayMatch } from '../iceberg/file-filter.js';
 import { columnKinds } from './tables.js';
 import { MIN_INPUT_FILES, targetFileSize } from '../iceberg/table-health.js';
-import { pinnedSnapshots, referencedFiles, SnapshotFiles } from '../maintenance/pins.js';
+import { expiryFiles, referencedFiles, SnapshotFiles } from '../maintenance/pins.js';
+import { HistoryFiles } from '../maintenance/history-files.js';
 import type { MaintenanceStore } from '../ports/maintenance-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { VersionStore } from '../ports/version-store.js';
@@ -41,19 +42,13 @@ interface Computed {
 }
 
 const MAX_PLANS_PAGE = 100;
-const MAX_PINS_SHOWN = 20;
 /** Orphan removal never touches objects younger than this by default: writes in flight. */
 const ORPHAN_MIN_AGE_MS = 3 * 24 * 3600 * 1000;
 
-/** A file's pins as the plan shows them: ref heads first, then table refs, then earlier commits; at most 20. */
-function pinsToShow(labels: Set<string>): string[] {
-  const rank = (l: string) => (l.includes('@') ? 2 : l.includes(':') ? 1 : 0);
-  const sorted = [...labels].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
-  return sorted.length <= MAX_PINS_SHOWN ? sorted : [...sorted.slice(0, MAX_PINS_SHOWN - 1), `+${sorted.length - MAX_PINS_SHOWN + 1} more commits`];
-}
-
 export class MaintenanceService {
   private readonly manifests = new ManifestCache();
+  /** What expiry planning reads of tables' histories, kept across plans in bounds of its own. */
+  private readonly history: HistoryFiles;
 
   constructor(
     private readonly catalog: CatalogService,
@@ -63,7 +58,9 @@ export class MaintenanceService {
     private readonly plans: MaintenanceStore,
     private readonly options: MaintenanceOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.history = new HistoryFiles(objects);
+  }
 
   async planExpireSnapshots(args: { branch: string; table: string; olderThan?: Date | null; retainLast?: number | null }, actor: Actor): Promise<MaintenancePlan> {
     this.catalog.policy.require(actor, 'engineer', 'planning maintenance');
@@ -302,45 +299,18 @@ export class MaintenanceService {
     const m = await this.tables.metadata(view.content.metadataLocation);
     const olderThan = args.olderThan === null ? null : new Date(args.olderThan);
     const decision = chooseExpired(m, { olderThan, retainLast: args.retainLast });
-    const files = new SnapshotFiles(this.objects, this.manifests);
-
-    // Candidates: every file an expired snapshot reads.
-    const candidates = new Map<string, number>();
-    for (const s of decision.expired) for (const [path, size] of await files.of(s)) candidates.set(path, size);
-    // What still reads them: every pin's snapshots.
-    const pinnedBy = new Map<string, Set<string>>();
-    if (candidates.size > 0) {
-      const pins = await pinnedSnapshots({
-        store: this.store,
-        metadata: (location) => this.tables.metadata(location),
-        key,
-        contentId: view.content.id,
-        branch,
-        head: head.hash,
-        after: decision.after,
-        tableRefsOf: decision.refsOf,
-        historySince: this.options.historyMs === null ? null : new Date(Date.now() - this.options.historyMs),
-      });
-      // Each distinct snapshot once (the same snapshot is in the metadata of many commits), with every pin that keeps it.
-      const distinct = new Map<string, { snapshot: Snapshot; labels: Set<string> }>();
-      for (const [label, snapshots] of pins) {
-        for (const snapshot of snapshots) {
-          const k = snapshot.manifestList ?? `${snapshot.snapshotId}:${(snapshot.manifests ?? []).join(',')}`;
-          const entry = distinct.get(k) ?? distinct.set(k, { snapshot, labels: new Set() }).get(k)!;
-          entry.labels.add(label);
-        }
-      }
-      for (const { snapshot, labels } of distinct.values()) {
-        for (const path of (await files.of(snapshot)).keys()) {
-          if (!candidates.has(path)) continue;
-          const set = pinnedBy.get(path) ?? pinnedBy.set(path, new Set()).get(path)!;
-          for (const label of labels) set.add(label);
-        }
-      }
-    }
-    const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-    const filesToDelete: FileToDelete[] = [...candidates].filter(([p]) => !pinnedBy.has(p)).map(([path, sizeBytes]) => ({ path, sizeBytes })).sort(byPath);
-    const filesKept: FileKept[] = [...pinnedBy].map(([path, labels]) => ({ path, pinnedBy: pinsToShow(labels) })).sort(byPath);
+    const { filesToDelete, filesKept } = await expiryFiles({
+      store: this.store,
+      files: this.history,
+      key,
+      contentId: view.content.id,
+      branch,
+      head: head.hash,
+      after: decision.after,
+      tableRefsOf: decision.refsOf,
+      historySince: this.options.historyMs === null ? null : new Date(Date.now() - this.options.historyMs),
+      expired: decision.expired,
+    });
     return {
       head: head.hash,
       after: decision.after,
