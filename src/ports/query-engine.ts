@@ -122,6 +122,20 @@ export interface CsvExportTarget {
   rowNumber?: boolean;
 }
 
+/** The formats of exportStream. */
+export type ExportFormat = 'CSV' | 'PARQUET' | 'ARROW';
+
+/** What exportStream writes: a plan's rows (like rows(), without paging) or a read-only query's result (like sql()). */
+export type ExportSource =
+  | { kind: 'plan'; plan: ScanPlan; columns?: string[]; where?: Where; orderBy?: OrderBy[] }
+  | {
+      kind: 'query';
+      sql: string;
+      tables: Map<string, ScanPlan>;
+      /** The query is stopped (LimitExceeded) after this long, however slowly its reader reads. */
+      timeoutMs: number;
+    };
+
 export interface DataComparison {
   fromRows: bigint;
   toRows: bigint;
@@ -175,6 +189,14 @@ export interface QueryEngine {
    * the same value. Never passes rows through JS. Resolves with the number of rows written.
    */
   exportCsv(plan: ScanPlan, target: CsvExportTarget): Promise<number>;
+
+  /**
+   * Every row of `source` (no row cap) as one file of `format`, in pieces made as the caller pulls
+   * them: a caller that reads slowly slows the engine, and one that stops iterating (`return`)
+   * stops it. CSV has a header row; Arrow is an IPC stream. Errors before the first piece (a bad
+   * query) are InvalidInput; a failure later ends the iteration with the error.
+   */
+  exportStream(source: ExportSource, format: ExportFormat): AsyncIterable<Uint8Array>;
 
   /** Row-level difference of two plans over the columns (field ids) they share, computed in the engine. */
   compare(from: ScanPlan, to: ScanPlan, sampleSize: number): Promise<DataComparison>;

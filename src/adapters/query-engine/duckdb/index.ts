@@ -6,19 +6,21 @@
  * scan-sql.ts (reading plans by field id with deletes), rows.ts + cursor.ts (paging), sql-safety.ts +
  * sandbox.ts (user SQL; `sql` in child processes: sql-workers.ts + sql-worker.ts), writer.ts + write-input.ts + metrics.ts (Parquet out),
  * pass-through.ts (uploaded Parquet kept as it is), query-input.ts (query results straight to Parquet),
- * export-csv.ts (rows as CSV for PostgreSQL COPY), describe.ts + iceberg-types.ts (inferred columns), compare.ts,
+ * export-csv.ts (rows as CSV for PostgreSQL COPY), export-stream.ts + export-arrow.ts (downloads: CSV, Parquet, Arrow), describe.ts + iceberg-types.ts (inferred columns), compare.ts,
  * json-values.ts (values out).
  */
 import { totalmem } from 'node:os';
 import type { Where } from '../../../domain/filters.js';
 import type { ScanPlan } from '../../../domain/iceberg/types.js';
 import type { ObjectStore } from '../../../ports/object-store.js';
-import type { CsvExportTarget, QueryEngine, RowQuery, WriteInput, WriteTarget } from '../../../ports/query-engine.js';
+import type { CsvExportTarget, ExportFormat, ExportSource, QueryEngine, RowQuery, WriteInput, WriteTarget } from '../../../ports/query-engine.js';
 import { Lru } from '../../../util/lru.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { compareScans } from './compare.js';
 import { describeInput } from './describe.js';
 import { exportCsv } from './export-csv.js';
+import { exportIterable, planSelect, produceExport } from './export-stream.js';
+import { makeTempDir } from '../../../util/temp-dir.js';
 import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
 import { LayoutCache } from './layout.js';
 import { PlanFiles, withStaging, type Staging } from './locations.js';
@@ -44,6 +46,10 @@ export interface DuckDbEngineOptions extends EngineOptions {
   objectCache?: ObjectCacheOptions;
 }
 
+/** Exports running at once (each holds a connection or a sandbox while its reader reads); more wait up to EXPORT_WAIT_MS. */
+const EXPORT_CONCURRENCY = 8;
+const EXPORT_WAIT_MS = 30_000;
+
 const planFiles = (p: ScanPlan) => [...p.dataFiles, ...p.deleteFiles].map((f) => f.filePath);
 
 /**
@@ -59,6 +65,9 @@ export async function createDuckDbEngine(objects: ObjectStore, options: DuckDbEn
   const layouts = new LayoutCache();
   const workers = new SqlWorkers();
   const slots = new SandboxSlots(opts.sqlConcurrency ?? 4);
+  // Exports hold their connection (or sandbox) as long as their reader takes: their own slots and
+  // connections, so slow downloads never hold up rows() or sql().
+  const exportSlots = new SandboxSlots(EXPORT_CONCURRENCY);
 
   // A check depends on the query's text alone, so a repeated query (a dashboard's) is parsed once,
   // not twice a call (referencedTables, then viewsFor). Long texts are not kept.
@@ -163,6 +172,36 @@ export async function createDuckDbEngine(objects: ObjectStore, options: DuckDbEn
         const local = await files.local(plan);
         return pool.use((conn) => exportCsv(conn, layouts, local, target));
       }),
+
+    exportStream: (source: ExportSource, format: ExportFormat) =>
+      exportIterable((push) =>
+        exportSlots.use(EXPORT_WAIT_MS, () =>
+          reading(async (files) => {
+            const scratch = await makeTempDir('export-', stagingDir);
+            try {
+              if (source.kind === 'plan') {
+                const local = await files.local(source.plan);
+                const conn = await instance.connect();
+                try {
+                  return await produceExport(conn, await planSelect(conn, layouts, local, source), format, push, scratch.path);
+                } finally {
+                  conn.closeSync();
+                }
+              }
+              const views = await viewsFor(source.sql, source.tables, files);
+              const memory = opts.sqlMemoryBytes ?? Math.floor(totalmem() / 8);
+              return await withSandbox(
+                opts,
+                { tables: views, files: views.flatMap((v) => v.files) },
+                { writableDir: scratch.path, timeoutMs: source.timeoutMs, memoryLimitBytes: memory > 0 ? memory : undefined },
+                (conn) => produceExport(conn, { sql: source.sql, params: [] }, format, push, scratch.path),
+              );
+            } finally {
+              await scratch.cleanup();
+            }
+          }),
+        ),
+      ),
 
     compare: (from: ScanPlan, to: ScanPlan, sampleSize: number) =>
       reading(async (files) => {

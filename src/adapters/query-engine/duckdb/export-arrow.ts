@@ -1,0 +1,296 @@
+/**
+ * DuckDB result chunks to an Arrow IPC stream (apache-arrow's RecordBatchStreamWriter). Fixed-width
+ * values are copied as bytes: DuckDB's vectors hold integers, floats, dates (int32 days), times and
+ * timestamps (int64 microseconds) exactly as Arrow lays them out, and its validity masks are Arrow's
+ * validity bitmaps (LSB first). Strings and blobs are copied byte for byte from DuckDB's 16-byte
+ * string_t (inline up to 12 bytes, else a pointer), never decoded to JS strings; booleans are
+ * bit-packed; decimals widened to Arrow's 128 bits. Types with no such mapping are cast to VARCHAR
+ * in the query (exportableSelect), nested ones as JSON text.
+ */
+import duckdb from '@duckdb/node-bindings';
+import { DuckDBTypeId, type DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
+import {
+  Binary,
+  Bool,
+  DateDay,
+  Decimal,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  makeData,
+  RecordBatch,
+  RecordBatchStreamWriter,
+  Schema,
+  Struct,
+  TimeMicrosecond,
+  TimestampMicrosecond,
+  TimestampMillisecond,
+  TimestampNanosecond,
+  TimestampSecond,
+  Uint16,
+  Uint32,
+  Uint64,
+  Uint8,
+  Utf8,
+  type DataType,
+} from 'apache-arrow';
+
+/** How a column is copied: fixed width (bytes per value), variable (string_t), bits (boolean), decimal (source width). */
+type Kind = { k: 'fixed'; width: number } | { k: 'var' } | { k: 'bool' } | { k: 'decimal'; width: number };
+
+interface ColumnPlan {
+  type: DataType;
+  kind: Kind;
+}
+
+/** The Arrow type and copy of a DuckDB type, or null when the column must be cast to VARCHAR first. */
+export function arrowColumn(t: DuckDBType): ColumnPlan | null {
+  const fixed = (type: DataType, width: number): ColumnPlan => ({ type, kind: { k: 'fixed', width } });
+  switch (t.typeId) {
+    case DuckDBTypeId.BOOLEAN: return { type: new Bool(), kind: { k: 'bool' } };
+    case DuckDBTypeId.TINYINT: return fixed(new Int8(), 1);
+    case DuckDBTypeId.SMALLINT: return fixed(new Int16(), 2);
+    case DuckDBTypeId.INTEGER: return fixed(new Int32(), 4);
+    case DuckDBTypeId.BIGINT: return fixed(new Int64(), 8);
+    case DuckDBTypeId.UTINYINT: return fixed(new Uint8(), 1);
+    case DuckDBTypeId.USMALLINT: return fixed(new Uint16(), 2);
+    case DuckDBTypeId.UINTEGER: return fixed(new Uint32(), 4);
+    case DuckDBTypeId.UBIGINT: return fixed(new Uint64(), 8);
+    case DuckDBTypeId.FLOAT: return fixed(new Float32(), 4);
+    case DuckDBTypeId.DOUBLE: return fixed(new Float64(), 8);
+    case DuckDBTypeId.DATE: return fixed(new DateDay(), 4);
+    case DuckDBTypeId.TIME: return fixed(new TimeMicrosecond(), 8);
+    case DuckDBTypeId.TIMESTAMP: return fixed(new TimestampMicrosecond(), 8);
+    case DuckDBTypeId.TIMESTAMP_TZ: return fixed(new TimestampMicrosecond('UTC'), 8);
+    case DuckDBTypeId.TIMESTAMP_S: return fixed(new TimestampSecond(), 8);
+    case DuckDBTypeId.TIMESTAMP_MS: return fixed(new TimestampMillisecond(), 8);
+    case DuckDBTypeId.TIMESTAMP_NS: return fixed(new TimestampNanosecond(), 8);
+    case DuckDBTypeId.VARCHAR: return { type: new Utf8(), kind: { k: 'var' } };
+    case DuckDBTypeId.BLOB: return { type: new Binary(), kind: { k: 'var' } };
+    case DuckDBTypeId.DECIMAL: {
+      const d = t as DuckDBType & { width: number; scale: number };
+      const width = d.width <= 4 ? 2 : d.width <= 9 ? 4 : d.width <= 18 ? 8 : 16;
+      return { type: new Decimal(d.scale, d.width, 128), kind: { k: 'decimal', width } };
+    }
+    default:
+      return null;
+  }
+}
+
+let kept: unknown = null;
+/** A use of `v` the optimiser cannot drop (so `v` is not collected before this point). */
+function keepAlive(v: unknown): void {
+  kept = v;
+  kept = null;
+}
+
+/** A growable byte buffer. */
+class Bytes {
+  buf: Uint8Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(Math.max(64, capacity));
+  }
+  reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.length + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+  take(): Uint8Array {
+    const out = this.buf.subarray(0, this.length);
+    this.buf = new Uint8Array(this.buf.length);
+    this.length = 0;
+    return out;
+  }
+}
+
+/** One column's Arrow buffers for the rows of the batch being built. */
+class ColumnBuilder {
+  private values: Bytes;
+  private offsets: Int32Array | null;
+  private data: Bytes | null;
+  private validity: Uint8Array;
+  private nulls = 0;
+  private rows = 0;
+
+  constructor(readonly plan: ColumnPlan, private readonly capacity: number) {
+    const k = plan.kind;
+    const width = k.k === 'fixed' ? k.width : k.k === 'decimal' ? 16 : k.k === 'bool' ? 1 / 8 : 0;
+    this.values = new Bytes(Math.ceil(capacity * width) + 8);
+    this.offsets = k.k === 'var' ? new Int32Array(capacity + 1) : null;
+    this.data = k.k === 'var' ? new Bytes(capacity * 16) : null;
+    this.validity = new Uint8Array(Math.ceil(capacity / 8));
+  }
+
+  /** Appends `count` rows of a DuckDB vector, starting at this batch's row `this.rows`. */
+  append(vector: duckdb.Vector, count: number): void {
+    const base = this.rows;
+    // Validity: DuckDB's mask (or none: all valid), shifted to this batch's bit position.
+    const mask = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
+    for (let i = 0; i < count; i++) {
+      const valid = !mask || mask.length === 0 || (mask[i >> 3]! & (1 << (i & 7))) !== 0;
+      const bit = base + i;
+      if (valid) this.validity[bit >> 3]! |= 1 << (bit & 7);
+      else this.nulls++;
+    }
+    const k = this.plan.kind;
+    if (k.k === 'fixed') {
+      const bytes = count * k.width;
+      this.values.reserve(bytes);
+      this.values.buf.set(duckdb.vector_get_data(vector, bytes), this.values.length);
+      this.values.length += bytes;
+    } else if (k.k === 'bool') {
+      const src = duckdb.vector_get_data(vector, count);
+      const need = Math.ceil((base + count) / 8);
+      this.values.reserve(need - this.values.length);
+      const out = this.values.buf;
+      for (let i = 0; i < count; i++) {
+        const bit = base + i;
+        if (src[i]) out[bit >> 3]! |= 1 << (bit & 7);
+      }
+      this.values.length = need;
+    } else if (k.k === 'decimal') {
+      const src = duckdb.vector_get_data(vector, count * k.width);
+      this.values.reserve(count * 16);
+      const out = new DataView(this.values.buf.buffer, this.values.buf.byteOffset + this.values.length, count * 16);
+      const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+      for (let i = 0; i < count; i++) {
+        if (k.width === 16) {
+          out.setBigUint64(i * 16, view.getBigUint64(i * 16, true), true);
+          out.setBigInt64(i * 16 + 8, view.getBigInt64(i * 16 + 8, true), true);
+          continue;
+        }
+        const v = k.width === 8 ? view.getBigInt64(i * 8, true) : BigInt(k.width === 4 ? view.getInt32(i * 4, true) : view.getInt16(i * 2, true));
+        out.setBigInt64(i * 16, v, true);
+        out.setBigInt64(i * 16 + 8, v < 0n ? -1n : 0n, true);
+      }
+      this.values.length += count * 16;
+    } else {
+      const src = duckdb.vector_get_data(vector, count * 16);
+      const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+      const offsets = this.offsets!;
+      const data = this.data!;
+      for (let i = 0; i < count; i++) {
+        if (mask && mask.length > 0 && (mask[i >> 3]! & (1 << (i & 7))) === 0) {
+          offsets[base + i + 1] = data.length; // a NULL's string_t is not initialised: never read it
+          continue;
+        }
+        const at = i * 16;
+        const len = view.getUint32(at, true);
+        data.reserve(len);
+        if (len <= 12) data.buf.set(src.subarray(at + 4, at + 4 + len), data.length);
+        else data.buf.set(duckdb.get_data_from_pointer(src.buffer as ArrayBuffer, src.byteOffset + at + 8, len), data.length);
+        data.length += len;
+        offsets[base + i + 1] = data.length;
+      }
+    }
+    this.rows += count;
+  }
+
+  /** The Arrow data of the rows appended since the last call; the builder starts over. */
+  finish(): ReturnType<typeof makeData> {
+    const length = this.rows;
+    const nullCount = this.nulls;
+    const nullBitmap = nullCount > 0 ? this.validity.slice(0, Math.ceil(length / 8)) : undefined;
+    this.validity.fill(0);
+    this.rows = 0;
+    this.nulls = 0;
+    const type = this.plan.type;
+    const k = this.plan.kind;
+    if (k.k === 'var') {
+      const valueOffsets = this.offsets!.slice(0, length + 1);
+      this.offsets!.fill(0);
+      const data = this.data!.take();
+      return makeData({ type: type as Utf8, length, nullCount, nullBitmap, valueOffsets, data } as never);
+    }
+    const data = this.values.take();
+    return makeData({ type, length, nullCount, nullBitmap, data } as never);
+  }
+}
+
+/** A stream writer whose bytes are handed over after each write instead of queued for a reader. */
+class BytesOutWriter extends RecordBatchStreamWriter {
+  private out: Uint8Array[] = [];
+  protected override _write(chunk: ArrayBufferView | ArrayBufferLike | Iterable<number> | string | null | undefined): this {
+    if (chunk && ArrayBuffer.isView(chunk) && chunk.byteLength > 0) {
+      // The writer reuses nothing it handed out, but bodies may be views of the batch's buffers: copy once here.
+      this.out.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this._position += chunk.byteLength;
+    }
+    return this;
+  }
+  takeBytes(): Uint8Array[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+}
+
+/** Rows per record batch: the first batch small (time to first byte), then larger. */
+const FIRST_BATCH_ROWS = 2048;
+const BATCH_ROWS = 128 * 1024;
+/** Rows a batch may hold (BATCH_ROWS plus one DuckDB chunk). */
+const CAPACITY = BATCH_ROWS + 4096;
+
+/**
+ * Turns DuckDB chunks into Arrow IPC stream bytes. `add` returns the bytes of any batch completed,
+ * `end` the rest and the end-of-stream marker.
+ */
+export class ArrowStreamEncoder {
+  private readonly builders: ColumnBuilder[];
+  private readonly schema: Schema;
+  private readonly writer = new BytesOutWriter();
+  private rows = 0;
+  private batches = 0;
+
+  constructor(names: string[], types: DuckDBType[]) {
+    const plans = types.map((t, i) => {
+      const p = arrowColumn(t);
+      if (!p) throw new Error(`column '${names[i]}': type ${t.toString()} has no Arrow mapping (it should have been cast)`);
+      return p;
+    });
+    this.schema = new Schema(plans.map((p, i) => new Field(names[i]!, p.type, true)));
+    this.builders = plans.map((p) => new ColumnBuilder(p, CAPACITY));
+  }
+
+  /** The schema message: the stream's first bytes, before any row. */
+  start(): Uint8Array[] {
+    this.writer.reset(undefined, this.schema);
+    return this.writer.takeBytes();
+  }
+
+  add(chunk: DuckDBDataChunk): Uint8Array[] {
+    const count = chunk.rowCount;
+    const out = this.rows + count > CAPACITY ? this.flush() : [];
+    const raw = chunk.chunk;
+    for (let c = 0; c < this.builders.length; c++) this.builders[c]!.append(duckdb.data_chunk_get_vector(raw, c), count);
+    // The vectors' memory belongs to the chunk, freed when the chunk is collected: keep it reachable
+    // until every column has been copied.
+    keepAlive(raw);
+    this.rows += count;
+    if (this.rows >= (this.batches === 0 ? FIRST_BATCH_ROWS : BATCH_ROWS)) out.push(...this.flush());
+    return out;
+  }
+
+  end(): Uint8Array[] {
+    const out = this.rows > 0 ? this.flush() : [];
+    this.writer.close(); // writes the end-of-stream marker
+    return [...out, ...this.writer.takeBytes()];
+  }
+
+  private flush(): Uint8Array[] {
+    const children = this.builders.map((b) => b.finish());
+    const batch = new RecordBatch(this.schema, makeData({ type: new Struct(this.schema.fields), length: this.rows, nullCount: 0, children }));
+    this.writer.write(batch);
+    this.rows = 0;
+    this.batches++;
+    return this.writer.takeBytes();
+  }
+}
