@@ -3,10 +3,11 @@
  * Nessie's Iceberg REST catalog and by listing the bucket. The gateway runs open (no auth: everyone
  * is admin) with MAINTENANCE_HISTORY_MS=0 (only ref heads pin files), on branches of its own made
  * from the default branch of the shared test Nessie, with a table whose namespace is unique to the run:
- *  1. 12 appends on `mt-<run>`, a branch `mt-keep-<run>` made after the 4th, a table tag on the 2nd
- *     snapshot; an expiry down to the last 3 snapshots: the branch reads the same rows, keep reads each
- *     of its 4 snapshots, the tag reads; every deleted object is gone from the bucket, every file any
- *     snapshot of either branch reads is still there, and keep's manifest lists are kept, pinned by keep;
+ *  1. the issue's acceptance at full size: 30 appends on `mt-<run>`, a branch `mt-keep-<run>` made
+ *     after the 10th, a table tag on the 5th snapshot; an expiry down to the last 3 snapshots: the
+ *     branch reads the same rows, keep reads each of its 10 snapshots, the tag reads; every deleted
+ *     object is gone from the bucket, every file any snapshot of either branch reads is still there,
+ *     and the plan lists keep's manifest lists as kept, pinned by keep;
  *  2. PyIceberg at each branch head reads the same ids as the gateway;
  *  3. a compaction: the same count and sums, fewer data files, a `replace` snapshot, PyIceberg agrees;
  *  4. an orphan removal (cutoff in the future) lists a stray object put under the table's data folder
@@ -25,7 +26,12 @@ const BRANCH = `mt-${RUN}`;
 const KEEP = `mt-keep-${RUN}`;
 const NS = `mt_${RUN}`;
 const TABLE = `${NS}.events`;
-const TAG = 'second';
+const TAG = 'fifth';
+/** Appends on the branch; keep is made after the KEEP_AT-th; the table tag is on the TAG_AT-th snapshot. */
+const APPENDS = 30;
+const KEEP_AT = 10;
+const TAG_AT = 5;
+const RETAIN = 3;
 
 /** PyIceberg: the table at each branch head through the REST catalog, and every file each metadata file's snapshots read. */
 const PY_READ = `
@@ -79,7 +85,7 @@ describe('table maintenance on Nessie with the warehouse on S3, as PyIceberg and
   let py: (args: unknown) => Promise<PyRead>;
   let s3: S3Endpoint;
   let bucket: string;
-  /** Snapshot ids of the 12 appends, oldest first, and their manifest lists. */
+  /** Snapshot ids of the appends, oldest first, and their manifest lists. */
   const snapshots: string[] = [];
   const manifestLists = new Map<string, string>();
   const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
@@ -147,7 +153,7 @@ describe('table maintenance on Nessie with the warehouse on S3, as PyIceberg and
       { b: BRANCH, t: TABLE },
     );
     expect(made.createTable.__typename, JSON.stringify(made)).toBe('CreateTableSuccess');
-    for (let i = 1; i <= 12; i++) {
+    for (let i = 1; i <= APPENDS; i++) {
       const rows = [2 * i - 1, 2 * i].map((id) => ({ id, v: `row ${id}`, x: id / 4 }));
       const r = await q(`mutation($b: String!, $t: String!, $rows: JSON) { appendRows(branch: $b, table: $t, rows: $rows) { __typename ... on WriteSuccess { snapshot { snapshotId manifestList } } ... on Error { code message } } }`, {
         b: BRANCH,
@@ -157,7 +163,7 @@ describe('table maintenance on Nessie with the warehouse on S3, as PyIceberg and
       expect(r.appendRows.__typename, JSON.stringify(r)).toBe('WriteSuccess');
       snapshots.push(r.appendRows.snapshot.snapshotId);
       manifestLists.set(r.appendRows.snapshot.snapshotId, r.appendRows.snapshot.manifestList);
-      if (i === 4) {
+      if (i === KEEP_AT) {
         const keep = await q(`mutation($n: String!, $f: String!) { createBranch(name: $n, from: $f) { __typename ... on Error { code message } } }`, { n: KEEP, f: BRANCH });
         expect(keep.createBranch.__typename, JSON.stringify(keep)).toBe('CreateBranchSuccess');
       }
@@ -166,7 +172,7 @@ describe('table maintenance on Nessie with the warehouse on S3, as PyIceberg and
       b: BRANCH,
       t: TABLE,
       n: TAG,
-      s: snapshots[1],
+      s: snapshots[TAG_AT - 1],
     });
     expect(tag.tagSnapshot.__typename, JSON.stringify(tag)).toBe('TagSnapshotSuccess');
   }, 900_000);
@@ -175,27 +181,30 @@ describe('table maintenance on Nessie with the warehouse on S3, as PyIceberg and
   });
 
   it('1. expires snapshots on its branch: every ref still reads, deleted objects are gone from the bucket, keep pins its files', async () => {
-    expect(new Set(manifestLists.values()).size).toBe(12);
+    expect(new Set(manifestLists.values()).size).toBe(APPENDS);
     const before = await idsAt(BRANCH);
-    expect(before).toEqual(idsUpTo(12));
+    expect(before).toEqual(idsUpTo(APPENDS));
     const keepBefore = await gatewayFiles(KEEP);
 
-    const planned = (await q(PLAN_EXPIRE, { b: BRANCH, t: TABLE, n: 3 })).planExpireSnapshots;
+    const planned = (await q(PLAN_EXPIRE, { b: BRANCH, t: TABLE, n: RETAIN })).planExpireSnapshots;
     expect(planned.__typename, JSON.stringify(planned)).toBe('MaintenancePlanSuccess');
     const plan = planned.plan;
     expect(plan).toMatchObject({ kind: 'EXPIRE_SNAPSHOTS', status: 'PLANNED' });
-    // The last 3 and the tagged 2nd stay: 1 and 3–9 go.
-    expect([...plan.snapshotsToExpire].sort()).toEqual(snapshots.slice(0, 9).filter((_, i) => i !== 1).sort());
+    // The last 3 and the tagged 5th stay: 1–4 and 6–27 go.
+    const expired = snapshots.slice(0, APPENDS - RETAIN).filter((_, i) => i !== TAG_AT - 1);
+    expect([...plan.snapshotsToExpire].sort()).toEqual([...expired].sort());
     const deleted: string[] = plan.filesToDelete.map((f: { path: string }) => f.path);
     expect(plan.fileCountToDelete).toBe(deleted.length);
     expect(Number(plan.bytesToReclaim)).toBe(plan.filesToDelete.reduce((n: number, f: { sizeBytes: string }) => n + Number(f.sizeBytes), 0));
-    // The manifest lists of 5–9 are read by nothing left; those of 1–4 are keep's.
-    for (const s of snapshots.slice(4, 9)) expect(deleted, `manifest list of ${s}`).toContain(manifestLists.get(s));
-    for (const s of snapshots.slice(0, 4)) expect(deleted, `manifest list of ${s}`).not.toContain(manifestLists.get(s));
+    // The manifest lists of 11–27 are read by nothing left; those of 1–10 are keep's.
+    for (const s of snapshots.slice(KEEP_AT, APPENDS - RETAIN)) expect(deleted, `manifest list of ${s}`).toContain(manifestLists.get(s));
+    for (const s of snapshots.slice(0, KEEP_AT)) expect(deleted, `manifest list of ${s}`).not.toContain(manifestLists.get(s));
     for (const f of keepBefore.files) expect(deleted, `${f} is read by ${KEEP}`).not.toContain(f);
-    // keep's manifest lists of the snapshots the expiry removes (1, 3, 4) are kept, pinned by keep.
+    // keep's manifest lists of the snapshots the expiry removes (1–4, 6–10) are kept, pinned by keep.
     const kept = new Map<string, string[]>(plan.filesKept.map((f: { path: string; pinnedBy: string[] }) => [f.path, f.pinnedBy]));
-    for (const s of [snapshots[0]!, snapshots[2]!, snapshots[3]!]) {
+    const keepsExpired = snapshots.slice(0, KEEP_AT).filter((s) => expired.includes(s));
+    expect(keepsExpired).toHaveLength(KEEP_AT - 1);
+    for (const s of keepsExpired) {
       const list = manifestLists.get(s)!;
       expect(keepBefore.files).toContain(list);
       expect(kept.get(list), `manifest list of ${s}`).toContain(KEEP);
@@ -208,14 +217,16 @@ describe('table maintenance on Nessie with the warehouse on S3, as PyIceberg and
     expect(done.__typename, JSON.stringify(done)).toBe('MaintenancePlanSuccess');
     expect(done.plan).toMatchObject({ status: 'SUCCEEDED', deletedFiles: deleted.length, error: null });
 
-    // The branch reads the same rows; keep reads each of its 4 snapshots; the tagged snapshot reads.
+    // The branch reads the same rows; keep reads each of its 10 snapshots; the tagged snapshot reads.
     expect(await idsAt(BRANCH)).toEqual(before);
-    for (const [i, s] of snapshots.slice(0, 4).entries()) expect(await idsAt(KEEP, { snapshotId: s }), `${KEEP} at snapshot ${i + 1}`).toEqual(idsUpTo(i + 1));
-    expect(await idsAt(KEEP)).toEqual(idsUpTo(4));
-    expect(await idsAt(BRANCH, { snapshotRef: TAG })).toEqual(idsUpTo(2));
-    expect(await idsAt(BRANCH, { snapshotId: snapshots[1] })).toEqual(idsUpTo(2));
+    const keepSnapshots = (await q(`query($r: String, $t: String!) { table(name: $t, ref: $r) { snapshots(first: 100) { nodes { snapshotId } } } }`, { r: KEEP, t: TABLE })).table.snapshots.nodes;
+    expect(keepSnapshots.map((n: { snapshotId: string }) => n.snapshotId).sort()).toEqual(snapshots.slice(0, KEEP_AT).sort());
+    for (const [i, s] of snapshots.slice(0, KEEP_AT).entries()) expect(await idsAt(KEEP, { snapshotId: s }), `${KEEP} at snapshot ${i + 1}`).toEqual(idsUpTo(i + 1));
+    expect(await idsAt(KEEP)).toEqual(idsUpTo(KEEP_AT));
+    expect(await idsAt(BRANCH, { snapshotRef: TAG })).toEqual(idsUpTo(TAG_AT));
+    expect(await idsAt(BRANCH, { snapshotId: snapshots[TAG_AT - 1] })).toEqual(idsUpTo(TAG_AT));
     const left = (await q(`query($r: String, $t: String!) { table(name: $t, ref: $r) { snapshots(first: 100) { nodes { snapshotId } } } }`, { r: BRANCH, t: TABLE })).table.snapshots.nodes;
-    expect(left.map((n: { snapshotId: string }) => n.snapshotId).sort()).toEqual([snapshots[1]!, ...snapshots.slice(9)].sort());
+    expect(left.map((n: { snapshotId: string }) => n.snapshotId).sort()).toEqual([snapshots[TAG_AT - 1]!, ...snapshots.slice(APPENDS - RETAIN)].sort());
 
     // In the bucket: every deleted object is gone, every file any snapshot of either branch reads is there.
     const { files, read } = await everythingRead();
@@ -225,33 +236,34 @@ describe('table maintenance on Nessie with the warehouse on S3, as PyIceberg and
     for (const f of deleted) expect(files.has(f), `${f} is deleted but read`).toBe(false);
     // keep's files as they were before the expiry are all still there.
     for (const f of keepBefore.files) expect(bucketAfter.has(keyOf(f)), `${f} is read by ${KEEP}`).toBe(true);
-    // PyIceberg's own walk covers the manifests too: keep's head still reads all 4 snapshots' manifest lists.
-    for (const s of snapshots.slice(0, 4)) expect(read.files[keepBefore.metadataLocation], `${KEEP}`).toContain(manifestLists.get(s));
+    // PyIceberg's own walk covers the manifests too: keep's head still reads all 10 snapshots' manifest lists.
+    for (const s of snapshots.slice(0, KEEP_AT)) expect(read.files[keepBefore.metadataLocation], `${KEEP}`).toContain(manifestLists.get(s));
   }, 300_000);
 
   it('2. PyIceberg through Nessie’s REST catalog reads the same rows at each branch head as the gateway', async () => {
     const { read, mine, keep } = await everythingRead();
     const head = async (ref: string) => (await q(`query($r: String, $t: String!) { table(name: $t, ref: $r) { currentSnapshot { snapshotId } } }`, { r: ref, t: TABLE })).table.currentSnapshot.snapshotId;
     expect(read.refs[BRANCH]!.ids).toEqual(await idsAt(BRANCH));
-    expect(read.refs[BRANCH]!.ids).toEqual(idsUpTo(12));
+    expect(read.refs[BRANCH]!.ids).toEqual(idsUpTo(APPENDS));
     expect(read.refs[BRANCH]!.snapshot).toBe(await head(BRANCH));
     expect(read.refs[BRANCH]!.metadata).toBe(mine.metadataLocation);
     expect(read.refs[KEEP]!.ids).toEqual(await idsAt(KEEP));
-    expect(read.refs[KEEP]!.ids).toEqual(idsUpTo(4));
-    expect(read.refs[KEEP]!.snapshot).toBe(snapshots[3]);
+    expect(read.refs[KEEP]!.ids).toEqual(idsUpTo(KEEP_AT));
+    expect(read.refs[KEEP]!.snapshot).toBe(snapshots[KEEP_AT - 1]);
     expect(read.refs[KEEP]!.metadata).toBe(keep.metadataLocation);
   }, 300_000);
 
   it('3. compacts its branch into one replace snapshot with the same rows, fewer files, and PyIceberg agrees', async () => {
     const before = await sums();
-    expect(before.map(String)).toEqual(['24', String((24 * 25) / 2), String((24 * 25) / 2 / 4)]);
+    const rows = APPENDS * 2;
+    expect(before.map(String)).toEqual([String(rows), String((rows * (rows + 1)) / 2), String((rows * (rows + 1)) / 2 / 4)]);
     const h0 = await health();
-    expect(h0.health).toMatchObject({ dataFileCount: 12, deleteFileCount: 0 });
+    expect(h0.health).toMatchObject({ dataFileCount: APPENDS, deleteFileCount: 0 });
 
     const planned = (await q(PLAN_COMPACTION, { b: BRANCH, t: TABLE })).planCompaction;
     expect(planned.__typename, JSON.stringify(planned)).toBe('MaintenancePlanSuccess');
     expect(planned.plan.kind).toBe('COMPACTION');
-    expect(planned.plan.rewriteGroups).toEqual([expect.objectContaining({ inputFiles: 12, deleteFiles: 0, outputFilesEstimate: 1 })]);
+    expect(planned.plan.rewriteGroups).toEqual([expect.objectContaining({ inputFiles: APPENDS, deleteFiles: 0, outputFilesEstimate: 1 })]);
     const done = (await q(EXECUTE, { id: planned.plan.id })).executeMaintenancePlan;
     expect(done.__typename, JSON.stringify(done)).toBe('MaintenancePlanSuccess');
     expect(done.plan).toMatchObject({ status: 'SUCCEEDED', error: null });
@@ -261,13 +273,13 @@ describe('table maintenance on Nessie with the warehouse on S3, as PyIceberg and
     expect(h1.health.dataFileCount).toBeLessThan(h0.health.dataFileCount);
     expect(h1.health.dataFileCount).toBe(1);
     expect(h1.currentSnapshot.operation).toBe('replace');
-    expect(await idsAt(BRANCH)).toEqual(idsUpTo(12));
+    expect(await idsAt(BRANCH)).toEqual(idsUpTo(APPENDS));
 
     const { read, files } = await everythingRead();
     expect(read.refs[BRANCH]!.snapshot).toBe(h1.currentSnapshot.snapshotId);
     expect(read.refs[BRANCH]!.operation).toBe('replace');
-    expect(read.refs[BRANCH]!.ids).toEqual(idsUpTo(12));
-    expect(read.refs[KEEP]!.ids).toEqual(idsUpTo(4));
+    expect(read.refs[BRANCH]!.ids).toEqual(idsUpTo(APPENDS));
+    expect(read.refs[KEEP]!.ids).toEqual(idsUpTo(KEEP_AT));
     const inBucket = new Set(await listBucket(s3, bucket));
     for (const f of files) expect(inBucket.has(keyOf(f)), `${f} is read`).toBe(true);
   }, 300_000);
@@ -309,11 +321,11 @@ describe('table maintenance on Nessie with the warehouse on S3, as PyIceberg and
     const after = new Set(await listBucket(s3, bucket));
     expect(after.has(keyOf(stray))).toBe(false);
     for (const f of files) expect(after.has(keyOf(f)), `${f} is read`).toBe(true);
-    expect(await idsAt(BRANCH)).toEqual(idsUpTo(12));
-    expect(await idsAt(KEEP)).toEqual(idsUpTo(4));
-    expect(await idsAt(BRANCH, { snapshotRef: TAG })).toEqual(idsUpTo(2));
+    expect(await idsAt(BRANCH)).toEqual(idsUpTo(APPENDS));
+    expect(await idsAt(KEEP)).toEqual(idsUpTo(KEEP_AT));
+    expect(await idsAt(BRANCH, { snapshotRef: TAG })).toEqual(idsUpTo(TAG_AT));
     const again = await everythingRead();
-    expect(again.read.refs[BRANCH]!.ids).toEqual(idsUpTo(12));
-    expect(again.read.refs[KEEP]!.ids).toEqual(idsUpTo(4));
+    expect(again.read.refs[BRANCH]!.ids).toEqual(idsUpTo(APPENDS));
+    expect(again.read.refs[KEEP]!.ids).toEqual(idsUpTo(KEEP_AT));
   }, 300_000);
 });
