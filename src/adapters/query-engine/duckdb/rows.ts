@@ -3,7 +3,8 @@
  * over a total order — the orderBy columns (ASC NULLS LAST / DESC NULLS FIRST), then the data file
  * (as recorded) and the row position in it — so no row is lost or repeated across pages.
  * Without orderBy that order is the files' own, so a page reads the plan's files in that order, a
- * batch at a time, until it is full, instead of sorting the whole table; totalCount comes from the
+ * batch at a time (a big file a window of positions at a time), until it is full, instead of
+ * sorting the whole table; totalCount comes from the
  * manifests' record counts when there is no filter and no delete file.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
@@ -141,6 +142,8 @@ const byteOrder = (a: Buffer, b: Buffer) => Buffer.compare(a, b);
 
 /** At most this many files per query of the sequential strategy. */
 const MAX_BATCH_FILES = 2_000;
+/** The first window of positions read of a big file when a filter or deletes may drop rows. */
+const MIN_FILTERED_WINDOW = 100_000;
 
 /** Plans' live data files in (recorded path) byte order, by the plan's file list (plans are cached upstream). */
 const sortedFiles = new WeakMap<readonly DataFile[], { f: DataFile; key: Buffer }[]>();
@@ -155,6 +158,82 @@ function inFileOrder(files: DataFile[]): { f: DataFile; key: Buffer }[] {
     sortedFiles.set(files, sorted);
   }
   return sorted;
+}
+
+/**
+ * Up to `want` rows in (recorded file, position) order, the first `keep` as objects: the plan's
+ * files are read in that order, a batch at a time, until enough rows are found, so a page of a
+ * table with many files reads only a few of them. A file holding more rows than the batch still
+ * needs (a compacted file) is read a window of positions at a time (DuckDB skips the row groups
+ * outside it) instead of whole: ORDER BY … LIMIT over a whole file reads all of it.
+ */
+async function inFileOrderPage(
+  conn: DuckDBConnection,
+  layouts: LayoutCache,
+  plan: ScanPlan,
+  p: Prepared,
+  q: RowQuery,
+  want: number,
+  keep: number,
+  budget: ResultBudget,
+  local: (p: ScanPlan) => ScanPlan | Promise<ScanPlan>,
+): Promise<{ raw: DuckDBValue[][]; rows: Record<string, JsonValue>[] }> {
+  const raw: DuckDBValue[][] = [];
+  const rows: Record<string, JsonValue>[] = [];
+  const sorted = inFileOrder(plan.dataFiles);
+  // A file whose recorded path another file shares interleaves with it by position: never windowed.
+  const alone = (k: number) => (k === 0 || byteOrder(sorted[k - 1]!.key, sorted[k]!.key) !== 0) && (k + 1 >= sorted.length || byteOrder(sorted[k + 1]!.key, sorted[k]!.key) !== 0);
+  let i = 0;
+  // The position in sorted[i] to read from (rows before it are on earlier pages).
+  let from = 0;
+  if (p.after) {
+    const after = Buffer.from(p.after.file, 'utf8');
+    while (i < sorted.length && byteOrder(sorted[i]!.key, after) < 0) i++;
+    const pos = Number(p.after.pos);
+    if (i < sorted.length && byteOrder(sorted[i]!.key, after) === 0 && alone(i) && Number.isSafeInteger(pos)) from = pos + 1;
+  }
+  let scale = 1;
+  // A filter or deletes may drop most rows: windows of a file start at about a row group's worth.
+  const minSpan = q.where || plan.deleteFiles.length > 0 ? MIN_FILTERED_WINDOW : 0;
+  while (i < sorted.length && raw.length < want) {
+    const need = want - raw.length;
+    // Rows to read this round: what is still needed, more each round when a filter or deletes drop rows.
+    const span = Math.min(Math.max(need * scale, minSpan), Number.MAX_SAFE_INTEGER);
+    let batch: DataFile[];
+    let window: { from: number; to: number | null } | undefined;
+    if (alone(i) && sorted[i]!.f.recordCount - from > span) {
+      batch = [sorted[i]!.f];
+      window = { from, to: from + span };
+      from += span;
+    } else {
+      // Files enough for the rows still needed by record count; never split files with the same
+      // recorded path across batches.
+      let j = i;
+      let records = -from;
+      while (j < sorted.length && j - i < MAX_BATCH_FILES && (records < span || j === i)) records += sorted[j++]!.f.recordCount;
+      while (j < sorted.length && byteOrder(sorted[j]!.key, sorted[j - 1]!.key) === 0) j++;
+      batch = sorted.slice(i, j).map((x) => x.f);
+      // The first file from where the last window ended (the others of the batch from their start).
+      window = from > 0 ? { from, to: null } : undefined;
+      if (window && batch.length > 1) {
+        // A window applies to every file of a read: the rest of the first file alone, then the others.
+        batch = [batch[0]!];
+        j = i + 1;
+      }
+      i = j;
+      from = 0;
+    }
+    const scan = await buildScan(conn, layouts, await local({ ...plan, dataFiles: batch }), window ? { window } : {});
+    const out = await pageQuery(conn, scan, p, q, need, { keep: Math.max(0, keep - rows.length), budget });
+    for (const k of out.keys) raw.push(k);
+    for (const r of out.rows) rows.push(r);
+    if (window?.to != null && from >= sorted[i]!.f.recordCount) {
+      i++;
+      from = 0;
+    }
+    scale = Math.min(scale * 4, 1 << 20);
+  }
+  return { raw, rows };
 }
 
 /**
@@ -182,43 +261,22 @@ export async function readRows(
     // Nothing to return. Without a filter, deletes or a cursor, the manifests say whether a row
     // follows (no file is read); otherwise one row read says it.
     if (!q.where && !p.after && plan.deleteFiles.length === 0) return { columns: p.columns, rows: [], totalCount, nextCursor: null, hasMore: dataFiles.length > 0 };
-    const probe = await pageQuery(conn, await buildScan(conn, layouts, await local(plan)), p, q, 1, { keep: 0, budget });
-    return { columns: p.columns, rows: [], totalCount, nextCursor: null, hasMore: probe.keys.length > 0 };
+    const probe = p.sortKeys.length > 0
+      ? (await pageQuery(conn, await buildScan(conn, layouts, await local(plan)), p, q, 1, { keep: 0, budget })).keys
+      : (await inFileOrderPage(conn, layouts, plan, p, q, 1, 0, budget, local)).raw;
+    return { columns: p.columns, rows: [], totalCount, nextCursor: null, hasMore: probe.length > 0 };
   }
 
   const want = q.first + 1;
-  const raw: DuckDBValue[][] = [];
-  const rows: Record<string, JsonValue>[] = [];
+  let raw: DuckDBValue[][];
+  let rows: Record<string, JsonValue>[];
   if (p.sortKeys.length > 0) {
     // A sort over the columns needs every row: one query over the whole plan.
     const out = await pageQuery(conn, await buildScan(conn, layouts, await local(plan)), p, q, want, { keep: q.first, budget });
-    raw.push(...out.keys);
-    rows.push(...out.rows);
+    raw = out.keys;
+    rows = out.rows;
   } else {
-    // The order is (recorded file, position): read files in that order, a batch at a time, and
-    // stop once the page is full, so a page of a table with many files reads only a few of them.
-    const sorted = inFileOrder(plan.dataFiles);
-    let i = 0;
-    if (p.after) {
-      const from = Buffer.from(p.after.file, 'utf8');
-      while (i < sorted.length && byteOrder(sorted[i]!.key, from) < 0) i++;
-    }
-    let scale = 1;
-    while (i < sorted.length && raw.length < want) {
-      const need = want - raw.length;
-      // Files enough for the rows still needed by record count (more each round when a filter
-      // or deletes drop rows); never split files with the same recorded path across batches.
-      let j = i;
-      let records = 0;
-      while (j < sorted.length && j - i < MAX_BATCH_FILES && (records < need * scale || j === i)) records += sorted[j++]!.f.recordCount;
-      while (j < sorted.length && byteOrder(sorted[j]!.key, sorted[j - 1]!.key) === 0) j++;
-      const batch = sorted.slice(i, j).map((x) => x.f);
-      const out = await pageQuery(conn, await buildScan(conn, layouts, await local({ ...plan, dataFiles: batch })), p, q, need, { keep: Math.max(0, q.first - rows.length), budget });
-      raw.push(...out.keys);
-      rows.push(...out.rows);
-      i = j;
-      scale = Math.min(scale * 4, 1 << 20);
-    }
+    ({ raw, rows } = await inFileOrderPage(conn, layouts, plan, p, q, want, q.first, budget, local));
   }
   const page = rows.slice(0, q.first);
   let nextCursor: string | null = null;

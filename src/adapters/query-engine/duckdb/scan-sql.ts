@@ -83,6 +83,13 @@ export interface BuildOptions {
    * constants of its read instead).
    */
   positions?: boolean;
+  /**
+   * Only rows at file positions `from` ≤ pos < `to` (`to` null: to the end) of every data file read
+   * (rows paging reads one big file a window at a time). The bound sits on read_parquet's
+   * file_row_number, which DuckDB pushes into the read: row groups outside it are skipped.
+   * Needs `positions`.
+   */
+  window?: { from: number; to: number | null };
 }
 
 /** Equality deletes with more distinct (sequence number, partition) groups than this use the file join. */
@@ -103,7 +110,9 @@ export async function buildScan(conn: DuckDBConnection, layouts: LayoutCache, pl
   const all = await layouts.get(conn, [...dataFiles, ...eqDeletes].map((f) => f.filePath));
 
   // Per-file sequence number and partition as constants of each read (equality deletes only).
-  let constantMeta = !positions && posDeletes.length === 0;
+  let constantMeta = !positions && posDeletes.length === 0 && !opts.window;
+  const w = opts.window;
+  const windowed = w ? ` WHERE file_row_number >= ${Math.trunc(w.from)}${w.to === null ? '' : ` AND file_row_number < ${Math.trunc(w.to)}`}` : '';
   const mapping = plan.nameMapping;
   let groups = groupFiles(dataFiles, all, fields, plan.partitionSpecs, mapping, constantMeta && eqDeletes.length > 0 ? (f) => [f.sequenceNumber, partitionKey(f, plan.partitionSpecs)] : undefined);
   if (constantMeta && eqDeletes.length > 0 && groups.length > MAX_CONSTANT_GROUPS) {
@@ -126,7 +135,7 @@ export async function buildScan(conn: DuckDBConnection, layouts: LayoutCache, pl
     const branches = groups.map(
       (g) =>
         `SELECT ${[...projectFields(g.layout, fields, g.constants, undefined, mapping), `__cg_f`, `file_row_number AS ${POS_COL}`].join(', ')} ` +
-        `FROM read_parquet(${sqlStringList(g.files.map((f) => f.filePath))}, filename = '__cg_f', file_row_number = true)`,
+        `FROM read_parquet(${sqlStringList(g.files.map((f) => f.filePath))}, filename = '__cg_f', file_row_number = true)${windowed}`,
     );
     ctes.push(`__cg_files AS (${filesTable(dataFiles, plan.partitionSpecs)})`, `__cg_data AS (${branches.join(' UNION ALL ')})`);
     from = `(SELECT d.*, f.__cg_rec AS ${FILE_COL}, f.__cg_seq, f.__cg_part FROM __cg_data d JOIN __cg_files f ON f.__cg_local = d.__cg_f) s`;
