@@ -13,6 +13,7 @@ import './subscriptions.js';
 import './runs.js';
 import './marts.js';
 import './maintenance.js';
+import './exports.js';
 import './viewer.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -105,6 +105,12 @@ const EnvSchema = LimitsEnvSchema.extend({
   TRINO_CATALOG_IDLE_MS: z.coerce.number().int().min(1000).default(600_000),
   SQL_ENGINE: z.enum(['DUCKDB', 'TRINO']).default('DUCKDB'),
   MAINTENANCE_HISTORY_MS: z.coerce.number().int().min(0).optional(),
+  // Exports (signed download links): the HS256 key of the links, and the bytes one download may have per role.
+  EXPORT_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  EXPORT_MAX_BYTES_VIEWER: count(1024 * MiB),
+  EXPORT_MAX_BYTES_ANALYST: count(10 * 1024 * MiB),
+  EXPORT_MAX_BYTES_ENGINEER: count(10 * 1024 * MiB),
+  EXPORT_MAX_BYTES_ADMIN: count(0),
 });
 
 /** The limits of requests and operations (src/server/limits/); every numeric limit is off at 0. */
@@ -155,6 +161,15 @@ export interface Config {
   sqlEngine: 'DUCKDB' | 'TRINO';
   /** Maintenance: earlier commits pin files back this many ms; null: all history. */
   maintenanceHistoryMs: number | null;
+  exports: ExportsConfig;
+}
+
+/** Signed export links (src/services/exports.ts). */
+export interface ExportsConfig {
+  /** EXPORT_SIGNING_KEY; unset: derived from AUTH_JWT_SECRET, or a fixed key when authentication is off. */
+  signingKey?: string;
+  /** Bytes one download may have, by the role in its link; 0: no limit. */
+  maxBytes: { viewer: number; analyst: number; engineer: number; admin: number };
 }
 
 export interface TrinoConfig {
@@ -253,6 +268,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trino: trinoConfig(e),
     sqlEngine: e.SQL_ENGINE,
     maintenanceHistoryMs: e.MAINTENANCE_HISTORY_MS ?? null,
+    exports: {
+      signingKey: e.EXPORT_SIGNING_KEY,
+      maxBytes: { viewer: e.EXPORT_MAX_BYTES_VIEWER, analyst: e.EXPORT_MAX_BYTES_ANALYST, engineer: e.EXPORT_MAX_BYTES_ENGINEER, admin: e.EXPORT_MAX_BYTES_ADMIN },
+    },
   };
 }
 

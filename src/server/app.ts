@@ -1,7 +1,7 @@
 /**
  * buildApp(config) → { start, stop, url }: the gateway as a value, so tests start it on port 0.
  * One HTTP server carries GraphQL (POST/GET, GraphiQL, SSE subscriptions), graphql-ws on the same
- * path, and /healthz, /readyz, /metrics.
+ * path, /healthz, /readyz, /metrics, and the downloads of export links (/exports/<token>).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,6 +46,7 @@ import { bundledGraphiQL } from './graphiql.js';
 import { GatewayResponse } from './http-response.js';
 import { makeTempDir } from '../util/temp-dir.js';
 import { corsOptions, setCorsHeaders } from './security/cors.js';
+import { isExportRequest, serveExport } from './exports-route.js';
 
 export interface App {
   start(): Promise<void>;
@@ -120,7 +121,8 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
       await pipelines.load();
       pipelineRegistry = pipelines;
       const runQueue = new RunQueueSignal(); // RunService tells it of queued runs, the engine listens
-      services = createServices({ ...backends, sqlEngine: config.sqlEngine, maintenanceHistoryMs: config.maintenanceHistoryMs, protectedBranches: config.protectedBranches, pipelines, logger, runQueue });
+      services = createServices({ ...backends, sqlEngine: config.sqlEngine, maintenanceHistoryMs: config.maintenanceHistoryMs, protectedBranches: config.protectedBranches, pipelines, logger, runQueue,
+        exports: { signingKey: config.exports.signingKey, jwtSecret: config.auth.jwtSecret, authEnabled: authEnabled(config.auth), maxBytes: config.exports.maxBytes } });
       engine = new RunEngine(
         {
           runs: backends.runs,
@@ -179,6 +181,8 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
         res.carry(requestId, securityHeaders(req, { hstsMaxAge: config.http.hstsMaxAge }));
         setCorsHeaders(req, res, config.http.corsOrigins);
         try {
+          // A download link carries its own signed credentials (src/server/exports-route.ts): no Authorization header.
+          if (isExportRequest(req)) return await serveExport(req, res, { exports: services!.exports, logger, requestId, metrics });
           const admitted = gate.admit(req, res); // a boolean for remembered credentials
           if (admitted !== true && !(await admitted)) return;
           if ((req.method === 'GET' || req.method === 'HEAD') && (await handleOpsRoute(req, res, { metrics, check: backends!.check }))) return;

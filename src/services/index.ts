@@ -16,6 +16,7 @@ import { MartService } from './marts.js';
 import { TableService } from './table-writes.js';
 import { MaintenanceService } from './maintenance.js';
 import type { MaintenanceStore } from '../ports/maintenance-store.js';
+import { ExportService, type ExportsOptions } from './exports.js';
 
 export interface Services {
   catalog: CatalogService;
@@ -23,6 +24,7 @@ export interface Services {
   runs: RunService;
   marts: MartService;
   maintenance: MaintenanceService;
+  exports: ExportService;
 }
 
 export function createServices(deps: {
@@ -41,6 +43,8 @@ export function createServices(deps: {
   logger: Logger;
   /** Told of each run queued through RunService (the run engine listens). */
   runQueue: RunQueueSignal;
+  /** Export links: their key and the bytes a download may have per role (default: links signed with a key for open gateways, no byte limit). */
+  exports?: ExportsOptions;
 }): Services {
   const catalog = new CatalogService(deps.store, deps.protectedBranches, deps.bus);
   const tables = new TableService(catalog, deps.store, deps.objects, deps.engine, { trino: deps.trino, default: deps.sqlEngine });
@@ -49,6 +53,7 @@ export function createServices(deps: {
     tables,
     marts: new MartService(catalog, tables, deps.engine, deps.marts, deps.bus),
     maintenance: new MaintenanceService(catalog, deps.store, deps.objects, tables, deps.maintenance, { historyMs: deps.maintenanceHistoryMs }, deps.logger),
+    exports: new ExportService(catalog, tables, deps.engine, deps.exports ?? { authEnabled: false, maxBytes: { viewer: 0, analyst: 0, engineer: 0, admin: 0 } }),
     runs: new RunService(deps.pipelines, deps.runs, deps.bus, catalog, deps.store, deps.logger, deps.runQueue),
   };
 }
