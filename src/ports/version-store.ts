@@ -63,6 +63,12 @@ export interface PageRequest {
   after?: string | null;
 }
 
+/** A commit of a key's history and the key's content in it (null: absent). */
+export interface ContentAtCommit {
+  commit: Commit;
+  content: StoredContent | null;
+}
+
 export interface CommitFilter {
   author?: string;
   messageContains?: string;
@@ -183,6 +189,14 @@ export interface VersionStore {
 
   /** Commits reachable from `hash` by first parents, newest first. */
   log(hash: CommitHash, q: PageRequest & { filter?: CommitFilter }): Promise<Page<Commit>>;
+
+  /**
+   * The history of one key: exactly the commits (and pages, and cursors) `log(hash, q)` without a
+   * filter yields, each with the content at `key` in that commit (what `getContent(commit.hash,
+   * key)` returns), in one read per page instead of one per commit.
+   * @throws NotFound (unknown hash), InvalidInput (page size, cursor)
+   */
+  contentLog(hash: CommitHash, key: ContentKey, q: PageRequest): Promise<Page<ContentAtCommit>>;
 
   /**
    * One atomic commit of all operations on a branch. With expectedHash, the branch must still be there

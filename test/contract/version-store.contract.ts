@@ -11,6 +11,7 @@
 import { describe } from 'vitest';
 import { describeCommits } from './version-store/commits.js';
 import { describeConcurrency } from './version-store/concurrency.js';
+import { describeContentLog } from './version-store/content-log.js';
 import { describeRefExpressions } from './version-store/expressions.js';
 import { describeHistory } from './version-store/history.js';
 import { describeMerge } from './version-store/merge.js';
@@ -26,6 +27,7 @@ export function describeVersionStore(name: string, makeStore: MakeStore): void {
     describeRefExpressions(ctx);
     describeCommits(ctx);
     describeHistory(ctx);
+    describeContentLog(ctx);
     describeMerge(ctx);
     describeConcurrency(ctx);
   });

@@ -64,6 +64,41 @@ export async function hamtGetMany(src: NodeSource, root: string, names: Iterable
   return out;
 }
 
+/**
+ * The entry for one name in each of many directories (null when absent), keyed by directory root:
+ * all tries are descended together, level by level, so the uncached nodes of a level (over every
+ * directory) load in one round trip, and a node shared by several directories is visited once.
+ */
+export async function hamtGetAcross(src: NodeSource, roots: Iterable<string>, name: string): Promise<Map<string, DirEntry | null>> {
+  const out = new Map<string, DirEntry | null>();
+  const path = namePath(name);
+  /** Directory root → the node its descent is at. */
+  let at = new Map<string, string>();
+  for (const root of roots) {
+    if (root === EMPTY_TREE) out.set(root, null);
+    else at.set(root, root);
+  }
+  for (let depth = 0; at.size > 0; depth++) {
+    const nodes = [...new Set(at.values())];
+    if (nodes.length > 1) await src.prefetch?.(nodes);
+    /** Node → the entry found (DirEntry or null) or the child to descend into (string). */
+    const step = new Map<string, DirEntry | null | string>();
+    for (const hash of nodes) {
+      const node = await nodeOf(src, hash);
+      if (node.kind === 'leaf') step.set(hash, node.entries.find((e) => e.name === name) ?? null);
+      else step.set(hash, node.children.find((c) => c.slot === nibble(path, depth))?.hash ?? null);
+    }
+    const next = new Map<string, string>();
+    for (const [root, hash] of at) {
+      const r = step.get(hash)!;
+      if (typeof r === 'string') next.set(root, r);
+      else out.set(root, r);
+    }
+    at = next;
+  }
+  return out;
+}
+
 interface Wanted {
   name: string;
   path: Buffer;

@@ -3,6 +3,7 @@
  *  - log: a recursive CTE over first parents, consumed under LIMIT (PostgreSQL evaluates a
  *    recursive CTE lazily, so a page costs O(page) plus the commits the filter skips). The cursor
  *    is the hash of the next commit to return. The no-ancestor root is never part of a log.
+ *  - contentLog: a log page and one key's content in each of its commits, batched per page.
  *  - `name*t`: first parents back to the newest commit at or before t (commit times never
  *    decrease along first parents, so the walk stops at the answer). The root counts as "before
  *    everything": reaching it means t is before the first commit → NotFound.
@@ -13,10 +14,11 @@
  */
 import { InvalidInput, NotFound } from '../../../domain/errors.js';
 import type { CommitHash, RefExpression } from '../../../domain/refs.js';
-import type { Commit, CommitFilter, Page, PageRequest, ResolvedRef } from '../../../ports/version-store.js';
+import type { Commit, CommitFilter, ContentAtCommit, Page, PageRequest, ResolvedRef } from '../../../ports/version-store.js';
 import { isAncestor, toCommit } from './commits.js';
 import { FULL_HASH, NO_ANCESTOR_HASH } from './hashing.js';
 import { COMMIT_COLUMNS, commitFromDb, type CommitRow, type Repo } from './repo.js';
+import { lookupKeyAcross } from './tree.js';
 
 export function pageSize(q: PageRequest): number {
   const n = q.first;
@@ -32,6 +34,29 @@ export async function commitOrNotFound(repo: Repo, hash: string, what = 'commit'
 }
 
 export async function log(repo: Repo, hash: string, q: PageRequest & { filter?: CommitFilter }): Promise<Page<Commit>> {
+  const page = await logRows(repo, hash, q);
+  return { items: page.items.map(toCommit), nextCursor: page.nextCursor };
+}
+
+/**
+ * A log page (no filter) with the content at `key` in each commit: the page's query, then the key
+ * looked up in all of the page's trees at once (one batched descent per namespace level, each
+ * distinct directory once, its uncached nodes in one round trip per trie level), then the distinct
+ * contents in one query. A few round trips per page whatever its size, none for cached nodes.
+ */
+export async function contentLog(repo: Repo, hash: string, key: string, q: PageRequest): Promise<Page<ContentAtCommit>> {
+  if (typeof key !== 'string' || key.length === 0) throw new InvalidInput('key must be a non-empty string', 'key');
+  const page = await logRows(repo, hash, q);
+  const values = await lookupKeyAcross(repo.nodes, page.items.map((c) => c.tree), key);
+  const contents = await repo.contents([...values.values()].flatMap((v) => (v ? [v.content] : [])));
+  const items = page.items.map((c) => {
+    const v = values.get(c.tree) ?? null;
+    return { commit: toCommit(c), content: v ? (contents.get(v.content) ?? null) : null };
+  });
+  return { items, nextCursor: page.nextCursor };
+}
+
+async function logRows(repo: Repo, hash: string, q: PageRequest & { filter?: CommitFilter }): Promise<Page<CommitRow>> {
   const first = pageSize(q);
   await commitOrNotFound(repo, hash);
   let start = hash;
@@ -73,7 +98,7 @@ export async function log(repo: Repo, hash: string, q: PageRequest & { filter?: 
   );
   const rows = r.rows.map((x) => repo.remember(commitFromDb(x)));
   const next = rows.length > first ? rows[first]!.hash : null;
-  return { items: rows.slice(0, first).map(toCommit), nextCursor: next };
+  return { items: rows.slice(0, first), nextCursor: next };
 }
 
 export async function resolve(repo: Repo, expr: RefExpression): Promise<ResolvedRef> {

@@ -14,7 +14,7 @@ import type { DiffEntry, Entry, Page, VersionStore } from '../../../ports/versio
 import type { SqlDatabase } from '../../sql/database.js';
 import { commonAncestor, toCommit } from './commits.js';
 import { NO_ANCESTOR_HASH } from './hashing.js';
-import { commitOrNotFound, log, pageSize, resolve } from './log.js';
+import { commitOrNotFound, contentLog, log, pageSize, resolve } from './log.js';
 import * as refs from './refs.js';
 import { Repo } from './repo.js';
 import { migrateVersionStore } from './schema.js';
@@ -58,6 +58,7 @@ export async function createEmbeddedVersionStore(db: SqlDatabase, opts: Embedded
     resolve: (expr) => resolve(repo, expr),
     getCommit: async (hash) => toCommit(await commitOrNotFound(repo, hash)),
     log: (hash, q) => log(repo, hash, q),
+    contentLog: (hash, key, q) => contentLog(repo, hash, key, q),
 
     commit: (branch, expectedHash, meta, operations) => commit(ctx, branch, expectedHash, meta, operations),
 

@@ -5,7 +5,7 @@
  * hashes, and edits rewrite only the nodes on the changed paths.
  */
 import type { ContentType } from '../../../domain/content.js';
-import { hamtApply, hamtCount, hamtDiff, hamtGet, hamtGetMany, hamtSorted, type HamtEdit } from './hamt.js';
+import { hamtApply, hamtCount, hamtDiff, hamtGet, hamtGetAcross, hamtGetMany, hamtSorted, type HamtEdit } from './hamt.js';
 import { EMPTY_TREE, type DirEntry, type NodeSource, type PendingNodes } from './nodes.js';
 
 /** What a tree holds for one key: the content's type, id and content-row hash. */
@@ -79,6 +79,30 @@ async function lookupIn(src: NodeSource, dir: string, items: KeyPath[], depth: n
     }
   }
   for (const [sub, list] of deeper) await lookupIn(src, sub, list, depth + 1, out);
+}
+
+/**
+ * The value at one key in each of many trees (null when absent), keyed by root: one batched descent
+ * per namespace level over all the trees (hamtGetAcross), each distinct directory visited once.
+ */
+export async function lookupKeyAcross(src: NodeSource, roots: Iterable<string>, key: string): Promise<Map<string, KeyValue | null>> {
+  const out = new Map<string, KeyValue | null>();
+  /** Tree root → the directory its lookup has reached. */
+  let at = new Map<string, string>();
+  for (const root of roots) at.set(root, root);
+  const segs = key.split('.');
+  for (let i = 0; i < segs.length && at.size > 0; i++) {
+    const found = await hamtGetAcross(src, new Set(at.values()), segs[i]!);
+    const next = new Map<string, string>();
+    for (const [root, dir] of at) {
+      const e = found.get(dir) ?? null;
+      if (i === segs.length - 1) out.set(root, valueOf(e));
+      else if (e?.sub) next.set(root, e.sub);
+      else out.set(root, null);
+    }
+    at = next;
+  }
+  return out;
 }
 
 /** Values at many keys (null when absent); see lookupEntries. */
