@@ -130,6 +130,7 @@ export const sqlView: View = {
       h('label', { for: 'sql-editor', class: 'visually-hidden' }, 'SQL query'),
       editor,
       h('p', { id: 'sql-hint', class: 'muted hint' }, 'One SELECT or WITH; dotted names (raw.entries) are tables at the ref. ', h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'Enter'), ' runs.'),
+      exports.note,
     );
     show(
       root,

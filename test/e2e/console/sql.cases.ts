@@ -1,4 +1,5 @@
 /** The console's SQL view in the browser (cases registered into test/e2e/console.test.ts). */
+import fs from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { saveScreenshot, seriousAccessibilityViolations } from '../../support/console-browser.js';
 import type { ConsoleEnv } from './env.js';
@@ -28,6 +29,9 @@ export function sqlCases(env: ConsoleEnv): void {
     try {
       await p.open('sql');
       const page = p.page;
+      const exportButton = page.getByRole('button', { name: 'Export ▾' });
+      expect(await exportButton.isDisabled()).toBe(true);
+      expect(await exportButton.getAttribute('title')).toBe('Run a query first: Export downloads its result.');
       await page.getByLabel('Ref', { exact: true }).fill(ref);
       const editor = page.getByLabel('SQL query');
       await editor.fill(QUERY);
@@ -42,6 +46,25 @@ export function sqlCases(env: ConsoleEnv): void {
       expect(await seriousAccessibilityViolations(page)).toEqual([]);
       await saveScreenshot(page, 'sql-light');
 
+      // Export: the menu opens from the keyboard and Escape closes it; CSV downloads every row of the result.
+      await exportButton.focus();
+      await page.keyboard.press('ArrowDown');
+      const menu = page.getByRole('menu', { name: 'Export format' });
+      expect(await menu.getByRole('menuitem').allInnerTexts()).toEqual(['CSV (with a header row)', 'Parquet', 'Arrow IPC stream']);
+      expect(await seriousAccessibilityViolations(page)).toEqual([]);
+      await page.keyboard.press('Escape');
+      await menu.waitFor({ state: 'hidden' });
+      expect(await exportButton.evaluate((b) => b === document.activeElement)).toBe(true);
+      await exportButton.click();
+      const [download] = await Promise.all([page.waitForEvent('download'), menu.getByRole('menuitem', { name: 'CSV (with a header row)' }).click()]);
+      expect(download.suggestedFilename()).toMatch(/\.csv$/);
+      const csv = (await fs.readFile((await download.path())!, 'utf8')).trimEnd().split('\n').map((line) => line.split(','));
+      expect(csv[0]).toEqual(api.sql.columns.map((c) => c.name));
+      // The same rows, in order (numbers compared as numbers: CSV writes 0.0 where JSON has 0).
+      const same = (v: unknown) => (v === null ? '' : typeof v === 'number' || (typeof v === 'string' && v !== '' && !Number.isNaN(Number(v))) ? Number(v) : v);
+      expect(csv.slice(1).map((r) => r.map(same))).toEqual(api.sql.rows.map((r) => r.map(same)));
+      await expect.poll(() => page.locator('.export-note').innerText()).toBe(`Downloading ${download.suggestedFilename()}.`);
+
       // A column that does not exist: the API's INVALID_INPUT and DuckDB's message, as they are; no table.
       await editor.fill('SELECT reading_date, no_such_column FROM marts.mrt_glucose_overview');
       await page.getByRole('button', { name: 'Run' }).click();
@@ -50,6 +73,7 @@ export function sqlCases(env: ConsoleEnv): void {
       expect(await alert.innerText()).toContain('INVALID_INPUT');
       expect(await alert.innerText()).toContain('The query was refused');
       expect(await page.getByRole('region', { name: 'Result rows' }).count()).toBe(0);
+      expect(await exportButton.isDisabled()).toBe(true);
 
       // An unknown ref: NOT_FOUND, named.
       await page.getByLabel('Ref', { exact: true }).fill('no-such-branch');
