@@ -111,6 +111,48 @@ export function runsCases(env: ConsoleEnv): void {
     await env.done(p, 'runs-start', failed);
   }, 180_000);
 
+  it('cancels a running run from its page, then retries it (a new run with the same params, linked to the first) and cancels that one too', async () => {
+    const target = `console-cancel-${Date.now()}`;
+    expect((await env.gateway.data(`mutation { createBranch(name: "${target}", from: "main") { __typename } }`)).createBranch.__typename).toBe('CreateBranchSuccess');
+    const head = (await env.gateway.data(`{ branch(name: "${target}") { hash } }`)).branch.hash;
+    const p = await env.page({ theme: 'light' });
+    let failed: unknown;
+    try {
+      await p.open('runs');
+      const form = p.page.getByRole('form', { name: 'Start a run of glucose' });
+      await form.getByLabel('target').fill(target);
+      await form.getByRole('button', { name: 'Start run' }).click();
+      await p.page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
+      const first = p.page.url().split('/').pop()!;
+      const retry = p.page.getByRole('button', { name: 'Retry run' });
+      expect(await retry.getAttribute('data-disabled-reason')).toContain('once it has ended');
+
+      const cancelRun = async () => {
+        const cancel = p.page.getByRole('button', { name: 'Cancel run' });
+        await expect.poll(() => cancel.isEnabled()).toBe(true);
+        await cancel.click();
+        await expect.poll(() => p.page.locator('.run-header .run-status').getAttribute('data-status'), { timeout: 90_000 }).toBe('CANCELED');
+        await p.page.locator('.event-log li[data-type="RUN_CANCELED"]').waitFor();
+      };
+      await cancelRun();
+      const api = (await env.gateway.data(`query($id: ID!) { run(id: $id) { status mergedHash params } }`, { id: first })).run;
+      expect(api).toMatchObject({ status: 'CANCELED', mergedHash: null });
+
+      await retry.click();
+      await p.page.waitForURL((url) => /#\/runs\/[0-9a-f-]{36}$/.test(url.hash) && !url.hash.endsWith(first));
+      const second = p.page.url().split('/').pop()!;
+      await expect.poll(() => p.page.getByRole('link', { name: first.slice(0, 8) }).count()).toBe(1); // "Retry of"
+      await cancelRun();
+      const retried = (await env.gateway.data(`query($id: ID!) { run(id: $id) { status retryOf params target } }`, { id: second })).run;
+      expect(retried).toEqual({ status: 'CANCELED', retryOf: first, params: api.params, target });
+      // Neither run changed its target.
+      expect((await env.gateway.data(`{ branch(name: "${target}") { hash } }`)).branch.hash).toBe(head);
+    } catch (e) {
+      failed = e;
+    }
+    await env.done(p, 'runs-cancel', failed);
+  }, 240_000);
+
   it('shows the failed demo run with its failing not_null audit, its steps and why it failed', async () => {
     const data = (await env.gateway.data(`{ runs(pipeline: "glucose", status: [FAILED], first: 50) { nodes { ${RUN_FIELDS} } } }`)) as { runs: { nodes: ApiRun[] } };
     const demo = data.runs.nodes.filter((r) => r.audits.some((a) => a.name === 'sgv_not_null' && !a.passed)).pop()!;
