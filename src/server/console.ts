@@ -2,7 +2,9 @@
  * The console (console/): a browser app over the public GraphQL API, served at /console from the
  * repository's own code. It is bundled with esbuild (already installed with tsx) when it is first
  * asked for and kept in memory: no build artifacts, nothing loaded from outside the gateway.
- * `/` redirects to it.
+ * `/` redirects to it. Two bundles, each built on its first request: `app` (the shell and the views)
+ * and `playground` (GraphiQL with React and the explorer plugin, about 2 MB, which the Playground view
+ * loads when it opens, so the other views never load React).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,26 +29,38 @@ export const CONSOLE_CSP = [
 type Asset = { type: string; body: Buffer };
 type Bundle = Map<string, Asset>;
 
-let built: Promise<Bundle> | undefined;
+/** The bundles: `/console/<name>.js` and `/console/<name>.css` come from the entry of that name. */
+const ENTRIES = {
+  app: 'src/main.ts',
+  playground: 'src/views/playground/graphiql-app.ts',
+} as const;
+type Entry = keyof typeof ENTRIES;
 
-/** Bundles console/src/main.ts (and the CSS it imports) once per process. */
-export function consoleBundle(): Promise<Bundle> {
-  built ??= build().catch((e: unknown) => {
-    built = undefined; // a failed build is tried again on the next request
-    throw e;
-  });
-  return built;
+const built = new Map<Entry, Promise<Bundle>>();
+
+/** Bundles one entry (console/src/main.ts by default, and the CSS it imports) once per process. */
+export function consoleBundle(entry: Entry = 'app'): Promise<Bundle> {
+  let b = built.get(entry);
+  if (!b) {
+    b = build(entry).catch((e: unknown) => {
+      built.delete(entry); // a failed build is tried again on the next request
+      throw e;
+    });
+    built.set(entry, b);
+  }
+  return b;
 }
 
-async function build(): Promise<Bundle> {
+async function build(entry: Entry): Promise<Bundle> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
-    entryPoints: { app: path.join(ROOT, 'src/main.ts') },
+    entryPoints: { [entry]: path.join(ROOT, ENTRIES[entry]) },
     bundle: true,
     format: 'esm',
     target: 'es2022',
     minify: true,
-    sourcemap: 'inline',
+    // GraphiQL's bundle is mostly React and CodeMirror: an inline source map would triple what the browser loads.
+    sourcemap: entry === 'app' ? 'inline' : false,
     write: false,
     outdir: '/console',
     loader: { '.woff2': 'dataurl', '.svg': 'text' },
@@ -54,8 +68,7 @@ async function build(): Promise<Bundle> {
     logLevel: 'silent',
   });
   const assets: Bundle = new Map();
-  const index = await readFile(path.join(ROOT, 'index.html'));
-  assets.set('/console', { type: 'text/html; charset=utf-8', body: index });
+  if (entry === 'app') assets.set('/console', { type: 'text/html; charset=utf-8', body: await readFile(path.join(ROOT, 'index.html')) });
   for (const f of result.outputFiles) {
     const name = path.basename(f.path);
     const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
@@ -74,7 +87,8 @@ export async function handleConsoleRoute(req: IncomingMessage, res: ServerRespon
   }
   if (pathname !== '/console' && !pathname.startsWith('/console/')) return false;
   const key = pathname === '/console/' ? '/console' : pathname;
-  const asset = (await consoleBundle()).get(key);
+  const name = key.slice('/console/'.length).split('.')[0]!;
+  const asset = (await consoleBundle(Object.hasOwn(ENTRIES, name) ? (name as Entry) : 'app')).get(key);
   if (!asset) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.end('Not found');
