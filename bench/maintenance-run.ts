@@ -820,8 +820,10 @@ export function toMarkdown(r: MaintenanceReport): string {
 }
 
 /** `sizes` overrides the full or quick sizes (a smoke run). */
-export async function runMaintenanceBench(opts: SuiteRunOptions & { sizes?: MaintenanceSizes }): Promise<string[]> {
+export async function runMaintenanceBench(opts: SuiteRunOptions & { sizes?: MaintenanceSizes; scenarios?: ('compaction' | 'expiry')[] }): Promise<string[]> {
   const sizes = opts.sizes ?? (opts.quick ? MAINTENANCE_QUICK : MAINTENANCE_FULL);
+  // Both parts by default; one part alone (--only=maintenance.compaction / .expiry) reports to a file of its own.
+  const scenarios = opts.scenarios?.length ? opts.scenarios : (['compaction', 'expiry'] as const);
   const { progress } = opts;
   const startedAt = new Date();
   const loadStart = load();
@@ -864,12 +866,12 @@ export async function runMaintenanceBench(opts: SuiteRunOptions & { sizes?: Main
     }
   };
   const dir = await opts.tempDir('cascade-bench-maintenance-');
-  report.compaction = await step('compaction', () => compactionScenario(sizes.compaction, opts, dir, own));
+  if (scenarios.includes('compaction')) report.compaction = await step('compaction', () => compactionScenario(sizes.compaction, opts, dir, own));
   if (report.compaction) {
     const c = report.compaction;
     progress(`  compaction: gateway ${c.gateway.total.medianMs.toFixed(0)} ms (plan ${c.gateway.plan.medianMs.toFixed(0)}, execute ${c.gateway.execute.medianMs.toFixed(0)}) vs DuckDB COPY ${c.duckdb.summary.medianMs.toFixed(0)} ms = ${c.ratio.toFixed(2)}×`);
   }
-  report.expiry = await step('expiry', () => expiryScenario(sizes.expiry, opts, own, errors));
+  if (scenarios.includes('expiry')) report.expiry = await step('expiry', () => expiryScenario(sizes.expiry, opts, own, errors));
 
   notes.push(
     'One process: the gateway (buildApp on a temp CASCADE_HOME: the embedded catalog on PGlite, WAREHOUSE on local disk, DuckDB), its GraphQL client (fetch over loopback) and the DuckDB yardstick share the 2 cores; the uploads come from a client process of their own.',
@@ -885,7 +887,7 @@ export async function runMaintenanceBench(opts: SuiteRunOptions & { sizes?: Main
   report.machine.loadAvgEnd = load();
   const md = toMarkdown(report);
   process.stdout.write(`\n${md}`);
-  const files = await writeReportFiles(opts.outDir, 'maintenance-latest', md, report);
+  const files = await writeReportFiles(opts.outDir, scenarios.length === 1 ? `maintenance-${scenarios[0]}-latest` : 'maintenance-latest', md, report);
   progress(`maintenance report written to ${path.relative(process.cwd(), files.md)} and ${path.relative(process.cwd(), files.json)}`);
   return errors;
 }
