@@ -29,7 +29,8 @@
  *   npm run bench -- --only=maintenance  the maintenance benchmark (bench/maintenance-run.ts: planCompaction + executeMaintenancePlan
  *                                        on 10M rows in 1,000 files vs DuckDB copying the same files to one Parquet file, and
  *                                        planExpireSnapshots time as snapshots over 20 branches grow to 10,000, all history vs
- *                                        heads only; bench/results/maintenance-latest.*; not in the default run)
+ *                                        heads only; bench/results/maintenance-latest.*; not in the default run;
+ *                                        --only=maintenance.compaction or maintenance.expiry: one part, reported to maintenance-<part>-latest.*)
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
  *
  * Services (PostgreSQL, Nessie) are started here from test/support/services.ts on 127.0.0.1 and
@@ -56,7 +57,7 @@ import { runRunsBench, RUNS_SCENARIOS, type RunsScenario } from './runs-run.js';
 import { MARTS_SCENARIOS, runMartsBench, type MartsScenario } from './marts-run.js';
 import { runMaintenanceBench } from './maintenance-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'tables.s3', 's3', 'trino', 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const), 'maintenance'] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'tables.s3', 's3', 'trino', 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const), 'maintenance', 'maintenance.compaction', 'maintenance.expiry'] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -87,8 +88,9 @@ interface Options {
   runs: RunsScenario[];
   /** The marts scenarios run (none unless --only names marts or marts.<scenario>). */
   marts: MartsScenario[];
-  /** The maintenance benchmark (--only=maintenance). */
+  /** The maintenance benchmark (--only=maintenance, or maintenance.compaction / maintenance.expiry for one part). */
   maintenance: boolean;
+  maintenanceScenarios: ('compaction' | 'expiry')[];
   backends: BackendName[];
   growthBackends: BackendName[];
   outDir: string;
@@ -141,7 +143,8 @@ function parseOptions(argv: string[]): Options {
     http: only.includes('http'),
     runs: only.includes('runs') ? [...RUNS_SCENARIOS] : RUNS_SCENARIOS.filter((s) => only.includes(`runs.${s}`)),
     marts: only.includes('marts') ? [...MARTS_SCENARIOS] : MARTS_SCENARIOS.filter((s) => only.includes(`marts.${s}`)),
-    maintenance: only.includes('maintenance'),
+    maintenance: only.some((s) => s === 'maintenance' || s.startsWith('maintenance.')),
+    maintenanceScenarios: (['compaction', 'expiry'] as const).filter((s) => only.includes('maintenance') || only.includes(`maintenance.${s}`)),
     backends: backends as BackendName[],
     growthBackends: growthBackends as BackendName[],
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
@@ -247,7 +250,7 @@ async function main(): Promise<number> {
   const errors: string[] = [];
   const notes: string[] = [];
   if (opts.maintenance) {
-    errors.push(...(await runMaintenanceBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `maintenance: ${e}`));
+    errors.push(...(await runMaintenanceBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.maintenanceScenarios })).map((e) => `maintenance: ${e}`));
     if (!opts.trino && opts.marts.length === 0 && opts.runs.length === 0 && !opts.tablesS3 && !opts.tables && !opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;
   }
   if (opts.trino) {
