@@ -30,14 +30,17 @@ export function avroType(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { registry: { long: bigLong } as never });
 }
 
-/** Compiled reader types by writer-schema text: every manifest of a table repeats the same schema. */
-const readTypes = new Map<string, avro.Type>();
+/**
+ * Compiled types by schema text: every manifest of a table repeats the same schema, and compiling
+ * one (avsc generates its reader and writer code) costs far more than encoding a few entries.
+ */
+const compiledTypes = new Map<string, avro.Type>();
 function readType(schemaText: string, schema: unknown): avro.Type {
-  let t = readTypes.get(schemaText);
+  let t = compiledTypes.get(schemaText);
   if (!t) {
     t = avroType(schema);
-    if (readTypes.size >= 256) readTypes.delete(readTypes.keys().next().value!);
-    readTypes.set(schemaText, t);
+    if (compiledTypes.size >= 256) compiledTypes.delete(compiledTypes.keys().next().value!);
+    compiledTypes.set(schemaText, t);
   }
   return t;
 }
@@ -95,8 +98,9 @@ export function readAvroFile(bytes: Uint8Array, what = 'Avro file'): AvroFile {
 
 /** One-block container file; `schema` is written to the header exactly as given. */
 export function writeAvroFile(schema: Record<string, unknown>, metadata: Record<string, string>, records: unknown[], codec: 'null' | 'deflate' = 'deflate'): Uint8Array {
-  const type = avroType(schema);
-  const meta: Record<string, Buffer> = { 'avro.schema': Buffer.from(JSON.stringify(schema)), 'avro.codec': Buffer.from(codec) };
+  const schemaText = JSON.stringify(schema);
+  const type = readType(schemaText, schema);
+  const meta: Record<string, Buffer> = { 'avro.schema': Buffer.from(schemaText), 'avro.codec': Buffer.from(codec) };
   for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v, 'utf8');
   const sync = randomBytes(16);
   const parts: Buffer[] = [MAGIC, META_TYPE.toBuffer(meta), sync];

@@ -1,13 +1,16 @@
 /**
  * What a commit does to the parent snapshot's manifests: untouched manifests are carried over as
  * they are (a fast append reads none of them); a manifest holding a removed file is rewritten with
- * that file DELETED and the rest EXISTING. Also the snapshot summary (spec Appendix F metrics).
+ * that file DELETED and the rest EXISTING; a manifest all of whose live files are removed is
+ * dropped, its files going DELETED into one new manifest per content and spec with the others so
+ * dropped (as PyIceberg writes deletes), so a compaction of 1,000 one-file manifests writes one
+ * manifest, not 1,000. Also the snapshot summary (spec Appendix F metrics).
  */
 import { InvalidInput } from '../domain/errors.js';
 import type { DataFile, ManifestEntry, ManifestFile, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { readManifest, type ManifestContents } from './manifests.js';
-import { mapBounded, snapshotManifests } from './scan-planner.js';
+import { mapBounded, snapshotManifests, type ManifestCache } from './scan-planner.js';
 
 export interface Totals {
   records: number;
@@ -21,6 +24,8 @@ export interface Totals {
 export interface ExistingChanges {
   kept: ManifestFile[];
   rewrite: { manifest: ManifestFile; specId: number; entries: ManifestEntry[] }[];
+  /** The removed files of dropped manifests, as DELETED entries, by content and spec. */
+  dropped: { content: ManifestFile['content']; specId: number; entries: ManifestEntry[] }[];
   removedFiles: DataFile[];
   previousTotals: Totals;
 }
@@ -74,9 +79,9 @@ export async function snapshotChanges(
   store: ObjectStore,
   metadata: TableMetadata,
   parent: Snapshot | null,
-  opts: { removed?: DataFile[]; keepExistingManifests?: boolean },
+  opts: { removed?: DataFile[]; keepExistingManifests?: boolean; cache?: ManifestCache },
 ): Promise<ExistingChanges> {
-  const out: ExistingChanges = { kept: [], rewrite: [], removedFiles: [], previousTotals: totalsFromSummary(parent) ?? { records: 0, dataFiles: 0, deleteFiles: 0, filesSize: 0, positionDeletes: 0, equalityDeletes: 0 } };
+  const out: ExistingChanges = { kept: [], rewrite: [], dropped: [], removedFiles: [], previousTotals: totalsFromSummary(parent) ?? { records: 0, dataFiles: 0, deleteFiles: 0, filesSize: 0, positionDeletes: 0, equalityDeletes: 0 } };
   if (!parent) {
     if (opts.removed?.length) throw new InvalidInput('the table has no snapshot to remove files from', 'removed');
     return out;
@@ -95,12 +100,19 @@ export async function snapshotChanges(
       return p;
     }
   };
-  const manifests = await snapshotManifests(store, parent);
+  const cache = opts.cache;
+  const manifests = await snapshotManifests(store, parent, cache);
   const results = await mapBounded(manifests, 8, async (manifest) => {
     const countsKnown = manifest.addedFilesCount !== null && manifest.existingFilesCount !== null && manifest.deletedFilesCount !== null && manifest.addedRowsCount !== null && manifest.manifestLength > 0;
     if (countsKnown && wanted.size === 0 && !removeAll && !needTotals) return { kind: 'keep' as const, manifest };
-    const bytes = await store.read(manifest.manifestPath);
-    const contents = readManifest(bytes, manifest);
+    // Parsed manifests are shared through the cache (the scan that found the files read them); not mutated here.
+    let length = manifest.manifestLength;
+    const load = async () => {
+      const bytes = await store.read(manifest.manifestPath);
+      length = bytes.length;
+      return readManifest(bytes, manifest);
+    };
+    const contents = cache && manifest.manifestLength > 0 ? await cache.manifest(manifest, load) : await load();
     const live = contents.entries.filter((e) => e.status !== 'DELETED');
     const match = (f: DataFile) => removeAll || wanted.has(f.filePath) || wanted.has(resolved(f.filePath));
     const hits = live.filter((e) => match(e.dataFile));
@@ -109,18 +121,29 @@ export async function snapshotChanges(
       const w = wanted.get(e.dataFile.filePath) ?? wanted.get(resolved(e.dataFile.filePath));
       if (w) found.add(w);
     }
-    if (hits.length === 0) return { kind: 'keep' as const, manifest: withCounts(manifest, contents, bytes.length) };
+    if (hits.length === 0) return { kind: 'keep' as const, manifest: withCounts(manifest, contents, length) };
+    if (hits.length === live.length) {
+      const entries = hits.map((e): ManifestEntry => ({ status: 'DELETED', dataFile: e.dataFile }));
+      return { kind: 'drop' as const, content: contents.content, specId: contents.specId, entries, removed: hits.map((e) => e.dataFile) };
+    }
     const hitSet = new Set(hits);
     const entries = live.map((e): ManifestEntry => ({ status: hitSet.has(e) ? 'DELETED' : 'EXISTING', dataFile: e.dataFile }));
     return { kind: 'rewrite' as const, manifest, specId: contents.specId, entries, removed: hits.map((e) => e.dataFile) };
   });
+  const dropped = new Map<string, ExistingChanges['dropped'][number]>();
   for (const r of results) {
     if (r.kind === 'keep') out.kept.push(r.manifest);
-    else {
+    else if (r.kind === 'drop') {
+      const key = `${r.content}:${r.specId}`;
+      const group = dropped.get(key) ?? dropped.set(key, { content: r.content, specId: r.specId, entries: [] }).get(key)!;
+      for (const e of r.entries) group.entries.push(e);
+      for (const f of r.removed) out.removedFiles.push(f);
+    } else {
       out.rewrite.push({ manifest: r.manifest, specId: r.specId, entries: r.entries });
       out.removedFiles.push(...r.removed);
     }
   }
+  out.dropped = [...dropped.values()];
   const missing = (opts.removed ?? []).filter((f) => !found.has(f));
   if (missing.length > 0) throw new InvalidInput(`cannot remove ${missing[0]!.recordedPath ?? missing[0]!.filePath}: it is not a live file of the current snapshot`, 'removed');
   if (needTotals) out.previousTotals = counted;

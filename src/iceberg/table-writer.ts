@@ -14,7 +14,7 @@ import { normalizeBounds } from './file-metrics.js';
 import { serializeTableMetadata } from './metadata-json.js';
 import { writeManifestList } from './manifest-list.js';
 import { readManifest, writeManifest } from './manifests.js';
-import { mapBounded, snapshotManifests } from './scan-planner.js';
+import { mapBounded, snapshotManifests, type ManifestCache } from './scan-planner.js';
 import { snapshotChanges, summarize, withCounts } from './snapshot-changes.js';
 
 export { evolveSchema, type SchemaChange } from './schema-evolution.js';
@@ -73,6 +73,8 @@ export interface CommitOptions {
   keepExistingManifests?: boolean;
   /** Extra snapshot summary properties. */
   summary?: Record<string, string>;
+  /** Parsed manifests of the table (the scan's): the parent's manifests are not read again. */
+  cache?: ManifestCache;
   now?: number;
 }
 
@@ -170,6 +172,9 @@ async function stageSnapshot(store: ObjectStore, files: NewFiles, metadata: Tabl
   const rewritten: ManifestFile[] = [];
   for (const { manifest, specId, entries } of existing.rewrite) {
     rewritten.push(await written(writeManifest({ manifestPath: manifestPath(), schema, spec: specOf(specId), content: manifest.content, snapshotId, sequenceNumber, entries })));
+  }
+  for (const { content, specId, entries } of existing.dropped) {
+    rewritten.push(await written(writeManifest({ manifestPath: manifestPath(), schema, spec: specOf(specId), content, snapshotId, sequenceNumber, entries })));
   }
 
   // New files: one manifest per (content, spec), as Iceberg-Java's fast append does.

@@ -420,7 +420,7 @@ export class TableService extends TableReads {
       const { metadata: next, file } = await commitSnapshotWithMetadata(
         this.objects,
         m,
-        { operation: 'replace', added: written.files, removed: [...(inputs as DataFile[]), ...deletes], keepExistingManifests: true },
+        { operation: 'replace', added: written.files, removed: [...(inputs as DataFile[]), ...deletes], keepExistingManifests: true, cache: this.manifests },
         view.content.metadataLocation,
       );
       this.remember(file);

@@ -52,7 +52,7 @@ export class TableReads {
   /** Metadata with the history put together from earlier commits, by metadata location (see tableMetadata). */
   private readonly historyCache = new Lru<string, TableMetadata>(500);
   /** Parsed manifest lists and manifests, shared by every scan. */
-  private readonly manifests = new ManifestCache();
+  protected readonly manifests = new ManifestCache();
   /** Scan plans by (metadata, snapshot, current or time travel), bounded by files held. */
   private readonly planCache = new WeightedLru<string, ScanPlan>(200_000, (p) => p.dataFiles.length + p.deleteFiles.length);
   /** Parsed metadata objects are immutable: an id per object keys the plans made from it. */
