@@ -1,6 +1,7 @@
 /** The console's Maintenance view in the browser (cases registered into test/e2e/console.test.ts). */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { WebSocketRoute } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { saveScreenshot, seriousAccessibilityViolations } from '../../support/console-browser.js';
 import type { ConsoleEnv } from './env.js';
@@ -45,12 +46,26 @@ interface ApiPlan {
 }
 
 export function maintenanceCases(env: ConsoleEnv): void {
-  it('Maintenance: an expiry plan made from the form lists the files to delete with sizes and what pins each kept file; executed after a confirmation, its progress shows live to SUCCEEDED and the API and the storage agree', async () => {
+  it('Maintenance: an expiry plan made from the form lists the files to delete with sizes and what pins each kept file; executed after a confirmation, its progress shows live to SUCCEEDED (resumed after a dropped connection) and the API and the storage agree', async () => {
     const branch = await branchWithExpirableSnapshots(env);
     const p = await env.page({ theme: 'light' });
     let failed: unknown;
     try {
       const page = p.page;
+      // Every subscribe message the page sends over graphql-ws, and its socket, so the test can drop it.
+      const subscribes: { variables?: Record<string, unknown> }[] = [];
+      const sockets: WebSocketRoute[] = [];
+      await page.routeWebSocket(/\/graphql$/, (ws) => {
+        sockets.push(ws);
+        const server = ws.connectToServer();
+        ws.onMessage((m) => {
+          if (typeof m === 'string') {
+            const msg = JSON.parse(m) as { type: string; payload?: { variables?: Record<string, unknown> } };
+            if (msg.type === 'subscribe') subscribes.push(msg.payload ?? {});
+          }
+          server.send(m);
+        });
+      });
       await p.open('maintenance');
       await page.getByRole('heading', { name: 'New plan' }).waitFor();
       await page.getByLabel('Kind').selectOption({ label: 'Expire snapshots' });
@@ -89,6 +104,15 @@ export function maintenanceCases(env: ConsoleEnv): void {
       expect(await seriousAccessibilityViolations(page)).toEqual([]);
       await saveScreenshot(page, 'maintenance-plan');
 
+      // The live connection drops after the PLANNED event: graphql-ws reconnects and the page resumes after it.
+      const log = page.getByRole('list', { name: 'Events' });
+      await log.locator('li[data-type="PLANNED"]').waitFor();
+      expect(subscribes.map((s) => s.variables)).toEqual([{ id, after: 0 }]);
+      await sockets.at(-1)!.close({ code: 1012, reason: 'test: connection dropped' });
+      await expect.poll(() => subscribes.length, { timeout: 30_000 }).toBe(2);
+      expect(subscribes[1]!.variables).toEqual({ id, after: 1 });
+      expect(sockets.length).toBe(2);
+
       // Execute asks first; Cancel changes nothing.
       await page.getByRole('button', { name: 'Execute…' }).click();
       const dialog = page.getByRole('dialog', { name: 'Execute this plan?' });
@@ -101,7 +125,6 @@ export function maintenanceCases(env: ConsoleEnv): void {
 
       await page.getByRole('button', { name: 'Execute…' }).click();
       await dialog.getByRole('button', { name: `Delete ${plan.filesToDelete.length} files` }).click();
-      const log = page.getByRole('list', { name: 'Events' });
       await log.locator('li[data-type="SUCCEEDED"]').waitFor({ timeout: 60_000 });
       expect(await log.locator('li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-type')))).toEqual(['PLANNED', 'EXECUTION_STARTED', 'COMMITTED', 'FILES_DELETED', 'SUCCEEDED']);
       expect(await log.locator('li[data-type="FILES_DELETED"]').innerText()).toContain(`${plan.filesToDelete.length} of ${plan.filesToDelete.length} files deleted`);

@@ -219,10 +219,16 @@ export function planPage(root: HTMLElement, id: string, ctx: ViewContext): () =>
   function subscribe(): void {
     if (live || stopped) return;
     live = true;
+    // graphql-ws subscribes again with this same object when it reconnects by itself, so keeping
+    // `after` at the last event seen makes its resubscription resume there instead of replaying.
+    const variables = { id, after: lastSeq };
     unsubscribe = ctx.api.subscribe<{ maintenanceEvents: MaintenanceEvent }>(
       EVENTS,
-      { id, after: lastSeq },
-      (d) => onEvent(d.maintenanceEvents),
+      variables,
+      (d) => {
+        onEvent(d.maintenanceEvents);
+        variables.after = lastSeq;
+      },
       (err) => {
         live = false;
         if (stopped) return;
