@@ -62,7 +62,8 @@ export class Api {
   #takeTokenFromRedirect(): void {
     const m = /(?:^#|&)access_token=([^&]+)/.exec(location.hash);
     if (!m) return;
-    this.setSession({ token: decodeURIComponent(m[1]!), role: this.#session.role });
+    // A new sign-in: the token's own highest role, not a role picked under an earlier token.
+    this.setSession({ token: decodeURIComponent(m[1]!), role: null });
     history.replaceState(null, '', location.pathname + '#/history');
   }
 

@@ -3,7 +3,7 @@
  * (`#/<view>/<param>/…`) that renders one view at a time and stops the last one's subscriptions.
  */
 import './styles.css';
-import { Api } from './api.js';
+import { Api, ApiError } from './api.js';
 import { h, show } from './ui.js';
 import { VIEWS } from './views/index.js';
 import type { ViewContext, Viewer } from './views/view.js';
@@ -13,6 +13,8 @@ const THEME_KEY = 'cascade.theme';
 
 const api = new Api();
 let viewer: Viewer | null = null;
+/** Why the caller cannot use the console at all (401: no or a bad token; 403: a role the token does not allow); null otherwise. */
+let sessionProblem: ApiError | null = null;
 let cleanup: (() => void) | undefined;
 
 const main = h('main', { id: 'main', tabindex: '-1' });
@@ -46,13 +48,40 @@ async function loadViewer(): Promise<void> {
   try {
     const data = await api.request<{ viewer: Viewer }>('{ viewer { subject role allowedRoles roleNames } }');
     viewer = data.viewer;
+    sessionProblem = null;
     who.textContent = `${viewer.subject} · ${viewer.role ?? 'no role'}`;
   } catch (e) {
     viewer = null;
-    who.textContent = (e as { kind?: string }).kind === 'unauthenticated' ? 'signed out' : 'unknown caller';
+    const kind = (e as { kind?: string }).kind;
+    sessionProblem = e instanceof ApiError && (kind === 'unauthenticated' || kind === 'forbidden') ? e : null;
+    who.textContent = kind === 'unauthenticated' ? 'signed out' : kind === 'forbidden' ? 'role not allowed' : 'unknown caller';
   }
   const roles = viewer?.allowedRoles.length ? viewer.allowedRoles : [];
-  show(roleSelect, h('option', { value: '' }, 'highest role'), roles.map((r) => h('option', { value: r, selected: api.session.role === r }, r)));
+  // A role the token does not allow (403) stays listed, so the picker shows what is being sent.
+  const stale = api.session.role && !roles.includes(api.session.role) ? [api.session.role] : [];
+  show(roleSelect, h('option', { value: '' }, 'highest role'), [...roles, ...stale].map((r) => h('option', { value: r, selected: api.session.role === r }, r)));
+}
+
+/** The one page shown instead of every view while the gateway refuses the caller: 401 or 403, in words. */
+function sessionState(e: ApiError): HTMLElement {
+  if (e.kind === 'unauthenticated') {
+    return h(
+      'div',
+      { class: 'state error sign-in', role: 'alert' },
+      h('h1', {}, 'Sign in'),
+      h('p', {}, 'This gateway needs a token. It answered 401: ', h('q', {}, e.message), '.'),
+      h('p', {}, 'Paste your token (a JWT) in the token field at the top right and press Use, or sign in through your login page, which brings you back here signed in.'),
+      h('button', { type: 'button', onclick: () => tokenInput.focus() }, 'Paste a token'),
+    );
+  }
+  return h(
+    'div',
+    { class: 'state error forbidden', role: 'alert' },
+    h('h1', {}, 'Your token does not allow this role'),
+    h('p', {}, 'The gateway answered 403: ', h('q', {}, e.message), '.'),
+    h('p', {}, 'Use the highest role your token allows, or ask for a token with this role.'),
+    h('button', { type: 'button', onclick: () => api.setSession({ token: api.session.token, role: null }) }, 'Use my highest role'),
+  );
 }
 
 function route(): void {
@@ -67,6 +96,10 @@ function route(): void {
   cleanup = undefined;
   const root = h('div', { class: `view view-${view.id}` });
   show(main, root);
+  if (sessionProblem) {
+    show(root, sessionState(sessionProblem));
+    return;
+  }
   try {
     cleanup = view.render(root, params.filter((p) => p !== ''), context()) ?? undefined;
   } catch (e) {
