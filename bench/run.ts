@@ -31,6 +31,9 @@
  *                                        planExpireSnapshots time as snapshots over 20 branches grow to 10,000, all history vs
  *                                        heads only; bench/results/maintenance-latest.*; not in the default run;
  *                                        --only=maintenance.compaction or maintenance.expiry: one part, reported to maintenance-<part>-latest.*)
+ *   npm run bench -- --only=exports      the exports benchmark (bench/exports-run.ts: a 10M-row table's Arrow download through a
+ *                                        signed export link, read by curl, vs DuckDB writing the same rows to Parquet directly;
+ *                                        time to first byte; bench/results/exports-latest.*; not in the default run)
  *   npm run bench -- --backends=embedded-pglite,nessie-direct --growth=none
  *
  * Services (PostgreSQL, Nessie) are started here from test/support/services.ts on 127.0.0.1 and
@@ -56,8 +59,9 @@ import { runTrinoBench } from './trino-run.js';
 import { runRunsBench, RUNS_SCENARIOS, type RunsScenario } from './runs-run.js';
 import { MARTS_SCENARIOS, runMartsBench, type MartsScenario } from './marts-run.js';
 import { runMaintenanceBench } from './maintenance-run.js';
+import { runExportsBench } from './exports-run.js';
 
-const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'tables.s3', 's3', 'trino', 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const), 'maintenance', 'maintenance.compaction', 'maintenance.expiry'] as const;
+const SUITES = ['catalog', 'catalog.ops', 'catalog.growth', 'tables', ...TABLES_SCENARIOS.map((s) => `tables.${s}` as const), 'tables.s3', 's3', 'trino', 'http', 'runs', ...RUNS_SCENARIOS.map((s) => `runs.${s}` as const), 'marts', ...MARTS_SCENARIOS.map((s) => `marts.${s}` as const), 'maintenance', 'maintenance.compaction', 'maintenance.expiry', 'exports'] as const;
 const GROWTH_BACKENDS: BackendName[] = ['embedded-pglite', 'embedded-postgres', 'nessie-direct'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -91,6 +95,8 @@ interface Options {
   /** The maintenance benchmark (--only=maintenance, or maintenance.compaction / maintenance.expiry for one part). */
   maintenance: boolean;
   maintenanceScenarios: ('compaction' | 'expiry')[];
+  /** The exports benchmark (--only=exports). */
+  exports: boolean;
   backends: BackendName[];
   growthBackends: BackendName[];
   outDir: string;
@@ -145,6 +151,7 @@ function parseOptions(argv: string[]): Options {
     marts: only.includes('marts') ? [...MARTS_SCENARIOS] : MARTS_SCENARIOS.filter((s) => only.includes(`marts.${s}`)),
     maintenance: only.some((s) => s === 'maintenance' || s.startsWith('maintenance.')),
     maintenanceScenarios: (['compaction', 'expiry'] as const).filter((s) => only.includes('maintenance') || only.includes(`maintenance.${s}`)),
+    exports: only.includes('exports'),
     backends: backends as BackendName[],
     growthBackends: growthBackends as BackendName[],
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
@@ -249,6 +256,10 @@ async function main(): Promise<number> {
   const loadStart = os.loadavg()[0] ?? 0;
   const errors: string[] = [];
   const notes: string[] = [];
+  if (opts.exports) {
+    errors.push(...(await runExportsBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups })).map((e) => `exports: ${e}`));
+    if (!opts.maintenance && !opts.trino && opts.marts.length === 0 && opts.runs.length === 0 && !opts.tablesS3 && !opts.tables && !opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;
+  }
   if (opts.maintenance) {
     errors.push(...(await runMaintenanceBench({ quick: sizes.mode === 'quick', outDir: opts.outDir, progress, tempDir, cleanups, scenarios: opts.maintenanceScenarios })).map((e) => `maintenance: ${e}`));
     if (!opts.trino && opts.marts.length === 0 && opts.runs.length === 0 && !opts.tablesS3 && !opts.tables && !opts.ops && !opts.growth && !opts.http) return errors.length > 0 ? 1 : 0;

@@ -81,6 +81,13 @@ export function arrowColumn(t: DuckDBType): ColumnPlan | null {
   }
 }
 
+/** Set bits per byte value. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, v) => {
+  let n = 0;
+  for (let x = v; x; x >>= 1) n += x & 1;
+  return n;
+});
+
 let kept: unknown = null;
 /** A use of `v` the optimiser cannot drop (so `v` is not collected before this point). */
 function keepAlive(v: unknown): void {
@@ -132,13 +139,29 @@ class ColumnBuilder {
   /** Appends `count` rows of a DuckDB vector, starting at this batch's row `this.rows`. */
   append(vector: duckdb.Vector, count: number): void {
     const base = this.rows;
-    // Validity: DuckDB's mask (or none: all valid), shifted to this batch's bit position.
-    const mask = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
-    for (let i = 0; i < count; i++) {
-      const valid = !mask || mask.length === 0 || (mask[i >> 3]! & (1 << (i & 7))) !== 0;
-      const bit = base + i;
-      if (valid) this.validity[bit >> 3]! |= 1 << (bit & 7);
-      else this.nulls++;
+    // Validity: DuckDB's mask (or none: all valid), at this batch's bit position. Batches start on
+    // chunk boundaries, so the position is a whole byte but for a short chunk before the last.
+    const got = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
+    const mask = got && got.length > 0 ? got : null;
+    if (base % 8 === 0) {
+      const bytes = Math.ceil(count / 8);
+      if (mask) {
+        this.validity.set(mask.subarray(0, bytes), base >> 3);
+        if (count % 8) this.validity[(base >> 3) + bytes - 1]! &= (1 << count % 8) - 1; // no bits past the rows
+        let valid = 0;
+        for (let b = 0; b < bytes; b++) valid += POPCOUNT[mask[b]!]!;
+        const tail = count % 8;
+        if (tail) valid -= POPCOUNT[mask[bytes - 1]! & ~((1 << tail) - 1) & 0xff]!; // bits past the chunk's rows
+        this.nulls += count - valid;
+      } else {
+        this.validity.fill(0xff, base >> 3, (base >> 3) + bytes);
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        const bit = base + i;
+        if (!mask || (mask[i >> 3]! & (1 << (i & 7))) !== 0) this.validity[bit >> 3]! |= 1 << (bit & 7);
+        else this.nulls++;
+      }
     }
     const k = this.plan.kind;
     if (k.k === 'fixed') {
@@ -177,19 +200,35 @@ class ColumnBuilder {
       const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
       const offsets = this.offsets!;
       const data = this.data!;
+      data.reserve(count * 12);
+      let out = data.buf;
+      let pos = data.length;
       for (let i = 0; i < count; i++) {
-        if (mask && mask.length > 0 && (mask[i >> 3]! & (1 << (i & 7))) === 0) {
-          offsets[base + i + 1] = data.length; // a NULL's string_t is not initialised: never read it
+        if (mask && (mask[i >> 3]! & (1 << (i & 7))) === 0) {
+          offsets[base + i + 1] = pos; // a NULL's string_t is not initialised: never read it
           continue;
         }
         const at = i * 16;
         const len = view.getUint32(at, true);
-        data.reserve(len);
-        if (len <= 12) data.buf.set(src.subarray(at + 4, at + 4 + len), data.length);
-        else data.buf.set(duckdb.get_data_from_pointer(src.buffer as ArrayBuffer, src.byteOffset + at + 8, len), data.length);
-        data.length += len;
-        offsets[base + i + 1] = data.length;
+        if (len <= 12) {
+          if (pos + len > out.length) {
+            data.length = pos;
+            data.reserve(len + (count - i) * 12);
+            out = data.buf;
+          }
+          for (let b = 0; b < len; b++) out[pos + b] = src[at + 4 + b]!;
+        } else {
+          if (pos + len > out.length) {
+            data.length = pos;
+            data.reserve(len + (count - i) * 12);
+            out = data.buf;
+          }
+          out.set(duckdb.get_data_from_pointer(src.buffer as ArrayBuffer, src.byteOffset + at + 8, len), pos);
+        }
+        pos += len;
+        offsets[base + i + 1] = pos;
       }
+      data.length = pos;
     }
     this.rows += count;
   }

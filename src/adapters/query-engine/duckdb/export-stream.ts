@@ -112,18 +112,26 @@ async function produceArrow(conn: DuckDBConnection, q: BoundQuery, push: (bytes:
     throw userError(e, 'query');
   }
   const encoder = new ArrowStreamEncoder(result.columnNames(), result.columnTypes());
-  for (const b of encoder.start()) await push(b);
-  for (;;) {
-    let chunk;
-    try {
-      chunk = await result.fetchChunk();
-    } catch (e) {
-      throw userError(e, 'query');
+  // One piece per record batch (its message and body buffers joined): one write each, not dozens.
+  const joined = (parts: Uint8Array[]) => (parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+  await push(joined(encoder.start()));
+  try {
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await result.fetchChunk();
+      } catch (e) {
+        throw userError(e, 'query');
+      }
+      if (!chunk || chunk.rowCount === 0) break;
+      const parts = encoder.add(chunk);
+      if (parts.length > 0) await push(joined(parts));
     }
-    if (!chunk || chunk.rowCount === 0) break;
-    for (const b of encoder.add(chunk)) await push(b);
+  } catch (e) {
+    conn.interrupt(); // the reader went away (or the query failed): stop the rest of the result
+    throw e;
   }
-  for (const b of encoder.end()) await push(b);
+  await push(joined(encoder.end()));
 }
 
 /** COPY into a FIFO read while it is written; the reader's pace is the writer's. */
