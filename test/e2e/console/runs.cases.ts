@@ -1,7 +1,9 @@
 /** The console's Runs view in the browser (cases registered into test/e2e/console.test.ts). */
 import { expect, it } from 'vitest';
 import type { WebSocketRoute } from 'playwright-core';
-import { saveScreenshot, seriousAccessibilityViolations } from '../../support/console-browser.js';
+import { openConsolePage, saveScreenshot, seriousAccessibilityViolations } from '../../support/console-browser.js';
+import { SECRET, sign } from '../../support/auth.js';
+import { startGateway } from '../../support/gateway.js';
 import type { ConsoleEnv } from './env.js';
 
 interface ApiRun {
@@ -152,6 +154,41 @@ export function runsCases(env: ConsoleEnv): void {
     }
     await env.done(p, 'runs-cancel', failed);
   }, 240_000);
+
+  it('with authentication on: a viewer sees Start disabled with the reason, an engineer may start; without a token the page says to sign in', async () => {
+    // The demo gateway runs without authentication (everyone is admin): this case has a gateway of its own.
+    const gateway = await startGateway({ AUTH_JWT_SECRET: SECRET, PIPELINES_DIR: 'pipelines' });
+    const pages = [];
+    try {
+      for (const [role, token] of [['viewer', await sign({ roles: ['viewer'] })], ['engineer', await sign({ roles: ['engineer'] })], ['none', undefined]] as const) {
+        const p = await openConsolePage(env.browser, gateway.url, { theme: 'light', token });
+        pages.push(p);
+        let failed: unknown;
+        try {
+          await p.open('runs');
+          if (role === 'none') {
+            // The gateway's 401, in words (the shell's sign-in state or the view's own).
+            await expect.poll(() => p.page.locator('main [role="alert"]').first().innerText()).toMatch(/Sign in[\s\S]*401/);
+          } else {
+            const start = p.page.getByRole('form', { name: 'Start a run of glucose' }).getByRole('button', { name: 'Start run' });
+            await start.waitFor();
+            if (role === 'viewer') {
+              expect(await start.isDisabled()).toBe(true);
+              expect(await start.getAttribute('title')).toBe('Starting a run needs the engineer role; yours is viewer.');
+              expect(await p.page.locator('.pipeline').innerText()).toContain('needs the engineer role');
+              await saveScreenshot(p.page, 'runs-viewer');
+            } else expect(await start.isEnabled()).toBe(true);
+          }
+          expect(await seriousAccessibilityViolations(p.page)).toEqual([]);
+        } catch (e) {
+          failed = e;
+        }
+        await env.done(p, `runs-role-${role}`, failed);
+      }
+    } finally {
+      await gateway.stop();
+    }
+  }, 120_000);
 
   it('shows the failed demo run with its failing not_null audit, its steps and why it failed', async () => {
     const data = (await env.gateway.data(`{ runs(pipeline: "glucose", status: [FAILED], first: 50) { nodes { ${RUN_FIELDS} } } }`)) as { runs: { nodes: ApiRun[] } };

@@ -57,6 +57,14 @@ export function renderRunList(root: HTMLElement, ctx: ViewContext): () => void {
     return (!f.status || f.status.includes(r.status)) && (!f.pipeline || f.pipeline === r.pipeline);
   };
 
+  /** The branches a run may merge into, offered in the target fields. */
+  const branches = h('datalist', { id: 'run-target-branches' });
+  root.append(branches);
+  void ctx.api
+    .request<{ references: { nodes: { name: string }[] } }>('{ references(type: BRANCH, first: 200) { nodes { name } } }')
+    .then(({ references }) => show(branches, references.nodes.filter((b) => !b.name.startsWith('runs/')).map((b) => h('option', { value: b.name }))))
+    .catch(() => undefined); // typing a branch name works without the suggestions
+
   async function loadPipelines(): Promise<void> {
     try {
       const data = await ctx.api.request<{ pipelines: PipelineInfo[] }>(`{ pipelines { name description target params steps { name } lastRun { ${RUN_SUMMARY} } } }`);
@@ -89,7 +97,7 @@ export function renderRunList(root: HTMLElement, ctx: ViewContext): () => void {
       return h('div', { class: 'field' }, h('label', { for: id, title: spec.description ?? '' }, name), input, spec.description ? h('small', { class: 'muted' }, spec.description) : null);
     });
     const targetId = `target-${p.name}`;
-    const target = h('input', { id: targetId, name: 'target', type: 'text', value: p.target, class: 'target', autocomplete: 'off' });
+    const target = h('input', { id: targetId, name: 'target', type: 'text', value: p.target, class: 'target', autocomplete: 'off', list: 'run-target-branches' });
     const startButton = disableWithReason(h('button', { type: 'submit' }, 'Start run'), ctx.denied('engineer', 'Starting a run'));
     const form = h(
       'form',
