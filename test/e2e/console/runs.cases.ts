@@ -59,8 +59,8 @@ export function runsCases(env: ConsoleEnv): void {
       await p.page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
       const runId = p.page.url().split('/').pop()!;
 
-      // Once the ingest step is done, the page's connection drops (as a network hiccup would).
-      await p.page.locator('.event-log li[data-type="STEP_SUCCEEDED"]').first().waitFor({ timeout: 60_000 });
+      // Once the models are done (seen live) and the audits begin, the page's connection drops (as a network hiccup would).
+      await p.page.locator('.event-log li[data-type="AUDIT_PASSED"]').first().waitFor({ timeout: 60_000 });
       const socketsBeforeDrop = sockets.length;
       await sockets[socketsBeforeDrop - 1]!.close({ code: 1012, reason: 'test: connection dropped' });
       const lastSeqBeforeDrop = Math.max(...(await p.page.locator('.event-log li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.seq)))));
@@ -92,6 +92,7 @@ export function runsCases(env: ConsoleEnv): void {
       expect(seen.steps).toContain('publish:pending');
       expect(seen.steps).toContain('entries:running');
       expect(seen.steps).toContain('entries:succeeded');
+      // The ingest and the four models ran before the drop, each for a tenth of a second or more.
       expect(seen.steps.filter((s) => s.endsWith(':running')).length).toBeGreaterThanOrEqual(3);
       // Every step the API started ended done on the page, and the audits all passed.
       const started = [...new Set(run.events.filter((e) => e.type === 'STEP_STARTED').map((e) => e.step!))];
