@@ -5,7 +5,7 @@
  * table's metadata at that commit (every snapshot in it, since a reader there can travel to any);
  * for the branch being maintained, its head counts with the metadata after the change.
  */
-import type { ContentKey } from '../domain/content.js';
+import type { ContentKey, StoredContent } from '../domain/content.js';
 import type { ManifestFile, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import type { CommitHash, RefName } from '../domain/refs.js';
 import type { FileKept, FileToDelete } from '../domain/maintenance.js';
@@ -252,28 +252,30 @@ async function pinGroups(w: PinWalk): Promise<PinGroup[]> {
       groups.push({ labels: [`${w.branch}:table-${name === 'main' ? 'branch' : 'ref'}:${name}`], snapshots: [w.files.node(s)] });
     }
   }
-  // Every commit to look at, with its labels; each commit's content read once, 8 at a time.
+  // Every commit to look at, with its labels and the table's content there (each ref's log with
+  // the key's content, read a page at a time; see commitContents).
   const labelsAt = new Map<CommitHash, string[]>();
+  const contentAt = new Map<CommitHash, StoredContent | null>();
+  const walks = new Map<CommitHash, WalkAt>();
   for await (const ref of allReferences(w.store)) {
-    for await (const { hash, atHead } of commitsOf(w.store, ref, w.historySince)) {
+    for (const { hash, atHead, content } of await commitContents(w.store, ref, w.key, w.historySince, walks)) {
       // The branch's own head is replaced by `after`; another ref at that commit still reads it as it is.
       if (hash === w.head && atHead && ref.name === w.branch) continue;
       const label = atHead ? ref.name : `${ref.name}@${hash.slice(0, 12)}`;
       const at = labelsAt.get(hash);
       if (at) at.push(label);
       else labelsAt.set(hash, [label]);
+      contentAt.set(hash, content);
     }
   }
-  const hashes = [...labelsAt.keys()];
-  const contents = await mapBounded(hashes, 8, (hash) => w.store.getContent(hash, w.key));
   const labelsOf = new Map<string, string[]>();
-  hashes.forEach((hash, i) => {
-    const content = contents[i];
-    if (!content || content.type !== 'ICEBERG_TABLE' || content.id !== w.contentId) return;
+  for (const [hash, labels] of labelsAt) {
+    const content = contentAt.get(hash);
+    if (!content || content.type !== 'ICEBERG_TABLE' || content.id !== w.contentId) continue;
     const at = labelsOf.get(content.metadataLocation);
-    if (at) at.push(...labelsAt.get(hash)!);
-    else labelsOf.set(content.metadataLocation, [...labelsAt.get(hash)!]);
-  });
+    if (at) at.push(...labels);
+    else labelsOf.set(content.metadataLocation, [...labels]);
+  }
   const locations = [...labelsOf.keys()];
   const snapshots = await w.files.snapshotsOf(locations);
   locations.forEach((location, i) => groups.push({ labels: labelsOf.get(location)!, snapshots: snapshots[i]! }));
@@ -321,6 +323,64 @@ async function* tablesUnder(store: VersionStore, hash: CommitHash, prefix: strin
     }
     after = page.nextCursor;
   } while (after);
+}
+
+/** A commit a ref's walk counted, with the key's content there. */
+interface Walked {
+  hash: CommitHash;
+  commitTime: Date;
+  content: StoredContent | null;
+  atHead: boolean;
+}
+
+/** Where a commit sits in the walk that counted it first. */
+interface WalkAt {
+  walk: Walked[];
+  index: number;
+}
+
+/**
+ * The commits of a ref that pin, as commitsOf gives them (its head, then its first parents back to
+ * `since`), each with the content at `key`: the ref's contentLog, a page at a time (growing from
+ * 100 to 1,000 commits). Once the walk reaches a commit an earlier ref's walk counted (`walks`),
+ * the rest is that walk's from there on (the same first parents, cut at `since` the same way), so
+ * history that refs share is read once.
+ */
+async function commitContents(store: VersionStore, ref: Reference, key: ContentKey, since: Date | null, walks: Map<CommitHash, WalkAt>): Promise<Walked[]> {
+  const walk: Walked[] = [];
+  /** Counts the commit unless it is past the cutoff (the head always counts); false when the walk stops there. */
+  const take = (hash: CommitHash, commitTime: Date, content: StoredContent | null): boolean => {
+    const atHead = walk.length === 0;
+    if (!atHead && since && commitTime < since) return false;
+    walk.push({ hash, commitTime, content, atHead });
+    return true;
+  };
+  /** Takes the rest of an earlier walk from `at`. */
+  const follow = (at: WalkAt): Walked[] => {
+    for (let i = at.index; i < at.walk.length; i++) {
+      const c = at.walk[i]!;
+      if (!take(c.hash, c.commitTime, c.content)) break;
+    }
+    return walk;
+  };
+  if (ref.hash === store.noAncestorHash) return walk;
+  const known = walks.get(ref.hash);
+  if (known) return follow(known);
+  let after: string | null = null;
+  let first = 100;
+  do {
+    const page = await store.contentLog(ref.hash, key, { first, after });
+    for (const { commit, content } of page.items) {
+      const known = walks.get(commit.hash);
+      if (known) return follow(known);
+      const index = walk.length;
+      if (!take(commit.hash, commit.commitTime, content)) return walk;
+      walks.set(commit.hash, { walk, index });
+    }
+    after = page.nextCursor;
+    first = Math.min(1000, first * 2);
+  } while (after);
+  return walk;
 }
 
 async function* allReferences(store: VersionStore): AsyncGenerator<Reference> {

@@ -1,11 +1,12 @@
-/** Contents, entries and diffs at a commit hash over Nessie v2 (`/trees/@hash/...`). */
+/** Contents, entries and diffs at a commit hash over Nessie v2 (`/trees/@hash/...`); one key's content along a log. */
 import type { ContentKey, StoredContent } from '../../../domain/content.js';
 import { decodeCursor, encodeCursor } from '../../../domain/paging.js';
 import type { CommitHash } from '../../../domain/refs.js';
-import type { DiffEntry, Entry, Page, PageRequest } from '../../../ports/version-store.js';
+import { InvalidInput } from '../../../domain/errors.js';
+import type { ContentAtCommit, DiffEntry, Entry, Page, PageRequest } from '../../../ports/version-store.js';
 import { NessieHttpError, translate } from './http.js';
-import { celString } from './history.js';
-import { contentType, fromNessieContent, fromNessieKey, keyPathParam, refPath, toNessieKey, type NContent, type NKey } from './mapping.js';
+import { celString, logEntries } from './history.js';
+import { contentType, fromNessieContent, fromNessieKey, fromNessieLogEntry, keyPathParam, refPath, toNessieKey, type NContent, type NKey } from './mapping.js';
 import type { NessieContext } from './http.js';
 
 /** Nessie caps one multi-get; larger requests are split. */
@@ -20,6 +21,33 @@ export async function getContent(ctx: NessieContext, hash: CommitHash, key: Cont
     if (e instanceof NessieHttpError && e.errorCode === 'CONTENT_NOT_FOUND') return null;
     throw translate(e);
   }
+}
+
+/**
+ * A log page (no filter) with the content at `key` in each commit, from the operations `fetch=ALL`
+ * returns with every commit: a commit that PUTs the key has that content, one that DELETEs it has
+ * none, any other has its first parent's (the next, older entry). Only when the page's oldest
+ * commit does not touch the key is the key read once, at that commit (unless its parent is the
+ * empty commit). A merge commit's operations are its changes against its first parent (checked
+ * against Nessie 0.99: the source's changes it applied, as PUTs with the merged content and
+ * DELETEs), so merges need no special case. One or two requests per page.
+ */
+export async function contentLog(ctx: NessieContext, hash: CommitHash, key: ContentKey, q: PageRequest): Promise<Page<ContentAtCommit>> {
+  if (typeof key !== 'string' || key.length === 0) throw new InvalidInput('key must be a non-empty string', 'key');
+  const page = await logEntries(ctx, hash, q);
+  const commits = page.items.map(fromNessieLogEntry);
+  const items: ContentAtCommit[] = new Array(commits.length);
+  let content: StoredContent | null | undefined;
+  for (let i = commits.length - 1; i >= 0; i--) {
+    const op = (page.items[i]!.operations ?? []).filter((o) => (o.type === 'PUT' || o.type === 'DELETE') && fromNessieKey(o.key) === key).pop();
+    if (op) content = op.type === 'PUT' && op.content ? fromNessieContent(op.content, key) : null;
+    else if (content === undefined) {
+      const parent = commits[i]!.parentHashes[0];
+      content = !parent || parent === ctx.noAncestorHash ? null : await getContent(ctx, commits[i]!.hash, key);
+    }
+    items[i] = { commit: commits[i]!, content };
+  }
+  return { items, nextCursor: page.nextCursor };
 }
 
 export async function getContents(ctx: NessieContext, hash: CommitHash, keys: ContentKey[]): Promise<Map<ContentKey, StoredContent>> {

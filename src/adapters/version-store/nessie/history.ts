@@ -3,14 +3,12 @@
  * CommitFilter translated into a server-side CEL filter, and the small walks ref expressions need.
  * Nessie's log follows first parents only, like the port's `log`.
  */
-import type { ContentKey, StoredContent } from '../../../domain/content.js';
-import { InvalidInput, NotFound } from '../../../domain/errors.js';
+import { NotFound } from '../../../domain/errors.js';
 import { decodeCursor, encodeCursor } from '../../../domain/paging.js';
 import type { CommitHash } from '../../../domain/refs.js';
-import type { Commit, CommitFilter, ContentAtCommit, Page, PageRequest } from '../../../ports/version-store.js';
-import { getContent } from './contents.js';
+import type { Commit, CommitFilter, Page, PageRequest } from '../../../ports/version-store.js';
 import { translate } from './http.js';
-import { fromNessieContent, fromNessieKey, fromNessieLogEntry, refPath, type NLogEntry } from './mapping.js';
+import { fromNessieLogEntry, refPath, type NLogEntry } from './mapping.js';
 import type { NessieContext } from './http.js';
 
 interface LogResponse {
@@ -111,35 +109,8 @@ export async function log(ctx: NessieContext, hash: CommitHash, q: PageRequest &
   return { items: page.items.map(fromNessieLogEntry), nextCursor: page.nextCursor };
 }
 
-/**
- * A log page (no filter) with the content at `key` in each commit, from the operations `fetch=ALL`
- * returns with every commit: a commit that PUTs the key has that content, one that DELETEs it has
- * none, any other has its first parent's (the next, older entry). Only when the page's oldest
- * commit does not touch the key is the key read once, at that commit (unless its parent is the
- * empty commit). A merge commit's operations are its changes against its first parent (checked
- * against Nessie 0.99: the source's changes it applied, as PUTs with the merged content and
- * DELETEs), so merges need no special case. One or two requests per page.
- */
-export async function contentLog(ctx: NessieContext, hash: CommitHash, key: ContentKey, q: PageRequest): Promise<Page<ContentAtCommit>> {
-  if (typeof key !== 'string' || key.length === 0) throw new InvalidInput('key must be a non-empty string', 'key');
-  const page = await logEntries(ctx, hash, q);
-  const commits = page.items.map(fromNessieLogEntry);
-  const items: ContentAtCommit[] = new Array(commits.length);
-  let content: StoredContent | null | undefined;
-  for (let i = commits.length - 1; i >= 0; i--) {
-    const op = (page.items[i]!.operations ?? []).filter((o) => (o.type === 'PUT' || o.type === 'DELETE') && fromNessieKey(o.key) === key).pop();
-    if (op) content = op.type === 'PUT' && op.content ? fromNessieContent(op.content, key) : null;
-    else if (content === undefined) {
-      const parent = commits[i]!.parentHashes[0];
-      content = !parent || parent === ctx.noAncestorHash ? null : await getContent(ctx, commits[i]!.hash, key);
-    }
-    items[i] = { commit: commits[i]!, content };
-  }
-  return { items, nextCursor: page.nextCursor };
-}
-
 /** Raw log entries from `hash`, paged as `log` pages them. */
-async function logEntries(ctx: NessieContext, hash: CommitHash, q: PageRequest & { filter?: CommitFilter }): Promise<Page<NLogEntry>> {
+export async function logEntries(ctx: NessieContext, hash: CommitHash, q: PageRequest & { filter?: CommitFilter }): Promise<Page<NLogEntry>> {
   if (hash === ctx.noAncestorHash || q.first <= 0) return { items: [], nextCursor: null };
   const filter = commitFilterCel(q.filter);
   const items: NLogEntry[] = [];

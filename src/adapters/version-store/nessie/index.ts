@@ -59,7 +59,7 @@ export async function createNessieVersionStore(opts: NessieVersionStoreOptions):
     resolve: (expr) => refs.resolve(ctx, expr),
     getCommit: (hash) => history.getCommit(ctx, hash),
     log: (hash, q) => history.log(ctx, hash, q),
-    contentLog: (hash, key, q) => history.contentLog(ctx, hash, key, q),
+    contentLog: (hash, key, q) => contents.contentLog(ctx, hash, key, q),
     commit: (branch, expected, meta, ops) => commits.commit(ctx, branch, expected, meta, ops),
     entries: (hash, q) => contents.entries(ctx, hash, q),
     getContent: (hash, key) => contents.getContent(ctx, hash, key),
