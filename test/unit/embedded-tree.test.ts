@@ -10,7 +10,7 @@ import {
   type NodeSource,
   type TreeNode,
 } from '../../src/adapters/version-store/embedded/nodes.js';
-import { applyKeyEdits, diffTrees, listEntries, lookupKey, type KeyEdit } from '../../src/adapters/version-store/embedded/tree.js';
+import { applyKeyEdits, diffTrees, listEntries, lookupKey, lookupKeyAcross, type KeyEdit } from '../../src/adapters/version-store/embedded/tree.js';
 
 /** Applies, then folds the new nodes into the memory store (as a committed write would). */
 async function apply(mem: MemoryNodeSource, root: string, edits: KeyEdit[]): Promise<string> {
@@ -129,6 +129,38 @@ describe('key trees', () => {
     expect((await lookupKey(mem, root, 'a.b'))?.type).toBe('NAMESPACE');
     expect(await lookupKey(mem, root, 'a.b.x')).toBeNull();
     expect(await lookupKey(mem, root, 'top.x')).toBeNull();
+  });
+
+  it('looks one key up in many trees at once, as lookupKey does in each, prefetching a trie level's distinct nodes together', async () => {
+    const mem = new MemoryNodeSource();
+    // 60 versions of a catalog whose namespace holds 300 tables (a branched trie), one table
+    // changing each time, the key deleted and re-created midway, and a second namespace level.
+    const roots: string[] = [EMPTY_TREE];
+    let root = await apply(mem, EMPTY_TREE, [ns('a'), ns('a.b'), ...Array.from({ length: 300 }, (_, i) => put(`a.t${i}`))]);
+    roots.push(root);
+    for (let v = 0; v < 60; v++) {
+      const edits: KeyEdit[] = v === 20 ? [{ key: 'a.t7', value: null }] : v === 30 ? [put('a.t7', 're')] : [put(`a.t${(v * 7) % 300}`, `v${v}`)];
+      if (v % 10 === 0) edits.push(put(`a.b.x${v}`));
+      root = await apply(mem, root, edits);
+      roots.push(root);
+    }
+    const loads: string[][] = [];
+    const src: NodeSource = {
+      getNode: (h) => mem.getNode(h),
+      prefetch: async (hs) => void loads.push(hs),
+    };
+    for (const key of ['a.t7', 'a.t0', 'a.b.x30', 'a.b', 'a.none', 'none.x', 'a.t7.deeper']) {
+      loads.length = 0;
+      const across = await lookupKeyAcross(src, roots, key);
+      expect([...across.keys()].sort()).toEqual([...new Set(roots)].sort());
+      for (const r of roots) expect(across.get(r), `${key} in ${r}`).toEqual(await lookupKey(mem, r, key));
+      for (const batch of loads) expect(new Set(batch).size).toBe(batch.length);
+    }
+    const t7 = await lookupKeyAcross(src, roots, 'a.t7');
+    const ids = roots.map((r) => t7.get(r)?.content ?? null);
+    expect(ids[0]).toBeNull();
+    expect(ids.filter((x) => x === null)).toHaveLength(1 + 10); // the empty tree, and v20..v29
+    expect(new Set(ids.filter((x) => x !== null)).size).toBe(3); // created, updated at v1 ((1 * 7) % 300), re-created
   });
 
   it('lists entries recursively in key order with keyset paging', async () => {
