@@ -186,7 +186,7 @@ export function buildApp(config: Config, opts: AppOptions = {}): App {
           const admitted = gate.admit(req, res); // a boolean for remembered credentials
           if (admitted !== true && !(await admitted)) return;
           if ((req.method === 'GET' || req.method === 'HEAD') && (await handleOpsRoute(req, res, { metrics, check: backends!.check }))) return;
-          if ((req.method === 'GET' || req.method === 'HEAD') && (await handleConsoleRoute(req, res))) return;
+          if ((req.method === 'GET' || req.method === 'HEAD') && (await handleConsoleRoute(req, res, logger))) return;
           if (rateLimit?.refuseHttp(req, res)) return; // before the body is read: a client over its limit costs next to nothing
           const refused = checkBodySize(req, res, config.limits); // a boolean unless a chunked body is read
           if (refused === true || (refused !== false && (await refused))) return;

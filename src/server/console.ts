@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../logger.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../console');
 
@@ -78,7 +79,7 @@ async function build(entry: Entry): Promise<Bundle> {
 }
 
 /** Answers GET/HEAD for `/`, `/console` and its assets; false for any other path. */
-export async function handleConsoleRoute(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function handleConsoleRoute(req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<boolean> {
   const pathname = (req.url ?? '/').split('?')[0]!;
   if (pathname === '/') {
     res.writeHead(302, { location: '/console', 'cache-control': 'no-store' });
@@ -88,7 +89,20 @@ export async function handleConsoleRoute(req: IncomingMessage, res: ServerRespon
   if (pathname !== '/console' && !pathname.startsWith('/console/')) return false;
   const key = pathname === '/console/' ? '/console' : pathname;
   const name = key.slice('/console/'.length).split('.')[0]!;
-  const asset = (await consoleBundle(Object.hasOwn(ENTRIES, name) ? (name as Entry) : 'app')).get(key);
+  let asset: Asset | undefined;
+  try {
+    asset = (await consoleBundle(Object.hasOwn(ENTRIES, name) ? (name as Entry) : 'app')).get(key);
+  } catch (e) {
+    // A broken checkout (a console file missing or not valid TypeScript): say so in a page, log the build's message.
+    logger.error({ err: e }, 'the console could not be built');
+    res.writeHead(503, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': CONSOLE_CSP });
+    res.end(
+      '<!doctype html><html lang="en"><meta charset="utf-8"><title>Cascade console unavailable</title>' +
+        '<h1>The console could not be built</h1><p>The gateway is running: the GraphQL API and GraphiQL are at <a href="/graphql">/graphql</a>. ' +
+        'The reason is in the gateway\'s log (“the console could not be built”); reload this page to try again.</p></html>',
+    );
+    return true;
+  }
   if (!asset) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.end('Not found');

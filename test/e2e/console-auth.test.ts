@@ -78,7 +78,7 @@ describe('the console with authentication on', () => {
     });
   });
 
-  it('a role the token does not allow is a plain 403 page with a way back; a query the role may not run shows its FORBIDDEN plainly', async () => {
+  it('a role the token does not allow is a plain 403 page with a way back; SQL's Run, which needs analyst, is disabled with the reason', async () => {
     await onPage('auth-forbidden', { token: viewerToken, role: 'admin' }, async (p) => {
       const { page } = p;
       await p.open('history');
@@ -97,15 +97,21 @@ describe('the console with authentication on', () => {
       await page.locator('main .view-history').waitFor();
       expect(await page.evaluate(() => localStorage.getItem('cascade.role'))).toBeNull();
 
-      // sql needs the analyst role: the SQL view shows the API's refusal in words, with its code.
+      // sql needs the analyst role: the SQL view's Run is disabled with the reason in words, and Ctrl+Enter sends nothing.
       await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'SQL' }).click();
       await page.locator('#sql-editor').fill('SELECT 1');
-      await page.locator('#sql-run').click();
-      const alert = page.locator('main [role="alert"]');
-      await expect.poll(() => alert.innerText(), { timeout: 15_000 }).toContain('this needs the analyst role');
-      const refusal = await alert.innerText();
-      expect(refusal).toContain('FORBIDDEN');
-      noStackTrace(refusal);
+      const runButton = page.locator('#sql-run');
+      expect(await runButton.isDisabled()).toBe(true);
+      const reason = 'Running SQL needs the analyst role; yours is viewer.';
+      expect(await runButton.getAttribute('title')).toBe(reason);
+      expect(await page.locator('.sql-status').innerText()).toBe(reason);
+      const sent: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().endsWith('/graphql') && (r.postData() ?? '').includes('sql(')) sent.push(r.postData()!);
+      });
+      await page.locator('#sql-editor').press('Control+Enter');
+      await page.waitForTimeout(300);
+      expect(sent).toEqual([]);
     });
   });
 

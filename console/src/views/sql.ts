@@ -4,7 +4,7 @@
  * Route: `#/sql` or `#/sql/<ref>`. The last query, ref and engine are kept in localStorage.
  */
 import type { ApiError } from '../api.js';
-import { errorState, h, show } from '../ui.js';
+import { disableWithReason, errorState, h, show } from '../ui.js';
 import { refInput } from './sql/ref-input.js';
 import { exportMenu } from './sql/export-menu.js';
 import './sql/sql.css';
@@ -47,8 +47,9 @@ export const sqlView: View = {
       'aria-describedby': 'sql-hint',
     });
     editor.value = localStorage.getItem(QUERY_KEY) ?? DEFAULT_QUERY;
-    const runButton = h('button', { type: 'submit', id: 'sql-run' }, 'Run');
-    const status = h('p', { class: 'sql-status muted', role: 'status', 'aria-live': 'polite' });
+    const runDenied = ctx.denied('analyst', 'Running SQL');
+    const runButton = disableWithReason(h('button', { type: 'submit', id: 'sql-run' }, 'Run'), runDenied);
+    const status = h('p', { class: 'sql-status muted', role: 'status', 'aria-live': 'polite' }, runDenied ?? '');
     const results = h('section', { class: 'sql-results', 'aria-label': 'Results' });
     let last: { result: SqlResult; ref: string; query: string; engine: string | null } | null = null;
 
@@ -68,6 +69,7 @@ export const sqlView: View = {
       .catch(() => undefined); // the default engine still runs
 
     async function run(): Promise<void> {
+      if (runDenied) return;
       const query = editor.value.trim();
       const at = ref.input.value.trim();
       if (!query) {
@@ -103,7 +105,7 @@ export const sqlView: View = {
         show(results, queryError(e as ApiError));
       } finally {
         if (mine === runId) {
-          runButton.disabled = false;
+          runButton.disabled = runDenied !== null;
           runButton.textContent = 'Run';
           results.removeAttribute('aria-busy');
         }
@@ -113,7 +115,7 @@ export const sqlView: View = {
     editor.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
-        void run();
+        if (!runDenied) void run();
       }
     });
     const form = h(
