@@ -93,6 +93,8 @@ export interface WriteTarget {
    * where the ObjectStore may write; the engine never writes anywhere else.
    */
   location: string;
+  /** Unpartitioned writes start a new file past about this many bytes (a compaction's target size); default 512 MiB. */
+  targetFileSizeBytes?: number;
 }
 
 /** A Parquet file the engine wrote, with what a manifest entry needs (bounds as typed values). */

@@ -205,7 +205,7 @@ export class MaintenanceService {
     try {
       const inputs = plan.rewriteGroups.flatMap((g) => g.inputFiles);
       const deletes = plan.rewriteGroups.flatMap((g) => g.deleteFiles);
-      const out = inputs.length === 0 ? null : await this.tables.rewriteFiles({ branch: plan.branch, table: plan.table, inputFiles: inputs, deleteFiles: deletes, message: `Compact ${inputs.length} files of ${plan.table} (plan ${plan.id})` }, actor);
+      const out = inputs.length === 0 ? null : await this.tables.rewriteFiles({ branch: plan.branch, table: plan.table, inputFiles: inputs, deleteFiles: deletes, message: `Compact ${inputs.length} files of ${plan.table} (plan ${plan.id})`, targetFileSizeBytes: plan.args.targetFileSizeBytes }, actor);
       const hash = out?.commit.hash ?? plan.baseHash;
       await this.plans.update(plan.id, ['EXECUTING'], 'SUCCEEDED', { resultHash: hash, finishedAt: new Date() });
       await this.plans.appendEvent(plan.id, 'COMMITTED', `replace snapshot committed in ${hash}`, { hash, addedFiles: out?.addedFiles ?? 0 });

@@ -388,7 +388,7 @@ export class TableService extends TableReads {
    * input must still be live at the head it commits on (a concurrent append is kept: the commit is
    * rebuilt on the new head with the same new files); otherwise REFERENCE_CONFLICT and nothing lands.
    */
-  async rewriteFiles(args: { branch: string; table: string; inputFiles: string[]; deleteFiles: string[]; message: string }, actor: Actor) {
+  async rewriteFiles(args: { branch: string; table: string; inputFiles: string[]; deleteFiles: string[]; message: string; targetFileSizeBytes?: number }, actor: Actor) {
     this.allowWrite(actor, args.branch);
     const key = contentKey(args.table, 'table');
     let written: { files: DataFile[]; forMetadata: string; forDeletes: string } | null = null;
@@ -413,7 +413,7 @@ export class TableService extends TableReads {
         const source = { ...plan, dataFiles: inputs as DataFile[] };
         const files = await this.engine.writeDataFiles(
           { kind: 'query', sql: 'SELECT * FROM compaction_input', tables: new Map([['compaction_input', source]]) },
-          { schema, spec, location: dataLocation(m) },
+          { schema, spec, location: dataLocation(m), targetFileSizeBytes: args.targetFileSizeBytes },
         );
         written = { files: asDataFiles(m, files, spec.specId), forMetadata: m.location, forDeletes };
       }

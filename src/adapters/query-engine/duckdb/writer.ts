@@ -28,6 +28,8 @@ import { FILE_COL, quoteIdent, sqlString } from './sql-text.js';
 import { isCheckFailure, typedInput } from './write-input.js';
 
 const MAX_FILE_BYTES = '512MB';
+/** DuckDB's default Parquet row group size. */
+const ROW_GROUP_ROWS = 122_880;
 
 /** FIELD_IDS option: `{'a': 1, 's': {__duckdb_field_id: 2, 'x': 3}, 'l': {__duckdb_field_id: 4, element: 5}}`. */
 function fieldIds(fields: { id: number; name: string; type: IcebergType }[]): string {
@@ -59,6 +61,22 @@ export async function copyOut(conn: DuckDBConnection, select: string, target: Wr
       `FILENAME_PATTERN 'data_{uuid}'`,
       active.length > 0 ? `PARTITION_BY (${active.map((p) => p.alias).join(', ')})` : `FILE_SIZE_BYTES '${MAX_FILE_BYTES}'`,
     ];
+    const size = target.targetFileSizeBytes;
+    if (active.length === 0 && size !== undefined && Number.isSafeInteger(size) && size > 0) {
+      // DuckDB's FILE_SIZE_BYTES counts data before compression (files come out a third of it or
+      // less): a row group's worth of the rows written first with the same options gives the bytes
+      // per row, and files are cut at whole row groups near the target.
+      const sample = join(out, 'sample.parquet');
+      const sampled = await conn.runAndReadAll(`COPY (SELECT * FROM (${select}) __cg_w LIMIT ${ROW_GROUP_ROWS}) TO ${sqlString(sample)} (${options.slice(0, 4).join(', ')}, RETURN_STATS true)`, params);
+      const [s] = sampled.getRowObjectsJS();
+      const sampleRows = Number(s?.count ?? 0);
+      await rm(sample, { force: true });
+      if (sampleRows > 0) {
+        const rows = Math.max(1, Math.floor(size / (Number(s!.file_size_bytes) / sampleRows)));
+        const groupRows = Math.min(ROW_GROUP_ROWS, rows);
+        options.push(`ROW_GROUP_SIZE ${groupRows}`, `ROW_GROUPS_PER_FILE ${Math.max(1, Math.round(rows / groupRows))}`);
+      }
+    }
     const sql = `COPY (SELECT ${['__cg_w.*', ...extra].join(', ')} FROM (${select}) __cg_w) TO ${sqlString(out)} (${options.join(', ')})`;
     const stats = (await conn.runAndReadAll(sql, params)).getRowObjectsJS();
     const written: { file: string; location: string; count: number; size: number; partition: Record<string, unknown> }[] = [];
