@@ -67,6 +67,10 @@ export async function serveExport(
     return;
   }
   let sent = 0;
+  // A client that goes away stops the export at once, not when the next piece is ready to write.
+  res.once('close', () => {
+    if (!res.writableFinished) void iterator.return?.();
+  });
   try {
     for (let r = first; !r.done; r = await iterator.next()) {
       if (opened.maxBytes > 0 && sent + r.value.byteLength > opened.maxBytes) {

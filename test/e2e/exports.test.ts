@@ -175,6 +175,27 @@ print(json.dumps({ 'schema': [[f.name, str(f.type)] for f in t.schema], 'rows': 
     expect(now).toContain('1000001');
   });
 
+  it('a client that goes away stops its export and frees its place (more aborted downloads than exports may run at once)', async () => {
+    // 2,000,000,000 rows: it never ends unless the reader's going away stops it.
+    const huge = await link('analyst', { ref: 'exports', sql: "SELECT b.id, r.range AS k, repeat('x', 100) AS pad FROM raw.big b, range(80000) r", format: 'ARROW' });
+    const csv = await link('analyst', { ref: 'exports', sql: "SELECT b.id, r.range AS k FROM raw.big b, range(80000) r", format: 'CSV' });
+    for (let i = 0; i < 12; i++) {
+      const ac = new AbortController();
+      const res = await fetch(`${g.url}${(i % 2 ? csv : huge).url}`, { signal: ac.signal });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      expect((await reader.read()).done).toBe(false);
+      ac.abort();
+      await reader.read().catch(() => undefined);
+    }
+    // Had any of them kept its place, this one would wait its turn (30 s) and be refused.
+    const started = Date.now();
+    const d = await download((await link('analyst', { ref: 'exports', table: 'raw.big', format: 'CSV', columns: ['id'] })).url);
+    expect(d.status).toBe(200);
+    expect(d.bytes.toString().trimEnd().split('\n').length - 1).toBeGreaterThanOrEqual(BIG_ROWS);
+    expect(Date.now() - started).toBeLessThan(25_000);
+  });
+
   it('refuses a tampered, a foreign and an expired link with 401 and a JSON error, and HEAD answers the headers only', async () => {
     const l = await link('viewer', { ref: 'main', table: 'marts.mrt_glucose_overview', format: 'CSV', expiresInSeconds: 2 });
     const head = await fetch(`${g.url}${l.url}`, { method: 'HEAD' });

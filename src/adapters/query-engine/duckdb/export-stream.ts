@@ -98,7 +98,9 @@ export async function exportableSelect(conn: DuckDBConnection, q: BoundQuery, fo
 }
 
 /** Calls `push` with the export's bytes, piece by piece; resolves when the export is complete. */
-export async function produceExport(conn: DuckDBConnection, q: BoundQuery, format: ExportFormat, push: (bytes: Uint8Array) => Promise<void>, scratchParent?: string): Promise<void> {
+export async function produceExport(conn: DuckDBConnection, q: BoundQuery, format: ExportFormat, push: Push, scratchParent?: string): Promise<void> {
+  // A reader that goes away interrupts the query at once, even while it is busy making the next piece.
+  push.whenCancelled?.(() => conn.interrupt());
   const query = await exportableSelect(conn, q, format);
   if (format === 'ARROW') return produceArrow(conn, query, push);
   return produceCopy(conn, query, format, push, scratchParent);
@@ -178,6 +180,9 @@ async function produceCopy(conn: DuckDBConnection, q: BoundQuery, format: 'CSV' 
   }
 }
 
+/** Hands a piece to the reader (resolves once taken); `whenCancelled` registers what stops the producer when the reader goes away. */
+export type Push = ((bytes: Uint8Array) => Promise<void>) & { whenCancelled?: (fn: () => void) => void };
+
 /**
  * A one-slot hand-over between a producer and the consumer pulling an async iterable: `push`
  * resolves when the consumer has taken the piece, so the producer never runs ahead by more than
@@ -190,6 +195,13 @@ export class Channel {
   private done = false;
   private error: unknown = null;
   private cancelled = false;
+  private readonly onCancel: (() => void)[] = [];
+
+  /** Runs `fn` when the consumer stops (at once if it has): e.g. interrupting a query waiting on the engine. */
+  whenCancelled(fn: () => void): void {
+    if (this.cancelled) fn();
+    else this.onCancel.push(fn);
+  }
 
   push = async (bytes: Uint8Array): Promise<void> => {
     if (this.cancelled) throw new ExportCancelled();
@@ -206,9 +218,11 @@ export class Channel {
   }
 
   cancel(): void {
+    if (this.cancelled) return;
     this.cancelled = true;
     this.queue = [];
     this.wakeProducer();
+    for (const fn of this.onCancel.splice(0)) fn();
   }
 
   async next(): Promise<IteratorResult<Uint8Array>> {
@@ -251,13 +265,14 @@ export class ExportCancelled extends Error {
  * iteration early cancels it: its next push throws ExportCancelled, and the iterator's return waits
  * until `produce` has finished unwinding.
  */
-export function exportIterable(produce: (push: (bytes: Uint8Array) => Promise<void>) => Promise<void>): AsyncIterable<Uint8Array> {
+export function exportIterable(produce: (push: Push) => Promise<void>): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator]() {
       const channel = new Channel();
       let running: Promise<void> | null = null;
       const start = () => {
-        running ??= produce(channel.push).then(
+        const push: Push = Object.assign(channel.push, { whenCancelled: (fn: () => void) => channel.whenCancelled(fn) });
+        running ??= produce(push).then(
           () => channel.end(),
           (e) => channel.end(e instanceof ExportCancelled ? undefined : e),
         );
