@@ -6,7 +6,7 @@
 import type { ApiError } from '../api.js';
 import { disableWithReason, errorState, h, show } from '../ui.js';
 import { refInput } from './sql/ref-input.js';
-import { exportMenu } from './sql/export-menu.js';
+import { exportMenu } from '../export-menu.js';
 import './sql/sql.css';
 import type { View } from './view.js';
 
@@ -53,7 +53,7 @@ export const sqlView: View = {
     const results = h('section', { class: 'sql-results', 'aria-label': 'Results' });
     let last: { result: SqlResult; ref: string; query: string; engine: string | null } | null = null;
 
-    const exports = exportMenu(ctx, () => (last ? { ref: last.ref, sql: last.query, engine: last.engine } : null));
+    const exports = exportMenu(ctx, 'sql-export', 'Run a query first: Export downloads its result.', () => (last ? { ref: last.ref, sql: last.query, engine: last.engine } : null));
 
     void ctx.api
       .request<{ sqlEngines: { engine: string; isDefault: boolean; version: string }[] }>('{ sqlEngines { engine isDefault version } }')

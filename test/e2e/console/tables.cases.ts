@@ -1,4 +1,5 @@
 /** The console's Tables view in the browser (cases registered into test/e2e/console.test.ts). */
+import fs from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { saveScreenshot, seriousAccessibilityViolations } from '../../support/console-browser.js';
@@ -84,6 +85,29 @@ export function tablesCases(env: ConsoleEnv): void {
       await expect.poll(() => caption.innerText(), { timeout: 20_000 }).toMatch(/at the head of main$/);
       expect(await seriousAccessibilityViolations(page)).toEqual([]);
       await saveScreenshot(page, 'tables-rows-dark');
+
+      // Export of the rows shown: every row the filter matches (not just the page), as the API counts them.
+      const low = await graphql<{ table: { rows: { totalCount: string } } }>(env, '{ table(name: "raw.entries", ref: "main") { rows(where: { sgv: { _lt: 70 } }, first: 1) { totalCount } } }');
+      const exportButton = page.locator('#rows-export');
+      await expect.poll(() => exportButton.isDisabled()).toBe(false);
+      await exportButton.click();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('menu', { name: 'Export format' }).getByRole('menuitem', { name: 'CSV (with a header row)' }).click(),
+      ]);
+      const lines = (await fs.readFile((await download.path())!, 'utf8')).trimEnd().split('\n');
+      const header = lines[0]!.split(',');
+      const sgv = header.indexOf('sgv');
+      expect(sgv).toBeGreaterThanOrEqual(0);
+      expect(lines.length - 1).toBe(Number(low.table.rows.totalCount));
+      expect(Number(low.table.rows.totalCount)).toBeGreaterThan(20); // more than the page shown
+      expect(lines.slice(1).every((l) => Number(l.split(',')[sgv]) < 70)).toBe(true);
+      // Rows read at a snapshot are not what an export reads (the head): Export says so.
+      await page.getByLabel('At', { exact: true }).selectOption('snapshot');
+      await page.getByRole('button', { name: 'Show rows' }).click();
+      await expect.poll(() => caption.innerText(), { timeout: 20_000 }).toMatch(/at snapshot/);
+      expect(await exportButton.isDisabled()).toBe(true);
+      expect(await exportButton.getAttribute('title')).toBe('Export reads the head of main: choose “the head of main” under At to export.');
     } catch (e) {
       failed = e;
     }

@@ -5,6 +5,7 @@
  */
 import { h, show, loading, errorState, emptyState, dataTable, formatTime, formatBytes } from '../../ui.js';
 import type { ViewContext } from '../view.js';
+import { exportMenu, type ExportSource } from '../../export-menu.js';
 
 interface Field {
   id: number;
@@ -216,6 +217,10 @@ function rowsSection(t: TableInfo, ctx: ViewContext): { el: HTMLElement; showAt(
 
   let pages: (string | null)[] = [null];
   let latest = 0;
+  // Export takes what the rows shown were read with (every row, not just the page), at the head only:
+  // a link is pinned to the commit and snapshot the ref has when it is made.
+  let exportable: ExportSource | null = null;
+  const exports = exportMenu(ctx, 'rows-export', 'Show rows first: Export downloads every row that matches.', () => exportable);
   const load = async (after: string | null) => {
     const mine = ++latest;
     let whereValue: unknown = undefined;
@@ -263,6 +268,8 @@ function rowsSection(t: TableInfo, ctx: ViewContext): { el: HTMLElement; showAt(
       );
       if (mine !== latest) return; // a newer request is on its way
       const page = d.table?.rows;
+      exportable = page && at.value === 'head' ? { ref: t.ref, table: full, where: vars.where, orderBy: vars.orderBy } : null;
+      exports.setEnabled(exportable !== null, page ? `Export reads the head of ${t.ref}: choose “the head of ${t.ref}” under At to export.` : undefined);
       if (!page) {
         show(out, emptyState(`${full} is not at ${t.ref} any more.`));
         return;
@@ -295,7 +302,10 @@ function rowsSection(t: TableInfo, ctx: ViewContext): { el: HTMLElement; showAt(
         nav,
       );
     } catch (e) {
-      if (mine === latest) show(out, errorState(e));
+      if (mine !== latest) return;
+      show(out, errorState(e));
+      exportable = null;
+      exports.setEnabled(false);
     }
   };
 
@@ -309,7 +319,7 @@ function rowsSection(t: TableInfo, ctx: ViewContext): { el: HTMLElement; showAt(
         void load(null);
       },
     },
-    h('div', { class: 'toolbar' }, field('At', at), snapField, timeField, field('Order by', orderCol), field('Direction', orderDir), field('First', first), run),
+    h('div', { class: 'toolbar' }, field('At', at), snapField, timeField, field('Order by', orderCol), field('Direction', orderDir), field('First', first), run, exports.element),
     field('Where', where, 'wide'),
   );
   where.addEventListener('keydown', (e) => {
@@ -319,7 +329,7 @@ function rowsSection(t: TableInfo, ctx: ViewContext): { el: HTMLElement; showAt(
     }
   });
   return {
-    el: h('div', {}, form, out),
+    el: h('div', {}, form, exports.note, out),
     showAt(snapshotId) {
       at.value = 'snapshot';
       snap.value = snapshotId;

@@ -1,25 +1,26 @@
 /**
- * The SQL view's Export menu: the last result's query at its ref as CSV, Parquet or an Arrow IPC
- * stream. It asks Query.export for a short-lived signed link (`/exports/<token>`, every row, no row
+ * An Export menu (the SQL view's result, the Tables view's rows): a query or a table at a ref as CSV,
+ * Parquet or an Arrow IPC stream. It asks Query.export for a short-lived signed link (`/exports/<token>`, every row, no row
  * cap) and downloads it with an `<a download>` click. A menu button: Enter, Space or ArrowDown opens
  * it, the arrows move, Escape closes it; it is disabled with the reason until there is a result, or
  * when the role may not export.
  */
-import type { ApiError } from '../../api.js';
-import { disableWithReason, h, show } from '../../ui.js';
-import type { ViewContext } from '../view.js';
+import type { ApiError } from './api.js';
+import { disableWithReason, h, show } from './ui.js';
+import type { ViewContext } from './views/view.js';
+import './export-menu.css';
 
-export interface ExportSource {
-  ref: string;
-  sql: string;
-  engine: string | null;
-}
+/** What to export: a query, or a table with the where and orderBy of Table.rows. */
+export type ExportSource =
+  | { ref: string; sql: string; engine: string | null }
+  | { ref: string; table: string; where: unknown; orderBy: unknown };
 
 export interface ExportMenu {
   element: HTMLElement;
   /** What the last export did (preparing, downloading, its error), to place near the editor. */
   note: HTMLElement;
-  setEnabled(on: boolean): void;
+  /** On, or off with the reason shown (the default: nothing to export yet). */
+  setEnabled(on: boolean, reason?: string): void;
   close(): void;
 }
 
@@ -29,26 +30,28 @@ const FORMATS = [
   { format: 'ARROW', label: 'Arrow IPC stream' },
 ] as const;
 
-const EXPORT = `query ConsoleExport($ref: String!, $sql: String!, $format: ExportFormat!) {
-  export(ref: $ref, sql: $sql, format: $format) { url fileName commitHash expiresAt }
+const EXPORT = `query ConsoleExport($ref: String!, $sql: String, $table: String, $where: JSON, $orderBy: [OrderByInput!], $format: ExportFormat!) {
+  export(ref: $ref, sql: $sql, table: $table, where: $where, orderBy: $orderBy, format: $format) { url fileName commitHash expiresAt }
 }`;
 
-const NO_RESULT = 'Run a query first: Export downloads its result.';
-
-export function exportMenu(ctx: ViewContext, source: () => ExportSource | null): ExportMenu {
-  const button = h('button', { type: 'button', class: 'secondary', id: 'sql-export', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': 'sql-export-menu' }, 'Export ▾');
+/**
+ * `id` names the button (`<id>`) and its menu (`<id>-menu`); `noSource` is the reason shown while
+ * there is nothing to export.
+ */
+export function exportMenu(ctx: ViewContext, id: string, noSource: string, source: () => ExportSource | null): ExportMenu {
+  const button = h('button', { type: 'button', class: 'secondary', id, 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': `${id}-menu` }, 'Export ▾');
   const items = FORMATS.map((f) => h('button', { type: 'button', role: 'menuitem', tabindex: '-1', 'data-format': f.format }, f.label));
-  const menu = h('div', { class: 'menu', role: 'menu', id: 'sql-export-menu', 'aria-label': 'Export format', hidden: true }, items);
+  const menu = h('div', { class: 'menu', role: 'menu', id: `${id}-menu`, 'aria-label': 'Export format', hidden: true }, items);
   const note = h('p', { class: 'export-note muted', role: 'status', 'aria-live': 'polite' });
   const element = h('span', { class: 'export-menu' }, button, menu);
   const roleReason = ctx.denied('analyst', 'Exporting');
 
-  function setEnabled(on: boolean): void {
+  function setEnabled(on: boolean, reason?: string): void {
     button.disabled = false;
     button.removeAttribute('title');
     button.removeAttribute('aria-description');
     delete button.dataset.disabledReason;
-    disableWithReason(button, roleReason ?? (on ? null : NO_RESULT));
+    disableWithReason(button, roleReason ?? (on ? null : (reason ?? noSource)));
     if (button.disabled) close();
   }
 
@@ -98,12 +101,13 @@ export function exportMenu(ctx: ViewContext, source: () => ExportSource | null):
     button.disabled = true;
     show(note, `Preparing the ${label} export…`);
     try {
-      const d = await ctx.api.request<{ export: { url: string; fileName: string; commitHash: string } }>(EXPORT, { ref: src.ref, sql: src.sql, format });
+      const vars = 'sql' in src ? { ref: src.ref, sql: src.sql, format } : { ref: src.ref, table: src.table, where: src.where, orderBy: src.orderBy, format };
+      const d = await ctx.api.request<{ export: { url: string; fileName: string; commitHash: string } }>(EXPORT, vars);
       const a = h('a', { href: d.export.url, download: d.export.fileName, hidden: true });
       document.body.append(a);
       a.click();
       a.remove();
-      show(note, `Downloading ${d.export.fileName}${src.engine === 'TRINO' ? ' (exports run on DuckDB)' : ''}.`);
+      show(note, `Downloading ${d.export.fileName}${'sql' in src && src.engine === 'TRINO' ? ' (exports run on DuckDB)' : ''}.`);
     } catch (e) {
       const err = e as ApiError;
       show(note, h('span', { class: 'bad', role: 'alert' }, `Export failed: ${err.message}`, err.code ? ` (${err.code})` : ''));
