@@ -78,7 +78,7 @@ describe('the console with authentication on', () => {
     });
   });
 
-  it('a role the token does not allow is a plain 403 page with a way back; the SQL view's Run, which needs analyst, is disabled with the reason', async () => {
+  it('a role the token does not allow is a plain 403 page with a way back; the Run button of the SQL view, which needs analyst, is disabled with the reason', async () => {
     await onPage('auth-forbidden', { token: viewerToken, role: 'admin' }, async (p) => {
       const { page } = p;
       await p.open('history');
