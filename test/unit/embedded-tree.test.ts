@@ -131,7 +131,7 @@ describe('key trees', () => {
     expect(await lookupKey(mem, root, 'top.x')).toBeNull();
   });
 
-  it('looks one key up in many trees at once, as lookupKey does in each, prefetching a trie level's distinct nodes together', async () => {
+  it('looks one key up in many trees at once, as lookupKey does in each, prefetching the distinct nodes of a trie level together', async () => {
     const mem = new MemoryNodeSource();
     // 60 versions of a catalog whose namespace holds 300 tables (a branched trie), one table
     // changing each time, the key deleted and re-created midway, and a second namespace level.
