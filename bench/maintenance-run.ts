@@ -771,7 +771,7 @@ export function toMarkdown(r: MaintenanceReport): string {
       `Main and ${e.branches - 1} branches made from it after its first append; the same number of 1-row appends on each. Cold: the first call after a gateway restart; warm: the median of the calls after it. Goal: ≤ ${r.sizes.expiry.goalMs} ms.`,
       '',
       mdTable(
-        ['snapshots', 'on main', 'pins', 'cold ms', 'warm median ms', 'n', 'goal', 'to expire', 'files to delete', 'getContent', 'log', 'ObjectStore.read', 'load'],
+        ['snapshots', 'on main', 'pins', 'cold ms', 'warm median ms', 'n', 'goal', 'to expire', 'files to delete', 'contentLog', 'getContent', 'log', 'ObjectStore.read', 'load'],
         e.points.map((p) => [
           int(p.snapshots),
           int(p.mainSnapshots),
@@ -782,12 +782,13 @@ export function toMarkdown(r: MaintenanceReport): string {
           p.goalMet ? 'met' : 'NO',
           int(p.snapshotsToExpire),
           int(p.fileCountToDelete),
+          String(p.warmCalls['VersionStore.contentLog'] ?? 0),
           String(p.warmCalls['VersionStore.getContent'] ?? 0),
           String(p.warmCalls['VersionStore.log'] ?? 0),
           `${p.coldCalls['ObjectStore.read'] ?? 0} cold / ${p.warmCalls['ObjectStore.read'] ?? 0} warm`,
           p.loadAvg.toFixed(1),
         ]),
-        ['r', 'r', 'l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'l', 'r'],
+        ['r', 'r', 'l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
       ),
       '',
     );
@@ -877,7 +878,7 @@ export async function runMaintenanceBench(opts: SuiteRunOptions & { sizes?: Main
     'One process: the gateway (buildApp on a temp CASCADE_HOME: the embedded catalog on PGlite, WAREHOUSE on local disk, DuckDB), its GraphQL client (fetch over loopback) and the DuckDB yardstick share the 2 cores; the uploads come from a client process of their own.',
     'The compaction yardstick is not a compaction: DuckDB reads the same data files and writes their rows to one Parquet file, with no Iceberg metadata, no manifest, no catalog commit. It is the floor any rewrite of those rows pays on this machine; the gateway\'s extra is planning (reading the manifests), the name-mapped scan, field ids and column statistics of the new file, putting it into the warehouse, the manifests, the metadata and the catalog commit.',
     'Fairness of the compaction rounds: each gateway round starts from the same table state (a new branch from main: the same metadata file and the same input files) with the gateway restarted so no manifest or metadata is cached; the input files are in the OS page cache for both sides alike (every round reads the same files). The compacted files of earlier rounds stay in the warehouse, referenced by their branch only.',
-    'Expiry planning walks, for the pins, every commit of every ref (MAINTENANCE_HISTORY_MS unset) or only each ref\'s head (MAINTENANCE_HISTORY_MS=0), reading the table\'s content at each commit once, each distinct metadata file, manifest list and manifest once, through a bounded cache of its own kept across plans (src/maintenance/pins.ts expiryFiles, src/maintenance/history-files.ts): cold reads every one of them, warm only what is new. Each call also records a plan in the maintenance store; nothing is executed, so every call plans the same table.',
+    'Expiry planning walks, for the pins, every commit of every ref (MAINTENANCE_HISTORY_MS unset) or only each ref\'s head (MAINTENANCE_HISTORY_MS=0), reading the table\'s content at each commit with each ref\'s log, a page at a time (VersionStore.contentLog; history that refs share read once), each distinct metadata file, manifest list and manifest once, through a bounded cache of its own kept across plans (src/maintenance/pins.ts expiryFiles, src/maintenance/history-files.ts): cold reads every one of them, warm only what is new. Each call also records a plan in the maintenance store; nothing is executed, so every call plans the same table.',
   );
   const maxLoad = Math.max(loadStart, load(), report.compaction?.loadAvg ?? 0, ...(report.expiry?.points.map((p) => p.loadAvg) ?? []));
   if (maxLoad > os.cpus().length) notes.push(`The machine was busy: 1-minute load average up to ${maxLoad.toFixed(1)} on ${os.cpus().length} cores. Absolute times are inflated and noisy.`);

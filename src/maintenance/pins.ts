@@ -342,9 +342,9 @@ interface WalkAt {
 /**
  * The commits of a ref that pin, as commitsOf gives them (its head, then its first parents back to
  * `since`), each with the content at `key`: the ref's contentLog, a page at a time (growing from
- * 100 to 1,000 commits). Once the walk reaches a commit an earlier ref's walk counted (`walks`),
- * the rest is that walk's from there on (the same first parents, cut at `since` the same way), so
- * history that refs share is read once.
+ * 100 commits, or 10 with a cutoff, to 1,000). Once the walk reaches a commit an earlier ref's walk
+ * counted (`walks`), the rest is that walk's from there on (the same first parents, cut at `since`
+ * the same way), so history that refs share is read once.
  */
 async function commitContents(store: VersionStore, ref: Reference, key: ContentKey, since: Date | null, walks: Map<CommitHash, WalkAt>): Promise<Walked[]> {
   const walk: Walked[] = [];
@@ -367,7 +367,8 @@ async function commitContents(store: VersionStore, ref: Reference, key: ContentK
   const known = walks.get(ref.hash);
   if (known) return follow(known);
   let after: string | null = null;
-  let first = 100;
+  // Short first pages when a cutoff may end the walk early (heads only: the head and one more).
+  let first = since ? 10 : 100;
   do {
     const page = await store.contentLog(ref.hash, key, { first, after });
     for (const { commit, content } of page.items) {
