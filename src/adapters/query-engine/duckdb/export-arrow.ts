@@ -196,42 +196,91 @@ class ColumnBuilder {
       }
       this.values.length += count * 16;
     } else {
-      const src = duckdb.vector_get_data(vector, count * 16);
-      const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
-      const offsets = this.offsets!;
-      const data = this.data!;
-      data.reserve(count * 12);
-      let out = data.buf;
-      let pos = data.length;
-      for (let i = 0; i < count; i++) {
-        if (mask && (mask[i >> 3]! & (1 << (i & 7))) === 0) {
-          offsets[base + i + 1] = pos; // a NULL's string_t is not initialised: never read it
-          continue;
-        }
-        const at = i * 16;
-        const len = view.getUint32(at, true);
-        if (len <= 12) {
-          if (pos + len > out.length) {
-            data.length = pos;
-            data.reserve(len + (count - i) * 12);
-            out = data.buf;
-          }
-          for (let b = 0; b < len; b++) out[pos + b] = src[at + 4 + b]!;
-        } else {
-          if (pos + len > out.length) {
-            data.length = pos;
-            data.reserve(len + (count - i) * 12);
-            out = data.buf;
-          }
-          out.set(duckdb.get_data_from_pointer(src.buffer as ArrayBuffer, src.byteOffset + at + 8, len), pos);
-        }
-        pos += len;
-        offsets[base + i + 1] = pos;
-      }
-      data.length = pos;
+      this.appendStrings(duckdb.vector_get_data(vector, count * 16), mask, base, count);
     }
     this.rows += count;
   }
+
+  /**
+   * Strings and blobs: DuckDB's string_t is 16 bytes, a uint32 length, then up to 12 bytes inline,
+   * or (longer) a 4-byte prefix and a pointer into the chunk's string heap. Longer values are read
+   * from native memory in runs, not one call each: values whose bytes start inside or right after
+   * the run so far (DuckDB mostly lays a chunk's strings out one after the other, a dictionary's
+   * repeats point at the same bytes) join it, and a run is read with one call when the next value
+   * does not join it. A run only spans bytes some value covers, so nothing outside DuckDB's strings
+   * is ever read. Offsets of the run's values are kept, their bytes copied once the run is read.
+   */
+  private appendStrings(src: Uint8Array, mask: Uint8Array | null, base: number, count: number): void {
+    const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    const offsets = this.offsets!;
+    const data = this.data!;
+    // The data length is exact once the lengths are known: sum them first (one pass over the lengths).
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      if (mask && (mask[i >> 3]! & (1 << (i & 7))) === 0) continue; // a NULL's string_t is not initialised: never read it
+      total += view.getUint32(i * 16, true);
+    }
+    data.reserve(total);
+    const out = data.buf;
+    let pos = data.length;
+    // The run being gathered: native addresses [runStart, runEnd), the string_t that points at its
+    // start, and its members (row, address) whose bytes are copied once it is read.
+    let runStart = 0;
+    let runEnd = 0;
+    let runAt = -1;
+    if (this.runRows.length < count) {
+      this.runRows = new Int32Array(count);
+      this.runAddrs = new Float64Array(count);
+    }
+    const members = this.runRows;
+    const memberAddr = this.runAddrs;
+    let nMembers = 0;
+    const flushRun = () => {
+      const bytes = duckdb.get_data_from_pointer(src.buffer as ArrayBuffer, src.byteOffset + runAt + 8, runEnd - runStart);
+      for (let m = 0; m < nMembers; m++) {
+        const row = members[m]!;
+        const to = offsets[base + row]!;
+        const len = offsets[base + row + 1]! - to;
+        const from = memberAddr[m]! - runStart;
+        if (len < 64) for (let b = 0; b < len; b++) out[to + b] = bytes[from + b]!;
+        else out.set(bytes.subarray(from, from + len), to);
+      }
+      nMembers = 0;
+      runAt = -1;
+    };
+    for (let i = 0; i < count; i++) {
+      if (mask && (mask[i >> 3]! & (1 << (i & 7))) === 0) {
+        offsets[base + i + 1] = pos;
+        continue;
+      }
+      const at = i * 16;
+      const len = view.getUint32(at, true);
+      if (len <= 12) {
+        for (let b = 0; b < len; b++) out[pos + b] = src[at + 4 + b]!;
+      } else {
+        // Addresses are below 2^53 (user space is 47 bits): exact as numbers.
+        const addr = view.getUint32(at + 8, true) + view.getUint32(at + 12, true) * 0x1_0000_0000;
+        if (runAt >= 0 && (addr < runStart || addr > runEnd)) flushRun();
+        if (runAt < 0) {
+          runAt = at;
+          runStart = addr;
+          runEnd = addr + len;
+        } else if (addr + len > runEnd) {
+          runEnd = addr + len;
+        }
+        members[nMembers] = i;
+        memberAddr[nMembers++] = addr;
+      }
+      offsets[base + i + 1] = pos + len;
+      pos += len;
+    }
+    if (runAt >= 0) flushRun();
+    data.length = pos;
+  }
+
+  /** Scratch for appendStrings' runs: rows and native addresses of one chunk's long values. */
+  private runRows = new Int32Array(4096);
+  private runAddrs = new Float64Array(4096);
 
   /** The Arrow data of the rows appended since the last call; the builder starts over. */
   finish(): ReturnType<typeof makeData> {
