@@ -6,10 +6,11 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHIQL_CSP } from '../../src/server/security/headers.js';
 import { chromiumPath } from '../support/chromium.js';
+import { offlineContext } from '../support/console-browser.js';
 import { startGateway, type Gateway } from '../support/gateway.js';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
@@ -18,30 +19,6 @@ const FAILURE_SCREENSHOT = path.join(ARTIFACTS, 'graphiql-browser-failure.png');
 const QUERY = '{ defaultBranch { name hash } }';
 const QUERY_EDITOR = '.graphiql-query-editor';
 const RESULT = '.graphiql-response';
-
-function isGateway(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  if (protocol === 'data:' || protocol === 'blob:') return true; // no request leaves the page
-  return hostname === '127.0.0.1' || hostname === 'localhost';
-}
-
-/** Opens a context that lets requests reach the gateway only; `outside` collects every other one it blocked. */
-async function offlineContext(browser: Browser): Promise<{ context: BrowserContext; outside: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const outside: string[] = [];
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (isGateway(url)) return route.continue();
-    outside.push(url);
-    return route.abort('blockedbyclient');
-  });
-  await context.routeWebSocket(/.*/, (ws) => {
-    if (isGateway(ws.url())) return ws.connectToServer();
-    outside.push(ws.url());
-    return ws.close({ code: 1008, reason: 'blocked: no internet in this test' });
-  });
-  return { context, outside };
-}
 
 /** The text a user sees in a GraphiQL editor (CodeMirror's rendered lines, non-breaking spaces as spaces). */
 async function shownText(page: Page, editor: string): Promise<string> {
@@ -77,7 +54,7 @@ describe('GraphiQL in a browser with no internet', () => {
     expect(defaultBranch.name).toBe('main');
     expect(defaultBranch.hash).toMatch(/^[0-9a-f]{64}$/);
 
-    const { context, outside } = await offlineContext(browser);
+    const { context, outside } = await offlineContext(browser, { width: 1400, height: 900 });
     const page = await context.newPage();
     const violations: string[] = [];
     const pageErrors: string[] = [];
