@@ -110,11 +110,9 @@ class Bytes {
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
   }
-  take(): Uint8Array {
-    const out = this.buf.subarray(0, this.length);
-    this.buf = new Uint8Array(this.buf.length);
-    this.length = 0;
-    return out;
+  /** The bytes so far (a view: valid until the next write). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.length);
   }
 }
 
@@ -282,42 +280,62 @@ class ColumnBuilder {
   private runRows = new Int32Array(4096);
   private runAddrs = new Float64Array(4096);
 
-  /** The Arrow data of the rows appended since the last call; the builder starts over. */
+  /**
+   * The Arrow data of the rows appended since the last reset, as views of the builder's buffers:
+   * valid until reset(), which is called once the batch has been copied out.
+   */
   finish(): ReturnType<typeof makeData> {
     const length = this.rows;
     const nullCount = this.nulls;
-    const nullBitmap = nullCount > 0 ? this.validity.slice(0, Math.ceil(length / 8)) : undefined;
-    this.validity.fill(0);
+    const nullBitmap = nullCount > 0 ? this.validity.subarray(0, Math.ceil(length / 8)) : undefined;
+    const type = this.plan.type;
+    if (this.plan.kind.k === 'var') {
+      const valueOffsets = this.offsets!.subarray(0, length + 1);
+      return makeData({ type: type as Utf8, length, nullCount, nullBitmap, valueOffsets, data: this.data!.view() } as never);
+    }
+    return makeData({ type, length, nullCount, nullBitmap, data: this.values.view() } as never);
+  }
+
+  /** Starts the next batch in the same buffers (offsets[0] stays 0; bits are set by OR, so cleared). */
+  reset(): void {
+    this.validity.fill(0, 0, Math.ceil(this.rows / 8));
+    if (this.plan.kind.k === 'bool') this.values.buf.fill(0, 0, this.values.length);
+    this.values.length = 0;
+    if (this.data) this.data.length = 0;
     this.rows = 0;
     this.nulls = 0;
-    const type = this.plan.type;
-    const k = this.plan.kind;
-    if (k.k === 'var') {
-      const valueOffsets = this.offsets!.slice(0, length + 1);
-      this.offsets!.fill(0);
-      const data = this.data!.take();
-      return makeData({ type: type as Utf8, length, nullCount, nullBitmap, valueOffsets, data } as never);
-    }
-    const data = this.values.take();
-    return makeData({ type, length, nullCount, nullBitmap, data } as never);
   }
 }
 
-/** A stream writer whose bytes are handed over after each write instead of queued for a reader. */
+/**
+ * A stream writer whose bytes are collected after each write instead of queued for a reader, and
+ * joined into one piece: a copy, so the batch's buffers (views of the column builders') can be
+ * reused at once.
+ */
 class BytesOutWriter extends RecordBatchStreamWriter {
   private out: Uint8Array[] = [];
+  private bytes = 0;
   protected override _write(chunk: ArrayBufferView | ArrayBufferLike | Iterable<number> | string | null | undefined): this {
     if (chunk && ArrayBuffer.isView(chunk) && chunk.byteLength > 0) {
-      // The writer reuses nothing it handed out, but bodies may be views of the batch's buffers: copy once here.
       this.out.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this.bytes += chunk.byteLength;
       this._position += chunk.byteLength;
     }
     return this;
   }
-  takeBytes(): Uint8Array[] {
-    const out = this.out;
+  /** What was written since the last call, as one piece of its own (or none). */
+  takePiece(): Uint8Array[] {
+    if (this.bytes === 0) return [];
+    // Every byte is written (the writer writes its padding as zero bytes): no need to zero it first.
+    const piece = Buffer.allocUnsafeSlow(this.bytes);
+    let at = 0;
+    for (const part of this.out) {
+      piece.set(part, at);
+      at += part.byteLength;
+    }
     this.out = [];
-    return out;
+    this.bytes = 0;
+    return [piece];
   }
 }
 
@@ -328,8 +346,9 @@ const BATCH_ROWS = 128 * 1024;
 const CAPACITY = BATCH_ROWS + 4096;
 
 /**
- * Turns DuckDB chunks into Arrow IPC stream bytes. `add` returns the bytes of any batch completed,
- * `end` the rest and the end-of-stream marker.
+ * Turns DuckDB chunks into Arrow IPC stream bytes, one piece per message: `start` the schema,
+ * `add` any record batch completed, `end` the last one and the end-of-stream marker. Each piece is
+ * the caller's to keep.
  */
 export class ArrowStreamEncoder {
   private readonly builders: ColumnBuilder[];
@@ -351,7 +370,7 @@ export class ArrowStreamEncoder {
   /** The schema message: the stream's first bytes, before any row. */
   start(): Uint8Array[] {
     this.writer.reset(undefined, this.schema);
-    return this.writer.takeBytes();
+    return this.writer.takePiece();
   }
 
   add(chunk: DuckDBDataChunk): Uint8Array[] {
@@ -370,15 +389,17 @@ export class ArrowStreamEncoder {
   end(): Uint8Array[] {
     const out = this.rows > 0 ? this.flush() : [];
     this.writer.close(); // writes the end-of-stream marker
-    return [...out, ...this.writer.takeBytes()];
+    return [...out, ...this.writer.takePiece()];
   }
 
   private flush(): Uint8Array[] {
     const children = this.builders.map((b) => b.finish());
     const batch = new RecordBatch(this.schema, makeData({ type: new Struct(this.schema.fields), length: this.rows, nullCount: 0, children }));
     this.writer.write(batch);
+    const piece = this.writer.takePiece(); // copied out: the builders' buffers are free again
+    for (const b of this.builders) b.reset();
     this.rows = 0;
     this.batches++;
-    return this.writer.takeBytes();
+    return piece;
   }
 }

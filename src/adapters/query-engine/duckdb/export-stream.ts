@@ -97,6 +97,13 @@ export async function exportableSelect(conn: DuckDBConnection, q: BoundQuery, fo
   return { sql: `SELECT ${select.join(', ')} FROM (${q.sql}) AS __cg_q(${alias.join(', ')})`, params: q.params };
 }
 
+/**
+ * DuckDB's streaming_buffer_size for an export's connection: how much of a streamed result (Arrow)
+ * DuckDB's threads make ahead of the chunks taken (its default, ~1 MB, keeps them waiting on the
+ * encoder: 10M rows were fetched in 0.8 s with it, 0.35 s with 16 MB).
+ */
+export const EXPORT_STREAMING_BUFFER = '16MB';
+
 /** Calls `push` with the export's bytes, piece by piece; resolves when the export is complete. */
 export async function produceExport(conn: DuckDBConnection, q: BoundQuery, format: ExportFormat, push: Push, scratchParent?: string): Promise<void> {
   // A reader that goes away interrupts the query at once, even while it is busy making the next piece.
@@ -114,26 +121,31 @@ async function produceArrow(conn: DuckDBConnection, q: BoundQuery, push: (bytes:
     throw userError(e, 'query');
   }
   const encoder = new ArrowStreamEncoder(result.columnNames(), result.columnTypes());
-  // One piece per record batch (its message and body buffers joined): one write each, not dozens.
-  const joined = (parts: Uint8Array[]) => (parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-  await push(joined(encoder.start()));
+  // One piece per message (a record batch's metadata and body buffers joined): one write each, not dozens.
+  for (const piece of encoder.start()) await push(piece);
+  // The next chunk is asked for before this one is encoded and handed over, so DuckDB (its own
+  // threads) makes it meanwhile; one fetch at a time, so chunks keep their order.
+  // It never rejects (a failure is its value), so one failing while the previous piece waits for
+  // the reader is not an unhandled rejection.
+  const fetchNext = () => result.fetchChunk().then((chunk) => ({ chunk }), (error: unknown) => ({ chunk: null, error }));
+  let next: ReturnType<typeof fetchNext> | null = fetchNext();
   try {
     for (;;) {
-      let chunk;
-      try {
-        chunk = await result.fetchChunk();
-      } catch (e) {
-        throw userError(e, 'query');
-      }
+      const got = await next;
+      next = null;
+      if ('error' in got) throw userError(got.error, 'query');
+      const chunk = got.chunk;
       if (!chunk || chunk.rowCount === 0) break;
-      const parts = encoder.add(chunk);
-      if (parts.length > 0) await push(joined(parts));
+      next = fetchNext();
+      for (const piece of encoder.add(chunk)) await push(piece);
     }
   } catch (e) {
     conn.interrupt(); // the reader went away (or the query failed): stop the rest of the result
+    // A fetch still running would outlive its connection (closed by the caller): let it end first.
+    await next;
     throw e;
   }
-  await push(joined(encoder.end()));
+  for (const piece of encoder.end()) await push(piece);
 }
 
 /** COPY into a FIFO read while it is written; the reader's pace is the writer's. */

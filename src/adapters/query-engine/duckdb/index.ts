@@ -19,7 +19,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { compareScans } from './compare.js';
 import { describeInput } from './describe.js';
 import { exportCsv } from './export-csv.js';
-import { exportIterable, planSelect, produceExport } from './export-stream.js';
+import { EXPORT_STREAMING_BUFFER, exportIterable, planSelect, produceExport } from './export-stream.js';
 import { makeTempDir } from '../../../util/temp-dir.js';
 import { ConnectionPool, createInstance, type EngineOptions } from './instance.js';
 import { LayoutCache } from './layout.js';
@@ -183,6 +183,7 @@ export async function createDuckDbEngine(objects: ObjectStore, options: DuckDbEn
                 const local = await files.local(source.plan);
                 const conn = await instance.connect();
                 try {
+                  await conn.run(`SET streaming_buffer_size = '${EXPORT_STREAMING_BUFFER}'`);
                   return await produceExport(conn, await planSelect(conn, layouts, local, source), format, push, scratch.path);
                 } finally {
                   conn.closeSync();
@@ -193,7 +194,7 @@ export async function createDuckDbEngine(objects: ObjectStore, options: DuckDbEn
               return await withSandbox(
                 opts,
                 { tables: views, files: views.flatMap((v) => v.files) },
-                { writableDir: scratch.path, timeoutMs: source.timeoutMs, memoryLimitBytes: memory > 0 ? memory : undefined },
+                { writableDir: scratch.path, timeoutMs: source.timeoutMs, memoryLimitBytes: memory > 0 ? memory : undefined, streamingBufferSize: EXPORT_STREAMING_BUFFER },
                 (conn) => produceExport(conn, { sql: source.sql, params: [] }, format, push, scratch.path),
               );
             } finally {

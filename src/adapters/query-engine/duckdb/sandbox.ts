@@ -11,7 +11,7 @@ import type { JsonValue, SqlResult } from '../../../ports/query-engine.js';
 import { userError } from './errors.js';
 import { instanceConfig, type EngineOptions } from './instance.js';
 import { chunkReader, ResultBudget } from './result-budget.js';
-import { quoteIdent, sqlStringList } from './sql-text.js';
+import { quoteIdent, sqlString, sqlStringList } from './sql-text.js';
 
 export interface SandboxTable {
   /** Dotted table key: `t`, `ns.t` or `catalog.ns.t`. */
@@ -87,12 +87,12 @@ export class SpareSandbox {
 export async function withSandbox<T>(
   opts: EngineOptions,
   views: { tables: SandboxTable[]; files: string[] },
-  bounds: { writableDir: string | null; timeoutMs: number; memoryLimitBytes?: number },
+  bounds: { writableDir: string | null; timeoutMs: number; memoryLimitBytes?: number; streamingBufferSize?: string },
   fn: (conn: DuckDBConnection) => Promise<T>,
   /** A fresh, unused instance from createSandboxInstance (SpareSandbox), else one is created here. */
   prepared?: Promise<DuckDBInstance>,
 ): Promise<T> {
-  const { writableDir, timeoutMs, memoryLimitBytes } = bounds;
+  const { writableDir, timeoutMs, memoryLimitBytes, streamingBufferSize } = bounds;
   const instance = await (prepared ?? createSandboxInstance(opts));
   const conn = await instance.connect();
   let timedOut = false;
@@ -110,6 +110,8 @@ export async function withSandbox<T>(
         `SET enable_external_access = false`,
         // DuckDB's memory (aggregates, sorts, joins); there is no temp directory to spill to.
         ...(memoryLimitBytes ? [`SET memory_limit = '${Math.floor(memoryLimitBytes / 1024 / 1024)}MiB'`] : []),
+        // How far a streamed result (an Arrow export) may run ahead of its reader.
+        ...(streamingBufferSize ? [`SET streaming_buffer_size = ${sqlString(streamingBufferSize)}`] : []),
       ].join('; '),
     );
     await defineViews(conn, views.tables);
