@@ -196,7 +196,9 @@ export interface QueryEngine {
    * Every row of `source` (no row cap) as one file of `format`, in pieces made as the caller pulls
    * them: a caller that reads slowly slows the engine, and one that stops iterating (`return`)
    * stops it. CSV has a header row; Arrow is an IPC stream. Errors before the first piece (a bad
-   * query) are InvalidInput; a failure later ends the iteration with the error.
+   * query) are InvalidInput; a failure later ends the iteration with the error. A piece is the
+   * caller's until it asks for the next one (its buffer may then be reused): write it out first,
+   * or copy it to keep it.
    */
   exportStream(source: ExportSource, format: ExportFormat): AsyncIterable<Uint8Array>;
 

@@ -5,7 +5,7 @@
  * error body (GraphQL-shaped, as the gateway's other refusals) and nothing else.
  *
  * The body streams as the engine makes it: a piece is written only once the previous one has been
- * taken by the socket (`write` returned true, or 'drain'), so a slow client slows the query rather
+ * taken by the socket (its write's callback), so a slow client slows the query rather
  * than filling memory, and a client that goes away stops it. The status line and headers go out
  * with the first piece, so a query that fails before making any is still an error status; a
  * failure after that, or the role's byte limit (EXPORT_MAX_BYTES_<ROLE>) being reached, closes the
@@ -79,7 +79,8 @@ export async function serveExport(
         break;
       }
       sent += r.value.byteLength;
-      if (!res.write(r.value)) await drained(res);
+      // The piece's buffer may be reused once the next one is asked for: wait until it is written.
+      await written(res, r.value);
       if (res.destroyed) break; // the client went away
     }
     if (!res.destroyed) res.end();
@@ -91,16 +92,19 @@ export async function serveExport(
   }
 }
 
-/** Resolves once the response can take more ('drain'), or is gone ('close'). */
-function drained(res: ServerResponse): Promise<void> {
+/**
+ * Writes `piece` and resolves once it has been handed to the socket (the write's callback: the
+ * response no longer needs its bytes), or the response is gone ('close'). Waiting for each write
+ * is also the backpressure: a slow client slows the export.
+ */
+function written(res: ServerResponse, piece: Uint8Array): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      res.off('drain', done);
       res.off('close', done);
       resolve();
     };
-    res.on('drain', done);
     res.on('close', done);
+    res.write(piece, done);
   });
 }
 

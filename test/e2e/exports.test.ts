@@ -114,6 +114,56 @@ print(json.dumps({ 'schema': [[f.name, str(f.type)] for f in t.schema], 'rows': 
     expect(out.last).toEqual([String(n), `row ${n}`, String(n / 4), `2026-01-${String((n % 28) + 1).padStart(2, '0')}`, '2026-01-01 06:56:39+00:00']);
   });
 
+  it('Arrow IPC stream of a sql export over many record batches: long and short strings, binary, booleans, decimals and nulls come through as pyarrow reads them', async () => {
+    const N = 600_000; // several 128K-row batches, so the stream's buffers are reused between batches
+    const sql = `SELECT i AS id, CASE WHEN i % 7 = 0 THEN NULL WHEN i % 2 = 0 THEN 'short ' || (i % 100) ELSE 'a label longer than twelve bytes, number ' || i END AS label,
+      CASE WHEN i % 5 = 0 THEN NULL ELSE i % 3 = 0 END AS flag, CAST(i * 0.25 AS DECIMAL(18,2)) AS amount, CAST(i - 300000 AS DECIMAL(38,0)) * 1000000000000 AS big,
+      CASE WHEN i % 11 = 0 THEN NULL ELSE encode('bytes ' || i) END AS raw FROM range(${N}) t(i)`;
+    const l = await link('analyst', { ref: 'exports', sql, format: 'ARROW' });
+    const d = await download(l.url);
+    expect(d.status).toBe(200);
+    const file = path.join(await tmp(), 'many.arrows');
+    await fs.writeFile(file, d.bytes);
+    const out = JSON.parse(
+      await runPython(
+        `import sys, json, pyarrow.ipc as ipc, pyarrow.compute as pc
+r = ipc.open_stream(open(sys.argv[1], 'rb'))
+batches = list(r)
+import pyarrow as pa
+t = pa.Table.from_batches(batches)
+label_bytes = pc.sum(pc.binary_length(t['label'])).as_py()
+print(json.dumps({ 'schema': [[f.name, str(f.type)] for f in t.schema], 'batches': len(batches), 'rows': t.num_rows, 'ids': pc.sum(t['id']).as_py(),
+  'labels': t['label'].null_count, 'labelBytes': label_bytes, 'flags': pc.sum(t['flag'].cast('int64')).as_py(), 'flagNulls': t['flag'].null_count,
+  'amount': str(pc.sum(t['amount']).as_py()), 'big': [str(t['big'][0].as_py()), str(t['big'][${N - 1}].as_py())], 'rawNulls': t['raw'].null_count,
+  'rawBytes': pc.sum(pc.binary_length(t['raw'])).as_py(), 'row': [str(v) for v in t.slice(${N - 3}, 1).to_pylist()[0].values()] }))`,
+        [file],
+      ),
+    );
+    expect(out.schema).toEqual([['id', 'int64'], ['label', 'string'], ['flag', 'bool'], ['amount', 'decimal128(18, 2)'], ['big', 'decimal128(38, 0)'], ['raw', 'binary']]);
+    expect(out.batches).toBeGreaterThanOrEqual(5);
+    expect(out.rows).toBe(N);
+    expect(out.ids).toBe((N * (N - 1)) / 2);
+    let labels = 0;
+    let labelBytes = 0;
+    let flags = 0;
+    let flagNulls = 0;
+    let rawNulls = 0;
+    let rawBytes = 0;
+    for (let i = 0; i < N; i++) {
+      if (i % 7 === 0) labels++;
+      else labelBytes += Buffer.byteLength(i % 2 === 0 ? `short ${i % 100}` : `a label longer than twelve bytes, number ${i}`);
+      if (i % 5 === 0) flagNulls++;
+      else if (i % 3 === 0) flags++;
+      if (i % 11 === 0) rawNulls++;
+      else rawBytes += Buffer.byteLength(`bytes ${i}`);
+    }
+    expect(out).toMatchObject({ labels, labelBytes, flags, flagNulls, rawNulls, rawBytes });
+    expect(out.amount).toBe(((N * (N - 1)) / 2 / 4).toFixed(2)); // exact: a multiple of 0.25
+    expect(out.big).toEqual(['-300000000000000000', String(BigInt(N - 1 - 300000) * 1000000000000n)]);
+    const i = N - 3; // 599997: odd, not a multiple of 5, 7 or 11
+    expect(out.row).toEqual([String(i), `a label longer than twelve bytes, number ${i}`, String(i % 3 === 0 ? 'True' : 'False'), (i / 4).toFixed(2), String(BigInt(i - 300000) * 1000000000000n), `b'bytes ${i}'`]);
+  });
+
   it('Parquet: DuckDB reads the same rows as the gateway sql aggregate', async () => {
     const l = await link('analyst', { ref: 'exports', table: 'raw.big', format: 'PARQUET' });
     const d = await download(l.url);

@@ -25,7 +25,7 @@ import { whereToSql, type FilterValue, type Where } from '../../../domain/filter
 import type { ScanPlan } from '../../../domain/iceberg/types.js';
 import type { ExportFormat, OrderBy } from '../../../ports/query-engine.js';
 import { makeTempDir } from '../../../util/temp-dir.js';
-import { ArrowStreamEncoder, arrowColumn } from './export-arrow.js';
+import { ArrowStreamEncoder, arrowColumn, PiecePool } from './export-arrow.js';
 import { userError } from './errors.js';
 import type { LayoutCache } from './layout.js';
 import { buildScan } from './scan-sql.js';
@@ -113,14 +113,14 @@ export async function produceExport(conn: DuckDBConnection, q: BoundQuery, forma
   return produceCopy(conn, query, format, push, scratchParent);
 }
 
-async function produceArrow(conn: DuckDBConnection, q: BoundQuery, push: (bytes: Uint8Array) => Promise<void>): Promise<void> {
+async function produceArrow(conn: DuckDBConnection, q: BoundQuery, push: Push): Promise<void> {
   let result;
   try {
     result = await conn.stream(q.sql, q.params);
   } catch (e) {
     throw userError(e, 'query');
   }
-  const encoder = new ArrowStreamEncoder(result.columnNames(), result.columnTypes());
+  const encoder = new ArrowStreamEncoder(result.columnNames(), result.columnTypes(), new PiecePool(push.released));
   // One piece per message (a record batch's metadata and body buffers joined): one write each, not dozens.
   for (const piece of encoder.start()) await push(piece);
   // The next chunk is asked for before this one is encoded and handed over, so DuckDB (its own
@@ -192,8 +192,12 @@ async function produceCopy(conn: DuckDBConnection, q: BoundQuery, format: 'CSV' 
   }
 }
 
-/** Hands a piece to the reader (resolves once taken); `whenCancelled` registers what stops the producer when the reader goes away. */
-export type Push = ((bytes: Uint8Array) => Promise<void>) & { whenCancelled?: (fn: () => void) => void };
+/**
+ * Hands a piece to the reader (resolves once taken); `whenCancelled` registers what stops the
+ * producer when the reader goes away; `released(i)`: whether the reader is done with the i-th
+ * piece pushed (counting from 0), so its buffer may be reused.
+ */
+export type Push = ((bytes: Uint8Array) => Promise<void>) & { whenCancelled?: (fn: () => void) => void; released?: (seq: number) => boolean };
 
 /**
  * A one-slot hand-over between a producer and the consumer pulling an async iterable: `push`
@@ -208,6 +212,13 @@ export class Channel {
   private error: unknown = null;
   private cancelled = false;
   private readonly onCancel: (() => void)[] = [];
+  /** Calls of next(): the consumer asks for piece i+1 (call i+2) once it is done with piece i. */
+  private asked = 0;
+
+  /** Whether the consumer is done with the i-th piece pushed: it has asked for the next one, or stopped. */
+  released(seq: number): boolean {
+    return this.cancelled || this.asked >= seq + 2;
+  }
 
   /** Runs `fn` when the consumer stops (at once if it has): e.g. interrupting a query waiting on the engine. */
   whenCancelled(fn: () => void): void {
@@ -238,6 +249,7 @@ export class Channel {
   }
 
   async next(): Promise<IteratorResult<Uint8Array>> {
+    this.asked++;
     for (;;) {
       const piece = this.queue.shift();
       if (piece) {
@@ -283,7 +295,7 @@ export function exportIterable(produce: (push: Push) => Promise<void>): AsyncIte
       const channel = new Channel();
       let running: Promise<void> | null = null;
       const start = () => {
-        const push: Push = Object.assign(channel.push, { whenCancelled: (fn: () => void) => channel.whenCancelled(fn) });
+        const push: Push = Object.assign(channel.push, { whenCancelled: (fn: () => void) => channel.whenCancelled(fn), released: (seq: number) => channel.released(seq) });
         running ??= produce(push).then(
           () => channel.end(),
           (e) => channel.end(e instanceof ExportCancelled ? undefined : e),
