@@ -4,6 +4,20 @@ import { h } from '../../ui.js';
 export type Kind = 'EXPIRE_SNAPSHOTS' | 'REMOVE_ORPHAN_FILES' | 'COMPACTION';
 export type Status = 'PLANNED' | 'EXECUTING' | 'SUCCEEDED' | 'FAILED';
 
+/** A plan as the list shows it; the plan's page reads more of it. */
+export interface PlanSummary {
+  id: string;
+  kind: Kind;
+  status: Status;
+  table: string;
+  branch: string;
+  createdAt: string;
+  createdBy: string;
+  fileCountToDelete: number;
+  bytesToReclaim: string;
+  deletedFiles: number;
+}
+
 export const KIND_NAMES: Record<Kind, string> = {
   EXPIRE_SNAPSHOTS: 'Expire snapshots',
   REMOVE_ORPHAN_FILES: 'Remove orphan files',

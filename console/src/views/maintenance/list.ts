@@ -2,21 +2,8 @@
 import type { ApiError } from '../../api.js';
 import { emptyState, errorState, formatBytes, formatTime, h, loading, show } from '../../ui.js';
 import type { ViewContext } from '../view.js';
-import { KIND_NAMES, statusBadge, type Kind, type Status } from './common.js';
+import { KIND_NAMES, statusBadge, type PlanSummary } from './common.js';
 import { planForm } from './form.js';
-
-interface PlanRow {
-  id: string;
-  kind: Kind;
-  status: Status;
-  table: string;
-  branch: string;
-  createdAt: string;
-  createdBy: string;
-  fileCountToDelete: number;
-  bytesToReclaim: string;
-  deletedFiles: number;
-}
 
 const PLANS = `query ConsoleMaintenancePlans($after: String) {
   maintenancePlans(first: 25, after: $after) { nodes { id kind status table branch createdAt createdBy fileCountToDelete bytesToReclaim deletedFiles } endCursor hasNextPage }
@@ -36,10 +23,10 @@ export function listPage(root: HTMLElement, ctx: ViewContext): () => void {
   async function load(): Promise<void> {
     show(list, h('h2', { id: 'plans-title' }, 'Plans'), loading('Loading plans'));
     try {
-      const rows: PlanRow[] = [];
+      const rows: PlanSummary[] = [];
       let after: string | null = null;
       const page = async (): Promise<boolean> => {
-        const d: { maintenancePlans: { nodes: PlanRow[]; endCursor: string | null; hasNextPage: boolean } } = await ctx.api.request(PLANS, { after });
+        const d: { maintenancePlans: { nodes: PlanSummary[]; endCursor: string | null; hasNextPage: boolean } } = await ctx.api.request(PLANS, { after });
         rows.push(...d.maintenancePlans.nodes);
         after = d.maintenancePlans.endCursor;
         return d.maintenancePlans.hasNextPage;
@@ -84,7 +71,7 @@ export function listPage(root: HTMLElement, ctx: ViewContext): () => void {
     }
   }
 
-  function row(p: PlanRow): HTMLTableRowElement {
+  function row(p: PlanSummary): HTMLTableRowElement {
     return h(
       'tr',
       { 'data-plan': p.id },

@@ -7,26 +7,16 @@
 import type { ApiError } from '../../api.js';
 import { disableWithReason, emptyState, errorState, formatBytes, formatTime, h, loading, shortHash, show } from '../../ui.js';
 import type { ViewContext } from '../view.js';
-import { ERROR_FIELDS, filePath, KIND_NAMES, statusBadge, unionErrorBox, type Kind, type Status, type UnionError } from './common.js';
+import { ERROR_FIELDS, filePath, KIND_NAMES, statusBadge, unionErrorBox, type Kind, type PlanSummary, type Status, type UnionError } from './common.js';
 
 const PAGE = 100;
 
-interface Plan {
-  id: string;
-  kind: Kind;
-  status: Status;
-  table: string;
-  branch: string;
-  createdAt: string;
-  createdBy: string;
+interface Plan extends PlanSummary {
   baseHash: string;
   resultHash: string | null;
   finishedAt: string | null;
   error: string | null;
   snapshotsToExpire: string[];
-  fileCountToDelete: number;
-  bytesToReclaim: string;
-  deletedFiles: number;
   rewriteGroups: { partition: string; inputFiles: number; deleteFiles: number; inputBytes: string; outputFilesEstimate: number }[];
 }
 
