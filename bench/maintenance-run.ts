@@ -35,7 +35,7 @@ import { cacheDir } from '../test/support/services.js';
 import { table as mdTable, notesAndErrors, writeReportFiles } from './markdown.js';
 import { machine } from './report.js';
 import { now, since, summarize, type Summary } from './stats.js';
-import type { SuiteRunOptions } from './suite.js';
+import { otherRuns, ownedCleanups, type SuiteRunOptions } from './suite.js';
 import { createTable, namespace } from './tables-scenarios.js';
 import { BenchGateway, GATEWAY_ENV, interleaved, writeReadings, type Breakdown } from './tables-support.js';
 
@@ -167,29 +167,13 @@ const sec = (ms: number) => (ms / 1000).toFixed(ms >= 10_000 ? 0 : 1);
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const localPath = (p: string) => (p.startsWith('file:') ? fileURLToPath(p) : p);
 
-/** Other benchmark or vitest processes on this machine (not this one or its parents): what shares the cores. */
+/** Other benchmark runs and vitest processes (suite.ts otherRuns), one entry per kind: how many, and the longest command line. */
 async function othersRunning(): Promise<string[]> {
-  const mine = new Set<number>([process.pid, process.ppid]);
-  try {
-    const status = await fs.readFile(`/proc/${process.ppid}/status`, 'utf8');
-    const pp = /PPid:\s+(\d+)/.exec(status)?.[1];
-    if (pp) mine.add(Number(pp));
-  } catch {
-    // not Linux: parents beyond the first unknown
-  }
-  const out: string[] = [];
-  for (const pattern of ['bench/run.ts', 'vitest']) {
-    try {
-      const { stdout } = await execFileAsync('pgrep', ['-af', pattern]);
-      const lines = stdout.split('\n').filter((l) => l.trim() && !mine.has(Number(l.split(' ')[0])) && !l.includes('pgrep'));
-      // One entry per kind: how many processes, and the longest command line among them.
-      const cmds = lines.map((l) => l.trim().replace(/^\d+\s+/, '')).sort((a, b) => b.length - a.length);
-      if (cmds.length > 0) out.push(`${cmds.length} ${pattern} process(es), e.g. \`${cmds[0]!.slice(0, 100)}\``);
-    } catch {
-      // pgrep exits 1 when nothing matches (or is not installed)
-    }
-  }
-  return out;
+  const runs = await otherRuns();
+  return ['bench/run.ts', 'vitest'].flatMap((kind) => {
+    const cmds = runs.map((l) => l.replace(/^\d+\s+/, '')).filter((c) => c.includes(kind)).sort((a, b) => b.length - a.length);
+    return cmds.length > 0 ? [`${cmds.length} ${kind} process(es), e.g. \`${cmds[0]!.slice(0, 100)}\``] : [];
+  });
 }
 
 // ───────────────────────────── GraphQL ─────────────────────────────
@@ -830,12 +814,7 @@ export async function runMaintenanceBench(opts: SuiteRunOptions & { sizes?: Main
   const loadStart = load();
   const errors: string[] = [];
   const notes: string[] = [];
-  const mine: (() => Promise<unknown>)[] = [];
-  const own = (fn: () => Promise<unknown>) => mine.push(fn);
-  const cleanup = async () => {
-    for (const c of mine.splice(0).reverse()) await c().catch((e: unknown) => progress(`cleanup failed: ${(e as Error).message}`));
-  };
-  opts.cleanups.push(cleanup);
+  const { own, cleanup } = ownedCleanups(opts);
   progress(
     `maintenance benchmark (${sizes.mode}): compaction of ${int(sizes.compaction.rows)} rows in ${int(sizes.compaction.files)} files vs DuckDB; planExpireSnapshots at ${sizes.expiry.checkpoints.map(int).join(' → ')} snapshots over ${sizes.expiry.branches} branches`,
   );

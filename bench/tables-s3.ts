@@ -18,7 +18,7 @@ import { nessieIcebergUri, startNessie } from '../test/support/services.js';
 import { table as mdTable, notesAndErrors, writeReportFiles } from './markdown.js';
 import { machine } from './report.js';
 import { now, since, summarize, type Summary } from './stats.js';
-import type { SuiteRunOptions } from './suite.js';
+import { ownedCleanups, type SuiteRunOptions } from './suite.js';
 import { AGG_QUERY, createTable, namespace, normalise, ROWS_QUERY } from './tables-scenarios.js';
 import { BenchGateway, interleaved, PyIcebergWorker, writeReadings } from './tables-support.js';
 
@@ -306,12 +306,7 @@ export async function runTablesS3Bench(opts: SuiteRunOptions): Promise<string[]>
   const notes: string[] = [];
   const setup: Record<string, string> = {};
   const comparisons: S3Comparison[] = [];
-  const mine: (() => Promise<unknown>)[] = [];
-  const own = (fn: () => Promise<unknown>) => mine.push(fn);
-  const cleanup = async () => {
-    for (const c of mine.splice(0).reverse()) await c().catch((e: unknown) => progress(`cleanup failed: ${(e as Error).message}`));
-  };
-  opts.cleanups.push(cleanup);
+  const { own, cleanup } = ownedCleanups(opts);
   progress(
     `tables.s3 benchmark (${sizes.mode}): append of ${int(sizes.append.rows)} rows, aggregate over ${int(sizes.aggregate.rows)} rows, rows(first: 100) over ${sizes.history.snapshots} snapshots; gateway on S3 vs on local disk, and vs PyIceberg through Nessie's REST catalog`,
   );

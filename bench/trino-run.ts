@@ -16,11 +16,8 @@
  * vitest runs on the machine, and measures again (twice at most) if one started during the rounds.
  * Writes bench/results/trino-latest.md and .json.
  */
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { BasicAuth, Trino, type QueryResult } from 'trino-client';
 import { createTestBucket, startS3Server } from '../test/support/s3.js';
 import { nessieS3GatewayEnv } from '../test/support/s3-gateway.js';
@@ -29,10 +26,9 @@ import { startTrino, TRINO_VERSION } from '../test/support/trino.js';
 import { table as mdTable, notesAndErrors, writeReportFiles } from './markdown.js';
 import { machine } from './report.js';
 import { measure, now, percentile, since, summarize, type Summary } from './stats.js';
-import type { SuiteRunOptions } from './suite.js';
+import { otherRuns, ownedCleanups, type SuiteRunOptions } from './suite.js';
 import { BenchGateway, diffCalls, type Breakdown } from './tables-support.js';
 
-const execFileAsync = promisify(execFile);
 
 export interface TrinoSizes {
   mode: 'full' | 'quick';
@@ -132,40 +128,6 @@ const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 // ───────────────────────────── other runs on the machine ─────────────────────────────
 
 /** This process and its ancestors (npm, sh, tsx), which match `bench/run.ts` themselves. */
-async function ancestry(): Promise<Set<number>> {
-  const pids = new Set<number>();
-  let pid = process.pid;
-  while (pid > 1 && !pids.has(pid)) {
-    pids.add(pid);
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      break;
-    }
-  }
-  return pids;
-}
-
-/** Other benchmark runs (`bench/run.ts`) and vitest processes: "pid command" lines. */
-export async function otherRuns(): Promise<string[]> {
-  const mine = await ancestry();
-  const out: string[] = [];
-  for (const pattern of ['bench/run.ts', 'vitest']) {
-    let text = '';
-    try {
-      text = (await execFileAsync('pgrep', ['-af', pattern])).stdout;
-    } catch (e) {
-      if ((e as { code?: number }).code !== 1) throw e; // 1: nothing matched
-    }
-    for (const line of text.split('\n')) {
-      const pid = Number(line.split(' ')[0]);
-      if (line.trim() && !mine.has(pid) && !out.some((l) => l.startsWith(`${pid} `))) out.push(line.trim().slice(0, 200));
-    }
-  }
-  return out;
-}
-
 /** Polls every 20 s until otherRuns() is empty or `deadline` (a now() value) passes; returns what was running at first and at the end. */
 async function waitForQuietMachine(progress: (line: string) => void, deadline: number): Promise<{ waitedSec: number; atStart: string[]; remaining: string[] }> {
   const t0 = now();
@@ -309,12 +271,7 @@ export async function runTrinoBench(opts: SuiteRunOptions): Promise<string[]> {
   let createCatalogMs: number | null = null;
   let gatewayTrinoSplit: TrinoReport['gatewayTrinoSplit'] = null;
   const otherProcesses: TrinoReport['otherProcesses'] = { waitedSec: 0, atStart: [], measuredWith: [], after: [], discardedAttempts: [] };
-  const mine: (() => Promise<unknown>)[] = [];
-  const own = (fn: () => Promise<unknown>) => mine.push(fn);
-  const cleanup = async () => {
-    for (const c of mine.splice(0).reverse()) await c().catch((e: unknown) => progress(`cleanup failed: ${(e as Error).message}`));
-  };
-  opts.cleanups.push(cleanup);
+  const { own, cleanup } = ownedCleanups(opts);
   progress(`trino benchmark (${sizes.mode}): ${int(sizes.rows)}-row table written by Trino; gateway sql(engine: TRINO) vs trino-client direct vs gateway sql(engine: DUCKDB)`);
   try {
     // ── the stack: versitygw, Nessie on a bucket there, Trino on that Nessie, the gateway on all three
