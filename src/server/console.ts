@@ -60,8 +60,9 @@ async function build(entry: Entry): Promise<Bundle> {
     format: 'esm',
     target: 'es2022',
     minify: true,
-    // GraphiQL's bundle is mostly React and CodeMirror: an inline source map would triple what the browser loads.
-    sourcemap: entry === 'app' ? 'inline' : false,
+    // The console's own code gets a linked map (developer tools fetch it; inline, it tripled what
+    // every page load carries); GraphiQL's bundle is mostly React and CodeMirror and gets none.
+    sourcemap: entry === 'app' ? 'linked' : false,
     write: false,
     outdir: '/console',
     loader: { '.woff2': 'dataurl', '.svg': 'text' },
@@ -72,7 +73,7 @@ async function build(entry: Entry): Promise<Bundle> {
   if (entry === 'app') assets.set('/console', { type: 'text/html; charset=utf-8', body: await readFile(path.join(ROOT, 'index.html')) });
   for (const f of result.outputFiles) {
     const name = path.basename(f.path);
-    const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+    const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : name.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8';
     assets.set(`/console/${name}`, { type, body: Buffer.from(f.contents) });
   }
   return assets;
