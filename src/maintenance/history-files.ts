@@ -1,5 +1,6 @@
 /**
- * The files a table's history reads, as expiry planning needs them, kept across plans in bounds of
+ * The files a table's history reads, as maintenance planning needs them (expiry's pins, orphan
+ * removal's referenced files), kept across plans in bounds of
  * their own (not the table reads' caches): per metadata file its snapshots, per manifest list its
  * manifests, per manifest the files it lists. Everything here is an immutable file read once, so
  * a plan of a table with 10,000 commits reads each distinct metadata file, manifest list and

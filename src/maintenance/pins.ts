@@ -6,66 +6,11 @@
  * for the branch being maintained, its head counts with the metadata after the change.
  */
 import type { ContentKey, StoredContent } from '../domain/content.js';
-import type { ManifestFile, Snapshot, TableMetadata } from '../domain/iceberg/types.js';
+import type { Snapshot, TableMetadata } from '../domain/iceberg/types.js';
 import type { CommitHash, RefName } from '../domain/refs.js';
 import type { FileKept, FileToDelete } from '../domain/maintenance.js';
-import { mapBounded, snapshotManifests, type ManifestCache } from '../iceberg/scan-planner.js';
 import type { HistoryFiles, ManifestNode, SnapshotNode } from './history-files.js';
-import { readManifest, type ManifestContents } from '../iceberg/manifests.js';
-import { NotFound } from '../domain/errors.js';
-import type { ObjectStore } from '../ports/object-store.js';
 import type { Reference, VersionStore } from '../ports/version-store.js';
-
-/** Every file a snapshot reads: its manifest list, its manifests and the files they list. */
-export class SnapshotFiles {
-  private readonly memo = new Map<string, Promise<Map<string, number>>>();
-
-  constructor(private readonly objects: ObjectStore, private readonly cache: ManifestCache) {}
-
-  /** path → size in bytes (0 when the metadata does not say). */
-  of(s: Snapshot): Promise<Map<string, number>> {
-    const key = s.manifestList ?? `${s.snapshotId}:${(s.manifests ?? []).join(',')}`;
-    let hit = this.memo.get(key);
-    if (!hit) {
-      hit = this.read(s);
-      this.memo.set(key, hit);
-    }
-    return hit;
-  }
-
-  /**
-   * A snapshot an earlier expiry removed can still be named by the metadata of older commits; its
-   * manifest list or manifests may be gone. Nothing can read those files any more, so a missing one
-   * contributes nothing (its data files still read by kept snapshots are counted through those).
-   */
-  private async read(s: Snapshot): Promise<Map<string, number>> {
-    const files = new Map<string, number>();
-    if (s.manifestList) {
-      const head = await this.objects.head(s.manifestList);
-      if (!head) return files;
-      files.set(s.manifestList, head.size);
-    }
-    let manifests: ManifestFile[];
-    try {
-      manifests = await snapshotManifests(this.objects, s, this.cache);
-    } catch (e) {
-      if (e instanceof NotFound) return files;
-      throw e;
-    }
-    await mapBounded(manifests, 8, async (manifest) => {
-      let contents: ManifestContents;
-      try {
-        contents = await this.cache.manifest(manifest, async () => readManifest(await this.objects.read(manifest.manifestPath), manifest));
-      } catch (e) {
-        if (e instanceof NotFound) return;
-        throw e;
-      }
-      files.set(manifest.manifestPath, manifest.manifestLength);
-      for (const entry of contents.entries) files.set(entry.dataFile.filePath, entry.dataFile.fileSizeInBytes);
-    });
-    return files;
-  }
-}
 
 export interface PinWalk {
   store: VersionStore;
@@ -290,7 +235,7 @@ async function pinGroups(w: PinWalk): Promise<PinGroup[]> {
 export async function referencedFiles(
   store: VersionStore,
   metadata: (location: string) => Promise<TableMetadata>,
-  files: SnapshotFiles,
+  files: HistoryFiles,
   location: string,
 ): Promise<Set<string>> {
   const prefix = location.replace(/\/+$/, '') + '/';
@@ -301,11 +246,19 @@ export async function referencedFiles(
     }
   }
   const out = new Set<string>();
-  for (const file of metadataFiles) {
+  const locations = [...metadataFiles];
+  for (const file of locations) {
     out.add(file);
-    const m = await metadata(file);
-    for (const e of m.metadataLog) out.add(e.metadataFile);
-    for (const s of m.snapshots) for (const path of (await files.of(s)).keys()) out.add(path);
+    for (const e of (await metadata(file)).metadataLog) out.add(e.metadataFile);
+  }
+  // Each distinct snapshot's manifest list, manifests and their files, read once (kept for later plans).
+  const snapshots = new Set((await files.snapshotsOf(locations)).flat());
+  for (const c of await files.contentsOf([...snapshots])) {
+    if (c.list) out.add(c.list.path);
+    for (const m of c.manifests) {
+      out.add(m.path);
+      for (const path of m.files?.paths ?? []) out.add(path);
+    }
   }
   return out;
 }

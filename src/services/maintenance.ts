@@ -14,14 +14,13 @@ import { InvalidInput, NotFound, ReferenceConflict } from '../domain/errors.js';
 import { TERMINAL_MAINTENANCE_EVENTS, type ExpireArgs, type FileToDelete, type MaintenanceEvent, type MaintenancePlan } from '../domain/maintenance.js';
 import type { TableMetadata } from '../domain/iceberg/types.js';
 import { refName, type CommitHash } from '../domain/refs.js';
-import { ManifestCache } from '../iceberg/scan-planner.js';
 import { chooseExpired } from '../maintenance/expire.js';
 import { planRewriteGroups } from '../maintenance/compaction.js';
 import { parseWhere } from '../domain/filters.js';
 import { filesMayMatch } from '../iceberg/file-filter.js';
 import { columnKinds } from './tables.js';
 import { MIN_INPUT_FILES, targetFileSize } from '../iceberg/table-health.js';
-import { expiryFiles, referencedFiles, SnapshotFiles } from '../maintenance/pins.js';
+import { expiryFiles, referencedFiles } from '../maintenance/pins.js';
 import { HistoryFiles } from '../maintenance/history-files.js';
 import type { MaintenanceStore } from '../ports/maintenance-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -46,8 +45,7 @@ const MAX_PLANS_PAGE = 100;
 const ORPHAN_MIN_AGE_MS = 3 * 24 * 3600 * 1000;
 
 export class MaintenanceService {
-  private readonly manifests = new ManifestCache();
-  /** What expiry planning reads of tables' histories, kept across plans in bounds of its own. */
+  /** What maintenance planning (expiry's pins, orphans' referenced files) reads of tables' histories, kept across plans in bounds of its own. */
   private readonly history: HistoryFiles;
 
   constructor(
@@ -278,7 +276,7 @@ export class MaintenanceService {
     const view = await this.tables.tableAt({ refName: head.name, commitHash: head.hash }, key);
     if (!view) throw new NotFound(`table '${key}' not found on ${branch}`);
     const location = (await this.tables.metadata(view.content.metadataLocation)).location.replace(/\/+$/, '');
-    const referenced = await referencedFiles(this.store, (l) => this.tables.metadata(l), new SnapshotFiles(this.objects, this.manifests), location);
+    const referenced = await referencedFiles(this.store, (l) => this.tables.metadata(l), this.history, location);
     const filesToDelete: FileToDelete[] = [];
     for await (const o of this.objects.list(`${location}/`)) {
       if (!referenced.has(o.location) && o.lastModified < olderThan) filesToDelete.push({ path: o.location, sizeBytes: o.size });
