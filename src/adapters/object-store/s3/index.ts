@@ -45,6 +45,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -415,6 +416,16 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): S3ObjectStore {
     }
   };
 
+  /** True only when the server says the bucket does not exist (any other answer or failure: false). */
+  const bucketMissing = async (bucket: string): Promise<boolean> => {
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: AbortSignal.timeout(5_000) });
+      return false;
+    } catch (e) {
+      return nameOf(e) === 'NoSuchBucket' || nameOf(e) === 'NotFound' || statusOf(e) === 404;
+    }
+  };
+
   const upload = async (uri: string, location: string, source: Readable | AsyncIterable<Uint8Array> | Uint8Array, ifNotExists: boolean) => {
     const { bucket, key } = split(uri);
     const parts = partsOf(source, partSize);
@@ -438,6 +449,9 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): S3ObjectStore {
       if (e instanceof SourceFailed) throw e.cause;
       // A concurrent creator made the multipart upload conflict: if its object is there, it won.
       if (ifNotExists && conflicted(e) && (await headRaw(uri, location).catch(() => null))) throw new AlreadyExists(`object already exists: ${location}`);
+      // A server may refuse a put (a missing bucket) and close the connection while the body is still
+      // being sent: the client then sees a reset, not the answer. Ask the bucket itself what is wrong.
+      if (statusOf(e) === undefined && (await bucketMissing(bucket))) throw unavailable({ name: 'NoSuchBucket' }, bucket, 'PutObject');
       fail(e, uri, location, 'PutObject');
     } finally {
       await parts.return(undefined).catch(() => undefined);
